@@ -1,1 +1,12 @@
+//! anbud: answers suppliers' questions about Norwegian public procurement.
+//!
+//! The data flows knowledge files → [`knowledge`] → [`search`] index → [`answer`] (a reply
+//! or an abstention) → the chat adapters ([`cli`] terminal chat, Discord). The core never
+//! depends on a chat adapter.
+
+pub mod answer;
+pub mod app;
 pub mod cli;
+pub mod config;
+pub mod knowledge;
+pub mod search;

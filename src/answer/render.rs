@@ -1,0 +1,165 @@
+//! A reply as people read it (terminal and the base of the Discord message) and as JSON.
+
+use serde_json::{json, Value};
+
+use super::{Candidate, InputProblem, Reply};
+use crate::knowledge::{Entry, Lang};
+
+/// The fixed sentences of replies, in one language.
+#[derive(Debug, Clone, Copy)]
+pub struct Texts {
+    pub source: &'static str,
+    pub reviewed: &'static str,
+    pub see_also: &'static str,
+    pub did_you_mean: &'static str,
+    pub or: &'static str,
+    pub here_is: &'static str,
+    pub abstain: &'static str,
+    pub abstain_logged: &'static str,
+    pub abstain_not_logged: &'static str,
+    pub closest: &'static str,
+    pub empty: &'static str,
+    pub truncated: &'static str,
+    pub past_event: &'static str,
+    pub upcoming_event: &'static str,
+}
+
+impl Texts {
+    pub fn get(lang: Lang) -> &'static Texts {
+        match lang {
+            Lang::Nb => &NB,
+            Lang::En => &EN,
+        }
+    }
+}
+
+static NB: Texts = Texts {
+    source: "Kilde",
+    reviewed: "sist gjennomgått",
+    see_also: "Se også",
+    did_you_mean: "Mente du",
+    or: "eller",
+    here_is: "Her er svaret om",
+    abstain: "Det spørsmålet kan jeg ikke svare sikkert på ennå, og jeg vil ikke gjette når det gjelder regler for anskaffelser.",
+    abstain_logged: "Spørsmålet er sendt videre til en rådgiver, og du får svaret her når det er klart.",
+    abstain_not_logged: "Spør gjerne en rådgiver i programmet.",
+    closest: "Dette er det nærmeste jeg har",
+    empty: "Jeg fant ikke noe spørsmål i meldingen. Skriv for eksempel: «Hva er en dialogkonferanse?»",
+    truncated: "(Meldingen var lang, så jeg leste bare begynnelsen.)",
+    past_event: "Dette arrangementet er avholdt",
+    upcoming_event: "Kommende arrangement",
+};
+
+static EN: Texts = Texts {
+    source: "Source",
+    reviewed: "last reviewed",
+    see_also: "See also",
+    did_you_mean: "Did you mean",
+    or: "or",
+    here_is: "Here is the answer about",
+    abstain: "I can't answer that with confidence yet, and I won't guess about procurement rules.",
+    abstain_logged: "Your question has been passed to an adviser, and you will get the answer here when it is ready.",
+    abstain_not_logged: "Please ask an adviser in the programme.",
+    closest: "The closest topics I have",
+    empty: "I couldn't find a question in your message. Try for example: \"What is a dialogue conference?\"",
+    truncated: "(Your message was long, so I only read the beginning.)",
+    past_event: "This event has taken place",
+    upcoming_event: "Upcoming event",
+};
+
+fn quote(lang: Lang, s: &str) -> String {
+    match lang {
+        Lang::Nb => format!("«{s}»"),
+        Lang::En => format!("\"{s}\""),
+    }
+}
+
+fn titles(lang: Lang, items: &[Candidate]) -> String {
+    items.iter().map(|c| quote(lang, &c.title)).collect::<Vec<_>>().join(", ")
+}
+
+/// The source line: "Kilde: Name (url) · sist gjennomgått 2026-11-29".
+pub fn source_line(entry: &Entry, lang: Lang) -> String {
+    let t = Texts::get(lang);
+    let sources = entry
+        .sources
+        .iter()
+        .map(|s| format!("{} ({})", s.name, s.url))
+        .collect::<Vec<_>>()
+        .join("; ");
+    format!("{}: {} · {} {}", t.source, sources, t.reviewed, entry.reviewed.format("%Y-%m-%d"))
+}
+
+/// The reply as plain text with light Markdown, the way a person reads it.
+/// `logged` says whether an abstention was passed on to an adviser.
+pub fn render_text(reply: &Reply, logged: bool) -> String {
+    let lang = reply.lang;
+    let t = Texts::get(lang);
+    let mut out = String::new();
+    if reply.problem == Some(InputProblem::Empty) {
+        return t.empty.to_string();
+    }
+    match &reply.entry {
+        Some(entry) => {
+            if let Some(other) = &reply.tied_with {
+                out.push_str(&format!(
+                    "{} {} {} {}? {} {}:\n\n",
+                    t.did_you_mean,
+                    quote(lang, &entry.title),
+                    t.or,
+                    quote(lang, &other.title),
+                    t.here_is,
+                    quote(lang, &entry.title)
+                ));
+            }
+            out.push_str(&format!("**{}**\n\n{}\n\n{}", entry.title, entry.body.trim(), source_line(entry, lang)));
+            if !reply.related.is_empty() {
+                out.push_str(&format!("\n{}: {}", t.see_also, titles(lang, &reply.related)));
+            }
+        }
+        None => {
+            out.push_str(t.abstain);
+            out.push(' ');
+            out.push_str(if logged { t.abstain_logged } else { t.abstain_not_logged });
+            if !reply.candidates.is_empty() {
+                let closest: Vec<Candidate> = reply.candidates.iter().take(3).cloned().collect();
+                out.push_str(&format!("\n{}: {}", t.closest, titles(lang, &closest)));
+            }
+        }
+    }
+    if reply.truncated {
+        out.push_str("\n\n");
+        out.push_str(t.truncated);
+    }
+    out
+}
+
+/// The reply as the JSON object of `anbud ask --format json`.
+pub fn render_json(reply: &Reply) -> Value {
+    let source = reply.entry.as_ref().map(|e| {
+        json!({
+            "name": e.sources.first().map(|s| s.name.clone()),
+            "url": e.sources.first().map(|s| s.url.clone()),
+            "sources": e.sources,
+            "reviewed": e.reviewed.format("%Y-%m-%d").to_string(),
+        })
+    });
+    let mut value = json!({
+        "question": reply.question,
+        "answered": reply.answered(),
+        "id": reply.id(),
+        "score": (reply.score * 1000.0).round() / 1000.0,
+        "candidates": reply.candidates.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        "answer": reply.entry.as_ref().map(|e| e.body.clone()),
+        "title": reply.entry.as_ref().map(|e| e.title.clone()),
+        "lang": reply.lang.code(),
+        "source": source,
+        "tied_with": reply.tied_with.as_ref().map(|c| c.id.clone()),
+    });
+    if let Some(problem) = reply.problem {
+        value["error"] = json!(match problem {
+            InputProblem::Empty => "empty question",
+        });
+    }
+    value
+}

@@ -1,0 +1,295 @@
+//! One typed configuration, in layers: the built-in `config/default.toml`, an optional
+//! `config/local.toml`, `--config FILE`, then `ANBUD__SECTION__KEY` environment variables.
+//! Secrets (the Discord token) are read from the environment only and never logged.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer};
+
+/// The defaults, compiled in so the binary runs from any folder.
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// Why the configuration could not be loaded. Names the key; never prints a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration key `{key}`: {problem}")]
+    Invalid { key: String, problem: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub knowledge: KnowledgeSettings,
+    pub answer: AnswerSettings,
+    pub database: DatabaseSettings,
+    pub discord: DiscordSettings,
+    pub announcements: AnnouncementSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct KnowledgeSettings {
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AnswerSettings {
+    pub threshold: f32,
+    pub tie_margin: f32,
+    pub closest: usize,
+    pub related: usize,
+    pub max_question_chars: usize,
+}
+
+impl Default for AnswerSettings {
+    fn default() -> Self {
+        Settings::defaults().answer
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub retention_days: u32,
+    pub buffer_capacity: usize,
+    pub knowledge_poll_ms: u64,
+}
+
+/// How the bot answers in a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplyMode {
+    Reply,
+    Thread,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DiscordSettings {
+    pub api_url: String,
+    #[serde(deserialize_with = "ids")]
+    pub qa_channels: Vec<u64>,
+    #[serde(deserialize_with = "ids")]
+    pub adviser_roles: Vec<u64>,
+    #[serde(deserialize_with = "ids")]
+    pub organiser_roles: Vec<u64>,
+    #[serde(deserialize_with = "optional_id")]
+    pub adviser_channel: Option<u64>,
+    pub reply_mode: ReplyMode,
+    pub rate_limit_per_minute: u32,
+    #[serde(deserialize_with = "ids")]
+    pub command_guilds: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AnnouncementSettings {
+    pub timezone: String,
+    pub late_limit_hours: u32,
+    pub reminder_days_before: Vec<u32>,
+    pub reminder_hours_before: Vec<u32>,
+    #[serde(deserialize_with = "optional_id")]
+    pub reminder_channel: Option<u64>,
+}
+
+/// A Discord id given as an integer or a string of digits.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawId {
+    Int(u64),
+    Text(String),
+}
+
+fn parse_id(raw: RawId) -> Result<Option<u64>, String> {
+    match raw {
+        RawId::Int(0) => Err("0 is not a Discord id".into()),
+        RawId::Int(n) => Ok(Some(n)),
+        RawId::Text(s) if s.trim().is_empty() => Ok(None),
+        RawId::Text(s) => match s.trim().parse::<u64>() {
+            Ok(0) | Err(_) => Err(format!("{s:?} is not a Discord id (a number such as 123456789012345678)")),
+            Ok(n) => Ok(Some(n)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawIds {
+    List(Vec<RawId>),
+    /// Environment variables give a comma-separated string.
+    Text(String),
+}
+
+fn ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    let raw = RawIds::deserialize(d)?;
+    let items: Vec<RawId> = match raw {
+        RawIds::List(list) => list,
+        RawIds::Text(s) => s.split(',').map(|p| RawId::Text(p.trim().to_string())).collect(),
+    };
+    let mut out = Vec::new();
+    for item in items {
+        if let Some(id) = parse_id(item).map_err(serde::de::Error::custom)? {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+fn optional_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    parse_id(RawId::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+/// Overrides from the command line, applied last.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub knowledge_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
+impl Settings {
+    /// The compiled-in defaults alone.
+    pub fn defaults() -> Settings {
+        Self::from_sources(None, &[], &Overrides::default()).expect("the built-in config/default.toml is valid")
+    }
+
+    /// Load every layer: defaults, `config/local.toml` if present, the `--config` file,
+    /// the environment, then the command line.
+    pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("ANBUD__")).collect();
+        let local = Path::new("config/local.toml");
+        Self::from_sources(local.exists().then_some(local), &env, overrides)
+    }
+
+    /// Load from explicit sources (tests use this instead of the process environment).
+    pub fn from_sources(
+        local_file: Option<&Path>,
+        env: &[(String, String)],
+        overrides: &Overrides,
+    ) -> Result<Settings, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(local) = local_file {
+            builder = builder.add_source(config::File::from(local).format(config::FileFormat::Toml));
+        }
+        if let Some(file) = &overrides.config_file {
+            if !file.exists() {
+                return Err(ConfigError::Invalid {
+                    key: "--config".into(),
+                    problem: format!("the file {} does not exist", file.display()),
+                });
+            }
+            builder = builder.add_source(config::File::from(file.as_path()).format(config::FileFormat::Toml));
+        }
+        for (key, value) in env {
+            let Some(path) = key.strip_prefix("ANBUD__") else { continue };
+            let path = path.to_lowercase().replace("__", ".");
+            builder = builder.set_override(path, value.as_str())?;
+        }
+        if let Some(dir) = &overrides.knowledge_dir {
+            builder = builder.set_override("knowledge.dir", dir.to_string_lossy().as_ref())?;
+        }
+        if let Some(url) = &overrides.database_url {
+            builder = builder.set_override("database.url", url.as_str())?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize().map_err(explain)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, problem: String| Err(ConfigError::Invalid { key: key.into(), problem });
+        if !(0.0..=1.0).contains(&self.answer.threshold) {
+            return invalid("answer.threshold", format!("{} is not between 0 and 1", self.answer.threshold));
+        }
+        if !(0.0..=1.0).contains(&self.answer.tie_margin) {
+            return invalid("answer.tie_margin", format!("{} is not between 0 and 1", self.answer.tie_margin));
+        }
+        if self.answer.max_question_chars < 10 {
+            return invalid("answer.max_question_chars", "must be at least 10".into());
+        }
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            // Never echo the URL: it may hold a password.
+            return invalid("database.url", "must start with sqlite:, postgres:// or postgresql://".into());
+        }
+        if !self.discord.api_url.is_empty()
+            && !(self.discord.api_url.starts_with("http://") || self.discord.api_url.starts_with("https://"))
+        {
+            return invalid("discord.api_url", format!("{:?} is not an http(s) URL", self.discord.api_url));
+        }
+        if self.announcements.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return invalid("announcements.timezone", format!("{:?} is not a time zone name", self.announcements.timezone));
+        }
+        Ok(())
+    }
+
+    /// The announcements' time zone (validated at load).
+    pub fn timezone(&self) -> chrono_tz::Tz {
+        self.announcements.timezone.parse().unwrap_or(chrono_tz::Europe::Oslo)
+    }
+}
+
+/// The config crate says "invalid type … for key `discord.qa_channels`"; keep its key
+/// but make sure a value that looks like a secret is not repeated.
+fn explain(e: config::ConfigError) -> ConfigError {
+    ConfigError::Load(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_load() {
+        let s = Settings::defaults();
+        assert_eq!(s.knowledge.dir, PathBuf::from("knowledge"));
+        assert!(s.discord.qa_channels.is_empty());
+        assert!(s.database.url.starts_with("sqlite:"));
+    }
+
+    #[test]
+    fn environment_overrides_with_ids_as_strings() {
+        let s = Settings::from_sources(
+            None,
+            &env(&[("ANBUD__DISCORD__QA_CHANNELS", "123456789012345678, 42"), ("ANBUD__ANSWER__THRESHOLD", "0.7")]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.discord.qa_channels, vec![123456789012345678, 42]);
+        assert!((s.answer.threshold - 0.7).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let err = Settings::from_sources(None, &env(&[("ANBUD__DISCORD__ADVISER_CHANNEL", "general")]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("adviser_channel") && err.contains("general"), "{err}");
+        let err = Settings::from_sources(None, &env(&[("ANBUD__ANSWER__THRESHOLD", "3")]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("answer.threshold"), "{err}");
+        let err = Settings::from_sources(
+            None,
+            &env(&[("ANBUD__DATABASE__URL", "mysql://user:hunter2@host/db")]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("database.url") && !err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn files_layer_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[discord]\nqa_channels = [1, \"2\"]\n").unwrap();
+        let o = Overrides { config_file: Some(file), ..Default::default() };
+        let s = Settings::from_sources(None, &[], &o).unwrap();
+        assert_eq!(s.discord.qa_channels, vec![1, 2]);
+        assert_eq!(s.answer.closest, 3);
+    }
+}

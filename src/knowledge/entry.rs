@@ -1,0 +1,465 @@
+//! One knowledge file: TOML front matter between `+++` lines, then Markdown.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use super::lint::Problem;
+
+/// The two languages anbud answers in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Norwegian Bokmål (the default when a question gives no clue).
+    Nb,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Nb => "nb",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "nb" | "no" | "nob" | "nn" => Some(Lang::Nb),
+            "en" | "eng" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Nb => Lang::En,
+            Lang::En => Lang::Nb,
+        }
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Where an entry's facts come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub name: String,
+    pub url: String,
+}
+
+/// The facts of an event (a conference, a dialogue meeting). Times are local, Europe/Oslo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventInfo {
+    pub start: NaiveDateTime,
+    pub end: NaiveDateTime,
+    pub venue: String,
+    pub address: Option<String>,
+    pub registration_url: Option<String>,
+    pub organiser: Option<String>,
+    pub audience: Option<String>,
+}
+
+/// One knowledge entry in one language.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// The topic id, shared by the entry's two languages.
+    pub id: String,
+    pub lang: Lang,
+    pub title: String,
+    /// Example questions: how people ask for this entry.
+    pub questions: Vec<String>,
+    pub keywords: Vec<String>,
+    pub related: Vec<String>,
+    pub reviewed: NaiveDate,
+    pub sources: Vec<Source>,
+    /// The answer, Markdown. Its first paragraph answers the question on its own.
+    pub body: String,
+    pub event: Option<EventInfo>,
+    /// The file it came from; `None` for entries taught by advisers through the database.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+}
+
+impl Entry {
+    /// The first paragraph of the body: the direct answer.
+    pub fn summary(&self) -> &str {
+        self.body.split("\n\n").map(str::trim).find(|p| !p.is_empty()).unwrap_or("")
+    }
+
+    /// Write the entry in the knowledge file format (for `kb export --format markdown`).
+    pub fn to_markdown(&self) -> String {
+        let mut front = toml::Table::new();
+        front.insert("id".into(), self.id.clone().into());
+        front.insert("lang".into(), self.lang.code().into());
+        front.insert("title".into(), self.title.clone().into());
+        front.insert("questions".into(), self.questions.clone().into());
+        front.insert("keywords".into(), self.keywords.clone().into());
+        if !self.related.is_empty() {
+            front.insert("related".into(), self.related.clone().into());
+        }
+        front.insert("reviewed".into(), self.reviewed.format("%Y-%m-%d").to_string().into());
+        if let Some(event) = &self.event {
+            let mut t = toml::Table::new();
+            t.insert("start".into(), event.start.format("%Y-%m-%d %H:%M").to_string().into());
+            t.insert("end".into(), event.end.format("%Y-%m-%d %H:%M").to_string().into());
+            t.insert("venue".into(), event.venue.clone().into());
+            for (key, value) in [
+                ("address", &event.address),
+                ("registration_url", &event.registration_url),
+                ("organiser", &event.organiser),
+                ("audience", &event.audience),
+            ] {
+                if let Some(v) = value {
+                    t.insert(key.into(), v.clone().into());
+                }
+            }
+            front.insert("event".into(), t.into());
+        }
+        let sources: Vec<toml::Value> = self
+            .sources
+            .iter()
+            .map(|s| {
+                let mut t = toml::Table::new();
+                t.insert("name".into(), s.name.clone().into());
+                t.insert("url".into(), s.url.clone().into());
+                t.into()
+            })
+            .collect();
+        front.insert("sources".into(), sources.into());
+        let front = toml::to_string_pretty(&front).unwrap_or_default();
+        format!("+++\n{front}+++\n{}\n", self.body.trim())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    id: Option<String>,
+    lang: Option<String>,
+    title: Option<String>,
+    questions: Option<Vec<String>>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    related: Vec<String>,
+    reviewed: Option<toml::Value>,
+    sources: Option<Vec<Source>>,
+    event: Option<RawEvent>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    start: Option<toml::Value>,
+    end: Option<toml::Value>,
+    venue: Option<String>,
+    address: Option<String>,
+    registration_url: Option<String>,
+    organiser: Option<String>,
+    audience: Option<String>,
+}
+
+/// The smallest number of example questions per entry and language.
+pub const MIN_QUESTIONS: usize = 5;
+
+/// Parse one file. Returns the entry and its warnings, or every error found.
+pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>), Vec<Problem>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.first().map(|l| l.trim_end()) != Some("+++") {
+        return Err(vec![Problem::error(path, 1, "the file must start with a `+++` line (front matter)")]);
+    }
+    let Some(close) = lines.iter().skip(1).position(|l| l.trim_end() == "+++").map(|i| i + 1) else {
+        return Err(vec![Problem::error(path, 1, "the front matter is not closed by a `+++` line")]);
+    };
+    let front_text = lines[1..close].join("\n");
+    let body = lines[close + 1..].join("\n").trim().to_string();
+    let body_line = close + 2;
+
+    let front: FrontMatter = match toml::from_str(&front_text) {
+        Ok(f) => f,
+        Err(e) => {
+            let line = e
+                .span()
+                .map(|s| front_text[..s.start.min(front_text.len())].matches('\n').count() + 2)
+                .unwrap_or(1);
+            let message = e.message().trim().to_string();
+            return Err(vec![Problem::error(path, line, format!("front matter: {message}"))]);
+        }
+    };
+    // Line numbers of keys, for messages about a key that is present but wrong.
+    let key_line = |key: &str| -> usize {
+        lines[1..close]
+            .iter()
+            .position(|l| {
+                let l = l.trim_start();
+                l.starts_with(key) && l[key.len()..].trim_start().starts_with(['=', ']'])
+                    || l.starts_with(&format!("[{key}]"))
+                    || l.starts_with(&format!("[[{key}]]"))
+            })
+            .map(|i| i + 2)
+            .unwrap_or(1)
+    };
+    let mut require = |value: Option<String>, key: &str| -> String {
+        match value.map(|v| v.trim().to_string()) {
+            Some(v) if !v.is_empty() => v,
+            Some(_) => {
+                errors.push(Problem::error(path, key_line(key), format!("`{key}` is empty")));
+                String::new()
+            }
+            None => {
+                errors.push(Problem::error(path, 1, format!("missing field `{key}`")));
+                String::new()
+            }
+        }
+    };
+    let id = require(front.id, "id");
+    let lang_text = require(front.lang, "lang");
+    let title = require(front.title, "title");
+
+    let lang = match lang_text.as_str() {
+        "nb" => Some(Lang::Nb),
+        "en" => Some(Lang::En),
+        "" => None,
+        other => {
+            errors.push(Problem::error(path, key_line("lang"), format!("`lang` must be \"nb\" or \"en\", not {other:?}")));
+            None
+        }
+    };
+    if !id.is_empty() && !is_valid_id(&id) {
+        errors.push(Problem::error(
+            path,
+            key_line("id"),
+            format!("`id` {id:?} must be lower-case letters, digits and hyphens"),
+        ));
+    }
+    if let (Some(stem), Some(lang)) = (file_stem_parts(path), lang) {
+        if !id.is_empty() && (stem.0 != id || stem.1 != lang.code()) {
+            errors.push(Problem::error(
+                path,
+                key_line("id"),
+                format!("the file should be named {id}.{}.md to match its `id` and `lang`", lang.code()),
+            ));
+        }
+    }
+
+    let questions: Vec<String> = front
+        .questions
+        .unwrap_or_else(|| {
+            errors.push(Problem::error(path, 1, "missing field `questions`"));
+            Vec::new()
+        })
+        .into_iter()
+        .map(|q| q.trim().to_string())
+        .collect();
+    if questions.iter().any(|q| q.is_empty()) {
+        errors.push(Problem::error(path, key_line("questions"), "`questions` has an empty question"));
+    }
+    let distinct_questions = questions.iter().filter(|q| !q.is_empty()).count();
+    if distinct_questions < MIN_QUESTIONS && !questions.is_empty() {
+        errors.push(Problem::error(
+            path,
+            key_line("questions"),
+            format!("`questions` has {distinct_questions} example question(s); at least {MIN_QUESTIONS} are needed"),
+        ));
+    }
+
+    let reviewed = match front.reviewed {
+        None => {
+            errors.push(Problem::error(path, 1, "missing field `reviewed`"));
+            None
+        }
+        Some(value) => match parse_date(&value) {
+            Some(d) => Some(d),
+            None => {
+                errors.push(Problem::error(
+                    path,
+                    key_line("reviewed"),
+                    format!("`reviewed` must be a date YYYY-MM-DD, not {value}"),
+                ));
+                None
+            }
+        },
+    };
+    if let Some(d) = reviewed {
+        if d > chrono::Local::now().date_naive() + chrono::Duration::days(1) {
+            errors.push(Problem::error(path, key_line("reviewed"), format!("`reviewed` date {d} is in the future")));
+        }
+    }
+
+    let sources = front.sources.unwrap_or_default();
+    if sources.is_empty() {
+        errors.push(Problem::error(path, 1, "missing field `sources`: at least one [[sources]] with name and url"));
+    }
+    for s in &sources {
+        if s.name.trim().is_empty() {
+            errors.push(Problem::error(path, key_line("sources"), "a source has an empty `name`"));
+        }
+        if !(s.url.starts_with("https://") || s.url.starts_with("http://")) {
+            errors.push(Problem::error(
+                path,
+                key_line("sources"),
+                format!("source url {:?} must start with https://", s.url),
+            ));
+        }
+    }
+
+    let event = front.event.and_then(|raw| {
+        let line = key_line("event");
+        let time = |v: Option<toml::Value>, key: &str, errors: &mut Vec<Problem>| -> Option<NaiveDateTime> {
+            match v {
+                None => {
+                    errors.push(Problem::error(path, line, format!("missing field `event.{key}`")));
+                    None
+                }
+                Some(v) => parse_datetime(&v).or_else(|| {
+                    errors.push(Problem::error(
+                        path,
+                        line,
+                        format!("`event.{key}` must be a local time \"YYYY-MM-DD HH:MM\", not {v}"),
+                    ));
+                    None
+                }),
+            }
+        };
+        let start = time(raw.start, "start", &mut errors);
+        let end = time(raw.end, "end", &mut errors);
+        let venue = raw.venue.filter(|v| !v.trim().is_empty());
+        if venue.is_none() {
+            errors.push(Problem::error(path, line, "missing field `event.venue`"));
+        }
+        if let (Some(s), Some(e)) = (start, end) {
+            if e < s {
+                errors.push(Problem::error(path, line, "the event ends before it starts"));
+            }
+        }
+        Some(EventInfo {
+            start: start?,
+            end: end?,
+            venue: venue?,
+            address: raw.address,
+            registration_url: raw.registration_url,
+            organiser: raw.organiser,
+            audience: raw.audience,
+        })
+    });
+
+    if body.is_empty() {
+        errors.push(Problem::error(path, body_line.min(lines.len().max(1)), "the entry has an empty body"));
+    } else {
+        let first = body.split("\n\n").next().unwrap_or("").chars().count();
+        if first > 700 {
+            warnings.push(Problem::warning(
+                path,
+                body_line,
+                format!("the first paragraph has {first} characters; keep the direct answer under about 600"),
+            ));
+        }
+    }
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let entry = Entry {
+        id,
+        lang: lang.unwrap_or(Lang::Nb),
+        title,
+        questions,
+        keywords: front.keywords,
+        related: front.related,
+        reviewed: reviewed.unwrap_or_default(),
+        sources,
+        body,
+        event,
+        path: Some(path.to_path_buf()),
+    };
+    Ok((entry, warnings))
+}
+
+fn is_valid_id(id: &str) -> bool {
+    !id.starts_with('-')
+        && !id.ends_with('-')
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// `thresholds.nb.md` → ("thresholds", "nb").
+fn file_stem_parts(path: &Path) -> Option<(String, String)> {
+    let name = path.file_name()?.to_str()?.strip_suffix(".md")?;
+    let (id, lang) = name.rsplit_once('.')?;
+    Some((id.to_string(), lang.to_string()))
+}
+
+fn parse_date(value: &toml::Value) -> Option<NaiveDate> {
+    match value {
+        toml::Value::String(s) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok(),
+        toml::Value::Datetime(d) if d.time.is_none() => {
+            NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d").ok()
+        }
+        _ => None,
+    }
+}
+
+/// Parse a local date and time as organisers write it: "2017-11-01 09:00" (or with `T`).
+pub fn parse_local_datetime(text: &str) -> Option<NaiveDateTime> {
+    let t = text.trim();
+    ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+}
+
+fn parse_datetime(value: &toml::Value) -> Option<NaiveDateTime> {
+    match value {
+        toml::Value::String(s) => parse_local_datetime(s),
+        toml::Value::Datetime(d) if d.offset.is_none() => parse_local_datetime(&d.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(front_extra: &str, body: &str) -> String {
+        format!(
+            "+++\nid = \"thresholds\"\nlang = \"nb\"\ntitle = \"Terskelverdier\"\nquestions = [\"a\", \"b\", \"c\", \"d\", \"e\"]\nreviewed = \"2026-01-02\"\n{front_extra}\n[[sources]]\nname = \"Lovdata\"\nurl = \"https://lovdata.no/\"\n+++\n{body}\n"
+        )
+    }
+
+    #[test]
+    fn parses_a_valid_entry() {
+        let text = sample("keywords = [\"terskel\"]", "Første avsnitt.\n\nDetalj.");
+        let (entry, warnings) = parse_entry_file(Path::new("k/entries/thresholds.nb.md"), &text).unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(entry.id, "thresholds");
+        assert_eq!(entry.lang, Lang::Nb);
+        assert_eq!(entry.summary(), "Første avsnitt.");
+        assert_eq!(entry.reviewed, NaiveDate::from_ymd_opt(2026, 1, 2).unwrap());
+    }
+
+    #[test]
+    fn unknown_key_is_reported_on_its_line() {
+        let text = sample("colour = \"blue\"", "Body.");
+        let errs = parse_entry_file(Path::new("k/entries/thresholds.nb.md"), &text).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].message.contains("colour"), "{}", errs[0].message);
+        assert_eq!(errs[0].line, 7);
+    }
+
+    #[test]
+    fn markdown_round_trips() {
+        let text = sample("keywords = [\"terskel\"]", "Første avsnitt.\n\nDetalj.");
+        let path = Path::new("k/entries/thresholds.nb.md");
+        let (entry, _) = parse_entry_file(path, &text).unwrap();
+        let (again, _) = parse_entry_file(path, &entry.to_markdown()).unwrap();
+        assert_eq!(entry, again);
+    }
+}

@@ -1,0 +1,619 @@
+//! Text analysis shared by indexing and questions, so both sides meet on the same terms.
+//!
+//! A word goes through: lower-casing → glossary spelling rules (Nynorsk, Swedish,
+//! misspellings → Bokmål) → stop words out → stemming (Norwegian or English, tantivy's
+//! stemmers) → folding of æ/ø/å (so "innkjøp", "innkjop" and "innkjoep" meet) → compound
+//! splitting against the knowledge base's own vocabulary ("anbudskonkurranse" → "anbud" +
+//! "konkurranse"). Questions also get typo candidates and glossary synonyms.
+
+use std::collections::{HashMap, HashSet};
+
+use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer, TokenStream, WhitespaceTokenizer};
+
+use crate::knowledge::{Glossary, KnowledgeBase, Lang};
+
+/// The smallest compound part we split off. Shorter parts split words by accident.
+const MIN_PART: usize = 4;
+
+/// Lower-case and fold letters that users type in several ways.
+pub fn fold(word: &str) -> String {
+    let mut out = String::with_capacity(word.len() + 2);
+    for c in word.chars().flat_map(char::to_lowercase) {
+        match c {
+            'æ' | 'ä' => out.push_str("ae"),
+            'ø' | 'ö' | 'ó' | 'ò' | 'ô' => out.push('o'),
+            'å' | 'à' | 'á' | 'â' => out.push('a'),
+            'é' | 'è' | 'ê' | 'ë' => out.push('e'),
+            'ü' | 'ú' => out.push('u'),
+            _ => out.push(c),
+        }
+    }
+    // "aa" is the old spelling of å.
+    if out.contains("aa") {
+        out = out.replace("aa", "a");
+    }
+    out
+}
+
+/// Split text into lower-case words: letters and digits, with inner hyphens, dots and
+/// slashes as separators. Everything else (markdown, mentions, query syntax) is a separator.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect()
+}
+
+/// Words that carry no topic: question words, pronouns, fillers; Bokmål, Nynorsk, Swedish
+/// and English. Compared after folding.
+const STOP_WORDS: &[&str] = &[
+    // Bokmål
+    "og", "i", "jeg", "det", "at", "en", "et", "den", "til", "er", "som", "pa", "de", "med",
+    "han", "av", "ikke", "der", "sa", "var", "meg", "seg", "men", "ett", "har", "om", "vi",
+    "min", "mitt", "ha", "hadde", "hun", "na", "over", "da", "ved", "fra", "du", "ut", "sin",
+    "dem", "oss", "opp", "man", "kan", "hans", "hvor", "eller", "hva", "skal", "selv", "sjol",
+    "her", "alle", "vil", "bli", "ble", "blitt", "kunne", "inn", "nar", "vaere", "kom", "noen",
+    "noe", "ville", "dere", "deres", "kun", "ja", "etter", "ned", "skulle", "denne", "for",
+    "deg", "si", "sine", "sitt", "mot", "a", "meget", "hvorfor", "dette", "disse", "uten",
+    "hvordan", "ingen", "din", "ditt", "blir", "samme", "hvilken", "hvilke", "sann", "inni",
+    "mellom", "var", "vart", "vare", "hver", "hvem", "vors", "hvis", "bade", "bare", "enn",
+    "fordi", "for", "mange", "ogsa", "slik", "vaert", "mye", "mer", "mest", "nei", "gjor",
+    "gjore", "gjelder", "egentlig", "liksom", "hei", "hallo", "takk", "lurer", "lure",
+    "spor", "sporsmal", "fa", "far", "finnes", "fins", "bor", "ma", "matte", "altsa", "vel",
+    "jo", "nok", "helt", "litt", "ganske", "veldig", "sant", "godt", "bra", "hos", "mine",
+    "vart", "vaart", "annen", "andre", "ene", "hvilket", "hvordan", "hvorfor", "hvis",
+    // Nynorsk and Swedish fillers not mapped by the glossary
+    "kva", "korleis", "kvifor", "kven", "kvar", "eg", "ikkje", "me", "dykk", "vad", "hur",
+    "jag", "inte", "och", "ar", "aer", "vem", "nar", "varfor", "kan", "ska", "vara", "har", "det",
+    "en", "ett", "att", "pa", "av", "om", "som", "med", "till", "mig", "oss", "vi",
+    // English
+    "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "was", "were",
+    "be", "been", "being", "do", "does", "did", "done", "doing", "what", "how", "why", "when",
+    "where", "who", "whom", "which", "whose", "can", "could", "should", "would", "will",
+    "shall", "may", "might", "must", "i", "me", "my", "we", "us", "our", "you", "your", "it",
+    "its", "they", "them", "their", "he", "she", "his", "her", "this", "that", "these",
+    "those", "there", "here", "with", "as", "at", "by", "from", "about", "into", "if", "then",
+    "so", "not", "no", "yes", "any", "some", "all", "also", "just", "get", "got", "have",
+    "has", "had", "please", "hi", "hello", "thanks", "thank", "wondering", "know", "tell",
+    "need", "want", "like", "one", "much", "many", "more", "most", "very", "really", "such",
+    "than", "too", "only", "other", "own", "same", "up", "out", "over", "under", "again",
+    "anyone", "someone", "something", "anything", "way", "ok", "okay", "im", "ive", "dont",
+    "doesnt", "cant", "whats", "hows", "s", "t", "d", "ll", "m", "re", "ve",
+];
+
+/// Words that tell the question's language (folded). Shared words count for neither.
+const NB_MARKERS: &[&str] = &[
+    "og", "jeg", "det", "er", "som", "pa", "med", "av", "ikke", "hva", "hvordan", "hvor",
+    "hvem", "nar", "kan", "vi", "skal", "til", "en", "et", "for", "om", "vil", "har", "har",
+    "hvorfor", "hvilke", "hvilken", "blir", "ma", "bor", "gjelder", "eller", "kva", "korleis",
+    "eg", "ikkje", "kvifor", "vad", "hur", "jag", "och", "inte", "vara", "finnes", "fa",
+    "dere", "oss", "meg", "mitt", "min", "kommunen", "anbud", "tilbud", "leverandor",
+    "bedrift", "firma", "sporsmal", "frist", "krav", "kommune", "kommuner", "innkjop",
+];
+const EN_MARKERS: &[&str] = &[
+    "the", "and", "what", "how", "is", "are", "do", "does", "can", "we", "i", "to", "of", "in",
+    "for", "when", "where", "who", "which", "should", "my", "our", "you", "a", "an", "with",
+    "it", "this", "that", "about", "be", "there", "if", "bid", "tender", "supplier",
+    "company", "municipality", "procurement", "requirements", "deadline", "contract",
+];
+
+/// Which language a question is written in. Bokmål unless the English signal is clearly
+/// stronger: most users are Norwegian, and Nynorsk or Swedish is answered in Bokmål.
+pub fn detect_language(text: &str) -> Lang {
+    let mut nb = 0usize;
+    let mut en = 0usize;
+    for w in words(text) {
+        if w.contains(['æ', 'ø', 'å']) {
+            nb += 2;
+        }
+        let f = fold(&w);
+        if NB_MARKERS.contains(&f.as_str()) {
+            nb += 1;
+        }
+        if EN_MARKERS.contains(&f.as_str()) {
+            en += 1;
+        }
+    }
+    if en > nb {
+        Lang::En
+    } else {
+        Lang::Nb
+    }
+}
+
+/// How a query alternative relates to what the user typed; it sets the alternative's weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Variant {
+    /// The word itself (stemmed and folded).
+    Exact,
+    /// A part of a compound word the user typed.
+    Part,
+    /// A glossary synonym.
+    Synonym,
+    /// A known word one or two edits away (a typo).
+    Typo,
+}
+
+impl Variant {
+    pub fn weight(self) -> f32 {
+        match self {
+            Variant::Exact => 1.0,
+            Variant::Part => 0.55,
+            Variant::Synonym => 0.6,
+            Variant::Typo => 0.7,
+        }
+    }
+}
+
+/// One content word of a question, with every term that may stand for it in the index.
+#[derive(Debug, Clone)]
+pub struct QueryWord {
+    /// The word as typed (lower-case).
+    pub surface: String,
+    /// `(term, variant)`, distinct terms, best variant first.
+    pub alternatives: Vec<(String, Variant)>,
+}
+
+/// Index-side analysis of one text: whole-word terms and compound parts.
+#[derive(Debug, Clone, Default)]
+pub struct AnalysedText {
+    pub terms: Vec<String>,
+    pub parts: Vec<String>,
+}
+
+/// The analyser: the stemmers, the glossary and the knowledge base's vocabulary.
+#[derive(Clone)]
+pub struct Analyzer {
+    stemmer_nb: TextAnalyzer,
+    stemmer_en: TextAnalyzer,
+    spelling: HashMap<String, Vec<(Vec<String>, Vec<String>)>>,
+    /// Folded stems and folded words that occur anywhere in the knowledge base.
+    vocabulary: HashSet<String>,
+    /// Deletion neighbourhood for typo look-up: a term with one letter removed → terms.
+    deletions: HashMap<String, Vec<String>>,
+    /// Synonym groups as analysed term sequences; each sequence → the group's index.
+    synonym_index: HashMap<Vec<String>, Vec<usize>>,
+    synonym_groups: Vec<Vec<Vec<String>>>,
+    longest_synonym: usize,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer").field("vocabulary", &self.vocabulary.len()).finish()
+    }
+}
+
+fn stemmer(language: Language) -> TextAnalyzer {
+    TextAnalyzer::builder(WhitespaceTokenizer::default()).filter(Stemmer::new(language)).build()
+}
+
+impl Analyzer {
+    /// Build the analyser for a knowledge base: its vocabulary drives compound splitting
+    /// and typo correction.
+    pub fn new(kb: &KnowledgeBase) -> Analyzer {
+        let mut analyzer = Analyzer {
+            stemmer_nb: stemmer(Language::Norwegian),
+            stemmer_en: stemmer(Language::English),
+            spelling: HashMap::new(),
+            vocabulary: HashSet::new(),
+            deletions: HashMap::new(),
+            synonym_index: HashMap::new(),
+            synonym_groups: Vec::new(),
+            longest_synonym: 0,
+        };
+        for rule in &kb.glossary.rules {
+            let from: Vec<String> = rule.from.iter().map(|w| fold(w)).collect();
+            let to: Vec<String> = rule.to.iter().map(|w| fold(w)).collect();
+            analyzer.spelling.entry(from[0].clone()).or_default().push((from, to));
+        }
+        for rules in analyzer.spelling.values_mut() {
+            // Longest match first.
+            rules.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        }
+        // Vocabulary: every word of every entry, stemmed in its language, and unstemmed.
+        let mut vocabulary = HashSet::new();
+        for entry in &kb.entries {
+            let texts = std::iter::once(entry.title.as_str())
+                .chain(entry.questions.iter().map(String::as_str))
+                .chain(entry.keywords.iter().map(String::as_str))
+                .chain(std::iter::once(entry.body.as_str()));
+            for text in texts {
+                for w in words(text) {
+                    let f = fold(&w);
+                    if f.chars().count() >= MIN_PART {
+                        vocabulary.insert(analyzer.stem(&w, entry.lang));
+                        vocabulary.insert(f);
+                    }
+                }
+            }
+        }
+        for group in &kb.glossary.groups {
+            for term in group {
+                for w in words(term) {
+                    vocabulary.insert(analyzer.stem(&w, Lang::Nb));
+                    vocabulary.insert(analyzer.stem(&w, Lang::En));
+                    vocabulary.insert(fold(&w));
+                }
+            }
+        }
+        analyzer.vocabulary = vocabulary;
+        analyzer.build_synonyms(&kb.glossary);
+        analyzer
+    }
+
+    fn build_synonyms(&mut self, glossary: &Glossary) {
+        for group in &glossary.groups {
+            let index = self.synonym_groups.len();
+            let mut analysed = Vec::new();
+            for term in group {
+                for lang in [Lang::Nb, Lang::En] {
+                    let seq: Vec<String> = words(term)
+                        .iter()
+                        .map(|w| fold(w))
+                        .filter(|w| !is_stop_word(w))
+                        .map(|w| self.stem(&w, lang))
+                        .collect();
+                    if seq.is_empty() || analysed.contains(&seq) {
+                        continue;
+                    }
+                    self.longest_synonym = self.longest_synonym.max(seq.len());
+                    let groups = self.synonym_index.entry(seq.clone()).or_default();
+                    if !groups.contains(&index) {
+                        groups.push(index);
+                    }
+                    analysed.push(seq);
+                }
+            }
+            self.synonym_groups.push(analysed);
+        }
+    }
+
+    /// Register the terms of the built index, for typo look-up.
+    pub fn set_index_terms<'a>(&mut self, terms: impl IntoIterator<Item = &'a String>) {
+        self.deletions.clear();
+        for term in terms {
+            if term.chars().count() < 4 || term.chars().any(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            for d in deletions_of(term) {
+                self.deletions.entry(d).or_default().push(term.clone());
+            }
+            self.deletions.entry(term.clone()).or_default().push(term.clone());
+        }
+    }
+
+    /// Stem one lower-case word in a language, then fold it.
+    pub fn stem(&self, word: &str, lang: Lang) -> String {
+        let mut analyzer = match lang {
+            Lang::Nb => self.stemmer_nb.clone(),
+            Lang::En => self.stemmer_en.clone(),
+        };
+        let lower = word.to_lowercase();
+        let mut stream = analyzer.token_stream(&lower);
+        let stemmed = if stream.advance() { stream.token().text.clone() } else { lower.clone() };
+        fold(&stemmed)
+    }
+
+    /// Apply the glossary's spelling rules to a word sequence (folded words).
+    fn respell(&self, folded: Vec<String>) -> Vec<String> {
+        if self.spelling.is_empty() {
+            return folded;
+        }
+        let mut out = Vec::with_capacity(folded.len());
+        let mut i = 0;
+        while i < folded.len() {
+            let mut matched = false;
+            if let Some(rules) = self.spelling.get(&folded[i]) {
+                for (from, to) in rules {
+                    if folded[i..].starts_with(from) {
+                        out.extend(to.iter().cloned());
+                        i += from.len();
+                        matched = true;
+                        break;
+                    }
+                }
+            }
+            if !matched {
+                out.push(folded[i].clone());
+                i += 1;
+            }
+        }
+        out
+    }
+
+    /// Split a folded word into known parts: "anbudskonkurranse" → ["anbud", "konkurranse"].
+    /// Parts are returned stemmed in `lang`. Returns nothing when no split is convincing.
+    pub fn compound_parts(&self, folded: &str, lang: Lang) -> Vec<String> {
+        let chars: Vec<char> = folded.chars().collect();
+        if chars.len() < 2 * MIN_PART || chars.iter().any(|c| c.is_ascii_digit()) {
+            return Vec::new();
+        }
+        let known = |s: &str| -> bool {
+            s.chars().count() >= MIN_PART
+                && (self.vocabulary.contains(s) || self.vocabulary.contains(&self.stem(s, lang)))
+        };
+        let mut best: Option<(usize, Vec<String>)> = None;
+        for split in MIN_PART..=chars.len() - MIN_PART {
+            let left: String = chars[..split].iter().collect();
+            let right: String = chars[split..].iter().collect();
+            // Linking letters: anbud-s-konkurranse, tilbud-s-frist, behov-s-kartlegging.
+            let left_forms = [
+                Some(left.clone()),
+                left.strip_suffix('s').map(str::to_string),
+                left.strip_suffix('e').map(str::to_string),
+            ];
+            let Some(left_part) = left_forms.into_iter().flatten().find(|l| known(l)) else {
+                continue;
+            };
+            let mut parts = vec![self.stem(&left_part, lang)];
+            if known(&right) {
+                parts.push(self.stem(&right, lang));
+            } else {
+                let rest = self.compound_parts(&right, lang);
+                if rest.is_empty() {
+                    continue;
+                }
+                parts.extend(rest);
+            }
+            let covered: usize = parts.iter().map(|p| p.chars().count()).sum();
+            if best.as_ref().is_none_or(|(c, _)| covered > *c) {
+                best = Some((covered, parts));
+            }
+        }
+        best.map(|(_, p)| p).unwrap_or_default()
+    }
+
+    /// Analyse a text of a knowledge entry (index side).
+    pub fn analyse_text(&self, text: &str, lang: Lang) -> AnalysedText {
+        let folded: Vec<String> = words(text).iter().map(|w| fold(w)).collect();
+        let mut out = AnalysedText::default();
+        for w in folded {
+            if is_stop_word(&w) {
+                continue;
+            }
+            let stem = self.stem(&w, lang);
+            for part in self.compound_parts(&w, lang) {
+                if part != stem {
+                    out.parts.push(part);
+                }
+            }
+            out.terms.push(stem);
+        }
+        out
+    }
+
+    /// Analyse a question (query side): content words with their alternatives, in order.
+    pub fn analyse_question(&self, text: &str) -> Vec<QueryWord> {
+        let folded: Vec<String> = words(text).iter().map(|w| fold(w)).collect();
+        let respelled = self.respell(folded);
+        let content: Vec<String> = respelled.into_iter().filter(|w| !is_stop_word(w)).collect();
+        let mut out: Vec<QueryWord> = Vec::new();
+        for w in &content {
+            if out.iter().any(|q| &q.surface == w) {
+                continue;
+            }
+            let mut alternatives: Vec<(String, Variant)> = Vec::new();
+            let push = |term: String, variant: Variant, alts: &mut Vec<(String, Variant)>| {
+                if !term.is_empty() && !alts.iter().any(|(t, _)| *t == term) {
+                    alts.push((term, variant));
+                }
+            };
+            for lang in [Lang::Nb, Lang::En] {
+                push(self.stem(w, lang), Variant::Exact, &mut alternatives);
+            }
+            let known = alternatives.iter().any(|(t, _)| self.vocabulary.contains(t))
+                || self.vocabulary.contains(w);
+            for lang in [Lang::Nb, Lang::En] {
+                for part in self.compound_parts(w, lang) {
+                    push(part, Variant::Part, &mut alternatives);
+                }
+            }
+            if !known {
+                let mut sources: Vec<String> = vec![w.clone()];
+                sources.extend(alternatives.iter().filter(|(_, v)| *v == Variant::Exact).map(|(t, _)| t.clone()));
+                for source in sources {
+                    for typo in self.typo_candidates(&source) {
+                        push(typo, Variant::Typo, &mut alternatives);
+                    }
+                }
+            }
+            out.push(QueryWord { surface: w.clone(), alternatives });
+        }
+        self.expand_synonyms(&mut out);
+        out
+    }
+
+    /// Add glossary synonyms to the words (and word sequences) that belong to a group.
+    fn expand_synonyms(&self, words: &mut [QueryWord]) {
+        if self.synonym_groups.is_empty() {
+            return;
+        }
+        // Candidate sequences: each word's exact and typo terms, and runs of up to
+        // `longest_synonym` consecutive words (their first exact term).
+        let firsts: Vec<Vec<String>> = words
+            .iter()
+            .map(|w| {
+                w.alternatives
+                    .iter()
+                    .filter(|(_, v)| matches!(v, Variant::Exact | Variant::Typo))
+                    .map(|(t, _)| t.clone())
+                    .collect()
+            })
+            .collect();
+        let mut additions: Vec<(usize, String)> = Vec::new();
+        for start in 0..words.len() {
+            for len in 1..=self.longest_synonym.min(words.len() - start) {
+                let sequences: Vec<Vec<String>> = if len == 1 {
+                    firsts[start].iter().map(|t| vec![t.clone()]).collect()
+                } else {
+                    // Try each language's stems for multi-word terms.
+                    (0..2)
+                        .filter_map(|k| {
+                            (start..start + len)
+                                .map(|i| firsts[i].get(k).or(firsts[i].first()).cloned())
+                                .collect::<Option<Vec<String>>>()
+                        })
+                        .collect()
+                };
+                for seq in sequences {
+                    let Some(groups) = self.synonym_index.get(&seq) else { continue };
+                    for &g in groups {
+                        for synonym in &self.synonym_groups[g] {
+                            if *synonym == seq {
+                                continue;
+                            }
+                            // A multi-word synonym adds each of its words to the first word
+                            // of the match; its weight is shared in the query builder.
+                            for term in synonym {
+                                additions.push((start, term.clone()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (i, term) in additions {
+            let alts = &mut words[i].alternatives;
+            if !alts.iter().any(|(t, _)| *t == term) {
+                alts.push((term, Variant::Synonym));
+            }
+        }
+    }
+
+    /// Known terms within edit distance 1 (words of 5+ letters) or 2 (9+ letters).
+    fn typo_candidates(&self, word: &str) -> Vec<String> {
+        let len = word.chars().count();
+        if len < 5 || self.deletions.is_empty() || word.chars().any(|c| c.is_ascii_digit()) {
+            return Vec::new();
+        }
+        let max = if len >= 9 { 2 } else { 1 };
+        let mut keys = deletions_of(word);
+        keys.push(word.to_string());
+        let mut found: Vec<(usize, String)> = Vec::new();
+        for key in keys {
+            if let Some(terms) = self.deletions.get(&key) {
+                for t in terms {
+                    if found.iter().any(|(_, f)| f == t) {
+                        continue;
+                    }
+                    let d = damerau_levenshtein(word, t);
+                    if d <= max {
+                        found.push((d, t.clone()));
+                    }
+                }
+            }
+        }
+        found.sort();
+        found.into_iter().take(3).map(|(_, t)| t).collect()
+    }
+}
+
+/// Folded word → is it a stop word?
+pub fn is_stop_word(folded: &str) -> bool {
+    STOP_WORDS.contains(&folded)
+}
+
+fn deletions_of(word: &str) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    (0..chars.len())
+        .map(|i| chars[..i].iter().chain(chars[i + 1..].iter()).collect())
+        .collect()
+}
+
+/// Optimal-string-alignment distance: insertions, deletions, substitutions, transpositions.
+pub fn damerau_levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=m {
+        d[0][j] = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[n][m]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::{Entry, Glossary};
+
+    fn kb(body: &str, glossary: &str) -> KnowledgeBase {
+        let entry = Entry {
+            id: "x".into(),
+            lang: Lang::Nb,
+            title: "Rammeavtale".into(),
+            questions: vec![],
+            keywords: vec![],
+            related: vec![],
+            reviewed: Default::default(),
+            sources: vec![],
+            body: body.into(),
+            event: None,
+            path: None,
+        };
+        let (glossary, _) = Glossary::parse(std::path::Path::new("g"), glossary);
+        KnowledgeBase { entries: vec![entry], glossary }
+    }
+
+    #[test]
+    fn folding_meets_typed_without_special_letters() {
+        assert_eq!(fold("Innkjøp"), fold("innkjop"));
+        assert_eq!(fold("Når"), fold("naar"));
+        assert_eq!(fold("særlig"), "saerlig");
+    }
+
+    #[test]
+    fn compound_words_split_into_known_parts() {
+        let a = Analyzer::new(&kb("En anbud er et tilbud i en konkurranse. Avtale og ramme.", ""));
+        let parts = a.compound_parts(&fold("anbudskonkurransen"), Lang::Nb);
+        assert!(parts.contains(&a.stem("anbud", Lang::Nb)), "{parts:?}");
+        assert!(parts.contains(&a.stem("konkurranse", Lang::Nb)), "{parts:?}");
+        assert!(a.compound_parts("xyzqwertyu", Lang::Nb).is_empty());
+    }
+
+    #[test]
+    fn typos_find_known_words() {
+        let mut a = Analyzer::new(&kb("kvalifikasjonskrav og dokumentasjon", ""));
+        let terms: Vec<String> = a.vocabulary.iter().cloned().collect();
+        a.set_index_terms(terms.iter());
+        let words = a.analyse_question("dokumentasjn");
+        assert!(words[0].alternatives.iter().any(|(t, v)| *v == Variant::Typo && t.starts_with("dokumentasj")), "{words:?}");
+    }
+
+    #[test]
+    fn spelling_rules_and_synonyms_apply() {
+        let a = Analyzer::new(&kb("rammeavtale", "rammeavtale, framework agreement\nramavtal => rammeavtale\n"));
+        let words = a.analyse_question("Vad är ett ramavtal?");
+        let rammeavtale = a.stem("rammeavtale", Lang::Nb);
+        assert!(words.iter().any(|w| w.alternatives.iter().any(|(t, v)| *t == rammeavtale && *v == Variant::Exact)), "{words:?}");
+        assert!(words.iter().any(|w| w.alternatives.iter().any(|(t, v)| t == "framework" && *v == Variant::Synonym)), "{words:?}");
+    }
+
+    #[test]
+    fn language_detection() {
+        assert_eq!(detect_language("How do I find tenders?"), Lang::En);
+        assert_eq!(detect_language("Hvordan finner jeg anbud?"), Lang::Nb);
+        assert_eq!(detect_language("korleis finn eg anbod"), Lang::Nb);
+        assert_eq!(detect_language(""), Lang::Nb);
+        assert_eq!(detect_language("ESPD"), Lang::Nb);
+    }
+
+    #[test]
+    fn edit_distance() {
+        assert_eq!(damerau_levenshtein("anbud", "anbdu"), 1);
+        assert_eq!(damerau_levenshtein("anbud", "anbud"), 0);
+        assert_eq!(damerau_levenshtein("kommune", "komune"), 1);
+    }
+}

@@ -1,0 +1,438 @@
+//! Entries → a tantivy index → ranked hits with a comparable confidence.
+//!
+//! The index holds two kinds of documents: one per entry and language (title, keywords,
+//! body) and one per example question, which points back to its entry. Users' questions
+//! look more like other questions than like answer prose, so question-to-question
+//! matching carries the most weight. Queries are built from analysed terms in code:
+//! user text never reaches tantivy's query parser.
+
+pub mod analysis;
+
+use std::collections::{HashMap, HashSet};
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST,
+};
+use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
+use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+use crate::knowledge::KnowledgeBase;
+#[cfg(test)]
+use crate::knowledge::Lang;
+pub use analysis::{detect_language, Analyzer, QueryWord, Variant};
+
+/// Why the index could not be built or searched.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+}
+
+const TOKENIZER: &str = "anbud_preanalysed";
+
+/// How much each field counts when a word matches there.
+const BOOST_QUESTION: f32 = 3.0;
+const BOOST_TITLE: f32 = 2.5;
+const BOOST_KEYWORDS: f32 = 2.0;
+const BOOST_PARTS: f32 = 0.8;
+const BOOST_BODY: f32 = 0.5;
+
+/// How much a word found in an example question (rather than the title or keywords), or
+/// only in the body, counts towards coverage.
+const PLACE_QUESTION: f32 = 0.85;
+const PLACE_BODY: f32 = 0.45;
+
+/// Weight of the weaker of the question-document and entry-document scores.
+const BOTH_MATCH: f32 = 3.0;
+/// How much words unknown to the knowledge base lower the confidence.
+const UNKNOWN_PENALTY: f32 = 0.8;
+/// How much a lead over the runner-up raises the confidence, and the largest lead counted.
+const MARGIN_WEIGHT: f32 = 0.4;
+const MARGIN_CAP: f32 = 0.5;
+
+/// How many documents to collect before grouping them by entry.
+const TOP_DOCS: usize = 80;
+
+struct Fields {
+    ord: Field,
+    title: Field,
+    question: Field,
+    keywords: Field,
+    body: Field,
+    parts: Field,
+}
+
+/// The terms of one entry (both languages), for the coverage part of the confidence.
+#[derive(Debug, Default)]
+struct EntryTerms {
+    /// Title and keywords: what the entry is about.
+    core: HashSet<String>,
+    /// Example questions.
+    strong: HashSet<String>,
+    /// The body.
+    weak: HashSet<String>,
+}
+
+#[derive(Debug, Default)]
+struct Coverage {
+    all: f32,
+    known: f32,
+    unknown_share: f32,
+}
+
+/// One candidate entry for a question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// The entry id (shared by both languages).
+    pub id: String,
+    /// The ranking score: relevance relative to the best hit, plus coverage. 0..=2.
+    pub score: f32,
+    /// Share (0..1) of the question's content, weighted by rarity, that the entry covers.
+    /// Words the knowledge base does not know count against it.
+    pub coverage: f32,
+    /// The same share over the words the knowledge base knows.
+    pub known_coverage: f32,
+    /// Share (0..1) of the question's weight in words the knowledge base does not know.
+    pub unknown_share: f32,
+    /// The raw BM25 score (only comparable within one question).
+    pub bm25: f32,
+    /// Confidence 0..1 that this entry answers the question; compared with the threshold.
+    pub confidence: f32,
+}
+
+/// A built, searchable index. Cheap to share behind an `Arc`; rebuilt, not mutated, when
+/// the knowledge changes.
+pub struct SearchIndex {
+    reader: IndexReader,
+    fields: Fields,
+    analyzer: Analyzer,
+    /// Document ordinal → entry id.
+    doc_ids: Vec<u32>,
+    /// Document ordinal → is it an example-question document?
+    doc_is_question: Vec<bool>,
+    ids: Vec<String>,
+    entry_terms: HashMap<u32, EntryTerms>,
+    /// Term → number of entries (ids) it occurs in.
+    doc_freq: HashMap<String, u32>,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex").field("entries", &self.ids.len()).field("docs", &self.doc_ids.len()).finish()
+    }
+}
+
+fn text_field(schema: &mut tantivy::schema::SchemaBuilder, name: &str) -> Field {
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer(TOKENIZER)
+        .set_index_option(IndexRecordOption::WithFreqs);
+    schema.add_text_field(name, TextOptions::default().set_indexing_options(indexing))
+}
+
+impl SearchIndex {
+    /// Analyse and index every entry of the knowledge base.
+    pub fn build(kb: &KnowledgeBase) -> Result<SearchIndex, SearchError> {
+        let mut analyzer = Analyzer::new(kb);
+        let mut builder = Schema::builder();
+        let fields = Fields {
+            ord: builder.add_u64_field("ord", FAST),
+            title: text_field(&mut builder, "title"),
+            question: text_field(&mut builder, "question"),
+            keywords: text_field(&mut builder, "keywords"),
+            body: text_field(&mut builder, "body"),
+            parts: text_field(&mut builder, "parts"),
+        };
+        let index = Index::create_in_ram(builder.build());
+        index.tokenizers().register(TOKENIZER, TextAnalyzer::builder(WhitespaceTokenizer::default()).build());
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 64_000_000)?;
+
+        let mut ids: Vec<String> = Vec::new();
+        let mut id_of: HashMap<String, u32> = HashMap::new();
+        let mut doc_ids: Vec<u32> = Vec::new();
+        let mut doc_is_question: Vec<bool> = Vec::new();
+        let mut entry_terms: HashMap<u32, EntryTerms> = HashMap::new();
+        for entry in &kb.entries {
+            let id_index = *id_of.entry(entry.id.clone()).or_insert_with(|| {
+                ids.push(entry.id.clone());
+                (ids.len() - 1) as u32
+            });
+            let terms = entry_terms.entry(id_index).or_default();
+            let lang = entry.lang;
+            let title = analyzer.analyse_text(&entry.title, lang);
+            let keywords = analyzer.analyse_text(&entry.keywords.join(" . "), lang);
+            let mut body_text = entry.body.clone();
+            if let Some(event) = &entry.event {
+                body_text.push_str(&format!(" {} {}", event.venue, event.address.as_deref().unwrap_or("")));
+            }
+            let body = analyzer.analyse_text(&body_text, lang);
+            let mut strong_parts = title.parts.clone();
+            strong_parts.extend(keywords.parts.iter().cloned());
+            terms.core.extend(title.terms.iter().chain(&keywords.terms).chain(&strong_parts).cloned());
+            terms.weak.extend(body.terms.iter().chain(&body.parts).cloned());
+            let ord = doc_ids.len() as u64;
+            doc_ids.push(id_index);
+            doc_is_question.push(false);
+            writer.add_document(doc!(
+                fields.ord => ord,
+                fields.title => title.terms.join(" "),
+                fields.keywords => keywords.terms.join(" "),
+                fields.body => body.terms.join(" "),
+                fields.parts => strong_parts.join(" "),
+            ))?;
+            for question in &entry.questions {
+                let q = analyzer.analyse_text(question, lang);
+                terms.strong.extend(q.terms.iter().chain(&q.parts).cloned());
+                let ord = doc_ids.len() as u64;
+                doc_ids.push(id_index);
+                doc_is_question.push(true);
+                writer.add_document(doc!(
+                    fields.ord => ord,
+                    fields.question => q.terms.join(" "),
+                    fields.parts => q.parts.join(" "),
+                ))?;
+            }
+        }
+        writer.commit()?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+
+        let mut doc_freq: HashMap<String, u32> = HashMap::new();
+        for terms in entry_terms.values() {
+            let all: HashSet<&String> = terms.core.iter().chain(&terms.strong).chain(&terms.weak).collect();
+            for t in all {
+                *doc_freq.entry(t.clone()).or_default() += 1;
+            }
+        }
+        analyzer.set_index_terms(doc_freq.keys());
+        Ok(SearchIndex { reader, fields, analyzer, doc_ids, doc_is_question, ids, entry_terms, doc_freq })
+    }
+
+    /// Number of distinct entry ids.
+    pub fn entry_count(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The analyser this index was built with.
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    /// Rank entries for a question, best first, at most `limit`.
+    pub fn search(&self, question: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        let words = self.analyzer.analyse_question(question);
+        self.search_words(&words, limit)
+    }
+
+    /// Rank entries for already analysed question words.
+    pub fn search_words(&self, words: &[QueryWord], limit: usize) -> Result<Vec<Hit>, SearchError> {
+        if words.is_empty() || self.ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = self.build_query(words);
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(TOP_DOCS).order_by_score())?;
+        // Best document score per entry; question documents and entry documents apart.
+        let mut best: HashMap<u32, (f32, f32)> = HashMap::new();
+        let mut columns = HashMap::new();
+        for (score, address) in top {
+            let column = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(c) => c.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(searcher.segment_reader(address.segment_ord).fast_fields().u64("ord")?)
+                }
+            };
+            let Some(ord) = column.first(address.doc_id) else { continue };
+            let id = self.doc_ids[ord as usize];
+            let is_question = self.doc_is_question[ord as usize];
+            let slot = best.entry(id).or_insert((0.0, 0.0));
+            if is_question {
+                slot.0 = slot.0.max(score);
+            } else {
+                slot.1 = slot.1.max(score);
+            }
+        }
+        let weights = self.word_weights(words);
+        let mut hits: Vec<Hit> = best
+            .into_iter()
+            .map(|(id, (q, e))| {
+                // An entry whose example questions and whose own text both match is a
+                // better bet than one that matches only either.
+                let bm25 = q.max(e) + BOTH_MATCH * q.min(e);
+                let c = self.coverage(id, words, &weights);
+                Hit {
+                    id: self.ids[id as usize].clone(),
+                    score: 0.0,
+                    coverage: c.all,
+                    known_coverage: c.known,
+                    unknown_share: c.unknown_share,
+                    bm25,
+                    confidence: 0.0,
+                }
+            })
+            .collect();
+        let top_bm25 = hits.iter().map(|h| h.bm25).fold(0.0f32, f32::max).max(f32::EPSILON);
+        for h in &mut hits {
+            h.score = h.bm25 / top_bm25 + h.coverage;
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        // Confidence: how much of what the question is about the entry covers, less for
+        // words nobody in the knowledge base uses, more when the entry clearly beats the
+        // runner-up. Comparable across questions, unlike BM25.
+        let scores: Vec<f32> = hits.iter().map(|h| h.score).collect();
+        for (i, h) in hits.iter_mut().enumerate() {
+            let next = scores.get(i + 1).copied().unwrap_or(0.0);
+            let margin = (h.score - next).clamp(0.0, MARGIN_CAP);
+            h.confidence = (h.known_coverage * (1.0 - UNKNOWN_PENALTY * h.unknown_share) + MARGIN_WEIGHT * margin).clamp(0.0, 1.0);
+        }
+        hits.truncate(limit);
+        Ok(hits)
+    }
+
+    fn build_query(&self, words: &[QueryWord]) -> BooleanQuery {
+        let fields = [
+            (self.fields.question, BOOST_QUESTION),
+            (self.fields.title, BOOST_TITLE),
+            (self.fields.keywords, BOOST_KEYWORDS),
+            (self.fields.parts, BOOST_PARTS),
+            (self.fields.body, BOOST_BODY),
+        ];
+        let weights = self.word_weights(words);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (word, weight) in words.iter().zip(weights) {
+            let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+            for (term, variant) in &word.alternatives {
+                // Part of a compound: its parts are indexed in `parts` and as whole words.
+                for (field, boost) in fields {
+                    let q = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
+                    disjuncts.push(Box::new(BoostQuery::new(Box::new(q), boost * variant.weight())));
+                }
+            }
+            if disjuncts.is_empty() {
+                continue;
+            }
+            // Rarer words count more; a word's best match counts, its others a little.
+            let dismax = DisjunctionMaxQuery::with_tie_breaker(disjuncts, 0.15);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(dismax), 0.5 + weight))));
+        }
+        BooleanQuery::new(clauses)
+    }
+
+    /// A weight per question word: rare words (few entries) weigh more; a word the
+    /// knowledge base does not know at all weighs most, because it is what the question
+    /// is about and nothing covers it.
+    fn word_weights(&self, words: &[QueryWord]) -> Vec<f32> {
+        let n = self.ids.len().max(1) as f32;
+        let max = (1.0 + n).ln();
+        words
+            .iter()
+            .map(|w| {
+                let df = w
+                    .alternatives
+                    .iter()
+                    .filter(|(_, v)| matches!(v, Variant::Exact | Variant::Typo))
+                    .filter_map(|(t, _)| self.doc_freq.get(t))
+                    .max()
+                    .copied();
+                match df {
+                    Some(df) => (1.0 + n / (df as f32 + 0.5)).ln().min(max),
+                    None => {
+                        // Unknown word: weigh it fully unless a synonym or part is known.
+                        let known_otherwise = w.alternatives.iter().any(|(t, _)| self.doc_freq.contains_key(t));
+                        if known_otherwise { 0.8 * max } else { max }
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn coverage(&self, id: u32, words: &[QueryWord], weights: &[f32]) -> Coverage {
+        let Some(terms) = self.entry_terms.get(&id) else { return Coverage::default() };
+        let mut covered = 0.0;
+        let mut total = 0.0;
+        let mut known_total = 0.0;
+        for (word, weight) in words.iter().zip(weights) {
+            let known = word.alternatives.iter().any(|(t, _)| self.doc_freq.contains_key(t));
+            if known {
+                known_total += weight;
+            }
+            let mut best: f32 = 0.0;
+            for (term, variant) in &word.alternatives {
+                let place = if terms.core.contains(term) {
+                    1.0
+                } else if terms.strong.contains(term) {
+                    PLACE_QUESTION
+                } else if terms.weak.contains(term) {
+                    PLACE_BODY
+                } else {
+                    0.0
+                };
+                best = best.max(place * variant.weight());
+            }
+            covered += best * weight;
+            total += weight;
+        }
+        if total == 0.0 {
+            return Coverage::default();
+        }
+        Coverage {
+            all: covered / total,
+            known: if known_total > 0.0 { covered / known_total } else { 0.0 },
+            unknown_share: 1.0 - known_total / total,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::{Entry, Glossary};
+
+    fn entry(id: &str, lang: Lang, title: &str, questions: &[&str], body: &str) -> Entry {
+        Entry {
+            id: id.into(),
+            lang,
+            title: title.into(),
+            questions: questions.iter().map(|s| s.to_string()).collect(),
+            keywords: vec![],
+            related: vec![],
+            reviewed: Default::default(),
+            sources: vec![],
+            body: body.into(),
+            event: None,
+            path: None,
+        }
+    }
+
+    fn kb() -> KnowledgeBase {
+        let (glossary, _) = Glossary::parse(std::path::Path::new("g"), "rammeavtale, framework agreement\n");
+        KnowledgeBase {
+            entries: vec![
+                entry("framework", Lang::Nb, "Rammeavtaler", &["Hva er en rammeavtale?"], "En rammeavtale varer vanligvis i fire år, med avrop."),
+                entry("framework", Lang::En, "Framework agreements", &["What is a framework agreement?"], "A framework agreement usually lasts four years."),
+                entry("purchase", Lang::Nb, "Innkjøpsplaner", &["Hvor finner jeg kommunens innkjøpsplan?"], "Kommunen publiserer en plan for innkjøp."),
+                entry("purchase", Lang::En, "Procurement plans", &["Where is the procurement plan?"], "The municipality publishes a plan."),
+            ],
+            glossary,
+        }
+    }
+
+    #[test]
+    fn finds_entries_across_spellings_compounds_and_languages() {
+        let index = SearchIndex::build(&kb()).unwrap();
+        for q in ["rammeavtalen", "hvor lenge varer rammeavtaler", "framework agreement duration", "innkjop plan", "innkjøpsplanen til kommunen", "framwork agreemnt"] {
+            let hits = index.search(q, 5).unwrap();
+            let expected = if q.contains("innkj") { "purchase" } else { "framework" };
+            assert_eq!(hits.first().map(|h| h.id.as_str()), Some(expected), "{q}: {hits:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_words_give_low_coverage() {
+        let index = SearchIndex::build(&kb()).unwrap();
+        let hits = index.search("weather forecast tomorrow Bergen", 5).unwrap();
+        assert!(hits.iter().all(|h| h.confidence < 0.3), "{hits:?}");
+        assert!(index.search("", 5).unwrap().is_empty());
+        assert!(index.search("title:x AND (((", 5).unwrap().iter().all(|h| h.confidence < 0.5));
+    }
+}
