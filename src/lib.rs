@@ -1,8 +1,9 @@
 //! anbud: answers suppliers' questions about Norwegian public procurement.
 //!
 //! The data flows knowledge files → [`knowledge`] → [`search`] index → [`answer`] (a reply
-//! or an abstention) → the chat adapters ([`cli`] terminal chat, Discord). The core never
-//! depends on a chat adapter.
+//! or an abstention) → the chat adapters ([`cli`] terminal chat, Discord). The [`store`]
+//! sits beside them: the advisers' queue, feedback, statistics and learned knowledge.
+//! The core never depends on a chat adapter.
 
 pub mod answer;
 pub mod app;
@@ -10,3 +11,4 @@ pub mod cli;
 pub mod config;
 pub mod knowledge;
 pub mod search;
+pub mod store;

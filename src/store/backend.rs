@@ -1,0 +1,49 @@
+//! The two databases the store runs on, each compiled from the same SQL
+//! (`queries.rs`).
+//!
+//! sqlx's `Any` driver cannot decode booleans on SQLite or timestamps on
+//! PostgreSQL, and code generic over `sqlx::Database` needs a wall of trait
+//! bounds for every type bound or read. Including one file into two modules
+//! gives each database plain, concrete code with a single source of SQL.
+
+/// SQLite: one bot process, a file next to it.
+pub(crate) mod sqlite {
+    type Db = sqlx::Sqlite;
+
+    const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+    /// A single UPDATE is atomic on SQLite, and the write lock taken by
+    /// BEGIN IMMEDIATE keeps other connections out meanwhile.
+    const CLAIM_OUTBOX: &str = "UPDATE outbox SET claimed_until = $1
+         WHERE id IN (SELECT id FROM outbox
+                      WHERE status = 'pending'
+                        AND (claimed_until IS NULL OR claimed_until <= $2)
+                      ORDER BY id
+                      LIMIT $3)
+         RETURNING id, item_id, source, guild_id, channel_id, message_id, thread_id,
+                   user_id, question, text, lang, attempts, created_at";
+
+    include!("queries.rs");
+}
+
+/// PostgreSQL: several bot processes may share it.
+pub(crate) mod postgres {
+    type Db = sqlx::Postgres;
+
+    const BEGIN_WRITE: &str = "BEGIN";
+
+    /// Rows another process is claiming right now are skipped rather than
+    /// waited for, and the lease (`claimed_until`) keeps them away from others
+    /// until it runs out: each message goes to exactly one sender.
+    const CLAIM_OUTBOX: &str = "UPDATE outbox SET claimed_until = $1
+         WHERE id IN (SELECT id FROM outbox
+                      WHERE status = 'pending'
+                        AND (claimed_until IS NULL OR claimed_until <= $2)
+                      ORDER BY id
+                      LIMIT $3
+                      FOR UPDATE SKIP LOCKED)
+         RETURNING id, item_id, source, guild_id, channel_id, message_id, thread_id,
+                   user_id, question, text, lang, attempts, created_at";
+
+    include!("queries.rs");
+}

@@ -1,0 +1,514 @@
+//! Everything the bot keeps: the advisers' queue of unanswered questions, the
+//! outbox of answers on their way back to askers, feedback, anonymous
+//! statistics, knowledge taught by advisers, and the audit log.
+//!
+//! One [`Store`] runs on SQLite (a single bot with a file) or PostgreSQL
+//! (several bots sharing one database). All SQL lives in this module; the
+//! schema is in `migrations/sqlite` and `migrations/postgres` and is brought up
+//! to date by [`Store::connect`].
+//!
+//! The bot must keep answering when the database is down: errors say whether
+//! the database is [unavailable](StoreError::is_unavailable), and
+//! [`ResilientLogger`] buffers writes until it is back.
+
+mod backend;
+mod error;
+mod group_key;
+mod model;
+mod resilient;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use self::backend::{postgres, sqlite};
+pub use self::error::StoreError;
+pub use self::group_key::group_key;
+pub use self::model::{
+    Ask, AuditRow, DeliveryFailure, ForgetReport, LearnedEntry, Logged, NewFeedback, NewUnanswered,
+    Origin, OutboxId, OutboxMessage, Phrasing, QueueItem, QueueItemId, QueueStatus, Reason,
+    ReasonSummary, Source, Stats,
+};
+pub use self::resilient::{LogOutcome, ResilientConfig, ResilientLogger};
+
+/// A delivery that failed this many times is given up (marked failed).
+pub const MAX_DELIVERY_ATTEMPTS: u32 = 10;
+
+/// How long a claimed outbox message is reserved for the process that claimed
+/// it. If that process dies mid-send, another one retries after this.
+pub const OUTBOX_LEASE: Duration = Duration::from_secs(120);
+
+/// How many entries [`Store::stats`] lists in `top_entries`.
+pub const TOP_ENTRIES: u32 = 10;
+
+/// The time zone of the statistics' calendar days: the advisers are in Norway.
+const STATS_TIME_ZONE: chrono_tz::Tz = chrono_tz::Europe::Oslo;
+
+/// Connection settings that rarely need changing; [`Store::connect`] uses the
+/// defaults.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// The most connections the pool opens.
+    pub max_connections: u32,
+    /// How long a query waits for a connection before the database counts as
+    /// unavailable. Keep it short: the bot waits this long before it buffers.
+    pub acquire_timeout: Duration,
+    /// How long SQLite waits for another writer's lock.
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            max_connections: 5,
+            acquire_timeout: Duration::from_secs(5),
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The bot's database. Cheap to clone: clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Calls the same function of whichever backend the store runs on.
+macro_rules! dispatch {
+    ($store:expr, $function:ident ( $($arg:expr),* $(,)? )) => {
+        match &$store.backend {
+            Backend::Sqlite(pool) => sqlite::$function(pool, $($arg),*).await,
+            Backend::Postgres(pool) => postgres::$function(pool, $($arg),*).await,
+        }
+    };
+}
+
+/// The current time at the precision both databases keep (microseconds), so a
+/// value reads back exactly as written.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// The statistics day a moment falls on.
+fn stats_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&STATS_TIME_ZONE).date_naive()
+}
+
+/// When to offer a failed delivery again: 30 s after the first failure, doubling
+/// up to an hour, so a Discord outage is not hammered.
+fn retry_at(attempts: u32) -> DateTime<Utc> {
+    let seconds = 30_i64.saturating_mul(1 << attempts.saturating_sub(1).min(7));
+    now() + TimeDelta::seconds(seconds.min(3600))
+}
+
+impl Store {
+    /// Opens the database at `url` and brings its schema up to date.
+    ///
+    /// `sqlite://path/to/file.sqlite` (relative or `sqlite:///absolute`) creates
+    /// the file and its directory if missing. It runs in WAL mode with
+    /// `synchronous=FULL`, so every acknowledged write survives the process
+    /// being killed. `postgres://user@host/db` connects to PostgreSQL.
+    ///
+    /// A database that cannot be reached gives [`StoreError::Unavailable`].
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with(url, &StoreOptions::default()).await
+    }
+
+    /// [`Store::connect`] with explicit pool settings.
+    #[tracing::instrument(level = "debug", skip_all, fields(scheme = url_scheme(url)))]
+    pub async fn connect_with(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
+        let backend = match url_scheme(url) {
+            "sqlite" => Backend::Sqlite(connect_sqlite(url, options).await?),
+            "postgres" | "postgresql" => Backend::Postgres(connect_postgres(url, options).await?),
+            other => {
+                return Err(StoreError::UnsupportedUrl {
+                    scheme: other.to_owned(),
+                })
+            }
+        };
+        let store = Store { backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Backend::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// "sqlite" or "postgres", for logs and messages.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Closes every connection, waiting for running queries. Later calls fail
+    /// as [unavailable](StoreError::is_unavailable).
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(pool) => pool.close().await,
+            Backend::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    // ------------------------------------------------------------ the queue
+
+    /// Puts a question the bot could not (or not helpfully) answer into the
+    /// advisers' queue.
+    ///
+    /// Questions with the same [`group_key`] share one open item, so advisers
+    /// see "asked 7 times" once; every ask is still kept with its origin so
+    /// every asker gets the answer. `is_new` in the result tells whether the
+    /// item was created now (the Discord layer then announces it to advisers).
+    #[tracing::instrument(level = "debug", skip_all, fields(lang = %question.lang))]
+    pub async fn log_unanswered(&self, question: &NewUnanswered) -> Result<Logged, StoreError> {
+        let question = NewUnanswered {
+            asked_at: question.asked_at.trunc_subsecs(6),
+            ..question.clone()
+        };
+        let key = group_key(&question.question);
+        dispatch!(self, log_unanswered(&question, &key))
+    }
+
+    /// The queue, oldest item first, optionally only items in one state.
+    pub async fn list_queue(
+        &self,
+        status: Option<QueueStatus>,
+    ) -> Result<Vec<QueueItem>, StoreError> {
+        dispatch!(self, list_queue(status))
+    }
+
+    /// One queue item, or [`StoreError::NotFound`].
+    pub async fn get_item(&self, id: QueueItemId) -> Result<QueueItem, StoreError> {
+        dispatch!(self, get_item(id))
+    }
+
+    /// Every ask of an item, first first: the wordings, reasons and askers an
+    /// adviser may want to see before answering.
+    pub async fn asks_for_item(&self, id: QueueItemId) -> Result<Vec<Ask>, StoreError> {
+        dispatch!(self, asks_for_item(id))
+    }
+
+    /// Answers an open item: in one transaction it records the answer, queues
+    /// one reply per ask that can be delivered (see [`Origin::is_deliverable`]),
+    /// and writes the audit log. Returns the queued replies.
+    ///
+    /// Fails with [`StoreError::NotFound`] or [`StoreError::InvalidState`] (the
+    /// item is already answered or dismissed) without changing anything.
+    #[tracing::instrument(level = "debug", skip(self, text))]
+    pub async fn answer_item(
+        &self,
+        id: QueueItemId,
+        text: &str,
+        adviser: &str,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        dispatch!(self, answer_item(id, text, adviser, now()))
+    }
+
+    /// Closes an open item without an answer (spam, a duplicate, out of
+    /// scope), with an optional reason for the audit log. The same errors as
+    /// [`Store::answer_item`].
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn dismiss_item(
+        &self,
+        id: QueueItemId,
+        reason: Option<&str>,
+        adviser: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, dismiss_item(id, reason, adviser, now()))
+    }
+
+    // ----------------------------------------------------------- the outbox
+
+    /// Claims up to `limit` replies to deliver, oldest first.
+    ///
+    /// A claimed reply is hidden from other callers for [`OUTBOX_LEASE`]; report
+    /// the result with [`Store::mark_delivered`] or [`Store::mark_failed`]
+    /// before then. On PostgreSQL several bot processes can call this at once
+    /// and each reply goes to exactly one of them.
+    pub async fn pending_outbox(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        let now = now();
+        let lease = TimeDelta::from_std(OUTBOX_LEASE).unwrap_or(TimeDelta::MAX);
+        dispatch!(self, claim_outbox(limit, now, now + lease))
+    }
+
+    /// Records that a reply reached its asker.
+    pub async fn mark_delivered(&self, id: OutboxId) -> Result<(), StoreError> {
+        dispatch!(self, mark_delivered(id, now()))
+    }
+
+    /// Records a failed delivery. The reply is offered again after a growing
+    /// back-off; after [`MAX_DELIVERY_ATTEMPTS`] failures it is given up and
+    /// stays in the table marked failed, with the last error.
+    pub async fn mark_failed(
+        &self,
+        id: OutboxId,
+        error: &str,
+    ) -> Result<DeliveryFailure, StoreError> {
+        dispatch!(
+            self,
+            mark_failed(id, error, MAX_DELIVERY_ATTEMPTS, retry_at)
+        )
+    }
+
+    // -------------------------------------------- feedback and statistics
+
+    /// Records an asker's verdict on an answer and counts it for the
+    /// statistics. A not-helpful verdict also puts the question into the
+    /// advisers' queue ([`Reason::NotHelpful`], best candidate = the entry,
+    /// score 0) in the same transaction, and returns where it was filed.
+    #[tracing::instrument(level = "debug", skip_all, fields(entry = %feedback.entry_id, helpful = feedback.helpful))]
+    pub async fn record_feedback(
+        &self,
+        feedback: &NewFeedback,
+    ) -> Result<Option<Logged>, StoreError> {
+        let feedback = NewFeedback {
+            at: feedback.at.trunc_subsecs(6),
+            ..feedback.clone()
+        };
+        let key = group_key(&feedback.question);
+        dispatch!(
+            self,
+            record_feedback(&feedback, stats_day(feedback.at), &key)
+        )
+    }
+
+    /// Counts one question for the statistics: answered or not. Call it once
+    /// per question the bot receives; [`Store::log_unanswered`] does not count.
+    pub async fn record_question_asked(
+        &self,
+        answered: bool,
+        lang: &str,
+    ) -> Result<(), StoreError> {
+        self.record_question_asked_at(answered, lang, now()).await
+    }
+
+    /// [`Store::record_question_asked`] for a question asked at `at` (used when
+    /// a buffered count reaches the database late).
+    pub async fn record_question_asked_at(
+        &self,
+        answered: bool,
+        lang: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, record_question_asked(answered, lang, stats_day(at)))
+    }
+
+    /// Counts one answer given from `entry_id`. Only the entry, language,
+    /// source and day are kept: no asker, no question text.
+    pub async fn record_answer_given(
+        &self,
+        entry_id: &str,
+        lang: &str,
+        source: Source,
+    ) -> Result<(), StoreError> {
+        self.record_answer_given_at(entry_id, lang, source, now())
+            .await
+    }
+
+    /// [`Store::record_answer_given`] for an answer given at `at`.
+    pub async fn record_answer_given_at(
+        &self,
+        entry_id: &str,
+        lang: &str,
+        source: Source,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(
+            self,
+            record_answer_given(entry_id, lang, source, stats_day(at))
+        )
+    }
+
+    /// Statistics from the day `since` (Norwegian calendar day) on, or over
+    /// all time. `open_queue` is always the queue as it is now.
+    pub async fn stats(&self, since: Option<NaiveDate>) -> Result<Stats, StoreError> {
+        // Before the first day the bot could have run; valid on both databases.
+        let since = since.unwrap_or(NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default());
+        dispatch!(self, stats(since, TOP_ENTRIES))
+    }
+
+    // --------------------------------------------------- learned knowledge
+
+    /// Saves an entry taught by an adviser, replacing the one with the same id
+    /// and language. On a replacement the original `created_by` is kept and
+    /// the audit log records the new editor (`entry.created_by`). Bumps
+    /// [`Store::knowledge_version`] and returns the new version.
+    pub async fn save_learned_entry(&self, entry: &LearnedEntry) -> Result<i64, StoreError> {
+        dispatch!(self, save_learned_entry(entry, now()))
+    }
+
+    /// Teaches another wording for an entry (from the files or learned).
+    /// Returns false, changing nothing, if that wording was already known.
+    pub async fn add_phrasing(
+        &self,
+        entry_id: &str,
+        lang: &str,
+        question: &str,
+        created_by: &str,
+    ) -> Result<bool, StoreError> {
+        let phrasing = Phrasing {
+            entry_id: entry_id.to_owned(),
+            lang: lang.to_owned(),
+            question: question.to_owned(),
+        };
+        dispatch!(self, add_phrasing(&phrasing, created_by, now()))
+    }
+
+    /// Every learned entry, by id and language.
+    pub async fn learned_entries(&self) -> Result<Vec<LearnedEntry>, StoreError> {
+        dispatch!(self, learned_entries())
+    }
+
+    /// Every taught wording, oldest first.
+    pub async fn phrasings(&self) -> Result<Vec<Phrasing>, StoreError> {
+        dispatch!(self, phrasings())
+    }
+
+    /// Deletes a learned entry in all languages. Taught wordings for its id
+    /// stay (they may belong to an entry in the files with the same id).
+    /// Bumps [`Store::knowledge_version`] and returns the new version.
+    pub async fn delete_learned_entry(&self, id: &str, actor: &str) -> Result<i64, StoreError> {
+        dispatch!(self, delete_learned_entry(id, actor, now()))
+    }
+
+    /// A counter bumped in the same transaction as every change to learned
+    /// knowledge. Running bots poll it and rebuild their search index when it
+    /// changes, which is how bots sharing a database see each other's lessons.
+    pub async fn knowledge_version(&self) -> Result<i64, StoreError> {
+        dispatch!(self, knowledge_version())
+    }
+
+    // ------------------------------------------------------------ the audit
+
+    /// Writes one line to the audit log. The store's own changes (answer,
+    /// dismiss, save, phrasing, delete, forget, purge) already do.
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: Option<&str>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, audit(now(), actor, action, target, detail))
+    }
+
+    /// The newest `limit` lines of the audit log, newest first.
+    pub async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>, StoreError> {
+        dispatch!(self, audit_log(limit))
+    }
+
+    // -------------------------------------------------------------- privacy
+
+    /// Deletes everything personal about one user: their asks, feedback and
+    /// pending replies, and queue items nobody else asked. Items others asked
+    /// too stay, retitled with the earliest remaining wording. The anonymous
+    /// counters are kept. The audit log records that a user was forgotten, not
+    /// who.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn forget_user(&self, user_id: &str) -> Result<ForgetReport, StoreError> {
+        dispatch!(self, forget_user(user_id, now()))
+    }
+
+    /// Blanks user ids, message ids and comments on asks and feedback older
+    /// than `older_than`, and deletes finished deliveries that old. Question
+    /// texts stay for the statistics. Returns the number of rows changed.
+    pub async fn purge_personal_data(&self, older_than: DateTime<Utc>) -> Result<u64, StoreError> {
+        dispatch!(self, purge_personal_data(older_than, now()))
+    }
+}
+
+/// The part of a URL before the first colon.
+fn url_scheme(url: &str) -> &str {
+    url.split_once(':').map_or("", |(scheme, _)| scheme)
+}
+
+async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<SqlitePool, StoreError> {
+    let connect = SqliteConnectOptions::from_str(url)
+        .map_err(StoreError::Database)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL syncs the WAL on every commit: a write the bot acknowledged is
+        // on disk even if the process is killed the next instant.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(options.busy_timeout)
+        .foreign_keys(true);
+    create_parent_dir(connect.get_filename())?;
+    Ok(SqlitePoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(connect)
+        .await?)
+}
+
+/// Creates the directory the database file goes in, so a fresh deployment
+/// needs no setup step.
+fn create_parent_dir(file: &Path) -> std::io::Result<()> {
+    if file.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
+        _ => Ok(()),
+    }
+}
+
+async fn connect_postgres(url: &str, options: &StoreOptions) -> Result<PgPool, StoreError> {
+    let connect = PgConnectOptions::from_str(url).map_err(StoreError::Database)?;
+    Ok(PgPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(connect)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_back_off_grows_and_is_capped() {
+        let first = retry_at(1) - now();
+        let third = retry_at(3) - now();
+        let many = retry_at(50) - now();
+        assert!(first <= TimeDelta::seconds(30) && first > TimeDelta::seconds(25));
+        assert!(third > TimeDelta::seconds(115) && third <= TimeDelta::seconds(120));
+        assert!(many <= TimeDelta::seconds(3600) && many > TimeDelta::seconds(3500));
+    }
+
+    #[test]
+    fn stats_days_are_norwegian() {
+        // 23:30 UTC on 31 December is already New Year's Day in Oslo.
+        let late = DateTime::parse_from_rfc3339("2024-12-31T23:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            stats_day(late),
+            NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()
+        );
+    }
+
+    #[test]
+    fn schemes() {
+        assert_eq!(url_scheme("sqlite://data/x.sqlite"), "sqlite");
+        assert_eq!(url_scheme("postgres://u@h/db"), "postgres");
+        assert_eq!(url_scheme("nonsense"), "");
+    }
+}

@@ -1,0 +1,409 @@
+//! The values the store takes and gives back. They carry no sqlx types, so the
+//! rest of the bot can use them without knowing which database is behind.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where a question was asked: decides how an adviser's answer travels back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The local terminal chat (for advisers trying the bot, and for tests).
+    Terminal,
+    /// A Discord server or direct message.
+    Discord,
+}
+
+impl Source {
+    /// The text stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Terminal => "terminal",
+            Source::Discord => "discord",
+        }
+    }
+
+    /// Parses the stored text; `None` for anything this version does not know.
+    pub fn parse(text: &str) -> Option<Source> {
+        match text {
+            "terminal" => Some(Source::Terminal),
+            "discord" => Some(Source::Discord),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who asked, and where, so an answer can be delivered later.
+///
+/// Discord ids are snowflakes; they are kept as text so the store never has to
+/// care about their numeric range. `user_id` and `message_id` are personal data:
+/// [`Store::forget_user`](crate::store::Store::forget_user) deletes them and
+/// [`Store::purge_personal_data`](crate::store::Store::purge_personal_data)
+/// blanks them after the retention period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The chat the question came through.
+    pub source: Source,
+    /// The Discord server, `None` in a direct message.
+    pub guild_id: Option<String>,
+    /// The channel to reply in.
+    pub channel_id: Option<String>,
+    /// The asker's message, to reply to it.
+    pub message_id: Option<String>,
+    /// The thread the conversation moved to, if any.
+    pub thread_id: Option<String>,
+    /// The asker, for a direct message when there is no channel.
+    pub user_id: Option<String>,
+}
+
+impl Origin {
+    /// An origin for the terminal chat, which has nothing to address.
+    pub fn terminal() -> Origin {
+        Origin {
+            source: Source::Terminal,
+            guild_id: None,
+            channel_id: None,
+            message_id: None,
+            thread_id: None,
+            user_id: None,
+        }
+    }
+
+    /// Whether an answer could be delivered here: the terminal always can (its
+    /// outbox rows are shown on the next start), Discord needs a channel, a
+    /// thread or a user to write to.
+    pub fn is_deliverable(&self) -> bool {
+        match self.source {
+            Source::Terminal => true,
+            Source::Discord => {
+                self.channel_id.is_some() || self.thread_id.is_some() || self.user_id.is_some()
+            }
+        }
+    }
+}
+
+/// Why a question went to the advisers' queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reason {
+    /// The bot found no entry good enough and said so instead of guessing.
+    Abstained,
+    /// The bot answered with `entry_id`, and the asker said it did not help.
+    NotHelpful {
+        /// What the asker wrote about it (personal data, purged with the rest).
+        comment: Option<String>,
+        /// The entry that was not helpful.
+        entry_id: String,
+    },
+}
+
+impl Reason {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Reason::Abstained => "abstained",
+            Reason::NotHelpful { .. } => "not_helpful",
+        }
+    }
+}
+
+/// A question to put in the advisers' queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewUnanswered {
+    /// The asker's words, as asked.
+    pub question: String,
+    /// "nb" or "en": the language the reply should be in.
+    pub lang: String,
+    /// Where to deliver the answer.
+    pub origin: Origin,
+    /// The best entry the search found, to help the adviser.
+    pub best_candidate: Option<String>,
+    /// The search score of `best_candidate`; 0 when there was none.
+    pub score: f32,
+    /// Why the question is here.
+    pub reason: Reason,
+    /// When it was asked (not when it reached the database, which may be later
+    /// when the database was down).
+    pub asked_at: DateTime<Utc>,
+}
+
+/// The id of a queue item, as shown to advisers ("#42").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct QueueItemId(pub i64);
+
+impl fmt::Display for QueueItemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// The id of an outbox message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OutboxId(pub i64);
+
+impl fmt::Display for OutboxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// What logging an unanswered question did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Logged {
+    /// The item the question was filed under.
+    pub item_id: QueueItemId,
+    /// True when the item was created by this ask: the Discord layer then posts
+    /// it to the advisers' channel; otherwise it only bumps the count.
+    pub is_new: bool,
+}
+
+/// Where a queue item is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueStatus {
+    /// Waiting for an adviser. New asks with the same meaning join it.
+    Open,
+    /// An adviser answered; the askers' replies are in the outbox.
+    Answered,
+    /// An adviser decided it needs no answer. A new ask starts a new item.
+    Dismissed,
+}
+
+impl QueueStatus {
+    /// The text stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueStatus::Open => "open",
+            QueueStatus::Answered => "answered",
+            QueueStatus::Dismissed => "dismissed",
+        }
+    }
+
+    /// Parses the stored text; `None` for anything this version does not know.
+    pub fn parse(text: &str) -> Option<QueueStatus> {
+        match text {
+            "open" => Some(QueueStatus::Open),
+            "answered" => Some(QueueStatus::Answered),
+            "dismissed" => Some(QueueStatus::Dismissed),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for QueueStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How many of an item's asks came from each [`Reason`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonSummary {
+    /// Asks the bot did not dare to answer.
+    pub abstained: u64,
+    /// Asks whose answer was marked not helpful.
+    pub not_helpful: u64,
+}
+
+/// One question in the advisers' queue, with all its asks counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueItem {
+    /// The id advisers refer to.
+    pub id: QueueItemId,
+    /// The first wording that was asked.
+    pub question: String,
+    /// Open, answered or dismissed.
+    pub status: QueueStatus,
+    /// How many times it was asked ("asked 7 times").
+    pub count: u64,
+    /// When it was first asked.
+    pub asked_at: DateTime<Utc>,
+    /// When it was last asked.
+    pub last_asked_at: DateTime<Utc>,
+    /// The language of the first ask.
+    pub lang: String,
+    /// The best entry the search found (the best over all asks).
+    pub best_candidate: Option<String>,
+    /// The score of `best_candidate`.
+    pub score: f32,
+    /// Why it was asked, counted per reason.
+    pub reason: ReasonSummary,
+    /// The adviser's answer, once answered.
+    pub answer: Option<String>,
+    /// Why it was dismissed, if the adviser said.
+    pub dismiss_reason: Option<String>,
+    /// The adviser who answered or dismissed it.
+    pub handled_by: Option<String>,
+    /// When it was answered or dismissed.
+    pub handled_at: Option<DateTime<Utc>>,
+}
+
+/// One individual ask of a queue item: who asked, in which words, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ask {
+    /// The ask's own id.
+    pub id: i64,
+    /// The item it belongs to.
+    pub item_id: QueueItemId,
+    /// The asker's words.
+    pub question: String,
+    /// The asker's language.
+    pub lang: String,
+    /// Why it went to the queue.
+    pub reason: Reason,
+    /// Where it was asked.
+    pub origin: Origin,
+    /// When it was asked.
+    pub asked_at: DateTime<Utc>,
+}
+
+/// An answer waiting to be delivered to one asker.
+///
+/// The outbox is written in the same transaction as the answer, so an answer is
+/// never recorded without its deliveries (or the other way round), and a bot that
+/// crashes mid-send picks the rest up on its next start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// The id to report delivery with.
+    pub id: OutboxId,
+    /// The queue item this answers.
+    pub item_id: QueueItemId,
+    /// Where to deliver it.
+    pub origin: Origin,
+    /// The asker's own question, to quote in the reply.
+    pub question: String,
+    /// The adviser's answer.
+    pub text: String,
+    /// The asker's language.
+    pub lang: String,
+    /// Failed delivery attempts so far.
+    pub attempts: u32,
+    /// When the answer was given.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What [`Store::mark_failed`](crate::store::Store::mark_failed) decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryFailure {
+    /// The message will be offered again after a back-off.
+    WillRetry {
+        /// Failed attempts so far.
+        attempts: u32,
+    },
+    /// It failed too often and is given up; it stays in the table, marked failed.
+    GaveUp,
+}
+
+/// What an asker said about an answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewFeedback {
+    /// The entry that was given as the answer.
+    pub entry_id: String,
+    /// The language of the answer.
+    pub lang: String,
+    /// The asker's verdict.
+    pub helpful: bool,
+    /// Optional free text (personal data).
+    pub comment: Option<String>,
+    /// Who gave it.
+    pub origin: Origin,
+    /// The question the answer was for; a not-helpful verdict queues it.
+    pub question: String,
+    /// When it was given.
+    pub at: DateTime<Utc>,
+}
+
+/// Counts for the advisers' statistics. Built from anonymous daily counters, so
+/// forgetting users does not change history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Questions asked.
+    pub questions: u64,
+    /// Questions the bot answered.
+    pub answered: u64,
+    /// Questions the bot did not answer.
+    pub abstained: u64,
+    /// `answered / questions`, 0 when there were none.
+    pub share_answered: f64,
+    /// The most used entries with how often they were given, most used first.
+    pub top_entries: Vec<(String, u64)>,
+    /// Items waiting in the queue now (not limited by `since`).
+    pub open_queue: u64,
+    /// Answers marked not helpful.
+    pub unhelpful: u64,
+}
+
+/// A knowledge entry taught by an adviser through the bot.
+///
+/// It has the shape of an entry in the knowledge files, so the search index can
+/// treat both alike.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnedEntry {
+    /// The entry id; together with `lang` it identifies the entry.
+    pub id: String,
+    /// "nb" or "en".
+    pub lang: String,
+    /// The short title.
+    pub title: String,
+    /// The answer text.
+    pub body: String,
+    /// Questions this entry answers.
+    pub questions: Vec<String>,
+    /// Extra search words.
+    pub keywords: Vec<String>,
+    /// The law, regulation or guide the answer rests on.
+    pub source_name: String,
+    /// A link to that source.
+    pub source_url: Option<String>,
+    /// When an adviser last checked the content.
+    pub reviewed: NaiveDate,
+    /// The adviser who first taught it.
+    pub created_by: String,
+}
+
+/// Another wording of a question that an entry answers, taught by an adviser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phrasing {
+    /// The entry (from the files or learned) that answers it.
+    pub entry_id: String,
+    /// The language of the wording.
+    pub lang: String,
+    /// The wording.
+    pub question: String,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    /// Increasing with time.
+    pub id: i64,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it (an adviser's Discord id or name, or "system").
+    pub actor: String,
+    /// What was done, e.g. "answer", "dismiss", "save_entry".
+    pub action: String,
+    /// What it was done to, e.g. "#42" or an entry id.
+    pub target: String,
+    /// Anything else worth keeping.
+    pub detail: Option<String>,
+}
+
+/// What [`Store::forget_user`](crate::store::Store::forget_user) deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgetReport {
+    /// The user's asks.
+    pub asks_deleted: u64,
+    /// The user's feedback.
+    pub feedback_deleted: u64,
+    /// Queue items nobody else had asked.
+    pub items_deleted: u64,
+    /// Undelivered or delivered replies addressed to the user or to deleted items.
+    pub outbox_deleted: u64,
+}
