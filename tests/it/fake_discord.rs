@@ -40,8 +40,10 @@
 //!   (thread id = message id, 201), `POST /channels/{c}/threads` (201),
 //!   `POST /channels/{c}/typing` (204), `PUT /channels/{c}/messages/{m}/reactions/{e}/@me` (204).
 //! - `GET /guilds/{g}/members/{u}`, `GET /guilds/{g}/roles`.
-//! - Unknown channels, messages, members and interactions get Discord's 404 error bodies; a
-//!   second response to one interaction gets 400 (code 40060).
+//! - Unknown channels, messages, members and interactions get Discord's 404 error bodies, and
+//!   so does an application id that is not the fake's (for example the bot's user id); a
+//!   second response to one interaction gets 400 (code 40060), a follow-up before any
+//!   response 404 (Unknown Webhook).
 //! - Anything else: 404 `{"message":"Unknown route","code":0}`, recorded so a test can assert
 //!   there were none ([`FakeDiscord::assert_no_unknown_routes`]).
 //! - [`FakeDiscord::fail_next_posts_with_429`] makes `POST /channels/{c}/messages` answer 429
@@ -207,7 +209,10 @@ impl FakeGuild {
     /// (no roles), `adviser`, `organiser` (also the owner) and `otherbot` (a bot). The bot is
     /// `anbud` with no extra roles.
     pub fn default_test_guild() -> Self {
-        let channel = |id, name: &str| FakeChannel { id, name: name.to_owned() };
+        let channel = |id, name: &str| FakeChannel {
+            id,
+            name: name.to_owned(),
+        };
         let member = |user_id, name: &str, role_ids: Vec<u64>, bot| FakeMember {
             user_id,
             name: name.to_owned(),
@@ -246,7 +251,12 @@ impl FakeGuild {
             members: vec![
                 member(ids::SUPPLIER_USER, "supplier", vec![], false),
                 member(ids::ADVISER_USER, "adviser", vec![ids::ADVISER_ROLE], false),
-                member(ids::ORGANISER_USER, "organiser", vec![ids::ORGANISER_ROLE], false),
+                member(
+                    ids::ORGANISER_USER,
+                    "organiser",
+                    vec![ids::ORGANISER_ROLE],
+                    false,
+                ),
                 member(ids::OTHER_BOT_USER, "otherbot", vec![], true),
             ],
             bot_user_id: ids::BOT_USER,
@@ -287,7 +297,9 @@ impl FakeGuild {
         if user_id == self.bot_user_id {
             self.bot_role_ids.clone()
         } else {
-            self.member(user_id).map(|m| m.role_ids.clone()).unwrap_or_default()
+            self.member(user_id)
+                .map(|m| m.role_ids.clone())
+                .unwrap_or_default()
         }
     }
 
@@ -332,7 +344,10 @@ pub struct FakeOptions {
 
 impl Default for FakeOptions {
     fn default() -> Self {
-        FakeOptions { token: TOKEN.to_owned(), heartbeat_interval: Duration::from_millis(41_250) }
+        FakeOptions {
+            token: TOKEN.to_owned(),
+            heartbeat_interval: Duration::from_millis(41_250),
+        }
     }
 }
 
@@ -401,7 +416,10 @@ pub enum PostSource {
 impl PostSource {
     /// True for everything that answers an interaction rather than posting in a channel.
     pub fn is_interaction(self) -> bool {
-        !matches!(self, PostSource::ChannelMessage | PostSource::ChannelMessageEdit)
+        !matches!(
+            self,
+            PostSource::ChannelMessage | PostSource::ChannelMessageEdit
+        )
     }
 
     /// True for edits of an existing message.
@@ -455,7 +473,9 @@ impl Posted {
 
     /// The id of the message this replies to, if it is a reply.
     pub fn reply_to(&self) -> Option<u64> {
-        self.message_reference.as_ref().and_then(|r| value_id(&r["message_id"]))
+        self.message_reference
+            .as_ref()
+            .and_then(|r| value_id(&r["message_id"]))
     }
 
     /// Content plus every embed's title, description, field names and values, and footer, one
@@ -494,7 +514,10 @@ impl Posted {
 
     fn summary(&self) -> String {
         let text: String = self.text().chars().take(120).collect();
-        format!("{:?} in {} (message {}): {text:?}", self.source, self.channel_id, self.message_id)
+        format!(
+            "{:?} in {} (message {}): {text:?}",
+            self.source, self.channel_id, self.message_id
+        )
     }
 }
 
@@ -585,7 +608,13 @@ pub struct UserMessage {
 impl UserMessage {
     /// A plain message.
     pub fn new(channel_id: u64, author_id: u64, content: impl Into<String>) -> Self {
-        UserMessage { channel_id, author_id, content: content.into(), mention_bot: false, reply_to: None }
+        UserMessage {
+            channel_id,
+            author_id,
+            content: content.into(),
+            mention_bot: false,
+            reply_to: None,
+        }
     }
 
     /// Mention the bot.
@@ -651,7 +680,11 @@ impl FakeDiscord {
             }
         });
         tracing::debug!("fake Discord listening on {addr}");
-        FakeDiscord { shared, addr, server }
+        FakeDiscord {
+            shared,
+            addr,
+            server,
+        }
     }
 
     /// `http://127.0.0.1:PORT`: the bot's `discord.api_url`, for `HttpBuilder::proxy`.
@@ -682,7 +715,12 @@ impl FakeDiscord {
     }
 
     /// Like [`FakeDiscord::send_message`], with an @mention of the bot in front.
-    pub fn send_message_mentioning_bot(&self, channel_id: u64, author_id: u64, content: &str) -> u64 {
+    pub fn send_message_mentioning_bot(
+        &self,
+        channel_id: u64,
+        author_id: u64,
+        content: &str,
+    ) -> u64 {
         self.send(UserMessage::new(channel_id, author_id, content).mentioning_bot())
     }
 
@@ -705,7 +743,8 @@ impl FakeDiscord {
         let id = st.next_id();
         let payload = self.shared.user_message_json(&st, id, &message);
         st.messages.insert(id, payload.clone());
-        self.shared.dispatch_locked(&mut st, "MESSAGE_CREATE", payload);
+        self.shared
+            .dispatch_locked(&mut st, "MESSAGE_CREATE", payload);
         drop(st);
         self.shared.changed.notify_waiters();
         id
@@ -723,7 +762,9 @@ impl FakeDiscord {
     /// if serenity would not accept the payload.
     pub fn send_interaction(&self, raw: Value) -> u64 {
         let id = value_id(&raw["id"]).expect("send_interaction: the payload needs an id");
-        let token = raw["token"].as_str().expect("send_interaction: the payload needs a token");
+        let token = raw["token"]
+            .as_str()
+            .expect("send_interaction: the payload needs a token");
         let channel_id =
             value_id(&raw["channel_id"]).expect("send_interaction: the payload needs a channel_id");
         let message_id = value_id(&raw["message"]["id"]);
@@ -739,7 +780,8 @@ impl FakeDiscord {
                 deferred_pending: false,
             },
         );
-        self.shared.dispatch_locked(&mut st, "INTERACTION_CREATE", raw);
+        self.shared
+            .dispatch_locked(&mut st, "INTERACTION_CREATE", raw);
         drop(st);
         self.shared.changed.notify_waiters();
         id
@@ -752,21 +794,37 @@ impl FakeDiscord {
     /// Returns the interaction id.
     pub fn slash_command(&self, user_id: u64, channel_id: u64, name: &str, options: Value) -> u64 {
         let mut st = self.shared.lock();
-        let registered = st.commands.iter().find(|c| c["name"] == name).and_then(|c| value_id(&c["id"]));
+        let registered = st
+            .commands
+            .iter()
+            .find(|c| c["name"] == name)
+            .and_then(|c| value_id(&c["id"]));
         let command_id = match registered {
             Some(id) => id,
             None => st.next_id(),
         };
-        let options = if options.is_null() { json!([]) } else { options };
+        let options = if options.is_null() {
+            json!([])
+        } else {
+            options
+        };
         let data = json!({ "id": sid(command_id), "name": name, "type": 1, "options": options });
-        let raw = self.shared.interaction_json(&mut st, 2, user_id, channel_id, data, None);
+        let raw = self
+            .shared
+            .interaction_json(&mut st, 2, user_id, channel_id, data, None);
         drop(st);
         self.send_interaction(raw)
     }
 
     /// A user clicks the button `custom_id` on message `message_id` (which the fake must know,
     /// normally one the bot posted). Returns the interaction id.
-    pub fn button_click(&self, user_id: u64, channel_id: u64, message_id: u64, custom_id: &str) -> u64 {
+    pub fn button_click(
+        &self,
+        user_id: u64,
+        channel_id: u64,
+        message_id: u64,
+        custom_id: &str,
+    ) -> u64 {
         let data = json!({ "custom_id": custom_id, "component_type": 2 });
         self.component_interaction(user_id, channel_id, message_id, data)
     }
@@ -787,7 +845,13 @@ impl FakeDiscord {
 
     /// A user submits modal `custom_id` with these (text input custom_id, value) pairs, one
     /// action row per field. Returns the interaction id.
-    pub fn modal_submit(&self, user_id: u64, channel_id: u64, custom_id: &str, fields: &[(&str, &str)]) -> u64 {
+    pub fn modal_submit(
+        &self,
+        user_id: u64,
+        channel_id: u64,
+        custom_id: &str,
+        fields: &[(&str, &str)],
+    ) -> u64 {
         let rows: Vec<Value> = fields
             .iter()
             .map(|(field_id, value)| {
@@ -798,17 +862,27 @@ impl FakeDiscord {
             .collect();
         let data = json!({ "custom_id": custom_id, "components": rows });
         let mut st = self.shared.lock();
-        let raw = self.shared.interaction_json(&mut st, 5, user_id, channel_id, data, None);
+        let raw = self
+            .shared
+            .interaction_json(&mut st, 5, user_id, channel_id, data, None);
         drop(st);
         self.send_interaction(raw)
     }
 
-    fn component_interaction(&self, user_id: u64, channel_id: u64, message_id: u64, data: Value) -> u64 {
+    fn component_interaction(
+        &self,
+        user_id: u64,
+        channel_id: u64,
+        message_id: u64,
+        data: Value,
+    ) -> u64 {
         let mut st = self.shared.lock();
         let message = st.messages.get(&message_id).cloned().unwrap_or_else(|| {
             panic!("fake Discord: message {message_id} is unknown; components can only be used on messages the fake has seen")
         });
-        let raw = self.shared.interaction_json(&mut st, 3, user_id, channel_id, data, Some(message));
+        let raw =
+            self.shared
+                .interaction_json(&mut st, 3, user_id, channel_id, data, Some(message));
         drop(st);
         self.send_interaction(raw)
     }
@@ -865,8 +939,10 @@ impl FakeDiscord {
     /// Wait until the bot has identified and has a live socket (READY and GUILD_CREATE are on
     /// their way); panics after `timeout`.
     pub async fn wait_until_ready(&self, timeout: Duration) -> GatewayStats {
-        self.wait_for_gateway("the bot to identify", timeout, |s| s.identifies > 0 && s.connected)
-            .await
+        self.wait_for_gateway("the bot to identify", timeout, |s| {
+            s.identifies > 0 && s.connected
+        })
+        .await
     }
 
     // ----- REST: what the bot did -----
@@ -878,7 +954,13 @@ impl FakeDiscord {
 
     /// Requests to routes the fake does not implement.
     pub fn unknown_routes(&self) -> Vec<RecordedRequest> {
-        self.shared.lock().requests.iter().filter(|r| r.unknown_route).cloned().collect()
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| r.unknown_route)
+            .cloned()
+            .collect()
     }
 
     /// Panics, listing them, if the bot called any route the fake does not implement.
@@ -887,7 +969,11 @@ impl FakeDiscord {
         assert!(
             unknown.is_empty(),
             "the bot called routes the fake Discord does not implement:\n{}",
-            unknown.iter().map(|r| format!("  {} {}", r.method, r.path)).collect::<Vec<_>>().join("\n")
+            unknown
+                .iter()
+                .map(|r| format!("  {} {}", r.method, r.path))
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
 
@@ -926,7 +1012,11 @@ impl FakeDiscord {
     /// Wait for the first message the bot posted that satisfies `matches` (looking at
     /// everything posted so far, then at what comes); panics after `timeout`, listing what was
     /// posted.
-    pub async fn wait_for_post(&self, timeout: Duration, matches: impl Fn(&Posted) -> bool) -> Posted {
+    pub async fn wait_for_post(
+        &self,
+        timeout: Duration,
+        matches: impl Fn(&Posted) -> bool,
+    ) -> Posted {
         self.wait_for_posts(1, timeout, matches).await.remove(0)
     }
 
@@ -938,7 +1028,13 @@ impl FakeDiscord {
         matches: impl Fn(&Posted) -> bool,
     ) -> Vec<Posted> {
         self.wait_for(&format!("{count} matching post(s)"), timeout, |st| {
-            let found: Vec<Posted> = st.posted.iter().filter(|p| matches(p)).take(count).cloned().collect();
+            let found: Vec<Posted> = st
+                .posted
+                .iter()
+                .filter(|p| matches(p))
+                .take(count)
+                .cloned()
+                .collect();
             (found.len() == count).then_some(found)
         })
         .await
@@ -971,8 +1067,10 @@ impl FakeDiscord {
         timeout: Duration,
         matches: impl Fn(&RecordedRequest) -> bool,
     ) -> RecordedRequest {
-        self.wait_for("a matching request", timeout, |st| st.requests.iter().find(|r| matches(r)).cloned())
-            .await
+        self.wait_for("a matching request", timeout, |st| {
+            st.requests.iter().find(|r| matches(r)).cloned()
+        })
+        .await
     }
 
     // ----- 429 injection -----
@@ -995,7 +1093,12 @@ impl FakeDiscord {
 
     // ----- waiting -----
 
-    async fn wait_for<T>(&self, what: &str, timeout: Duration, check: impl Fn(&StateData) -> Option<T>) -> T {
+    async fn wait_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        check: impl Fn(&StateData) -> Option<T>,
+    ) -> T {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let notified = self.shared.changed.notified();
@@ -1009,7 +1112,10 @@ impl FakeDiscord {
                 if let Some(found) = check(&st) {
                     return found;
                 }
-                panic!("fake Discord: timed out after {timeout:?} waiting for {what}\n{}", st.describe());
+                panic!(
+                    "fake Discord: timed out after {timeout:?} waiting for {what}\n{}",
+                    st.describe()
+                );
             }
         }
     }
@@ -1120,7 +1226,10 @@ impl Gateway {
             return;
         };
         let Some(d) = filter_for_intents(t, d, session.intents, bot_id) else {
-            tracing::debug!("fake Discord: {t} not delivered (intents {:#x})", session.intents);
+            tracing::debug!(
+                "fake Discord: {t} not delivered (intents {:#x})",
+                session.intents
+            );
             return;
         };
         session.seq += 1;
@@ -1173,7 +1282,11 @@ fn filter_for_intents(t: &str, mut d: Value, intents: u64, bot_id: u64) -> Optio
         "GUILD_CREATE" | "THREAD_CREATE" => (intents & GUILDS != 0).then_some(d),
         "MESSAGE_CREATE" => {
             let in_guild = d.get("guild_id").is_some();
-            let needed = if in_guild { GUILD_MESSAGES } else { DIRECT_MESSAGES };
+            let needed = if in_guild {
+                GUILD_MESSAGES
+            } else {
+                DIRECT_MESSAGES
+            };
             if intents & needed == 0 {
                 return None;
             }
@@ -1196,10 +1309,13 @@ fn filter_for_intents(t: &str, mut d: Value, intents: u64, bot_id: u64) -> Optio
 /// Checks a dispatch with serenity's own deserializer: Err if serenity would drop it.
 fn validate_dispatch(t: &str, d: &Value) -> Result<(), String> {
     use serenity::model::event::{
-        Event, GuildCreateEvent, InteractionCreateEvent, MessageCreateEvent, ReadyEvent, ThreadCreateEvent,
+        Event, GuildCreateEvent, InteractionCreateEvent, MessageCreateEvent, ReadyEvent,
+        ThreadCreateEvent,
     };
     fn check<T: serde::de::DeserializeOwned>(d: &Value) -> Result<(), String> {
-        serde_json::from_value::<T>(d.clone()).map(drop).map_err(|e| e.to_string())
+        serde_json::from_value::<T>(d.clone())
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
     match t {
         "READY" => check::<ReadyEvent>(d)?,
@@ -1257,7 +1373,9 @@ impl Shared {
 
     fn lock(&self) -> MutexGuard<'_, StateData> {
         // A panic in one request handler must not wedge the whole test.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Validate (panicking in the caller if serenity would drop it) and dispatch.
@@ -1335,7 +1453,11 @@ impl Shared {
     fn guild_create_json(&self, threads: &[Value]) -> Value {
         let g = &self.guild;
         let mut members = vec![self.member_json(g.bot_user_id, true, false)];
-        members.extend(g.members.iter().map(|m| self.member_json(m.user_id, true, false)));
+        members.extend(
+            g.members
+                .iter()
+                .map(|m| self.member_json(m.user_id, true, false)),
+        );
         json!({
             "id": sid(g.id), "name": g.name, "icon": null, "splash": null,
             "discovery_splash": null, "owner_id": sid(g.owner_id), "afk_channel_id": null,
@@ -1359,7 +1481,13 @@ impl Shared {
 
     /// The channel object for any channel the fake knows.
     fn channel_json(&self, st: &StateData, channel_id: u64) -> Option<Value> {
-        if let Some((i, c)) = self.guild.channels.iter().enumerate().find(|(_, c)| c.id == channel_id) {
+        if let Some((i, c)) = self
+            .guild
+            .channels
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.id == channel_id)
+        {
             return Some(self.guild_channel_json(i, c));
         }
         st.extra_channels.get(&channel_id).cloned()
@@ -1370,7 +1498,9 @@ impl Shared {
         if self.guild.channels.iter().any(|c| c.id == channel_id) {
             return Some(self.guild.id);
         }
-        st.extra_channels.get(&channel_id).and_then(|c| value_id(&c["guild_id"]))
+        st.extra_channels
+            .get(&channel_id)
+            .and_then(|c| value_id(&c["guild_id"]))
     }
 
     fn dm_channel(&self, st: &mut StateData, user_id: u64) -> u64 {
@@ -1419,7 +1549,10 @@ impl Shared {
         });
         if let Some(reply_to) = m.reply_to {
             let referenced = st.messages.get(&reply_to).cloned();
-            if let Some(author) = referenced.as_ref().and_then(|r| value_id(&r["author"]["id"])) {
+            if let Some(author) = referenced
+                .as_ref()
+                .and_then(|r| value_id(&r["author"]["id"]))
+            {
                 if !(m.mention_bot && author == bot) {
                     mentions.push(mention(author));
                 }
@@ -1463,7 +1596,8 @@ impl Shared {
             "pinned": false, "type": 0, "flags": body["flags"].as_u64().unwrap_or(0),
         });
         if let Some(reference) = body.get("message_reference").filter(|v| v.is_object()) {
-            let referenced = value_id(&reference["message_id"]).and_then(|m| st.messages.get(&m).cloned());
+            let referenced =
+                value_id(&reference["message_id"]).and_then(|m| st.messages.get(&m).cloned());
             message["type"] = json!(19);
             message["message_reference"] = reference.clone();
             message["referenced_message"] = referenced.unwrap_or(Value::Null);
@@ -1479,12 +1613,20 @@ impl Shared {
         message
     }
 
-    fn attachments_json(&self, st: &mut StateData, channel_id: u64, files: &[PostedFile]) -> Vec<Value> {
+    fn attachments_json(
+        &self,
+        st: &mut StateData,
+        channel_id: u64,
+        files: &[PostedFile],
+    ) -> Vec<Value> {
         files
             .iter()
             .map(|f| {
                 let id = st.next_id();
-                let url = format!("{}/attachments/{channel_id}/{id}/{}", self.api_url, f.filename);
+                let url = format!(
+                    "{}/attachments/{channel_id}/{id}/{}",
+                    self.api_url, f.filename
+                );
                 json!({
                     "id": sid(id), "filename": f.filename, "size": f.data.len(), "url": url,
                     "proxy_url": url, "content_type": f.content_type,
@@ -1507,7 +1649,11 @@ impl Shared {
             panic!("fake Discord: channel {channel_id} is unknown (use a guild channel, a thread the bot created, or dm_channel_id)")
         });
         let id = st.next_id();
-        let bot_permissions = self.guild.permissions_of(self.guild.bot_user_id).bits().to_string();
+        let bot_permissions = self
+            .guild
+            .permissions_of(self.guild.bot_user_id)
+            .bits()
+            .to_string();
         let mut partial_channel = json!({
             "id": sid(channel_id), "type": channel["type"], "name": channel["name"],
         });
@@ -1580,7 +1726,13 @@ fn posted_from_message(
 }
 
 /// Apply an edit (PATCH body) to a stored message.
-fn apply_edit(shared: &Shared, st: &mut StateData, message: &mut Value, body: &Value, files: &[PostedFile]) {
+fn apply_edit(
+    shared: &Shared,
+    st: &mut StateData,
+    message: &mut Value,
+    body: &Value,
+    files: &[PostedFile],
+) {
     if let Some(content) = body.get("content") {
         message["content"] = json!(content.as_str().unwrap_or(""));
     }
@@ -1589,13 +1741,20 @@ fn apply_edit(shared: &Shared, st: &mut StateData, message: &mut Value, body: &V
     }
     for key in ["embeds", "components"] {
         if let Some(list) = body.get(key) {
-            message[key] = if list.is_array() { list.clone() } else { json!([]) };
+            message[key] = if list.is_array() {
+                list.clone()
+            } else {
+                json!([])
+            };
         }
     }
     if !files.is_empty() {
         let channel_id = value_id(&message["channel_id"]).unwrap_or(0);
         message["attachments"] = json!(shared.attachments_json(st, channel_id, files));
-    } else if body.get("attachments").is_some_and(|a| a.as_array().is_some_and(Vec::is_empty)) {
+    } else if body
+        .get("attachments")
+        .is_some_and(|a| a.as_array().is_some_and(Vec::is_empty))
+    {
         message["attachments"] = json!([]);
     }
     message["edited_timestamp"] = json!(now_iso());
@@ -1604,7 +1763,10 @@ fn apply_edit(shared: &Shared, st: &mut StateData, message: &mut Value, body: &V
 // ---------------------------------------------------------------------------------------------
 // Internals: the gateway socket
 
-async fn gateway_upgrade(AxumState(shared): AxumState<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
+async fn gateway_upgrade(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    ws: WebSocketUpgrade,
+) -> Response {
     ws.on_upgrade(move |socket| run_gateway_connection(shared, socket))
 }
 
@@ -1613,13 +1775,20 @@ async fn run_gateway_connection(shared: Arc<Shared>, mut socket: WebSocket) {
     let conn = {
         let mut st = shared.lock();
         st.gateway.connections += 1;
-        Conn { id: st.gateway.connections, tx }
+        Conn {
+            id: st.gateway.connections,
+            tx,
+        }
     };
     shared.changed.notify_waiters();
     tracing::debug!("fake Discord: gateway connection {}", conn.id);
 
     let hello = json!({ "op": 10, "s": null, "t": null, "d": { "heartbeat_interval": shared.heartbeat_interval_ms } });
-    if socket.send(WsMessage::Text(hello.to_string().into())).await.is_ok() {
+    if socket
+        .send(WsMessage::Text(hello.to_string().into()))
+        .await
+        .is_ok()
+    {
         loop {
             tokio::select! {
                 out = rx.recv() => match out {
@@ -1667,7 +1836,9 @@ impl Shared {
         match op {
             1 => {
                 self.lock().gateway.heartbeats += 1;
-                let _ = conn.tx.send(Outgoing::Frame(json!({ "op": 11 }).to_string()));
+                let _ = conn
+                    .tx
+                    .send(Outgoing::Frame(json!({ "op": 11 }).to_string()));
             }
             2 => self.identify(conn, d),
             6 => self.resume(conn, d),
@@ -1705,7 +1876,13 @@ impl Shared {
             .filter_map(|t| st.extra_channels.get(&t.id).cloned())
             .collect();
         let guild_create = self.guild_create_json(&threads);
-        st.gateway.session = Some(Session { id: session_id, intents, seq: 0, log: Vec::new(), conn: Some(conn.clone()) });
+        st.gateway.session = Some(Session {
+            id: session_id,
+            intents,
+            seq: 0,
+            log: Vec::new(),
+            conn: Some(conn.clone()),
+        });
         let bot = self.guild.bot_user_id;
         st.gateway.dispatch("READY", ready, bot);
         st.gateway.dispatch("GUILD_CREATE", guild_create, bot);
@@ -1727,7 +1904,8 @@ impl Shared {
                     let _ = conn.tx.send(Outgoing::Frame(frame.clone()));
                 }
                 session.seq += 1;
-                let resumed = json!({ "op": 0, "t": "RESUMED", "s": session.seq, "d": {} }).to_string();
+                let resumed =
+                    json!({ "op": 0, "t": "RESUMED", "s": session.seq, "d": {} }).to_string();
                 session.log.push((session.seq, resumed.clone()));
                 let _ = conn.tx.send(Outgoing::Frame(resumed));
                 session.conn = Some(conn.clone());
@@ -1736,7 +1914,9 @@ impl Shared {
             }
             _ => {
                 gateway.invalid_sessions += 1;
-                let _ = conn.tx.send(Outgoing::Frame(json!({ "op": 9, "d": false }).to_string()));
+                let _ = conn
+                    .tx
+                    .send(Outgoing::Frame(json!({ "op": 9, "d": false }).to_string()));
             }
         }
     }
@@ -1754,19 +1934,38 @@ struct Reply {
 
 impl Reply {
     fn ok(body: Value) -> Self {
-        Reply { status: StatusCode::OK, body: Some(body), headers: Vec::new(), unknown_route: false }
+        Reply {
+            status: StatusCode::OK,
+            body: Some(body),
+            headers: Vec::new(),
+            unknown_route: false,
+        }
     }
     fn created(body: Value) -> Self {
-        Reply { status: StatusCode::CREATED, ..Self::ok(body) }
+        Reply {
+            status: StatusCode::CREATED,
+            ..Self::ok(body)
+        }
     }
     fn no_content() -> Self {
-        Reply { status: StatusCode::NO_CONTENT, body: None, headers: Vec::new(), unknown_route: false }
+        Reply {
+            status: StatusCode::NO_CONTENT,
+            body: None,
+            headers: Vec::new(),
+            unknown_route: false,
+        }
     }
     fn error(status: StatusCode, message: &str, code: u64) -> Self {
-        Reply { status, ..Self::ok(json!({ "message": message, "code": code })) }
+        Reply {
+            status,
+            ..Self::ok(json!({ "message": message, "code": code }))
+        }
     }
     fn unknown_route() -> Self {
-        Reply { unknown_route: true, ..Self::error(StatusCode::NOT_FOUND, "Unknown route", 0) }
+        Reply {
+            unknown_route: true,
+            ..Self::error(StatusCode::NOT_FOUND, "Unknown route", 0)
+        }
     }
     fn unknown_channel() -> Self {
         Self::error(StatusCode::NOT_FOUND, "Unknown Channel", 10003)
@@ -1830,8 +2029,25 @@ async fn rest_request(
 }
 
 impl Shared {
-    fn route(&self, st: &mut StateData, method: &Method, seg: &[&str], body: &Value, files: &[PostedFile]) -> Reply {
+    fn route(
+        &self,
+        st: &mut StateData,
+        method: &Method,
+        seg: &[&str],
+        body: &Value,
+        files: &[PostedFile],
+    ) -> Reply {
         let id = |s: &str| s.parse::<u64>().ok();
+        // Commands and interaction webhooks live under the application id, which is not the bot's
+        // user id: catch code that mixes them up.
+        if let ["applications" | "webhooks", app, ..] = seg {
+            if id(app) != Some(self.guild.application_id) {
+                return match seg[0] {
+                    "webhooks" => Reply::error(StatusCode::NOT_FOUND, "Unknown Webhook", 10015),
+                    _ => Reply::error(StatusCode::NOT_FOUND, "Unknown Application", 10002),
+                };
+            }
+        }
         match (method.as_str(), seg) {
             ("GET", ["gateway"]) => Reply::ok(json!({ "url": self.gateway_url })),
             ("GET", ["gateway", "bot"]) => Reply::ok(json!({
@@ -1854,16 +2070,24 @@ impl Shared {
                 "integration_types_config": {}, "bot": self.current_user_json(),
             })),
             ("PUT", ["applications", _app, "commands"]) => self.put_commands(st, None, body),
-            ("GET", ["applications", _app, "commands"]) => {
-                Reply::ok(json!(st.commands.iter().filter(|c| c["guild_id"].is_null()).cloned().collect::<Vec<_>>()))
-            }
+            ("GET", ["applications", _app, "commands"]) => Reply::ok(json!(st
+                .commands
+                .iter()
+                .filter(|c| c["guild_id"].is_null())
+                .cloned()
+                .collect::<Vec<_>>())),
             ("PUT", ["applications", _app, "guilds", guild, "commands"]) => match id(guild) {
                 Some(guild_id) => self.put_commands(st, Some(guild_id), body),
                 None => Reply::bad_id(),
             },
             ("GET", ["applications", _app, "guilds", guild, "commands"]) => {
                 let guild = Value::String((*guild).to_owned());
-                Reply::ok(json!(st.commands.iter().filter(|c| c["guild_id"] == guild).cloned().collect::<Vec<_>>()))
+                Reply::ok(json!(st
+                    .commands
+                    .iter()
+                    .filter(|c| c["guild_id"] == guild)
+                    .cloned()
+                    .collect::<Vec<_>>()))
             }
             ("POST", ["interactions", interaction, token, "callback"]) => {
                 self.interaction_callback(st, id(interaction), token, body, files)
@@ -1872,10 +2096,12 @@ impl Shared {
                 self.webhook_message(st, method, token, message, body, files)
             }
             ("POST", ["webhooks", _app, token]) => self.followup(st, token, body, files),
-            ("GET", ["channels", channel]) => match id(channel).and_then(|c| self.channel_json(st, c)) {
-                Some(channel) => Reply::ok(channel),
-                None => Reply::unknown_channel(),
-            },
+            ("GET", ["channels", channel]) => {
+                match id(channel).and_then(|c| self.channel_json(st, c)) {
+                    Some(channel) => Reply::ok(channel),
+                    None => Reply::unknown_channel(),
+                }
+            }
             ("POST", ["channels", channel, "messages"]) => match id(channel) {
                 Some(channel_id) => self.create_message(st, channel_id, body, files),
                 None => Reply::bad_id(),
@@ -1886,18 +2112,24 @@ impl Shared {
                 }
                 _ => Reply::bad_id(),
             },
-            ("POST", ["channels", channel, "messages", message, "threads"]) => match (id(channel), id(message)) {
-                (Some(channel_id), Some(message_id)) => self.create_thread(st, channel_id, Some(message_id), body),
-                _ => Reply::bad_id(),
-            },
+            ("POST", ["channels", channel, "messages", message, "threads"]) => {
+                match (id(channel), id(message)) {
+                    (Some(channel_id), Some(message_id)) => {
+                        self.create_thread(st, channel_id, Some(message_id), body)
+                    }
+                    _ => Reply::bad_id(),
+                }
+            }
             ("POST", ["channels", channel, "threads"]) => match id(channel) {
                 Some(channel_id) => self.create_thread(st, channel_id, None, body),
                 None => Reply::bad_id(),
             },
-            ("POST", ["channels", channel, "typing"]) => match id(channel).and_then(|c| self.channel_json(st, c)) {
-                Some(_) => Reply::no_content(),
-                None => Reply::unknown_channel(),
-            },
+            ("POST", ["channels", channel, "typing"]) => {
+                match id(channel).and_then(|c| self.channel_json(st, c)) {
+                    Some(_) => Reply::no_content(),
+                    None => Reply::unknown_channel(),
+                }
+            }
             ("PUT", ["channels", _channel, "messages", message, "reactions", _emoji, "@me"]) => {
                 match id(message).filter(|m| st.messages.contains_key(m)) {
                     Some(_) => Reply::no_content(),
@@ -1905,8 +2137,12 @@ impl Shared {
                 }
             }
             ("GET", ["guilds", guild, "members", user]) => match (id(guild), id(user)) {
-                (Some(g), _) if g != self.guild.id => Reply::error(StatusCode::NOT_FOUND, "Unknown Guild", 10004),
-                (Some(_), Some(u)) if self.guild.is_member(u) => Reply::ok(self.member_json(u, true, false)),
+                (Some(g), _) if g != self.guild.id => {
+                    Reply::error(StatusCode::NOT_FOUND, "Unknown Guild", 10004)
+                }
+                (Some(_), Some(u)) if self.guild.is_member(u) => {
+                    Reply::ok(self.member_json(u, true, false))
+                }
                 (Some(_), Some(_)) => Reply::error(StatusCode::NOT_FOUND, "Unknown Member", 10007),
                 _ => Reply::bad_id(),
             },
@@ -1933,8 +2169,13 @@ impl Shared {
         let mut echoed = Vec::new();
         for command in commands {
             let name = command["name"].clone();
-            let existing = st.commands.iter().find(|c| c["name"] == name && c["guild_id"] == scope);
-            let command_id = existing.and_then(|c| value_id(&c["id"])).unwrap_or_else(|| st.next_id());
+            let existing = st
+                .commands
+                .iter()
+                .find(|c| c["name"] == name && c["guild_id"] == scope);
+            let command_id = existing
+                .and_then(|c| value_id(&c["id"]))
+                .unwrap_or_else(|| st.next_id());
             let mut out = command.as_object().cloned().unwrap_or_default();
             let defaults: [(&str, Value); 6] = [
                 ("type", json!(1)),
@@ -1958,7 +2199,13 @@ impl Shared {
         Reply::ok(Value::Array(echoed))
     }
 
-    fn create_message(&self, st: &mut StateData, channel_id: u64, body: &Value, files: &[PostedFile]) -> Reply {
+    fn create_message(
+        &self,
+        st: &mut StateData,
+        channel_id: u64,
+        body: &Value,
+        files: &[PostedFile],
+    ) -> Reply {
         if st.rate_limit_remaining > 0 {
             st.rate_limit_remaining -= 1;
             st.rate_limited_served += 1;
@@ -1970,7 +2217,13 @@ impl Shared {
         let id = st.next_id();
         let message = self.bot_message_json(st, id, channel_id, body, files, false);
         st.messages.insert(id, message.clone());
-        st.posted.push(posted_from_message(PostSource::ChannelMessage, &message, None, body, files));
+        st.posted.push(posted_from_message(
+            PostSource::ChannelMessage,
+            &message,
+            None,
+            body,
+            files,
+        ));
         Reply::ok(message)
     }
 
@@ -1994,7 +2247,13 @@ impl Shared {
             "PATCH" => {
                 apply_edit(self, st, &mut message, body, files);
                 st.messages.insert(message_id, message.clone());
-                st.posted.push(posted_from_message(PostSource::ChannelMessageEdit, &message, None, body, files));
+                st.posted.push(posted_from_message(
+                    PostSource::ChannelMessageEdit,
+                    &message,
+                    None,
+                    body,
+                    files,
+                ));
                 Reply::ok(message)
             }
             "DELETE" => {
@@ -2006,13 +2265,23 @@ impl Shared {
         }
     }
 
-    fn create_thread(&self, st: &mut StateData, channel_id: u64, from_message: Option<u64>, body: &Value) -> Reply {
+    fn create_thread(
+        &self,
+        st: &mut StateData,
+        channel_id: u64,
+        from_message: Option<u64>,
+        body: &Value,
+    ) -> Reply {
         if !self.guild.channels.iter().any(|c| c.id == channel_id) {
             return Reply::unknown_channel();
         }
         let thread_id = match from_message {
             Some(message_id) => {
-                if !st.messages.get(&message_id).is_some_and(|m| value_id(&m["channel_id"]) == Some(channel_id)) {
+                if !st
+                    .messages
+                    .get(&message_id)
+                    .is_some_and(|m| value_id(&m["channel_id"]) == Some(channel_id))
+                {
                     return Reply::unknown_message();
                 }
                 if st.extra_channels.contains_key(&message_id) {
@@ -2028,10 +2297,19 @@ impl Shared {
         };
         let name = body["name"].as_str().unwrap_or("thread").to_owned();
         // 11 public thread; a thread not started from a message may ask for 12 (private).
-        let kind = if from_message.is_some() { 11 } else { body["type"].as_u64().unwrap_or(11) };
+        let kind = if from_message.is_some() {
+            11
+        } else {
+            body["type"].as_u64().unwrap_or(11)
+        };
         let thread = self.thread_json(thread_id, channel_id, &name, kind, body);
         st.extra_channels.insert(thread_id, thread.clone());
-        st.threads.push(FakeThread { id: thread_id, parent_id: channel_id, name, from_message });
+        st.threads.push(FakeThread {
+            id: thread_id,
+            parent_id: channel_id,
+            name,
+            from_message,
+        });
         if let Some(message) = from_message.and_then(|m| st.messages.get_mut(&m)) {
             message["thread"] = thread.clone();
         }
@@ -2057,7 +2335,11 @@ impl Shared {
             return unknown();
         }
         if record.responded {
-            return Reply::error(StatusCode::BAD_REQUEST, "Interaction has already been acknowledged.", 40060);
+            return Reply::error(
+                StatusCode::BAD_REQUEST,
+                "Interaction has already been acknowledged.",
+                40060,
+            );
         }
         let (channel_id, component_message) = (record.channel_id, record.message_id);
         let kind = body["type"].as_u64().unwrap_or(0);
@@ -2129,7 +2411,11 @@ impl Shared {
             return Reply::error(StatusCode::NOT_FOUND, "Unknown Webhook", 10015);
         };
         let is_original = message == "@original";
-        let message_id = if is_original { record.original } else { message.parse().ok() };
+        let message_id = if is_original {
+            record.original
+        } else {
+            message.parse().ok()
+        };
         let interaction_id = record.id;
         let Some(message_id) = message_id else {
             return Reply::unknown_message();
@@ -2142,9 +2428,18 @@ impl Shared {
             "PATCH" => {
                 apply_edit(self, st, &mut stored, body, files);
                 st.messages.insert(message_id, stored.clone());
-                let source =
-                    if is_original { PostSource::InteractionOriginalEdit } else { PostSource::FollowupEdit };
-                st.posted.push(posted_from_message(source, &stored, Some(interaction_id), body, files));
+                let source = if is_original {
+                    PostSource::InteractionOriginalEdit
+                } else {
+                    PostSource::FollowupEdit
+                };
+                st.posted.push(posted_from_message(
+                    source,
+                    &stored,
+                    Some(interaction_id),
+                    body,
+                    files,
+                ));
                 if is_original {
                     if let Some(record) = st.interactions.get_mut(token) {
                         record.deferred_pending = false;
@@ -2161,7 +2456,13 @@ impl Shared {
         }
     }
 
-    fn followup(&self, st: &mut StateData, token: &str, body: &Value, files: &[PostedFile]) -> Reply {
+    fn followup(
+        &self,
+        st: &mut StateData,
+        token: &str,
+        body: &Value,
+        files: &[PostedFile],
+    ) -> Reply {
         // Discord only creates the interaction's webhook once the interaction is answered.
         let Some(record) = st.interactions.get(token).filter(|r| r.responded) else {
             return Reply::error(StatusCode::NOT_FOUND, "Unknown Webhook", 10015);
@@ -2170,9 +2471,16 @@ impl Shared {
         let deferred_original = record.original.filter(|_| record.deferred_pending);
         let message = match deferred_original {
             Some(original_id) => {
-                let mut message = st.messages.get(&original_id).cloned().unwrap_or(Value::Null);
+                let mut message = st
+                    .messages
+                    .get(&original_id)
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 apply_edit(self, st, &mut message, body, files);
-                st.interactions.get_mut(token).expect("checked above").deferred_pending = false;
+                st.interactions
+                    .get_mut(token)
+                    .expect("checked above")
+                    .deferred_pending = false;
                 message
             }
             None => {
@@ -2182,7 +2490,13 @@ impl Shared {
         };
         let message_id = value_id(&message["id"]).unwrap_or(0);
         st.messages.insert(message_id, message.clone());
-        st.posted.push(posted_from_message(PostSource::Followup, &message, Some(interaction_id), body, files));
+        st.posted.push(posted_from_message(
+            PostSource::Followup,
+            &message,
+            Some(interaction_id),
+            body,
+            files,
+        ));
         Reply::ok(message)
     }
 }
@@ -2194,7 +2508,9 @@ fn rate_limited(retry_after: f64) -> Reply {
         + retry_after;
     Reply {
         status: StatusCode::TOO_MANY_REQUESTS,
-        body: Some(json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false })),
+        body: Some(
+            json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false }),
+        ),
         headers: vec![
             ("retry-after", format!("{}", retry_after.ceil() as u64)),
             ("x-ratelimit-limit", "5".to_owned()),
@@ -2211,7 +2527,10 @@ fn rate_limited(retry_after: f64) -> Reply {
 /// The JSON body and files of a request: plain JSON, or multipart with `payload_json` and
 /// `files[n]` parts (what serenity sends when there are attachments).
 fn parse_body(headers: &HeaderMap, body: &[u8]) -> (Value, Vec<PostedFile>) {
-    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if let Some(boundary) = content_type
         .strip_prefix("multipart/form-data")
         .and_then(|rest| rest.split("boundary=").nth(1))
@@ -2222,7 +2541,10 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> (Value, Vec<PostedFile>) {
     if body.is_empty() {
         return (Value::Null, Vec::new());
     }
-    (serde_json::from_slice(body).unwrap_or_else(|_| json!(String::from_utf8_lossy(body))), Vec::new())
+    (
+        serde_json::from_slice(body).unwrap_or_else(|_| json!(String::from_utf8_lossy(body))),
+        Vec::new(),
+    )
 }
 
 fn parse_multipart(body: &[u8], boundary: &str) -> (Value, Vec<PostedFile>) {
@@ -2254,10 +2576,15 @@ fn parse_multipart(body: &[u8], boundary: &str) -> (Value, Vec<PostedFile>) {
             }
         }
         match filename {
-            Some(filename) => {
-                files.push(PostedFile { field: name, filename, content_type, data: data.to_vec() })
+            Some(filename) => files.push(PostedFile {
+                field: name,
+                filename,
+                content_type,
+                data: data.to_vec(),
+            }),
+            None if name == "payload_json" => {
+                json_body = serde_json::from_slice(data).unwrap_or(Value::Null)
             }
-            None if name == "payload_json" => json_body = serde_json::from_slice(data).unwrap_or(Value::Null),
             None => {
                 text_fields.insert(name, json!(String::from_utf8_lossy(data)));
             }
@@ -2312,15 +2639,60 @@ mod tests {
     }
 
     #[test]
+    fn payloads_serenity_would_drop_are_caught() {
+        let shared = Shared::new(
+            FakeGuild::default_test_guild(),
+            FakeOptions::default(),
+            ([127, 0, 0, 1], 1).into(),
+        );
+        let mut guild = shared.guild_create_json(&[]);
+        assert_eq!(validate_dispatch("GUILD_CREATE", &guild), Ok(()));
+        guild.as_object_mut().unwrap().remove("stickers");
+        assert!(validate_dispatch("GUILD_CREATE", &guild).is_err());
+
+        let mut st = StateData::default();
+        let mut interaction = shared.interaction_json(
+            &mut st,
+            2,
+            ids::SUPPLIER_USER,
+            ids::QA_CHANNEL,
+            json!({"id": "1", "name": "x", "type": 1}),
+            None,
+        );
+        assert_eq!(
+            validate_dispatch("INTERACTION_CREATE", &interaction),
+            Ok(())
+        );
+        interaction.as_object_mut().unwrap().remove("entitlements");
+        let why = validate_dispatch("INTERACTION_CREATE", &interaction).unwrap_err();
+        assert!(why.contains("entitlements"), "{why}");
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "serenity would silently drop this INTERACTION_CREATE")]
+    async fn send_interaction_refuses_a_payload_serenity_would_drop() {
+        let fake = FakeDiscord::start(FakeGuild::default_test_guild()).await;
+        fake.send_interaction(json!({ "id": "1", "token": "t", "channel_id": "2", "type": 2 }));
+    }
+
+    #[test]
     fn without_message_content_intent_guild_messages_lose_their_content() {
         let bot = 7;
-        let message = json!({ "guild_id": "1", "author": { "id": "2" }, "content": "hei", "mentions": [] });
+        let message =
+            json!({ "guild_id": "1", "author": { "id": "2" }, "content": "hei", "mentions": [] });
         let intents_without_content = 1 | (1 << 9);
-        let filtered = filter_for_intents("MESSAGE_CREATE", message.clone(), intents_without_content, bot).unwrap();
+        let filtered = filter_for_intents(
+            "MESSAGE_CREATE",
+            message.clone(),
+            intents_without_content,
+            bot,
+        )
+        .unwrap();
         assert_eq!(filtered["content"], "");
         let mut mentioning = message.clone();
         mentioning["mentions"] = json!([{ "id": "7" }]);
-        let kept = filter_for_intents("MESSAGE_CREATE", mentioning, intents_without_content, bot).unwrap();
+        let kept =
+            filter_for_intents("MESSAGE_CREATE", mentioning, intents_without_content, bot).unwrap();
         assert_eq!(kept["content"], "hei");
         assert!(filter_for_intents("MESSAGE_CREATE", message, 1, bot).is_none());
     }
