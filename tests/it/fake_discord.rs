@@ -4,6 +4,21 @@
 //! Point the bot at it with `HttpBuilder::new(TOKEN).proxy(fake.api_url())
 //! .ratelimiter_disabled(true)` and `ClientBuilder::new_with_http(http, intents)`.
 //!
+//! ```ignore
+//! let fake = FakeDiscord::start(FakeGuild::default_test_guild()).await;
+//! // … start the bot with discord.api_url = fake.api_url() and the token fake_discord::TOKEN …
+//! let question = fake.send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, "Hva er terskelverdien?");
+//! let answer = fake.wait_for_post(Duration::from_secs(5), |p| p.reply_to() == Some(question)).await;
+//! assert!(answer.text().contains("terskelverdi"));
+//! fake.assert_no_unknown_routes();
+//! ```
+//!
+//! Making things happen (`send_*`, `slash_command`, `button_click`, `drop_gateway`, …) is
+//! synchronous and returns at once; waiting (`wait_for_*`) is async, looks at everything
+//! recorded so far and then at what comes, and on timeout panics with a dump of what the bot
+//! posted, which requests failed, and the gateway counters. Each test should start its own
+//! fake; nothing is shared between fakes.
+//!
 //! # Scope
 //!
 //! Gateway (`ws://127.0.0.1:PORT/gateway`, plain-text JSON frames):
@@ -2277,11 +2292,11 @@ impl Shared {
         }
         let thread_id = match from_message {
             Some(message_id) => {
-                if !st
+                let in_this_channel = st
                     .messages
                     .get(&message_id)
-                    .is_some_and(|m| value_id(&m["channel_id"]) == Some(channel_id))
-                {
+                    .is_some_and(|m| value_id(&m["channel_id"]) == Some(channel_id));
+                if !in_this_channel {
                     return Reply::unknown_message();
                 }
                 if st.extra_channels.contains_key(&message_id) {
