@@ -1,0 +1,22 @@
+//! The single integration-test binary. Every integration test is a module here, so the crate
+//! and its dependencies are linked once.
+//!
+//! Logs stay quiet unless `TEST_LOG` or `RUST_LOG` is set (for example
+//! `RUST_LOG=serenity=debug,it=debug cargo test --test it`).
+
+mod fake_discord;
+mod fake_discord_selftest;
+
+/// Log to the test output when `TEST_LOG` or `RUST_LOG` is set (`RUST_LOG` is the filter;
+/// `TEST_LOG` alone means `info`). Safe to call from every test.
+pub(crate) fn init_test_logging() {
+    let filter = match (std::env::var("RUST_LOG"), std::env::var("TEST_LOG")) {
+        (Ok(filter), _) => filter,
+        (Err(_), Ok(_)) => "info".to_owned(),
+        _ => return,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_test_writer()
+        .try_init();
+}
