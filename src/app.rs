@@ -1,46 +1,133 @@
 //! The application state built once at start-up and passed explicitly: settings, the
-//! answering core (swappable for reload without restart) and the store.
+//! answering core (swapped whole on reload, never mutated) and the store.
+//!
+//! Terminal chat and the Discord bot both answer through [`App::ask`], so they log,
+//! count and learn the same way.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use arc_swap::ArcSwap;
+use chrono::Utc;
 
 use crate::answer::{Answerer, Reply};
 use crate::config::Settings;
-use crate::knowledge::{self, KnowledgeBase};
+use crate::knowledge::{self, Entry, KnowledgeBase, KnowledgeError, Lang, Source as EntrySource};
+use crate::store::{
+    LearnedEntry, LogOutcome, Logged, NewUnanswered, Origin, Reason, ResilientConfig, ResilientLogger, Store,
+};
 
 /// Read the knowledge folder named in the settings; every problem is in the error.
-pub fn load_knowledge(settings: &Settings) -> anyhow::Result<KnowledgeBase> {
-    let (kb, warnings) = knowledge::load_dir(&settings.knowledge.dir)
-        .with_context(|| format!("loading the knowledge base from {}", settings.knowledge.dir.display()))?;
+pub fn load_knowledge(settings: &Settings) -> Result<KnowledgeBase, KnowledgeError> {
+    let (kb, warnings) = knowledge::load_dir(&settings.knowledge.dir)?;
     for w in warnings {
         tracing::debug!("{w}");
     }
     Ok(kb)
 }
 
+/// A knowledge entry taught by an adviser, as the answering core sees it.
+pub fn learned_to_entry(learned: &LearnedEntry) -> Entry {
+    Entry {
+        id: learned.id.clone(),
+        lang: Lang::parse(&learned.lang).unwrap_or(Lang::Nb),
+        title: learned.title.clone(),
+        questions: learned.questions.clone(),
+        keywords: learned.keywords.clone(),
+        related: Vec::new(),
+        reviewed: learned.reviewed,
+        sources: vec![EntrySource {
+            name: learned.source_name.clone(),
+            // An adviser's own answer may have no public page; the reply then names the
+            // adviser alone, and `kb export` leaves the url empty for review.
+            url: learned.source_url.clone().unwrap_or_default(),
+        }],
+        body: learned.body.clone(),
+        event: None,
+        path: None,
+    }
+}
+
 /// What asking a question produced.
 #[derive(Debug, Clone)]
 pub struct Asked {
     pub reply: Reply,
-    /// An abstention was logged for advisers.
+    /// An abstention was logged for advisers (stored, or buffered while the database is
+    /// down): the reply may say so.
     pub logged: bool,
+    /// The queue item, when it was stored at once; `is_new` tells whether advisers
+    /// should be alerted.
+    pub queue_item: Option<Logged>,
 }
 
-/// Shared state of a running anbud.
+/// Why a reload kept the old knowledge.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Knowledge(#[from] KnowledgeError),
+    #[error("the search index could not be built: {0}")]
+    Index(#[from] crate::search::SearchError),
+}
+
+/// Shared state of a running anbud. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     pub settings: Arc<Settings>,
     answerer: Arc<ArcSwap<Answerer>>,
+    logger: ResilientLogger,
+    /// The database's knowledge version the current index was built from.
+    knowledge_version: Arc<AtomicI64>,
 }
 
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("answerer", &self.answerer.load()).finish()
+    }
+}
+
+/// How long start-up waits for the database before it goes on without it (answering
+/// from the files and buffering what it must write).
+const CONNECT_WAIT: Duration = Duration::from_secs(5);
+
 impl App {
-    /// Load the knowledge and build the index.
-    pub fn open_blocking(settings: &Settings) -> anyhow::Result<App> {
-        let kb = load_knowledge(settings)?;
-        let answerer = Answerer::new(kb, settings.answer.clone())?;
-        Ok(App { settings: Arc::new(settings.clone()), answerer: Arc::new(ArcSwap::from_pointee(answerer)) })
+    /// Load the knowledge, connect the store (or start without it while it is down),
+    /// merge what advisers taught, and build the index.
+    pub async fn open(settings: &Settings) -> anyhow::Result<App> {
+        let files = load_knowledge(settings)
+            .with_context(|| format!("loading the knowledge base from {}", settings.knowledge.dir.display()))?;
+        let config = ResilientConfig { capacity: settings.database.buffer_capacity, ..ResilientConfig::default() };
+        let store = match tokio::time::timeout(CONNECT_WAIT, Store::connect(&settings.database.url)).await {
+            Ok(Ok(store)) => Some(store),
+            Ok(Err(e)) if !e.is_unavailable() => {
+                return Err(anyhow::Error::new(e).context("opening the database (database.url)"));
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the database is unavailable; answering without it and retrying");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("the database did not answer in time; answering without it and retrying");
+                None
+            }
+        };
+        let logger = match &store {
+            Some(store) => ResilientLogger::new(store.clone(), config),
+            None => ResilientLogger::connect(&settings.database.url, config),
+        };
+        let app = App {
+            settings: Arc::new(settings.clone()),
+            answerer: Arc::new(ArcSwap::from_pointee(Answerer::new(files.clone(), settings.answer.clone())?)),
+            logger,
+            knowledge_version: Arc::new(AtomicI64::new(-1)),
+        };
+        if store.is_some() {
+            if let Err(e) = app.reload_with(files).await {
+                tracing::warn!(error = %e, "could not add learned knowledge");
+            }
+        }
+        Ok(app)
     }
 
     /// The current answering core.
@@ -48,18 +135,141 @@ impl App {
         self.answerer.load_full()
     }
 
-    /// Answer a question.
-    pub fn ask_blocking(&self, question: &str) -> Asked {
+    /// The store, when connected.
+    pub fn store(&self) -> Option<Store> {
+        self.logger.store()
+    }
+
+    /// The writer that survives a database outage.
+    pub fn logger(&self) -> &ResilientLogger {
+        &self.logger
+    }
+
+    /// Answer a question, count it, and log an abstention for advisers.
+    #[tracing::instrument(level = "debug", skip_all, fields(source = %origin.source))]
+    pub async fn ask(&self, question: &str, origin: Origin) -> Asked {
+        let reply = self.answer_only(question);
+        let mut asked = Asked { reply, logged: false, queue_item: None };
+        if asked.reply.problem.is_some() {
+            return asked;
+        }
+        let lang = asked.reply.lang.code();
+        if let Err(e) = self.logger.record_question_asked(asked.reply.answered(), lang).await {
+            tracing::warn!(error = %e, "could not count the question");
+        }
+        if let Some(id) = asked.reply.id() {
+            if let Err(e) = self.logger.record_answer_given(id, lang, origin.source).await {
+                tracing::warn!(error = %e, "could not count the answer");
+            }
+            return asked;
+        }
+        let entry = NewUnanswered {
+            question: question.chars().take(4000).collect(),
+            lang: lang.to_string(),
+            origin,
+            best_candidate: asked.reply.best_candidate().map(|c| c.id.clone()),
+            score: asked.reply.score,
+            reason: Reason::Abstained,
+            asked_at: Utc::now(),
+        };
+        match self.logger.log_unanswered(entry).await {
+            Ok(LogOutcome::Stored(logged)) => {
+                asked.logged = true;
+                asked.queue_item = Some(logged);
+            }
+            Ok(LogOutcome::Buffered) => asked.logged = true,
+            Err(e) => tracing::error!(error = %e, "could not log an unanswered question"),
+        }
+        asked
+    }
+
+    /// Answer without logging anything (benchmarks, previews).
+    pub fn answer_only(&self, question: &str) -> Reply {
         let answerer = self.answerer.load();
         match answerer.answer(question) {
-            Ok(reply) => Asked { reply, logged: false },
+            Ok(reply) => reply,
             Err(e) => {
+                // An index error is ours, not the user's: abstain and say so in the log.
                 tracing::error!(error = %e, "search failed");
                 let mut reply = answerer.answer("").expect("an empty question needs no search");
                 reply.question = question.to_string();
                 reply.problem = None;
-                Asked { reply, logged: false }
+                reply
             }
         }
+    }
+
+    /// Re-read the knowledge folder and the learned knowledge and swap in a new index.
+    /// On any error the old index stays and the error says what is wrong.
+    pub async fn reload(&self) -> Result<usize, ReloadError> {
+        let files = load_knowledge(&self.settings)?;
+        self.reload_with(files).await
+    }
+
+    async fn reload_with(&self, mut kb: KnowledgeBase) -> Result<usize, ReloadError> {
+        if let Some(store) = self.store() {
+            let version = store.knowledge_version().await.unwrap_or(-1);
+            match (store.learned_entries().await, store.phrasings().await) {
+                (Ok(learned), Ok(phrasings)) => {
+                    kb.merge_learned(learned.iter().map(learned_to_entry).collect());
+                    let orphans = kb.add_phrasings(phrasings.iter().map(|p| {
+                        (p.entry_id.as_str(), Lang::parse(&p.lang).unwrap_or(Lang::Nb), p.question.as_str())
+                    }));
+                    for id in orphans {
+                        tracing::warn!(%id, "a learned phrasing names an entry that does not exist");
+                    }
+                    self.knowledge_version.store(version, Ordering::SeqCst);
+                }
+                (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "learned knowledge unavailable; using the files alone"),
+            }
+        }
+        let answerer = Answerer::new(kb, self.settings.answer.clone())?;
+        let count = answerer.knowledge().ids().len();
+        self.answerer.store(Arc::new(answerer));
+        Ok(count)
+    }
+
+    /// Rebuild the index when advisers changed the knowledge in the database (through
+    /// this process or another one sharing the database). Returns whether it reloaded.
+    pub async fn reload_if_changed(&self) -> bool {
+        let Some(store) = self.store() else { return false };
+        let Ok(version) = store.knowledge_version().await else { return false };
+        if version == self.knowledge_version.load(Ordering::SeqCst) {
+            return false;
+        }
+        match self.reload().await {
+            Ok(_) => true,
+            Err(e) => {
+                // Still remember the version, so a broken file is not re-read every poll.
+                self.knowledge_version.store(version, Ordering::SeqCst);
+                tracing::error!(error = %e, "reload after a knowledge change failed; keeping the old index");
+                false
+            }
+        }
+    }
+
+    /// Poll the database for knowledge changes in the background, and remove personal
+    /// data past the retention period once an hour.
+    pub fn spawn_maintenance(&self) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let poll = Duration::from_millis(app.settings.database.knowledge_poll_ms.max(50));
+            let mut last_purge: Option<std::time::Instant> = None;
+            loop {
+                tokio::time::sleep(poll).await;
+                app.reload_if_changed().await;
+                if last_purge.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
+                    if let Some(store) = app.store() {
+                        let cutoff = Utc::now() - chrono::Duration::days(i64::from(app.settings.database.retention_days));
+                        match store.purge_personal_data(cutoff).await {
+                            Ok(n) if n > 0 => tracing::info!(rows = n, "removed personal data past the retention period"),
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+                        }
+                        last_purge = Some(std::time::Instant::now());
+                    }
+                }
+            }
+        })
     }
 }

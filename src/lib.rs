@@ -5,6 +5,7 @@
 //! sits beside them: the advisers' queue, feedback, statistics and learned knowledge.
 //! The core never depends on a chat adapter.
 
+pub mod adviser;
 pub mod answer;
 pub mod app;
 pub mod cli;

@@ -84,7 +84,7 @@ pub fn source_line(entry: &Entry, lang: Lang) -> String {
     let sources = entry
         .sources
         .iter()
-        .map(|s| format!("{} ({})", s.name, s.url))
+        .map(|s| if s.url.is_empty() { s.name.clone() } else { format!("{} ({})", s.name, s.url) })
         .collect::<Vec<_>>()
         .join("; ");
     format!("{}: {} · {} {}", t.source, sources, t.reviewed, entry.reviewed.format("%Y-%m-%d"))

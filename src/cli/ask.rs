@@ -2,6 +2,7 @@
 //! path as the Discord bot.
 
 use std::io::{BufRead, IsTerminal, Write};
+
 use std::process::ExitCode;
 
 use clap::Args;
@@ -11,6 +12,7 @@ use super::Format;
 use crate::answer::{render_json, render_text};
 use crate::app::App;
 use crate::config::Settings;
+use crate::store::Origin;
 
 #[derive(Debug, Args)]
 pub struct AskArgs {
@@ -28,8 +30,8 @@ pub struct AskArgs {
 #[derive(Debug, Args)]
 pub struct ChatArgs {}
 
-pub fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitCode> {
-    let app = App::open_blocking(settings)?;
+pub async fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitCode> {
+    let app = App::open(settings).await?;
     if let (true, Some(q)) = (args.explain, &args.question) {
         let answerer = app.answerer();
         let index = answerer.index();
@@ -44,12 +46,12 @@ pub fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitCode> {
     }
     match (args.question, args.format) {
         (Some(q), Format::Json) => {
-            let reply = app.ask_blocking(&q);
-            println!("{}", render_json(&reply.reply));
+            let reply = app.ask(&q, Origin::terminal()).await;
+            writeln!(std::io::stdout(), "{}", render_json(&reply.reply))?;
         }
         (Some(q), _) => {
-            let reply = app.ask_blocking(&q);
-            println!("{}", render_text(&reply.reply, reply.logged));
+            let reply = app.ask(&q, Origin::terminal()).await;
+            writeln!(std::io::stdout(), "{}", render_text(&reply.reply, reply.logged))?;
         }
         (None, Format::Json) => {
             let stdin = std::io::stdin();
@@ -65,7 +67,7 @@ pub fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitCode> {
                 let value = match std::str::from_utf8(&line) {
                     Ok(text) => {
                         let text = text.trim_end_matches(['\n', '\r']);
-                        let mut value = render_json(&app.ask_blocking(text).reply);
+                        let mut value = render_json(&app.ask(text, Origin::terminal()).await.reply);
                         if args.explain {
                             let answerer = app.answerer();
                             let hits = answerer.index().search(&crate::answer::clean_question(text), 3).unwrap_or_default();
@@ -89,36 +91,78 @@ pub fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_chat(settings: &Settings, _args: ChatArgs) -> anyhow::Result<ExitCode> {
-    let app = App::open_blocking(settings)?;
+pub async fn run_chat(settings: &Settings, _args: ChatArgs) -> anyhow::Result<ExitCode> {
+    let app = App::open(settings).await?;
+    // Pick up knowledge taught by advisers while the chat runs.
+    let maintenance = app.spawn_maintenance();
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         println!("anbud: spør om offentlige anskaffelser / ask about public procurement. Ctrl-D avslutter / ends.");
     }
-    let stdin = std::io::stdin();
+    // Lines come from a blocking reader thread, so answers and the outbox can be
+    // served while waiting for the next line.
+    let (lines_tx, mut lines) = tokio::sync::mpsc::channel::<Result<String, std::io::ErrorKind>>(16);
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        loop {
+            let mut line = String::new();
+            let item = match stdin.lock().read_line(&mut line) {
+                Ok(0) => break,
+                Ok(_) => Ok(line),
+                Err(e) => Err(e.kind()),
+            };
+            if lines_tx.blocking_send(item).is_err() {
+                break;
+            }
+        }
+    });
     let mut out = std::io::stdout();
+    let mut outbox_tick = tokio::time::interval(std::time::Duration::from_secs(2));
     loop {
         if interactive {
-            print!("> ");
+            write!(out, "> ")?;
             out.flush()?;
         }
-        let mut line = String::new();
-        match stdin.lock().read_line(&mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                println!("(could not read that line: not valid UTF-8)");
+        let line = tokio::select! {
+            line = lines.recv() => line,
+            _ = outbox_tick.tick() => {
+                deliver_terminal_outbox(&app, &mut out).await?;
                 continue;
             }
-            Err(e) => return Err(e.into()),
-        }
-        let question = line.trim();
+        };
+        let Some(line) = line else { break };
+        let question = match line {
+            Ok(l) => l,
+            Err(std::io::ErrorKind::InvalidData) => {
+                writeln!(out, "(could not read that line: not valid UTF-8)")?;
+                continue;
+            }
+            Err(kind) => return Err(std::io::Error::from(kind).into()),
+        };
+        let question = question.trim();
         if question.is_empty() {
             continue;
         }
-        let reply = app.ask_blocking(question);
-        println!("{}\n", render_text(&reply.reply, reply.logged));
+        let reply = app.ask(question, Origin::terminal()).await;
+        writeln!(out, "{}\n", render_text(&reply.reply, reply.logged))?;
         out.flush()?;
     }
+    maintenance.abort();
+    app.logger().wait_flushed(std::time::Duration::from_secs(2)).await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Print advisers' answers to questions asked in the terminal.
+async fn deliver_terminal_outbox(app: &App, out: &mut impl Write) -> anyhow::Result<()> {
+    let Some(store) = app.store() else { return Ok(()) };
+    let Ok(messages) = store.pending_outbox_for(crate::store::Source::Terminal, 20).await else { return Ok(()) };
+    for m in messages {
+        let heading = if m.lang == "en" { "An adviser answered your question" } else { "En rådgiver har svart på spørsmålet ditt" };
+        writeln!(out, "\n{heading} «{}»:\n{}\n", m.question, m.text)?;
+        out.flush()?;
+        if let Err(e) = store.mark_delivered(m.id).await {
+            tracing::warn!(error = %e, "could not mark a terminal reply delivered");
+        }
+    }
+    Ok(())
 }

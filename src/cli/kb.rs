@@ -24,11 +24,13 @@ pub enum KbCommand {
     },
 }
 
-pub fn run(settings: &Settings, cmd: KbCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(settings: &Settings, cmd: KbCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         KbCommand::Lint => lint(settings),
         KbCommand::Export { format, dir } => {
-            let kb = crate::app::load_knowledge(settings)?;
+            // Export what the bot answers from: the files plus what advisers taught.
+            let app = crate::app::App::open(settings).await?;
+            let kb = app.answerer().knowledge().clone();
             export(&kb, format, dir)
         }
     }
@@ -98,7 +100,8 @@ fn export(kb: &knowledge::KnowledgeBase, format: Format, dir: Option<PathBuf>) -
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&items)?);
+            use std::io::Write;
+            writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&items)?)?;
         }
         Format::Markdown => {
             let dir = dir.context("`kb export --format markdown` needs a folder to write into")?;

@@ -1,6 +1,7 @@
 //! The command line: `anbud [--config FILE] [--knowledge DIR] [--database URL] <command>`.
 //! Each subcommand is a thin parser in front of a typed function that returns a `Result`.
 
+mod adviser;
 mod ask;
 mod kb;
 
@@ -39,6 +40,13 @@ pub enum Command {
     /// Check and export the knowledge base.
     #[command(subcommand)]
     Kb(kb::KbCommand),
+    /// The advisers' queue of questions the bot could not answer.
+    #[command(subcommand)]
+    Unanswered(adviser::UnansweredCommand),
+    /// Questions asked, share answered, top entries, open queue, unhelpful answers.
+    Stats(adviser::StatsArgs),
+    /// Delete every stored question and feedback of one user.
+    Forget(adviser::ForgetArgs),
 }
 
 /// Output format of commands that have a machine-readable form.
@@ -65,18 +73,46 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match cli.command {
-        Command::Ask(args) => ask::run_ask(&settings, args),
-        Command::Chat(args) => ask::run_chat(&settings, args),
-        Command::Kb(cmd) => kb::run(&settings, cmd),
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("anbud: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
     };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Ask(args) => ask::run_ask(&settings, args).await,
+            Command::Chat(args) => ask::run_chat(&settings, args).await,
+            Command::Kb(cmd) => kb::run(&settings, cmd).await,
+            Command::Unanswered(cmd) => adviser::run_unanswered(&settings, cmd).await,
+            Command::Stats(args) => adviser::run_stats(&settings, args).await,
+            Command::Forget(args) => adviser::run_forget(&settings, args).await,
+        }
+    });
+    // Background tasks (the logger's flush loop) end with the runtime.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     match result {
         Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("anbud: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// `anbud ask … | head` closes our stdout early: that is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// Who is acting, for the audit log: `--by`, else the login name.
+pub(crate) fn actor(by: &Option<String>) -> String {
+    by.clone()
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "cli".into())
 }
 
 fn init_logging(verbose: u8) {

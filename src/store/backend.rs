@@ -18,6 +18,7 @@ pub(crate) mod sqlite {
          WHERE id IN (SELECT id FROM outbox
                       WHERE status = 'pending'
                         AND (claimed_until IS NULL OR claimed_until <= $2)
+                        AND source LIKE $4
                       ORDER BY id
                       LIMIT $3)
          RETURNING id, item_id, source, guild_id, channel_id, message_id, thread_id,
@@ -39,6 +40,7 @@ pub(crate) mod postgres {
          WHERE id IN (SELECT id FROM outbox
                       WHERE status = 'pending'
                         AND (claimed_until IS NULL OR claimed_until <= $2)
+                        AND source LIKE $4
                       ORDER BY id
                       LIMIT $3
                       FOR UPDATE SKIP LOCKED)

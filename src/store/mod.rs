@@ -246,7 +246,15 @@ impl Store {
     pub async fn pending_outbox(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
         let now = now();
         let lease = TimeDelta::from_std(OUTBOX_LEASE).unwrap_or(TimeDelta::MAX);
-        dispatch!(self, claim_outbox(limit, now, now + lease))
+        dispatch!(self, claim_outbox(limit, now, now + lease, "%"))
+    }
+
+    /// [`Store::pending_outbox`] for replies to questions from one kind of place: the
+    /// terminal chat delivers terminal replies, the Discord bot Discord replies.
+    pub async fn pending_outbox_for(&self, source: Source, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        let now = now();
+        let lease = TimeDelta::from_std(OUTBOX_LEASE).unwrap_or(TimeDelta::MAX);
+        dispatch!(self, claim_outbox(limit, now, now + lease, source.as_str()))
     }
 
     /// Records that a reply reached its asker.

@@ -392,12 +392,14 @@ pub(crate) async fn claim_outbox(
     limit: u32,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
+    source_pattern: &str,
 ) -> Result<Vec<OutboxMessage>, StoreError> {
     let mut tx = begin_write(pool).await?;
     let rows = sqlx::query(CLAIM_OUTBOX)
         .bind(lease_until)
         .bind(now)
         .bind(i64::from(limit))
+        .bind(source_pattern)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
