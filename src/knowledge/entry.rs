@@ -244,7 +244,7 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
     }
     if let (Some(stem), Some(lang)) = (file_stem_parts(path), lang) {
         if !id.is_empty() && (stem.0 != id || stem.1 != lang.code()) {
-            errors.push(Problem::error(
+            warnings.push(Problem::warning(
                 path,
                 key_line("id"),
                 format!("the file should be named {id}.{}.md to match its `id` and `lang`", lang.code()),

@@ -81,6 +81,24 @@ const STOP_WORDS: &[&str] = &[
     "doesnt", "cant", "whats", "hows", "s", "t", "d", "ll", "m", "re", "ve",
 ];
 
+/// Words that carry little topic but are not stop words: generic verbs and nouns of
+/// asking ("how does X work", "what does X mean"). They still count, at a low weight,
+/// so an entry is not judged on whether it happens to use them. Compared after folding.
+const FILLERS: &[&str] = &[
+    "fungerer", "fungere", "funker", "virker", "betyr", "bety", "innebaerer", "inneber",
+    "skjer", "forklar", "forklare", "forklaring", "info", "informasjon", "generelt",
+    "works", "work", "working", "mean", "means", "meaning", "happens", "happen", "explain",
+    "explanation", "information", "info", "general", "generally", "basically", "exactly",
+    "typical", "typically", "usually", "vanligvis", "normalt", "egentlig", "konkret",
+    "eksempel", "example", "tips", "advice", "rad", "hjelp", "help", "trenger", "need",
+    "needs", "vite", "know", "lurer", "wonder", "best", "beste", "lurt", "smart",
+];
+
+/// Is this folded word a low-content filler?
+pub fn is_filler(folded: &str) -> bool {
+    FILLERS.contains(&folded)
+}
+
 /// Words that tell the question's language (folded). Shared words count for neither.
 const NB_MARKERS: &[&str] = &[
     "og", "jeg", "det", "er", "som", "pa", "med", "av", "ikke", "hva", "hvordan", "hvor",

@@ -52,6 +52,9 @@ const UNKNOWN_PENALTY: f32 = 0.8;
 const MARGIN_WEIGHT: f32 = 0.4;
 const MARGIN_CAP: f32 = 0.5;
 
+/// The weight of a filler word ("works", "betyr") in a question.
+const FILLER_WEIGHT: f32 = 0.3;
+
 /// How many documents to collect before grouping them by entry.
 const TOP_DOCS: usize = 80;
 
@@ -327,6 +330,9 @@ impl SearchIndex {
         words
             .iter()
             .map(|w| {
+                if analysis::is_filler(&w.surface) {
+                    return FILLER_WEIGHT;
+                }
                 let df = w
                     .alternatives
                     .iter()

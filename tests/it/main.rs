@@ -4,8 +4,11 @@
 //! Logs stay quiet unless `TEST_LOG` or `RUST_LOG` is set (for example
 //! `RUST_LOG=serenity=debug,it=debug cargo test --test it`).
 
+mod cli;
 mod fake_discord;
 mod fake_discord_selftest;
+mod knowledge_base;
+mod quality;
 
 /// Log to the test output when `TEST_LOG` or `RUST_LOG` is set (`RUST_LOG` is the filter;
 /// `TEST_LOG` alone means `info`). Safe to call from every test.

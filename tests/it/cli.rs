@@ -1,0 +1,128 @@
+//! The command-line contract other tools depend on: `anbud ask` in text and JSON, the
+//! batch mode (one JSON line out for every line in, whatever it holds), `kb export`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+fn anbud(db: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_anbud"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("RUST_LOG")
+        .arg("--database")
+        .arg(format!("sqlite://{}", db.join("anbud.sqlite").display()));
+    cmd
+}
+
+#[test]
+fn ask_json_is_one_object_on_one_line_with_the_contract_fields() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = anbud(tmp.path()).args(["ask", "--format", "json", "Hva er en rammeavtale?"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let v: Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(v["question"], "Hva er en rammeavtale?");
+    assert_eq!(v["answered"], true);
+    assert_eq!(v["id"], "framework-agreements");
+    assert!(v["score"].as_f64().unwrap() > 0.0);
+    let candidates = v["candidates"].as_array().unwrap();
+    assert!(!candidates.is_empty() && candidates.len() <= 5);
+    assert_eq!(candidates[0], "framework-agreements");
+    assert!(v["answer"].as_str().unwrap().len() > 100);
+    assert_eq!(v["lang"], "nb");
+    assert!(v["source"]["url"].as_str().unwrap().starts_with("https://"));
+    assert!(v["source"]["reviewed"].as_str().unwrap().len() == 10);
+
+    let out = anbud(tmp.path()).args(["ask", "--format", "json", "What is a framework agreement?"]).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["lang"], "en");
+    assert_eq!(v["id"], "framework-agreements");
+    assert!(v["answer"].as_str().unwrap().contains("framework"));
+}
+
+#[test]
+fn ask_text_shows_title_source_and_review_date_or_abstains_kindly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = anbud(tmp.path()).args(["ask", "hvordan fungerer en dialogkonferanse"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Kilde: ") && text.contains("sist gjennomgått 20"), "{text}");
+    let out = anbud(tmp.path()).args(["ask", "What is the weather like in Bergen tomorrow?"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("adviser"), "{text}");
+    assert!(!text.contains("Source: "), "{text}");
+}
+
+#[test]
+fn batch_mode_gives_one_line_per_input_line_whatever_it_holds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = anbud(tmp.path())
+        .args(["ask", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let long = "anbud ".repeat(20_000);
+    let mut input: Vec<u8> = Vec::new();
+    let lines: Vec<&[u8]> = vec![
+        b"Hva er ESPD?",
+        b"",
+        b"   ",
+        b"title:x AND (((((((((",
+        b"\xff\xfe invalid utf-8",
+        b"nul \0 inside",
+        b"<@123456789012345678> @everyone **hva** er `kvalifikasjonskrav`?",
+        long.as_bytes(),
+        "\u{202e}\u{200b}🙂 SELECT * FROM asks; --".as_bytes(),
+    ];
+    for l in &lines {
+        input.extend_from_slice(l);
+        input.push(b'\n');
+    }
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let values: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    assert_eq!(values.len(), lines.len());
+    assert_eq!(values[0]["id"], "espd");
+    assert_eq!(values[1]["answered"], false);
+    assert!(values[1]["error"].is_string());
+    assert!(values[2]["error"].is_string());
+    assert!(values[4]["error"].as_str().unwrap().contains("UTF-8"));
+    assert_eq!(values[6]["id"], "qualification-requirements");
+    for v in &values {
+        assert!(v["answered"].is_boolean() && v["candidates"].is_array() && v["lang"].is_string());
+    }
+}
+
+#[test]
+fn kb_export_json_has_every_entry_in_both_languages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = anbud(tmp.path()).args(["kb", "export", "--format", "json"]).output().unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = v.as_array().unwrap();
+    assert!(items.len() >= 37);
+    for item in items {
+        for key in ["id", "title", "body", "questions", "keywords"] {
+            assert!(!item[key].is_null(), "{key} missing in {item}");
+        }
+        assert_eq!(item["languages"].as_array().unwrap().len(), 2, "{}", item["id"]);
+    }
+}
+
+#[test]
+fn a_bad_configuration_names_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = anbud(tmp.path())
+        .env("ANBUD__ANSWER__THRESHOLD", "seven")
+        .args(["ask", "hei"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("threshold"), "{err}");
+}
