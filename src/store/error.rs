@@ -163,7 +163,7 @@ mod tests {
         assert!(!is_unavailable_sqlstate("23505"));
         assert!(is_unavailable_sqlite_code("14"));
         assert!(is_unavailable_sqlite_code("782")); // SQLITE_CANTOPEN_FULLPATH
-        assert!(is_unavailable_sqlite_code("1546")); // SQLITE_IOERR_WRITE... family
+        assert!(is_unavailable_sqlite_code("1546")); // an extended SQLITE_IOERR code
         assert!(!is_unavailable_sqlite_code("2067")); // SQLITE_CONSTRAINT_UNIQUE
     }
 }

@@ -244,15 +244,12 @@ impl ResilientLogger {
         &self,
         question: NewUnanswered,
     ) -> Result<LogOutcome<Logged>, StoreError> {
-        Ok(
-            match self.submit(PendingWrite::Unanswered(question)).await? {
-                LogOutcome::Stored(logged) => match logged {
-                    Some(logged) => LogOutcome::Stored(logged),
-                    None => LogOutcome::Buffered, // unreachable: an unanswered write files an item
-                },
-                LogOutcome::Buffered => LogOutcome::Buffered,
-            },
-        )
+        let outcome = self.submit(PendingWrite::Unanswered(question)).await?;
+        Ok(match outcome {
+            // An unanswered question always files an item.
+            LogOutcome::Stored(Some(logged)) => LogOutcome::Stored(logged),
+            LogOutcome::Stored(None) | LogOutcome::Buffered => LogOutcome::Buffered,
+        })
     }
 
     /// [`Store::record_feedback`], or buffered while the database is down.
@@ -320,6 +317,18 @@ impl ResilientLogger {
             }
             Err(error) => Err(error),
         }
+    }
+}
+
+impl std::fmt::Debug for ResilientLogger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.inner.lock();
+        f.debug_struct("ResilientLogger")
+            .field("connected", &state.store.is_some())
+            .field("healthy", &state.healthy)
+            .field("buffered", &state.buffer.len())
+            .field("dropped", &state.dropped)
+            .finish()
     }
 }
 

@@ -9,6 +9,7 @@ mod fake_discord;
 mod fake_discord_selftest;
 mod knowledge_base;
 mod quality;
+mod store;
 
 /// Log to the test output when `TEST_LOG` or `RUST_LOG` is set (`RUST_LOG` is the filter;
 /// `TEST_LOG` alone means `info`). Safe to call from every test.
