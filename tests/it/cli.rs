@@ -126,3 +126,15 @@ fn a_bad_configuration_names_the_key() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("threshold"), "{err}");
 }
+
+#[test]
+fn answers_while_the_database_is_unreachable() {
+    let out = Command::new(env!("CARGO_BIN_EXE_anbud"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["--database", "postgres://postgres@127.0.0.1:1/nowhere", "ask", "--format", "json", "Hva er ESPD?"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["id"], "espd");
+}
