@@ -88,6 +88,23 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// A minimal entry, for tests and for entries built in code.
+    pub fn new(id: &str, lang: Lang, title: &str, questions: &[&str], body: &str) -> Entry {
+        Entry {
+            id: id.into(),
+            lang,
+            title: title.into(),
+            questions: questions.iter().map(|s| s.to_string()).collect(),
+            keywords: Vec::new(),
+            related: Vec::new(),
+            reviewed: NaiveDate::default(),
+            sources: Vec::new(),
+            body: body.into(),
+            event: None,
+            path: None,
+        }
+    }
+
     /// The first paragraph of the body: the direct answer.
     pub fn summary(&self) -> &str {
         self.body.split("\n\n").map(str::trim).find(|p| !p.is_empty()).unwrap_or("")

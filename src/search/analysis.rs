@@ -568,19 +568,7 @@ mod tests {
     use crate::knowledge::{Entry, Glossary};
 
     fn kb(body: &str, glossary: &str) -> KnowledgeBase {
-        let entry = Entry {
-            id: "x".into(),
-            lang: Lang::Nb,
-            title: "Rammeavtale".into(),
-            questions: vec![],
-            keywords: vec![],
-            related: vec![],
-            reviewed: Default::default(),
-            sources: vec![],
-            body: body.into(),
-            event: None,
-            path: None,
-        };
+        let entry = Entry::new("x", Lang::Nb, "Rammeavtale", &[], body);
         let (glossary, _) = Glossary::parse(std::path::Path::new("g"), glossary);
         KnowledgeBase { entries: vec![entry], glossary }
     }

@@ -395,19 +395,7 @@ mod tests {
     use crate::knowledge::{Entry, Glossary};
 
     fn entry(id: &str, lang: Lang, title: &str, questions: &[&str], body: &str) -> Entry {
-        Entry {
-            id: id.into(),
-            lang,
-            title: title.into(),
-            questions: questions.iter().map(|s| s.to_string()).collect(),
-            keywords: vec![],
-            related: vec![],
-            reviewed: Default::default(),
-            sources: vec![],
-            body: body.into(),
-            event: None,
-            path: None,
-        }
+        Entry::new(id, lang, title, questions, body)
     }
 
     fn kb() -> KnowledgeBase {
