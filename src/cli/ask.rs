@@ -71,7 +71,7 @@ pub async fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitC
                         if args.explain {
                             let answerer = app.answerer();
                             let hits = answerer.index().search(&crate::answer::clean_question(text), 3).unwrap_or_default();
-                            value["explain"] = json!(hits.iter().map(|h| json!({"id": h.id, "score": h.score, "coverage": h.coverage, "known": h.known_coverage, "unknown": h.unknown_share, "bm25": h.bm25, "confidence": h.confidence})).collect::<Vec<_>>());
+                            value["explain"] = json!(hits.iter().map(|h| json!({"id": h.id, "score": h.score, "coverage": h.coverage, "known": h.known_coverage, "unknown": h.unknown_share, "bm25": h.bm25, "confidence": h.confidence, "qcov": h.question_coverage})).collect::<Vec<_>>());
                         }
                         value
                     }

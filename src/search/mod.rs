@@ -46,6 +46,10 @@ const PLACE_BODY: f32 = 0.45;
 
 /// Weight of the weaker of the question-document and entry-document scores.
 const BOTH_MATCH: f32 = 3.0;
+/// How much of the coverage comes from the single best example question rather than the
+/// entry as a whole: an entry that covers the question only by gathering words from many
+/// places is less likely to be about it.
+const QUESTION_SHARE: f32 = 0.3;
 /// How much words unknown to the knowledge base lower the confidence.
 const UNKNOWN_PENALTY: f32 = 0.8;
 /// How much a lead over the runner-up raises the confidence, and the largest lead counted.
@@ -76,6 +80,8 @@ struct EntryTerms {
     strong: HashSet<String>,
     /// The body.
     weak: HashSet<String>,
+    /// Each example question's terms (ids into `SearchIndex::question_terms`), sorted.
+    questions: Vec<Vec<u32>>,
 }
 
 #[derive(Debug, Default)]
@@ -83,6 +89,7 @@ struct Coverage {
     all: f32,
     known: f32,
     unknown_share: f32,
+    question: f32,
 }
 
 /// One candidate entry for a question.
@@ -99,6 +106,9 @@ pub struct Hit {
     pub known_coverage: f32,
     /// Share (0..1) of the question's weight in words the knowledge base does not know.
     pub unknown_share: f32,
+    /// Share (0..1) of the known words that the entry's best-matching example question
+    /// covers on its own (question-to-question similarity).
+    pub question_coverage: f32,
     /// The raw BM25 score (only comparable within one question).
     pub bm25: f32,
     /// Confidence 0..1 that this entry answers the question; compared with the threshold.
@@ -119,6 +129,9 @@ pub struct SearchIndex {
     entry_terms: HashMap<u32, EntryTerms>,
     /// Term → number of entries (ids) it occurs in.
     doc_freq: HashMap<String, u32>,
+    /// Terms of example questions → a small id, so each question's terms are a short
+    /// sorted list of integers rather than strings.
+    question_terms: HashMap<String, u32>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -156,6 +169,7 @@ impl SearchIndex {
         let mut doc_ids: Vec<u32> = Vec::new();
         let mut doc_is_question: Vec<bool> = Vec::new();
         let mut entry_terms: HashMap<u32, EntryTerms> = HashMap::new();
+        let mut question_terms: HashMap<String, u32> = HashMap::new();
         for entry in &kb.entries {
             let id_index = *id_of.entry(entry.id.clone()).or_insert_with(|| {
                 ids.push(entry.id.clone());
@@ -187,6 +201,18 @@ impl SearchIndex {
             for question in &entry.questions {
                 let q = analyzer.analyse_text(question, lang);
                 terms.strong.extend(q.terms.iter().chain(&q.parts).cloned());
+                let mut ids: Vec<u32> = q
+                    .terms
+                    .iter()
+                    .chain(&q.parts)
+                    .map(|t| {
+                        let next = question_terms.len() as u32;
+                        *question_terms.entry(t.clone()).or_insert(next)
+                    })
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                terms.questions.push(ids);
                 let ord = doc_ids.len() as u64;
                 doc_ids.push(id_index);
                 doc_is_question.push(true);
@@ -208,7 +234,7 @@ impl SearchIndex {
             }
         }
         analyzer.set_index_terms(doc_freq.keys());
-        Ok(SearchIndex { reader, fields, analyzer, doc_ids, doc_is_question, ids, entry_terms, doc_freq })
+        Ok(SearchIndex { reader, fields, analyzer, doc_ids, doc_is_question, ids, entry_terms, doc_freq, question_terms })
     }
 
     /// Number of distinct entry ids.
@@ -269,6 +295,7 @@ impl SearchIndex {
                     coverage: c.all,
                     known_coverage: c.known,
                     unknown_share: c.unknown_share,
+                    question_coverage: c.question,
                     bm25,
                     confidence: 0.0,
                 }
@@ -286,7 +313,9 @@ impl SearchIndex {
         for (i, h) in hits.iter_mut().enumerate() {
             let next = scores.get(i + 1).copied().unwrap_or(0.0);
             let margin = (h.score - next).clamp(0.0, MARGIN_CAP);
-            h.confidence = (h.known_coverage * (1.0 - UNKNOWN_PENALTY * h.unknown_share) + MARGIN_WEIGHT * margin).clamp(0.0, 1.0);
+            let covered = (1.0 - QUESTION_SHARE) * h.known_coverage + QUESTION_SHARE * h.question_coverage;
+            let base = covered * (1.0 - UNKNOWN_PENALTY * h.unknown_share);
+            h.confidence = (base + MARGIN_WEIGHT * margin).clamp(0.0, 1.0);
         }
         hits.truncate(limit);
         Ok(hits)
@@ -381,10 +410,28 @@ impl SearchIndex {
         if total == 0.0 {
             return Coverage::default();
         }
+        // Question-to-question: how much of the question one example question covers.
+        let mut best_question: f32 = 0.0;
+        for question in &terms.questions {
+            let mut q_covered = 0.0;
+            for (word, weight) in words.iter().zip(weights) {
+                let mut best: f32 = 0.0;
+                for (term, variant) in &word.alternatives {
+                    if let Some(id) = self.question_terms.get(term) {
+                        if question.binary_search(id).is_ok() {
+                            best = best.max(variant.weight());
+                        }
+                    }
+                }
+                q_covered += best * weight;
+            }
+            best_question = best_question.max(q_covered);
+        }
         Coverage {
             all: covered / total,
             known: if known_total > 0.0 { covered / known_total } else { 0.0 },
             unknown_share: 1.0 - known_total / total,
+            question: if known_total > 0.0 { (best_question / known_total).min(1.0) } else { 0.0 },
         }
     }
 }
