@@ -20,10 +20,11 @@ pub const EVENT_SCORE_MARGIN: f32 = 0.15;
 /// entry (the answer settings' default).
 const RELATED_AFTER_SWITCH: usize = 3;
 
-/// Words (folded, as prefixes) that make a question about an event.
-const TOPIC_PREFIXES: &[&str] = &[
-    "konferans", "arrangement", "pamelding", "pamelde", "seminar", "frokostmote", "dialogmote", "mote",
-    "samling", "webinar", "kurs", "conferenc", "event", "meeting", "registr", "workshop",
+/// Parts of words (folded) that make a question about an event; parts, because
+/// Norwegian compounds them: "leverandørkonferansen", "dialogmøtet".
+const TOPIC_PARTS: &[&str] = &[
+    "konferans", "arrangement", "pamelding", "pamelde", "seminar", "mote", "samling", "webinar", "kurs",
+    "conferenc", "event", "meeting", "registr", "workshop",
 ];
 
 /// Question words that ask about an event's time, place or audience (folded, whole words).
@@ -33,28 +34,29 @@ const DETAIL_WORDS: &[&str] = &[
 ];
 
 fn has_topic_word(question: &str) -> bool {
-    words(question).iter().map(|w| fold(w)).any(|w| TOPIC_PREFIXES.iter().any(|p| w.starts_with(p)))
+    words(question).iter().map(|w| fold(w)).any(|w| TOPIC_PARTS.iter().any(|p| w.contains(p)))
 }
 
 fn has_detail_word(question: &str) -> bool {
     words(question).iter().map(|w| fold(w)).any(|w| DETAIL_WORDS.contains(&w.as_str()))
 }
 
-/// Whether a question asks about an event: "når er neste konferanse?", "hvor er
-/// konferansen?", "who can attend the event?".
+/// Whether a question asks when, where or for whom an event is: "når er neste
+/// konferanse?", "hvor er leverandørkonferansen?", "who can attend the event?". "Hva er
+/// en dialogkonferanse?" names an event but asks what it is: not an event question.
 pub fn is_event_question(question: &str) -> bool {
-    has_topic_word(question) || has_detail_word(question) && question.contains('?')
+    has_topic_word(question) && has_detail_word(question)
 }
 
 /// Prefers the next upcoming event in a reply and notes whether its event is past or
 /// upcoming. Call it on every reply before rendering it, with the knowledge base the
 /// reply came from ([`App::answer_only`](crate::app::App::answer_only) does).
 ///
-/// - When the reply's entry is an event, or the question names an event ("konferanse",
-///   "arrangement", "event", …), the candidates that are events and score within
-///   [`EVENT_SCORE_MARGIN`] of the best are ordered upcoming first (soonest first),
-///   and the reply switches to the first upcoming one. A reply about a non-event entry
-///   switches to a past event only when the question also asks when, where or who.
+/// - When the reply's entry is an event, or the question is an
+///   [event question](is_event_question) (names an event and asks when, where or
+///   who), the candidates that are events and score within [`EVENT_SCORE_MARGIN`] of
+///   the best are ordered upcoming first (soonest first), and the reply switches to
+///   the first upcoming one. With no upcoming one the reply keeps its entry.
 /// - `reply.event_note` gets the line to show: "Kommende arrangement: …" or
 ///   "Dette arrangementet er avholdt (1. november 2017)."
 ///
@@ -62,8 +64,7 @@ pub fn is_event_question(question: &str) -> bool {
 pub fn prefer_upcoming_event(reply: &mut Reply, kb: &KnowledgeBase, tz: Tz, now: DateTime<Utc>) -> bool {
     let Some(entry) = &reply.entry else { return false };
     let entry_is_event = entry.event.is_some();
-    let topic = has_topic_word(&reply.question);
-    if !entry_is_event && !topic {
+    if !entry_is_event && !is_event_question(&reply.question) {
         return false;
     }
     let floor = reply.score - EVENT_SCORE_MARGIN;
@@ -84,14 +85,17 @@ pub fn prefer_upcoming_event(reply: &mut Reply, kb: &KnowledgeBase, tz: Tz, now:
     let upcoming = pool.iter().filter(|(_, e)| e.is_upcoming(now)).min_by_key(|(c, e)| (e.start, c.id.clone()));
     let chosen = match upcoming {
         Some(found) => Some(found.clone()),
+        // No upcoming event: an event keeps its answer (and is marked past); a general
+        // entry ("what is a dialogue conference") beats a past event.
         None if entry_is_event => pool.iter().find(|(c, _)| c.id == entry.id).cloned(),
-        None if has_detail_word(&reply.question) => {
-            pool.iter().max_by_key(|(c, e)| (e.start, std::cmp::Reverse(c.id.clone()))).cloned()
-        }
         None => None,
     };
     let Some((candidate, event)) = chosen else { return false };
     let changed = candidate.id != entry.id;
+    // A tie between two events is settled by their dates, not asked about.
+    if reply.tied_with.as_ref().is_some_and(|t| pool.iter().any(|(c, _)| c.id == t.id)) {
+        reply.tied_with = None;
+    }
     if changed {
         let Some(new_entry) = kb.entry(&candidate.id, reply.lang).cloned() else { return false };
         reply.score = candidate.score;
@@ -187,10 +191,15 @@ mod tests {
 
     #[test]
     fn event_questions_are_recognised() {
-        for q in ["Når er neste konferanse?", "hvor er konferansen?", "When is the next conference?", "Hvem kan delta?"] {
+        for q in [
+            "Når er neste konferanse?",
+            "hvor er leverandørkonferansen?",
+            "When is the next conference?",
+            "Hvem kan delta på dialogmøtet?",
+        ] {
             assert!(is_event_question(q), "{q}");
         }
-        for q in ["Hva er terskelverdien", "What is ESPD"] {
+        for q in ["Hva er terskelverdien", "What is ESPD", "Hva er en dialogkonferanse?", "Hvem kan klage?"] {
             assert!(!is_event_question(q), "{q}");
         }
     }

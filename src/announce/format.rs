@@ -137,14 +137,16 @@ pub fn event_list(events: &[Event], lang: Lang) -> String {
     out
 }
 
-/// How long before an event, in words: "om 7 dager" / "in 2 hours".
-fn before_words(offset: TimeDelta, lang: Lang) -> String {
-    let minutes = offset.num_minutes();
-    let (n, unit_nb, unit_en) = if minutes % (24 * 60) == 0 {
-        let d = minutes / (24 * 60);
+/// How long until an event, in words, rounded to whole days (from 23 h 30 min),
+/// hours (from 59 min 30 s) or minutes: "om 7 dager" / "in 2 hours".
+fn before_words(remaining: TimeDelta, lang: Lang) -> String {
+    let seconds = remaining.num_seconds().max(0);
+    let minutes = (seconds + 30) / 60;
+    let (n, unit_nb, unit_en) = if minutes >= 23 * 60 + 30 {
+        let d = (minutes + 12 * 60) / (24 * 60);
         (d, if d == 1 { "dag" } else { "dager" }, if d == 1 { "day" } else { "days" })
-    } else if minutes % 60 == 0 {
-        let h = minutes / 60;
+    } else if minutes >= 60 {
+        let h = (minutes + 30) / 60;
         (h, if h == 1 { "time" } else { "timer" }, if h == 1 { "hour" } else { "hours" })
     } else {
         (minutes, if minutes == 1 { "minutt" } else { "minutter" }, if minutes == 1 { "minute" } else { "minutes" })
@@ -155,8 +157,9 @@ fn before_words(offset: TimeDelta, lang: Lang) -> String {
     }
 }
 
-/// A reminder posted `offset` before an event; the `.ics` file goes with it.
-pub fn reminder_message(event: &Event, offset: TimeDelta, lang: Lang) -> String {
+/// A reminder posted `remaining` before an event starts (the offset it is due at, or
+/// less when it goes out late); the `.ics` file goes with it.
+pub fn reminder_message(event: &Event, remaining: TimeDelta, lang: Lang) -> String {
     let (reminder, starts, place, registration) = match lang {
         Lang::Nb => ("Påminnelse", "starter", "Sted", "Påmelding"),
         Lang::En => ("Reminder", "starts", "Venue", "Registration"),
@@ -164,7 +167,7 @@ pub fn reminder_message(event: &Event, offset: TimeDelta, lang: Lang) -> String 
     let mut out = format!(
         "**{reminder}:** {} {starts} {} – {} ({}).\n{place}: {}",
         event.title,
-        before_words(offset, lang),
+        before_words(remaining, lang),
         discord_timestamp(event.start, 'F'),
         discord_timestamp(event.start, 'R'),
         event.place()
@@ -299,5 +302,8 @@ mod tests {
         assert!(text.starts_with("**Påminnelse:** Leverandørkonferansen starter om 7 dager – <t:"), "{text}");
         assert!(reminder_message(&e, TimeDelta::hours(2), Lang::En).contains("starts in 2 hours"));
         assert!(reminder_message(&e, TimeDelta::days(1), Lang::Nb).contains("om 1 dag "));
+        let late = TimeDelta::hours(20) - TimeDelta::seconds(3);
+        assert!(reminder_message(&e, late, Lang::Nb).contains("om 20 timer "));
+        assert!(reminder_message(&e, TimeDelta::minutes(30), Lang::En).contains("in 30 minutes "));
     }
 }

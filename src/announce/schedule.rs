@@ -27,8 +27,9 @@ use crate::store::{Announcement, AnnouncementId, DeliveryFailure, ReminderClaim,
 pub const SCHEDULER_TICK: Duration = Duration::from_secs(5);
 
 /// An announcement posted more than this after its time gets the "delayed" note;
-/// less is the normal delay of a tick.
-pub const LATE_NOTE_AFTER: TimeDelta = TimeDelta::minutes(2);
+/// less is the normal delay of a tick, or of a retry after a crashed bot's lease
+/// ([`ANNOUNCEMENT_LEASE`](crate::store::ANNOUNCEMENT_LEASE), two minutes).
+pub const LATE_NOTE_AFTER: TimeDelta = TimeDelta::minutes(5);
 
 /// How many due announcements one tick claims at most.
 const CLAIM_BATCH: u32 = 20;
@@ -334,7 +335,7 @@ impl Scheduler {
             if !self.store.claim_reminder(&claim, due.event.start, now).await? {
                 continue;
             }
-            let text = reminder_message(due.event, due.offset, self.config.lang);
+            let text = reminder_message(due.event, due.event.start - now, self.config.lang);
             let attachment =
                 Attachment { filename: ics_filename(due.event), bytes: event_ics(due.event, now).into_bytes() };
             match self.poster.post(channel, &text, Some(attachment)).await {
@@ -392,7 +393,8 @@ mod tests {
         let limit = TimeDelta::hours(12);
         assert_eq!(timing(due, due, limit), Timing::OnTime);
         assert_eq!(timing(due, due + TimeDelta::seconds(90), limit), Timing::OnTime);
-        assert_eq!(timing(due, due + TimeDelta::minutes(3), limit), Timing::Late);
+        assert_eq!(timing(due, due + TimeDelta::minutes(3), limit), Timing::OnTime);
+        assert_eq!(timing(due, due + TimeDelta::minutes(6), limit), Timing::Late);
         assert_eq!(timing(due, due + limit, limit), Timing::Late);
         assert_eq!(timing(due, due + limit + TimeDelta::seconds(1), limit), Timing::TooLate);
     }

@@ -15,6 +15,8 @@ use crate::config::Settings;
 use crate::knowledge::Lang;
 use crate::store::Store;
 
+// `Add` is much larger than the others; the value is parsed once per run.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum EventsCommand {
     /// List upcoming events (from knowledge/events/ and the database), soonest first.
