@@ -1,6 +1,7 @@
 //! Everything the bot keeps: the advisers' queue of unanswered questions, the
 //! outbox of answers on their way back to askers, feedback, anonymous
-//! statistics, knowledge taught by advisers, and the audit log.
+//! statistics, knowledge taught by advisers, organisers' announcements, events
+//! and event reminders, and the audit log.
 //!
 //! One [`Store`] runs on SQLite (a single bot with a file) or PostgreSQL
 //! (several bots sharing one database). All SQL lives in this module; the
