@@ -12,6 +12,7 @@ use anyhow::Context;
 use arc_swap::ArcSwap;
 use chrono::Utc;
 
+use crate::announce::{prefer_upcoming_event, stored_event_to_entry};
 use crate::answer::{Answerer, Reply};
 use crate::config::Settings;
 use crate::knowledge::{self, Entry, KnowledgeBase, KnowledgeError, Lang, Source as EntrySource};
@@ -185,9 +186,18 @@ impl App {
 
     /// Answer without logging anything (benchmarks, previews).
     pub fn answer_only(&self, question: &str) -> Reply {
+        self.answer_only_at(question, Utc::now())
+    }
+
+    /// [`App::answer_only`] at a given moment: whether an event in the answer is
+    /// upcoming or past depends on it (see [`prefer_upcoming_event`]).
+    pub fn answer_only_at(&self, question: &str, now: chrono::DateTime<Utc>) -> Reply {
         let answerer = self.answerer.load();
         match answerer.answer(question) {
-            Ok(reply) => reply,
+            Ok(mut reply) => {
+                prefer_upcoming_event(&mut reply, answerer.knowledge(), self.settings.timezone(), now);
+                reply
+            }
             Err(e) => {
                 // An index error is ours, not the user's: abstain and say so in the log.
                 tracing::error!(error = %e, "search failed");
@@ -199,7 +209,8 @@ impl App {
         }
     }
 
-    /// Re-read the knowledge folder and the learned knowledge and swap in a new index.
+    /// Re-read the knowledge folder, the learned knowledge and the organisers' events,
+    /// and swap in a new index.
     /// On any error the old index stays and the error says what is wrong.
     pub async fn reload(&self) -> Result<usize, ReloadError> {
         let files = load_knowledge(&self.settings)?;
@@ -221,6 +232,15 @@ impl App {
                     self.knowledge_version.store(version, Ordering::SeqCst);
                 }
                 (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "learned knowledge unavailable; using the files alone"),
+            }
+            // Organisers' events answer like entries; a file event with the same id
+            // would be replaced, but database ids (`event-12`) never clash with files.
+            match store.list_events().await {
+                Ok(events) => {
+                    let tz = self.settings.timezone();
+                    kb.merge_learned(events.iter().map(|e| stored_event_to_entry(e, tz)).collect());
+                }
+                Err(e) => tracing::warn!(error = %e, "organisers' events unavailable; using the files alone"),
             }
         }
         let answerer = Answerer::new(kb, self.settings.answer.clone())?;

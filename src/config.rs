@@ -88,6 +88,13 @@ pub struct AnnouncementSettings {
     pub reminder_hours_before: Vec<u32>,
     #[serde(deserialize_with = "optional_id")]
     pub reminder_channel: Option<u64>,
+    /// The language of delay notes, reminders and the event list.
+    #[serde(default = "default_language")]
+    pub language: crate::knowledge::Lang,
+}
+
+fn default_language() -> crate::knowledge::Lang {
+    crate::knowledge::Lang::Nb
 }
 
 /// A Discord id given as an integer or a string of digits.

@@ -3,9 +3,11 @@
 //! The data flows knowledge files → [`knowledge`] → [`search`] index → [`answer`] (a reply
 //! or an abstention) → the chat adapters ([`cli`] terminal chat, Discord). The [`store`]
 //! sits beside them: the advisers' queue, feedback, statistics and learned knowledge.
-//! The core never depends on a chat adapter.
+//! [`announce`] holds organisers' announcements and events: scheduled posts, event
+//! reminders and calendar files. The core never depends on a chat adapter.
 
 pub mod adviser;
+pub mod announce;
 pub mod answer;
 pub mod app;
 pub mod cli;

@@ -56,6 +56,9 @@ pub struct Reply {
     pub problem: Option<InputProblem>,
     /// True when the question was cut to the maximum length before analysis.
     pub truncated: bool,
+    /// For an answer about an event: whether it is upcoming (with its time and place)
+    /// or past. Set by [`crate::announce::prefer_upcoming_event`].
+    pub event_note: Option<String>,
 }
 
 impl Reply {
@@ -138,6 +141,7 @@ impl Answerer {
             related: Vec::new(),
             problem: None,
             truncated,
+            event_note: None,
         };
         if !cleaned.chars().any(char::is_alphanumeric) {
             reply.problem = Some(InputProblem::Empty);

@@ -112,7 +112,11 @@ pub fn render_text(reply: &Reply, logged: bool) -> String {
                     quote(lang, &entry.title)
                 ));
             }
-            out.push_str(&format!("**{}**\n\n{}\n\n{}", entry.title, entry.body.trim(), source_line(entry, lang)));
+            out.push_str(&format!("**{}**\n\n", entry.title));
+            if let Some(note) = &reply.event_note {
+                out.push_str(&format!("*{note}*\n\n"));
+            }
+            out.push_str(&format!("{}\n\n{}", entry.body.trim(), source_line(entry, lang)));
             if !reply.related.is_empty() {
                 out.push_str(&format!("\n{}: {}", t.see_also, titles(lang, &reply.related)));
             }
@@ -155,6 +159,7 @@ pub fn render_json(reply: &Reply) -> Value {
         "lang": reply.lang.code(),
         "source": source,
         "tied_with": reply.tied_with.as_ref().map(|c| c.id.clone()),
+        "event_note": reply.event_note,
     });
     if let Some(problem) = reply.problem {
         value["error"] = json!(match problem {

@@ -2,7 +2,9 @@
 //! Each subcommand is a thin parser in front of a typed function that returns a `Result`.
 
 mod adviser;
+mod announce;
 mod ask;
+mod events;
 mod kb;
 
 use std::path::PathBuf;
@@ -47,6 +49,14 @@ pub enum Command {
     Stats(adviser::StatsArgs),
     /// Delete every stored question and feedback of one user.
     Forget(adviser::ForgetArgs),
+    /// Schedule an announcement for a Discord channel (posted by a running bot).
+    Announce(announce::AnnounceArgs),
+    /// List, edit and cancel announcements.
+    #[command(subcommand)]
+    Announcements(announce::AnnouncementsCommand),
+    /// List and add events, and print their calendar files.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
 }
 
 /// Output format of commands that have a machine-readable form.
@@ -88,6 +98,9 @@ pub fn main() -> ExitCode {
             Command::Unanswered(cmd) => adviser::run_unanswered(&settings, cmd).await,
             Command::Stats(args) => adviser::run_stats(&settings, args).await,
             Command::Forget(args) => adviser::run_forget(&settings, args).await,
+            Command::Announce(args) => announce::run_announce(&settings, args).await,
+            Command::Announcements(cmd) => announce::run_announcements(&settings, cmd).await,
+            Command::Events(cmd) => events::run(&settings, cmd).await,
         }
     });
     // Background tasks (the logger's flush loop) end with the runtime.

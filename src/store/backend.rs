@@ -24,6 +24,19 @@ pub(crate) mod sqlite {
          RETURNING id, item_id, source, guild_id, channel_id, message_id, thread_id,
                    user_id, question, text, lang, attempts, created_at";
 
+    /// Announcements due now, as for the outbox: BEGIN IMMEDIATE keeps other
+    /// writers out while the UPDATE takes its lease.
+    const CLAIM_ANNOUNCEMENTS: &str = "UPDATE announcements SET claimed_until = $1
+         WHERE id IN (SELECT id FROM announcements
+                      WHERE status = 'scheduled'
+                        AND publish_at <= $2
+                        AND (claimed_until IS NULL OR claimed_until <= $2)
+                        AND (retry_after IS NULL OR retry_after <= $2)
+                      ORDER BY publish_at, id
+                      LIMIT $3)
+         RETURNING id, channel_id, text, publish_at, status, attempts, last_error, created_by,
+                   created_at, updated_at, posted_at, late";
+
     include!("queries.rs");
 }
 
@@ -46,6 +59,21 @@ pub(crate) mod postgres {
                       FOR UPDATE SKIP LOCKED)
          RETURNING id, item_id, source, guild_id, channel_id, message_id, thread_id,
                    user_id, question, text, lang, attempts, created_at";
+
+    /// Announcements due now. Rows another bot is claiming are skipped, not
+    /// waited for, and the lease keeps them from everyone else until it runs
+    /// out: each announcement is posted by exactly one bot.
+    const CLAIM_ANNOUNCEMENTS: &str = "UPDATE announcements SET claimed_until = $1
+         WHERE id IN (SELECT id FROM announcements
+                      WHERE status = 'scheduled'
+                        AND publish_at <= $2
+                        AND (claimed_until IS NULL OR claimed_until <= $2)
+                        AND (retry_after IS NULL OR retry_after <= $2)
+                      ORDER BY publish_at, id
+                      LIMIT $3
+                      FOR UPDATE SKIP LOCKED)
+         RETURNING id, channel_id, text, publish_at, status, attempts, last_error, created_by,
+                   created_at, updated_at, posted_at, late";
 
     include!("queries.rs");
 }

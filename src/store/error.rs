@@ -4,7 +4,7 @@
 //! split is between [`StoreError::Unavailable`] (try again later, buffer what can
 //! be buffered) and everything else (a bug or bad data: log it and move on).
 
-use super::model::{QueueItemId, QueueStatus};
+use super::model::{AnnouncementId, AnnouncementStatus, QueueItemId, QueueStatus};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +26,24 @@ pub enum StoreError {
         id: QueueItemId,
         /// Its current state.
         actual: QueueStatus,
+    },
+
+    /// An announcement that is no longer scheduled (posted, cancelled, skipped,
+    /// failed) cannot be edited or cancelled. The organiser should be told.
+    #[error("announcement {id} is {actual}; only a scheduled announcement can be changed")]
+    AnnouncementNotScheduled {
+        /// The announcement.
+        id: AnnouncementId,
+        /// Its current state.
+        actual: AnnouncementStatus,
+    },
+
+    /// A bot is posting the announcement at this very moment; changing it now
+    /// could not stop the post.
+    #[error("announcement {id} is being posted right now and can no longer be changed")]
+    AnnouncementBeingPosted {
+        /// The announcement.
+        id: AnnouncementId,
     },
 
     /// The URL names neither SQLite nor PostgreSQL.

@@ -1,6 +1,7 @@
 //! Everything the bot keeps: the advisers' queue of unanswered questions, the
 //! outbox of answers on their way back to askers, feedback, anonymous
-//! statistics, knowledge taught by advisers, and the audit log.
+//! statistics, knowledge taught by advisers, organisers' announcements, events
+//! and event reminders, and the audit log.
 //!
 //! One [`Store`] runs on SQLite (a single bot with a file) or PostgreSQL
 //! (several bots sharing one database). All SQL lives in this module; the
@@ -31,9 +32,10 @@ use self::backend::{postgres, sqlite};
 pub use self::error::StoreError;
 pub use self::group_key::group_key;
 pub use self::model::{
-    Ask, AuditRow, DeliveryFailure, ForgetReport, LearnedEntry, Logged, NewFeedback, NewUnanswered,
+    Announcement, AnnouncementId, AnnouncementStatus, Ask, AuditRow, DeliveryFailure, EventId,
+    ForgetReport, LearnedEntry, Logged, NewAnnouncement, NewEvent, NewFeedback, NewUnanswered,
     Origin, OutboxId, OutboxMessage, Phrasing, QueueItem, QueueItemId, QueueStatus, Reason,
-    ReasonSummary, Source, Stats,
+    ReasonSummary, ReminderClaim, Source, Stats, StoredEvent,
 };
 pub use self::resilient::{LogOutcome, ResilientConfig, ResilientLogger};
 
@@ -43,6 +45,14 @@ pub const MAX_DELIVERY_ATTEMPTS: u32 = 10;
 /// How long a claimed outbox message is reserved for the process that claimed
 /// it. If that process dies mid-send, another one retries after this.
 pub const OUTBOX_LEASE: Duration = Duration::from_secs(120);
+
+/// How long a claimed announcement or reminder is reserved for the bot that
+/// claimed it. If that bot dies between claiming and posting, another one posts
+/// it after this.
+pub const ANNOUNCEMENT_LEASE: Duration = Duration::from_secs(120);
+
+/// An announcement whose posting failed this many times is given up (failed).
+pub const MAX_ANNOUNCEMENT_ATTEMPTS: u32 = 10;
 
 /// How many entries [`Store::stats`] lists in `top_entries`.
 pub const TOP_ENTRIES: u32 = 10;
@@ -109,8 +119,13 @@ fn stats_day(at: DateTime<Utc>) -> NaiveDate {
 /// When to offer a failed delivery again: 30 s after the first failure, doubling
 /// up to an hour, so a Discord outage is not hammered.
 fn retry_at(attempts: u32) -> DateTime<Utc> {
+    now() + back_off(attempts)
+}
+
+/// The wait after `attempts` failures: 30 s, doubling, at most an hour.
+fn back_off(attempts: u32) -> TimeDelta {
     let seconds = 30_i64.saturating_mul(1 << attempts.saturating_sub(1).min(7));
-    now() + TimeDelta::seconds(seconds.min(3600))
+    TimeDelta::seconds(seconds.min(3600))
 }
 
 impl Store {
@@ -402,6 +417,210 @@ impl Store {
     /// changes, which is how bots sharing a database see each other's lessons.
     pub async fn knowledge_version(&self) -> Result<i64, StoreError> {
         dispatch!(self, knowledge_version())
+    }
+
+    // -------------------------------------------------------- announcements
+    //
+    // These take `now` from the caller so the scheduler and its tests share
+    // one clock.
+
+    /// Stores an announcement, scheduled for `new.publish_at`, with an audit
+    /// line. Check it first with
+    /// [`announce::prepare_announcement`](crate::announce::prepare_announcement).
+    #[tracing::instrument(level = "debug", skip_all, fields(channel = new.channel_id))]
+    pub async fn add_announcement(
+        &self,
+        new: &NewAnnouncement,
+        now: DateTime<Utc>,
+    ) -> Result<Announcement, StoreError> {
+        let new = NewAnnouncement {
+            publish_at: new.publish_at.trunc_subsecs(6),
+            ..new.clone()
+        };
+        dispatch!(self, insert_announcement(&new, now.trunc_subsecs(6)))
+    }
+
+    /// Announcements by time, optionally only those in one state.
+    pub async fn list_announcements(
+        &self,
+        status: Option<AnnouncementStatus>,
+    ) -> Result<Vec<Announcement>, StoreError> {
+        dispatch!(self, list_announcements(status))
+    }
+
+    /// One announcement, or [`StoreError::NotFound`].
+    pub async fn get_announcement(&self, id: AnnouncementId) -> Result<Announcement, StoreError> {
+        dispatch!(self, get_announcement(id))
+    }
+
+    /// Changes the text and/or time of a scheduled announcement (`None` keeps
+    /// it). Fails without changing anything with [`StoreError::NotFound`],
+    /// [`StoreError::AnnouncementNotScheduled`] or
+    /// [`StoreError::AnnouncementBeingPosted`].
+    #[tracing::instrument(level = "debug", skip(self, text))]
+    pub async fn edit_announcement(
+        &self,
+        id: AnnouncementId,
+        text: Option<&str>,
+        publish_at: Option<DateTime<Utc>>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Announcement, StoreError> {
+        let publish_at = publish_at.map(|at| at.trunc_subsecs(6));
+        dispatch!(
+            self,
+            update_announcement(id, text, publish_at, actor, now.trunc_subsecs(6))
+        )
+    }
+
+    /// Cancels a scheduled announcement. The same errors as
+    /// [`Store::edit_announcement`].
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn cancel_announcement(
+        &self,
+        id: AnnouncementId,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Announcement, StoreError> {
+        dispatch!(self, cancel_announcement(id, actor, now.trunc_subsecs(6)))
+    }
+
+    /// Claims up to `limit` announcements due at `now`, earliest first, for
+    /// [`ANNOUNCEMENT_LEASE`]. Report each with
+    /// [`Store::mark_announcement_posted`], [`Store::skip_announcement`] or
+    /// [`Store::mark_announcement_failed`]. Any number of bots may call this
+    /// at once (on PostgreSQL with `FOR UPDATE SKIP LOCKED`): each
+    /// announcement goes to exactly one of them.
+    pub async fn claim_due_announcements(
+        &self,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Announcement>, StoreError> {
+        let now = now.trunc_subsecs(6);
+        let lease = TimeDelta::from_std(ANNOUNCEMENT_LEASE).unwrap_or(TimeDelta::MAX);
+        dispatch!(self, claim_announcements(limit, now, now + lease))
+    }
+
+    /// Records that a claimed announcement was posted (`late`: with a delay
+    /// note).
+    pub async fn mark_announcement_posted(
+        &self,
+        id: AnnouncementId,
+        late: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, mark_announcement_posted(id, late, now.trunc_subsecs(6)))
+    }
+
+    /// Records that a claimed announcement was not posted because it was too
+    /// late, with the reason in the audit log.
+    pub async fn skip_announcement(
+        &self,
+        id: AnnouncementId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Announcement, StoreError> {
+        dispatch!(self, skip_announcement(id, reason, now.trunc_subsecs(6)))
+    }
+
+    /// Records a failed post. It is tried again after a growing back-off;
+    /// after [`MAX_ANNOUNCEMENT_ATTEMPTS`] it is given up (status failed).
+    pub async fn mark_announcement_failed(
+        &self,
+        id: AnnouncementId,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryFailure, StoreError> {
+        let now = now.trunc_subsecs(6);
+        let retry = |attempts: u32| now + back_off(attempts);
+        dispatch!(
+            self,
+            mark_announcement_failed(id, error, MAX_ANNOUNCEMENT_ATTEMPTS, retry, now)
+        )
+    }
+
+    // --------------------------------------------------------------- events
+
+    /// Stores an event added by an organiser. Bumps
+    /// [`Store::knowledge_version`] in the same transaction, so running bots
+    /// rebuild their index and answer about it; returns the event and the new
+    /// version.
+    pub async fn add_event(
+        &self,
+        event: &NewEvent,
+        now: DateTime<Utc>,
+    ) -> Result<(StoredEvent, i64), StoreError> {
+        let event = NewEvent {
+            start_at: event.start_at.trunc_subsecs(6),
+            end_at: event.end_at.trunc_subsecs(6),
+            ..event.clone()
+        };
+        dispatch!(self, insert_event(&event, now.trunc_subsecs(6)))
+    }
+
+    /// Every stored event, by start time (past ones too).
+    pub async fn list_events(&self) -> Result<Vec<StoredEvent>, StoreError> {
+        dispatch!(self, list_events())
+    }
+
+    /// One stored event, or [`StoreError::NotFound`].
+    pub async fn get_event(&self, id: EventId) -> Result<StoredEvent, StoreError> {
+        dispatch!(self, get_event(id))
+    }
+
+    /// Deletes a stored event and its reminder records; bumps the knowledge
+    /// version and returns it.
+    pub async fn delete_event(
+        &self,
+        id: EventId,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self, delete_event(id, actor, now.trunc_subsecs(6)))
+    }
+
+    // ------------------------------------------------------------ reminders
+
+    /// Claims the reminder `claim` of an event starting at `starts_at`: true
+    /// when this caller should post it now. A reminder is claimed by one bot
+    /// only, and posted once; a claim not marked posted within
+    /// [`ANNOUNCEMENT_LEASE`] can be claimed again.
+    pub async fn claim_reminder(
+        &self,
+        claim: &ReminderClaim,
+        starts_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let now = now.trunc_subsecs(6);
+        let lease = TimeDelta::from_std(ANNOUNCEMENT_LEASE).unwrap_or(TimeDelta::MAX);
+        dispatch!(
+            self,
+            claim_reminder(claim, starts_at.trunc_subsecs(6), now, now + lease)
+        )
+    }
+
+    /// Records that a claimed reminder was posted; it will never be claimed again.
+    pub async fn mark_reminder_posted(
+        &self,
+        claim: &ReminderClaim,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, mark_reminder_posted(claim, now.trunc_subsecs(6)))
+    }
+
+    /// Gives back a claimed reminder whose post failed, to be tried again
+    /// from `retry_at`.
+    pub async fn release_reminder(
+        &self,
+        claim: &ReminderClaim,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, release_reminder(claim, retry_at.trunc_subsecs(6)))
+    }
+
+    /// Every reminder posted so far.
+    pub async fn reminders_posted(&self) -> Result<Vec<ReminderClaim>, StoreError> {
+        dispatch!(self, reminders_posted())
     }
 
     // ------------------------------------------------------------ the audit

@@ -407,3 +407,168 @@ pub struct ForgetReport {
     /// Undelivered or delivered replies addressed to the user or to deleted items.
     pub outbox_deleted: u64,
 }
+
+// ------------------------------------------------------------ announcements
+
+/// The id of an announcement, as shown to organisers ("#7").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AnnouncementId(pub i64);
+
+impl fmt::Display for AnnouncementId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Where an announcement is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnnouncementStatus {
+    /// Waiting for its time; the only state in which it can be edited or cancelled.
+    Scheduled,
+    /// Posted to its channel (perhaps late, see [`Announcement::late`]).
+    Posted,
+    /// Cancelled by an organiser before it was posted.
+    Cancelled,
+    /// Missed by more than `announcements.late_limit_hours` while no bot ran.
+    Skipped,
+    /// Posting failed too many times.
+    Failed,
+}
+
+impl AnnouncementStatus {
+    /// The text stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnnouncementStatus::Scheduled => "scheduled",
+            AnnouncementStatus::Posted => "posted",
+            AnnouncementStatus::Cancelled => "cancelled",
+            AnnouncementStatus::Skipped => "skipped",
+            AnnouncementStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses the stored text (also what organisers type as a filter).
+    pub fn parse(text: &str) -> Option<AnnouncementStatus> {
+        match text {
+            "scheduled" => Some(AnnouncementStatus::Scheduled),
+            "posted" => Some(AnnouncementStatus::Posted),
+            "cancelled" => Some(AnnouncementStatus::Cancelled),
+            "skipped" => Some(AnnouncementStatus::Skipped),
+            "failed" => Some(AnnouncementStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AnnouncementStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An announcement to store. Build it with
+/// [`announce::prepare_announcement`](crate::announce::prepare_announcement), which
+/// checks the text, channel and time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAnnouncement {
+    /// The Discord channel to post in.
+    pub channel_id: u64,
+    /// The message, exactly as it will be posted (at most 2,000 characters).
+    pub text: String,
+    /// When to post it.
+    pub publish_at: DateTime<Utc>,
+    /// Who scheduled it, for the audit log.
+    pub created_by: String,
+}
+
+/// A stored announcement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    pub id: AnnouncementId,
+    /// The Discord channel to post in.
+    pub channel_id: u64,
+    pub text: String,
+    /// When it is (or was) to be posted.
+    pub publish_at: DateTime<Utc>,
+    pub status: AnnouncementStatus,
+    /// Failed posting attempts so far.
+    pub attempts: u32,
+    /// The last posting error, for organisers wondering why it is late.
+    pub last_error: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// When it was posted (or skipped, cancelled, given up).
+    pub posted_at: Option<DateTime<Utc>>,
+    /// It was posted late, with a note saying when it should have been.
+    pub late: bool,
+}
+
+// ------------------------------------------------------------------- events
+
+/// The id of an event added through the bot (not a knowledge file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventId(pub i64);
+
+impl EventId {
+    /// The event's id in the knowledge base and in reminders: `event-12`.
+    pub fn knowledge_id(self) -> String {
+        format!("event-{}", self.0)
+    }
+
+    /// The inverse of [`EventId::knowledge_id`]; also takes a bare number.
+    pub fn parse(text: &str) -> Option<EventId> {
+        let text = text.trim();
+        let digits = text.strip_prefix("event-").unwrap_or(text);
+        digits.parse().ok().filter(|n| *n > 0).map(EventId)
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// An event to store. Build it with
+/// [`announce::prepare_event`](crate::announce::prepare_event), which checks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewEvent {
+    pub title: String,
+    /// Markdown; the first paragraph is what answers show first.
+    pub description: String,
+    pub start_at: DateTime<Utc>,
+    pub end_at: DateTime<Utc>,
+    pub venue: String,
+    pub address: Option<String>,
+    pub registration_url: Option<String>,
+    pub organiser: Option<String>,
+    /// Who the event is for ("Leverandører og innkjøpere").
+    pub audience: Option<String>,
+    /// "nb" or "en": the language the texts are written in.
+    pub lang: String,
+    pub created_by: String,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub id: EventId,
+    #[serde(flatten)]
+    pub event: NewEvent,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A reminder one bot may now post: it holds the lease until
+/// [`Store::mark_reminder_posted`](crate::store::Store::mark_reminder_posted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderClaim {
+    /// The event's knowledge id.
+    pub event_key: String,
+    /// How long before the start, in minutes.
+    pub offset_minutes: i64,
+}

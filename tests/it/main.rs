@@ -4,6 +4,7 @@
 //! Logs stay quiet unless `TEST_LOG` or `RUST_LOG` is set (for example
 //! `RUST_LOG=serenity=debug,it=debug cargo test --test it`).
 
+mod announce;
 mod cli;
 mod fake_discord;
 mod flow;
