@@ -4,6 +4,7 @@
 mod adviser;
 mod ask;
 mod kb;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +48,8 @@ pub enum Command {
     Stats(adviser::StatsArgs),
     /// Delete every stored question and feedback of one user.
     Forget(adviser::ForgetArgs),
+    /// Run the Discord bot (token from the environment variable DISCORD_TOKEN).
+    Serve(serve::ServeArgs),
 }
 
 /// Output format of commands that have a machine-readable form.
@@ -88,6 +91,7 @@ pub fn main() -> ExitCode {
             Command::Unanswered(cmd) => adviser::run_unanswered(&settings, cmd).await,
             Command::Stats(args) => adviser::run_stats(&settings, args).await,
             Command::Forget(args) => adviser::run_forget(&settings, args).await,
+            Command::Serve(args) => serve::run(&settings, args).await,
         }
     });
     // Background tasks (the logger's flush loop) end with the runtime.
