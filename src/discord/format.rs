@@ -63,7 +63,8 @@ pub fn source_line(entry: &Entry, lang: Lang) -> String {
         .sources
         .iter()
         .map(|s| {
-            let name = escape_markdown(&s.name);
+            // Our own text, not a user's: only brackets could break the link.
+            let name = s.name.replace('[', "(").replace(']', ")");
             if s.url.is_empty() {
                 name
             } else {

@@ -49,7 +49,7 @@ pub enum DiscordError {
     #[error("configuration key `{key}`: {problem}")]
     Config { key: &'static str, problem: String },
     #[error("the Discord client failed")]
-    Client(#[source] serenity::Error),
+    Client(#[source] Box<serenity::Error>),
 }
 
 /// Why a command or event handler failed. Never shown to users: [`on_error`] logs it and
@@ -267,8 +267,8 @@ impl RunningBot {
     pub async fn wait(&mut self) -> Result<(), DiscordError> {
         match self.client.take() {
             Some(task) => match task.await {
-                Ok(result) => result.map_err(DiscordError::Client),
-                Err(e) => Err(DiscordError::Client(serenity::Error::Other(if e.is_panic() { "client panicked" } else { "client cancelled" }))),
+                Ok(result) => result.map_err(|e| DiscordError::Client(Box::new(e))),
+                Err(e) => Err(DiscordError::Client(Box::new(serenity::Error::Other(if e.is_panic() { "client panicked" } else { "client cancelled" })))),
             },
             None => Ok(()),
         }
@@ -354,7 +354,7 @@ pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordE
     let mut client = serenity::ClientBuilder::new_with_http(http, intents())
         .framework(framework)
         .await
-        .map_err(DiscordError::Client)?;
+        .map_err(|e| DiscordError::Client(Box::new(e)))?;
     let http = client.http.clone();
     let background = vec![
         app.spawn_maintenance(),

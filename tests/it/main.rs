@@ -4,6 +4,7 @@
 //! Logs stay quiet unless `TEST_LOG` or `RUST_LOG` is set (for example
 //! `RUST_LOG=serenity=debug,it=debug cargo test --test it`).
 
+mod discord;
 mod fake_discord;
 mod fake_discord_selftest;
 
