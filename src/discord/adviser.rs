@@ -3,6 +3,7 @@
 //! members is not enough.
 
 use chrono::Utc;
+use poise::serenity_prelude as serenity;
 use super::answering::send_chunks;
 use super::format::{entry_text, escape_markdown, quote_block, split_message, tr, MESSAGE_LIMIT};
 use super::send::no_mentions;
@@ -177,7 +178,7 @@ pub async fn kb_show(ctx: Context<'_>, #[description = "Entry id"] id: String) -
         Some(path) => path.display().to_string(),
         None => tr(lang, "lært fra en rådgiver", "taught by an adviser").to_string(),
     };
-    let text = format!("`{}` ({}, {})\n\n{}", entry.id, entry.lang.code(), escape_markdown(&origin), entry_text(entry, entry.lang));
+    let text = format!("`{}` ({}, `{}`)\n\n{}", entry.id, entry.lang.code(), origin.replace('`', "'"), entry_text(entry, entry.lang));
     say_private(ctx, text).await
 }
 
@@ -283,13 +284,31 @@ async fn save_form(ctx: Context<'_>, form: &EntryForm, id: &str, lang: Lang, key
     say_private(ctx, text).await
 }
 
+/// Show a form and wait for it. Unlike `poise::execute_modal`, the listener for the
+/// submission is registered before the form is shown, so a fast submission is never lost.
+async fn open_form<M: poise::Modal>(ctx: poise::ApplicationContext<'_, super::Data, Error>, defaults: Option<M>) -> Result<Option<M>, Error> {
+    use serenity::futures::StreamExt;
+    let custom_id = ctx.interaction.id.to_string();
+    let wanted = custom_id.clone();
+    let mut submissions = serenity::ModalInteractionCollector::new(&ctx.serenity_context().shard)
+        .filter(move |m| m.data.custom_id == wanted)
+        .timeout(FORM_TIMEOUT)
+        .stream();
+    ctx.interaction.create_response(ctx.serenity_context(), M::create(defaults, custom_id)).await?;
+    ctx.has_sent_initial_response.store(true, std::sync::atomic::Ordering::SeqCst);
+    let Some(submitted) = submissions.next().await else { return Ok(None) };
+    // Close the form on the adviser's screen; the result follows as a message.
+    submitted.create_response(ctx.serenity_context(), serenity::CreateInteractionResponse::Acknowledge).await?;
+    M::parse(submitted.data.clone()).map(Some).map_err(|e| Error::Unexpected(format!("the form came back incomplete: {e}")))
+}
+
 /// How long an adviser may take to fill in the form.
 const FORM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// Add a knowledge entry (a form opens).
 #[poise::command(slash_command, rename = "add", check = "is_adviser")]
 pub async fn kb_add(ctx: poise::ApplicationContext<'_, super::Data, Error>) -> Result<(), Error> {
-    let Some(form) = poise::execute_modal::<_, _, EntryForm>(ctx, None, Some(FORM_TIMEOUT)).await? else {
+    let Some(form) = open_form::<EntryForm>(ctx, None).await? else {
         return Ok(());
     };
     let lang = detect_language(&format!("{} {}", form.title, form.body));
@@ -318,7 +337,7 @@ pub async fn kb_edit(
     let Some(entry) = entry else {
         return say_private(context, format!("{} `{}`.", tr(ui, "Fant ingen oppføring med id", "No entry with id"), escape_markdown(id.trim()))).await;
     };
-    let Some(form) = poise::execute_modal(ctx, Some(EntryForm::from_entry(&entry)), Some(FORM_TIMEOUT)).await? else {
+    let Some(form) = open_form(ctx, Some(EntryForm::from_entry(&entry))).await? else {
         return Ok(());
     };
     save_form(context, &form, &entry.id, entry.lang, entry.keywords.clone()).await
