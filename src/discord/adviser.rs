@@ -2,8 +2,6 @@
 //! invoker's roles from the interaction on the server side: hiding a command from
 //! members is not enough.
 
-use chrono::Utc;
-use poise::serenity_prelude as serenity;
 use super::answering::send_chunks;
 use super::format::{entry_text, escape_markdown, quote_block, split_message, tr, MESSAGE_LIMIT};
 use super::send::no_mentions;
@@ -13,6 +11,8 @@ use crate::app::ReloadError;
 use crate::knowledge::{Entry, Lang};
 use crate::search::detect_language;
 use crate::store::{LearnedEntry, QueueItemId, QueueStatus, StoreError};
+use chrono::Utc;
+use poise::serenity_prelude as serenity;
 
 /// The advisers' commands, for registration.
 pub fn commands() -> Vec<poise::Command<super::Data, Error>> {
@@ -37,8 +37,12 @@ fn adviser_error_text(lang: Lang, error: &AdviserError) -> Option<String> {
         AdviserError::NoDatabase | AdviserError::UnknownEntry(_) | AdviserError::EmptyAnswer => Some(error.to_string()),
         AdviserError::Store(StoreError::NotFound { .. } | StoreError::InvalidState { .. }) => Some(error.to_string()),
         AdviserError::Store(e) if e.is_unavailable() => Some(
-            tr(lang, "Databasen svarer ikke akkurat nå; prøv igjen om litt.", "The database is not answering right now; try again in a moment.")
-                .to_string(),
+            tr(
+                lang,
+                "Databasen svarer ikke akkurat nå; prøv igjen om litt.",
+                "The database is not answering right now; try again in a moment.",
+            )
+            .to_string(),
         ),
         _ => None,
     }
@@ -115,7 +119,11 @@ pub async fn answer(
     let lang = ctx_lang(ctx);
     let learn = match (save_entry.unwrap_or(false), entry) {
         (true, Some(_)) => {
-            return say_private(ctx, tr(lang, "Velg enten save_entry eller entry, ikke begge.", "Choose save_entry or entry, not both.")).await
+            return say_private(
+                ctx,
+                tr(lang, "Velg enten save_entry eller entry, ikke begge.", "Choose save_entry or entry, not both."),
+            )
+            .await
         }
         (true, None) => Learn::NewEntry,
         (false, Some(entry)) => Learn::Phrasing(entry.trim().to_string()),
@@ -161,7 +169,12 @@ pub async fn dismiss(
 }
 
 /// The knowledge base: show, add, edit, reload.
-#[poise::command(slash_command, check = "is_adviser", subcommands("kb_show", "kb_add", "kb_edit", "kb_reload"), subcommand_required)]
+#[poise::command(
+    slash_command,
+    check = "is_adviser",
+    subcommands("kb_show", "kb_add", "kb_edit", "kb_reload"),
+    subcommand_required
+)]
 pub async fn kb(_ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
@@ -172,13 +185,27 @@ pub async fn kb_show(ctx: Context<'_>, #[description = "Entry id"] id: String) -
     let lang = ctx_lang(ctx);
     let answerer = ctx.data().app.answerer();
     let Some(entry) = answerer.knowledge().entry(id.trim(), lang) else {
-        return say_private(ctx, format!("{} `{}`.", tr(lang, "Fant ingen oppføring med id", "No entry with id"), escape_markdown(id.trim()))).await;
+        return say_private(
+            ctx,
+            format!(
+                "{} `{}`.",
+                tr(lang, "Fant ingen oppføring med id", "No entry with id"),
+                escape_markdown(id.trim())
+            ),
+        )
+        .await;
     };
     let origin = match &entry.path {
         Some(path) => path.display().to_string(),
         None => tr(lang, "lært fra en rådgiver", "taught by an adviser").to_string(),
     };
-    let text = format!("`{}` ({}, `{}`)\n\n{}", entry.id, entry.lang.code(), origin.replace('`', "'"), entry_text(entry, entry.lang));
+    let text = format!(
+        "`{}` ({}, `{}`)\n\n{}",
+        entry.id,
+        entry.lang.code(),
+        origin.replace('`', "'"),
+        entry_text(entry, entry.lang)
+    );
     say_private(ctx, text).await
 }
 
@@ -216,7 +243,13 @@ impl EntryForm {
     }
 
     /// The learned entry this form describes, or what is wrong with it.
-    pub fn to_learned(&self, id: &str, lang: Lang, keywords: Vec<String>, adviser: &str) -> Result<LearnedEntry, &'static str> {
+    pub fn to_learned(
+        &self,
+        id: &str,
+        lang: Lang,
+        keywords: Vec<String>,
+        adviser: &str,
+    ) -> Result<LearnedEntry, &'static str> {
         let url = self.source_url.as_deref().map(str::trim).filter(|u| !u.is_empty());
         if let Some(url) = url {
             if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
@@ -231,7 +264,15 @@ impl EntryForm {
             lang: lang.code().to_string(),
             title: self.title.trim().to_string(),
             body: self.body.trim().to_string(),
-            questions: self.questions.as_deref().unwrap_or("").lines().map(str::trim).filter(|q| !q.is_empty()).map(str::to_string).collect(),
+            questions: self
+                .questions
+                .as_deref()
+                .unwrap_or("")
+                .lines()
+                .map(str::trim)
+                .filter(|q| !q.is_empty())
+                .map(str::to_string)
+                .collect(),
             keywords,
             source_name: self.source_name.trim().to_string(),
             source_url: url.map(str::to_string),
@@ -266,7 +307,13 @@ pub fn slug_id(title: &str) -> String {
     }
 }
 
-async fn save_form(ctx: Context<'_>, form: &EntryForm, id: &str, lang: Lang, keywords: Vec<String>) -> Result<(), Error> {
+async fn save_form(
+    ctx: Context<'_>,
+    form: &EntryForm,
+    id: &str,
+    lang: Lang,
+    keywords: Vec<String>,
+) -> Result<(), Error> {
     let ui = ctx_lang(ctx);
     let learned = match form.to_learned(id, lang, keywords, &adviser_name(ctx)) {
         Ok(learned) => learned,
@@ -278,15 +325,24 @@ async fn save_form(ctx: Context<'_>, form: &EntryForm, id: &str, lang: Lang, key
     store.save_learned_entry(&learned).await?;
     ctx.data().app.reload_if_changed().await;
     let text = match ui {
-        Lang::Nb => format!("Lagret `{id}` ({}): «{}». Boten svarer nå fra den.", lang.code(), escape_markdown(&learned.title)),
-        Lang::En => format!("Saved `{id}` ({}): \"{}\". The bot now answers from it.", lang.code(), escape_markdown(&learned.title)),
+        Lang::Nb => {
+            format!("Lagret `{id}` ({}): «{}». Boten svarer nå fra den.", lang.code(), escape_markdown(&learned.title))
+        }
+        Lang::En => format!(
+            "Saved `{id}` ({}): \"{}\". The bot now answers from it.",
+            lang.code(),
+            escape_markdown(&learned.title)
+        ),
     };
     say_private(ctx, text).await
 }
 
 /// Show a form and wait for it. Unlike `poise::execute_modal`, the listener for the
 /// submission is registered before the form is shown, so a fast submission is never lost.
-async fn open_form<M: poise::Modal>(ctx: poise::ApplicationContext<'_, super::Data, Error>, defaults: Option<M>) -> Result<Option<M>, Error> {
+async fn open_form<M: poise::Modal>(
+    ctx: poise::ApplicationContext<'_, super::Data, Error>,
+    defaults: Option<M>,
+) -> Result<Option<M>, Error> {
     use serenity::futures::StreamExt;
     let custom_id = ctx.interaction.id.to_string();
     let wanted = custom_id.clone();
@@ -299,7 +355,9 @@ async fn open_form<M: poise::Modal>(ctx: poise::ApplicationContext<'_, super::Da
     let Some(submitted) = submissions.next().await else { return Ok(None) };
     // Close the form on the adviser's screen; the result follows as a message.
     submitted.create_response(ctx.serenity_context(), serenity::CreateInteractionResponse::Acknowledge).await?;
-    M::parse(submitted.data.clone()).map(Some).map_err(|e| Error::Unexpected(format!("the form came back incomplete: {e}")))
+    M::parse(submitted.data.clone())
+        .map(Some)
+        .map_err(|e| Error::Unexpected(format!("the form came back incomplete: {e}")))
 }
 
 /// How long an adviser may take to fill in the form.
@@ -335,7 +393,11 @@ pub async fn kb_edit(
     let lang = lang.as_deref().and_then(Lang::parse).unwrap_or(ui);
     let entry = ctx.data().app.answerer().knowledge().entry(id.trim(), lang).cloned();
     let Some(entry) = entry else {
-        return say_private(context, format!("{} `{}`.", tr(ui, "Fant ingen oppføring med id", "No entry with id"), escape_markdown(id.trim()))).await;
+        return say_private(
+            context,
+            format!("{} `{}`.", tr(ui, "Fant ingen oppføring med id", "No entry with id"), escape_markdown(id.trim())),
+        )
+        .await;
     };
     let Some(form) = open_form(ctx, Some(EntryForm::from_entry(&entry))).await? else {
         return Ok(());
@@ -349,18 +411,35 @@ pub async fn kb_reload(ctx: Context<'_>) -> Result<(), Error> {
     let lang = ctx_lang(ctx);
     ctx.defer_ephemeral().await?;
     match ctx.data().app.reload().await {
-        Ok(count) => say_private(ctx, format!("{} {count} {}.", tr(lang, "Lastet inn på nytt:", "Reloaded:"), tr(lang, "temaer", "topics"))).await,
+        Ok(count) => {
+            say_private(
+                ctx,
+                format!("{} {count} {}.", tr(lang, "Lastet inn på nytt:", "Reloaded:"), tr(lang, "temaer", "topics")),
+            )
+            .await
+        }
         Err(ReloadError::Knowledge(e)) => {
             tracing::warn!(error = %e, "reload refused: the knowledge folder has errors");
             let details = e.to_string().replace("```", "'''");
             let text = format!(
                 "{}\n```\n{details}\n```",
-                tr(lang, "Kunnskapen har feil, så jeg beholder den gamle versjonen:", "The knowledge has errors, so I keep the old version:")
+                tr(
+                    lang,
+                    "Kunnskapen har feil, så jeg beholder den gamle versjonen:",
+                    "The knowledge has errors, so I keep the old version:"
+                )
             );
             // Keep the code block whole even when the list is long.
             let text: String = if text.chars().count() > MESSAGE_LIMIT {
                 let cut: String = details.chars().take(MESSAGE_LIMIT - 200).collect();
-                format!("{}\n```\n{cut}\n…\n```", tr(lang, "Kunnskapen har feil, så jeg beholder den gamle versjonen:", "The knowledge has errors, so I keep the old version:"))
+                format!(
+                    "{}\n```\n{cut}\n…\n```",
+                    tr(
+                        lang,
+                        "Kunnskapen har feil, så jeg beholder den gamle versjonen:",
+                        "The knowledge has errors, so I keep the old version:"
+                    )
+                )
             } else {
                 text
             };

@@ -31,7 +31,13 @@ pub enum Trigger {
 }
 
 /// Decide whether to answer a message. Bots (ourselves included) are never answered.
-pub fn trigger(author_is_bot: bool, is_dm: bool, in_qa_channel: bool, mentions_bot: bool, in_bot_thread: bool) -> Option<Trigger> {
+pub fn trigger(
+    author_is_bot: bool,
+    is_dm: bool,
+    in_qa_channel: bool,
+    mentions_bot: bool,
+    in_bot_thread: bool,
+) -> Option<Trigger> {
     if author_is_bot {
         None
     } else if is_dm {
@@ -77,14 +83,19 @@ pub fn answer_components(rendered: &Rendered, key: u64, share: bool) -> Vec<Crea
     let mut rows = Vec::new();
     let mut first = Vec::new();
     if let Some(entry_id) = &rendered.entry_id {
-        let feedback = |helpful: bool| ButtonAction::Feedback { helpful, lang, key, entry_id: entry_id.clone() }.custom_id();
+        let feedback =
+            |helpful: bool| ButtonAction::Feedback { helpful, lang, key, entry_id: entry_id.clone() }.custom_id();
         if let (Some(yes), Some(no)) = (feedback(true), feedback(false)) {
             first.push(CreateButton::new(yes).label(tr(lang, "Nyttig", "Helpful")).style(ButtonStyle::Success));
             first.push(CreateButton::new(no).label(tr(lang, "Ikke nyttig", "Not helpful")).style(ButtonStyle::Danger));
         }
         if share {
             if let Some(id) = (ButtonAction::Share { lang, entry_id: entry_id.clone() }).custom_id() {
-                first.push(CreateButton::new(id).label(tr(lang, "Del i kanalen", "Share in channel")).style(ButtonStyle::Primary));
+                first.push(
+                    CreateButton::new(id)
+                        .label(tr(lang, "Del i kanalen", "Share in channel"))
+                        .style(ButtonStyle::Primary),
+                );
             }
         }
     }
@@ -106,7 +117,13 @@ pub fn answer_components(rendered: &Rendered, key: u64, share: bool) -> Vec<Crea
     rows
 }
 
-fn discord_origin(guild: Option<GuildId>, channel: Option<ChannelId>, message: Option<serenity::MessageId>, thread: Option<ChannelId>, user: UserId) -> Origin {
+fn discord_origin(
+    guild: Option<GuildId>,
+    channel: Option<ChannelId>,
+    message: Option<serenity::MessageId>,
+    thread: Option<ChannelId>,
+    user: UserId,
+) -> Origin {
     Origin {
         source: Source::Discord,
         guild_id: guild.map(|g| g.to_string()),
@@ -217,7 +234,12 @@ pub async fn ask(
     let rendered = render_reply(&asked.reply, asked.logged);
     let key = data.state.remember_question(&question);
     send_chunks(ctx, &rendered.chunks, answer_components(&rendered, key, private), private).await?;
-    tracing::debug!(elapsed_ms = received.elapsed().as_millis() as u64, answered = asked.reply.answered(), private, "answered /ask");
+    tracing::debug!(
+        elapsed_ms = received.elapsed().as_millis() as u64,
+        answered = asked.reply.answered(),
+        private,
+        "answered /ask"
+    );
     if let Some(logged) = asked.queue_item.filter(|l| l.is_new) {
         delivery::alert_advisers(&ctx.serenity_context().http, &data.app, logged).await;
     }
@@ -225,10 +247,16 @@ pub async fn ask(
 }
 
 /// Reply to a command in parts, with the buttons on the last part.
-pub async fn send_chunks(ctx: Context<'_>, chunks: &[String], components: Vec<CreateActionRow>, ephemeral: bool) -> Result<(), Error> {
+pub async fn send_chunks(
+    ctx: Context<'_>,
+    chunks: &[String],
+    components: Vec<CreateActionRow>,
+    ephemeral: bool,
+) -> Result<(), Error> {
     let last = chunks.len().saturating_sub(1);
     for (i, chunk) in chunks.iter().enumerate() {
-        let mut reply = poise::CreateReply::default().content(chunk.clone()).ephemeral(ephemeral).allowed_mentions(no_mentions());
+        let mut reply =
+            poise::CreateReply::default().content(chunk.clone()).ephemeral(ephemeral).allowed_mentions(no_mentions());
         if i == last && !components.is_empty() {
             reply = reply.components(components.clone());
         }
@@ -239,7 +267,8 @@ pub async fn send_chunks(ctx: Context<'_>, chunks: &[String], components: Vec<Cr
 
 /// An ephemeral answer to a button click.
 fn private_response(text: impl Into<String>, components: Vec<CreateActionRow>) -> CreateInteractionResponse {
-    let mut message = CreateInteractionResponseMessage::new().content(text).ephemeral(true).allowed_mentions(no_mentions());
+    let mut message =
+        CreateInteractionResponseMessage::new().content(text).ephemeral(true).allowed_mentions(no_mentions());
     if !components.is_empty() {
         message = message.components(components);
     }
@@ -264,11 +293,24 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
                 .or_else(|| data.app.answerer().knowledge().entry(&entry_id, lang).map(|e| e.title.clone()))
                 .unwrap_or_else(|| entry_id.clone());
             let thread = data.state.thread_question(click.channel_id).map(|_| click.channel_id);
-            let origin = discord_origin(click.guild_id, Some(click.channel_id), Some(click.message.id), thread, click.user.id);
-            let feedback = NewFeedback { entry_id, lang: lang.code().to_string(), helpful, comment: None, origin, question, at: Utc::now() };
+            let origin =
+                discord_origin(click.guild_id, Some(click.channel_id), Some(click.message.id), thread, click.user.id);
+            let feedback = NewFeedback {
+                entry_id,
+                lang: lang.code().to_string(),
+                helpful,
+                comment: None,
+                origin,
+                question,
+                at: Utc::now(),
+            };
             let outcome = data.app.logger().record_feedback(feedback).await;
             let text = if helpful {
-                tr(lang, "Takk for tilbakemeldingen! Fint at svaret hjalp.", "Thanks for the feedback! Glad the answer helped.")
+                tr(
+                    lang,
+                    "Takk for tilbakemeldingen! Fint at svaret hjalp.",
+                    "Thanks for the feedback! Glad the answer helped.",
+                )
             } else {
                 tr(
                     lang,
@@ -278,7 +320,9 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
             };
             click.create_response(http, private_response(text, Vec::new())).await?;
             match outcome {
-                Ok(LogOutcome::Stored(Some(logged))) if logged.is_new => delivery::alert_advisers(http, &data.app, logged).await,
+                Ok(LogOutcome::Stored(Some(logged))) if logged.is_new => {
+                    delivery::alert_advisers(http, &data.app, logged).await
+                }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "could not record feedback"),
             }
@@ -303,7 +347,8 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
                     // An interaction response is one message: the first part, the rest follow.
                     let mut chunks = rendered.chunks.clone();
                     let first = if chunks.is_empty() { String::new() } else { chunks.remove(0) };
-                    let components = if chunks.is_empty() { answer_components(&rendered, key, true) } else { Vec::new() };
+                    let components =
+                        if chunks.is_empty() { answer_components(&rendered, key, true) } else { Vec::new() };
                     click.create_response(http, private_response(first, components)).await?;
                     let last = chunks.len().saturating_sub(1);
                     for (i, chunk) in chunks.into_iter().enumerate() {
@@ -335,18 +380,28 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
                     let intro = format!("<@{}> {shared}:\n\n", click.user.id);
                     send::post(http, click.channel_id, Outgoing::text(intro + &text)).await?;
                     click
-                        .create_response(http, private_response(tr(lang, "Delt i kanalen.", "Shared in the channel."), Vec::new()))
+                        .create_response(
+                            http,
+                            private_response(tr(lang, "Delt i kanalen.", "Shared in the channel."), Vec::new()),
+                        )
                         .await?;
                 }
                 None => {
                     click
-                        .create_response(http, private_response(tr(lang, "Det svaret finnes ikke lenger.", "That answer no longer exists."), Vec::new()))
+                        .create_response(
+                            http,
+                            private_response(
+                                tr(lang, "Det svaret finnes ikke lenger.", "That answer no longer exists."),
+                                Vec::new(),
+                            ),
+                        )
                         .await?;
                 }
             }
         }
         ButtonAction::Forget { confirm, user } => {
-            super::everyone::on_forget_click(ctx, data, click, confirm, user, lang_from_locale(Some(&click.locale))).await?;
+            super::everyone::on_forget_click(ctx, data, click, confirm, user, lang_from_locale(Some(&click.locale)))
+                .await?;
         }
     }
     tracing::debug!(elapsed_ms = received.elapsed().as_millis() as u64, custom_id = %click.data.custom_id, "handled a button");
@@ -371,7 +426,10 @@ mod tests {
     fn follow_ups_borrow_the_first_question_when_needed() {
         let first = "Hva er en dialogkonferanse?";
         assert_eq!(follow_up_question(first, "Og for små bedrifter?", true), format!("{first}\nOg for små bedrifter?"));
-        assert_eq!(follow_up_question(first, "Hva er fristen for å klage på en tildeling?", false), format!("{first}\nHva er fristen for å klage på en tildeling?"));
+        assert_eq!(
+            follow_up_question(first, "Hva er fristen for å klage på en tildeling?", false),
+            format!("{first}\nHva er fristen for å klage på en tildeling?")
+        );
         let standalone = "Hva er fristen for å klage på en tildeling?";
         assert_eq!(follow_up_question(first, standalone, true), standalone);
     }

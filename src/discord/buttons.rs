@@ -24,7 +24,9 @@ pub enum ButtonAction {
 }
 
 fn valid_entry_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
 }
 
 impl ButtonAction {
@@ -42,9 +44,9 @@ impl ButtonAction {
             }
         };
         let entry_ok = match self {
-            ButtonAction::Feedback { entry_id, .. } | ButtonAction::Topic { entry_id, .. } | ButtonAction::Share { entry_id, .. } => {
-                valid_entry_id(entry_id)
-            }
+            ButtonAction::Feedback { entry_id, .. }
+            | ButtonAction::Topic { entry_id, .. }
+            | ButtonAction::Share { entry_id, .. } => valid_entry_id(entry_id),
             ButtonAction::Forget { .. } => true,
         };
         (entry_ok && id.len() <= MAX_CUSTOM_ID).then_some(id)

@@ -41,7 +41,8 @@ pub fn outbox_text(message: &OutboxMessage) -> String {
 /// direct message to the asker.
 pub async fn deliver(http: &Http, message: &OutboxMessage) -> Result<(), serenity::Error> {
     let text = outbox_text(message);
-    let user = message.origin.user_id.as_deref().and_then(|u| u.parse::<u64>().ok()).filter(|n| *n != 0).map(UserId::new);
+    let user =
+        message.origin.user_id.as_deref().and_then(|u| u.parse::<u64>().ok()).filter(|n| *n != 0).map(UserId::new);
     if let Some((channel, reply_to)) = delivery_target(&message.origin) {
         let first = send::post(http, channel, Outgoing::text(text.clone()).replying_to(reply_to)).await;
         let error = match first {
@@ -162,11 +163,17 @@ mod tests {
 
     #[test]
     fn answers_go_to_the_thread_or_reply_in_the_channel() {
-        assert_eq!(delivery_target(&origin(Some("10"), None, Some("20"))), Some((ChannelId::new(10), Some(MessageId::new(20)))));
+        assert_eq!(
+            delivery_target(&origin(Some("10"), None, Some("20"))),
+            Some((ChannelId::new(10), Some(MessageId::new(20))))
+        );
         // Thread opened on the question: post in the thread, the question is in the parent.
         assert_eq!(delivery_target(&origin(Some("10"), Some("20"), Some("20"))), Some((ChannelId::new(20), None)));
         // A follow-up inside the thread: reply to it there.
-        assert_eq!(delivery_target(&origin(Some("20"), Some("20"), Some("30"))), Some((ChannelId::new(20), Some(MessageId::new(30)))));
+        assert_eq!(
+            delivery_target(&origin(Some("20"), Some("20"), Some("30"))),
+            Some((ChannelId::new(20), Some(MessageId::new(30))))
+        );
         assert_eq!(delivery_target(&origin(None, None, None)), None, "a DM answer");
         assert_eq!(delivery_target(&origin(Some("x"), None, None)), None);
     }

@@ -41,7 +41,8 @@ pub fn help_text(lang: Lang) -> &'static str {
 /// What the bot can do and how to ask.
 #[poise::command(slash_command)]
 pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
-    let reply = poise::CreateReply::default().content(help_text(ctx_lang(ctx))).ephemeral(true).allowed_mentions(no_mentions());
+    let reply =
+        poise::CreateReply::default().content(help_text(ctx_lang(ctx))).ephemeral(true).allowed_mentions(no_mentions());
     ctx.send(reply).await?;
     Ok(())
 }
@@ -66,7 +67,11 @@ pub async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
         "Vil du at jeg skal slette alt jeg har lagret om deg: spørsmål som venter på en rådgiver, tilbakemeldinger og svar som ikke er levert? Anonyme tellinger beholdes.",
         "Do you want me to delete everything I have stored about you: questions waiting for an adviser, feedback and answers not yet delivered? Anonymous counts are kept.",
     );
-    let reply = poise::CreateReply::default().content(text).components(vec![buttons]).ephemeral(true).allowed_mentions(no_mentions());
+    let reply = poise::CreateReply::default()
+        .content(text)
+        .components(vec![buttons])
+        .ephemeral(true)
+        .allowed_mentions(no_mentions());
     ctx.send(reply).await?;
     Ok(())
 }
@@ -95,7 +100,10 @@ pub async fn on_forget_click(
     lang: Lang,
 ) -> Result<(), Error> {
     let respond = |text: String, update: bool| {
-        let message = CreateInteractionResponseMessage::new().content(text).components(Vec::new()).allowed_mentions(no_mentions());
+        let message = CreateInteractionResponseMessage::new()
+            .content(text)
+            .components(Vec::new())
+            .allowed_mentions(no_mentions());
         if update {
             CreateInteractionResponse::UpdateMessage(message)
         } else {
@@ -104,7 +112,11 @@ pub async fn on_forget_click(
     };
     if click.user.id.get() != user {
         tracing::warn!(clicker = %click.user.id, "a forget button clicked by someone else");
-        let text = tr(lang, "Den knappen er ikke til deg. Bruk /forget-me selv.", "That button is not for you. Use /forget-me yourself.");
+        let text = tr(
+            lang,
+            "Den knappen er ikke til deg. Bruk /forget-me selv.",
+            "That button is not for you. Use /forget-me yourself.",
+        );
         click.create_response(&ctx.http, respond(text.to_string(), false)).await?;
         return Ok(());
     }

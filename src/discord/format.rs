@@ -166,12 +166,12 @@ pub fn quote_block(text: &str, max_chars: usize) -> String {
 
 static PROTECTED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?s)```.*?```",          // fenced code
-        r"|`[^`\n]+`",             // code span
-        r"|\*\*.+?\*\*",           // bold
+        r"(?s)```.*?```",            // fenced code
+        r"|`[^`\n]+`",               // code span
+        r"|\*\*.+?\*\*",             // bold
         r"|\[[^\]\n]*\]\([^)\s]*\)", // masked link
-        r"|<https?://[^>\s]+>",    // link without preview
-        r"|https?://\S+",          // bare URL
+        r"|<https?://[^>\s]+>",      // link without preview
+        r"|https?://\S+",            // bare URL
     ))
     .expect("valid regex")
 });
@@ -248,7 +248,12 @@ fn best_split(text: &str, start: usize, window_end: usize, limit: usize, ranges:
     }
     // Only protected text in reach (a bold span or code longer than a message): a space
     // inside it is still better than cutting a word; a single overlong word is cut hard.
-    window.char_indices().filter(|(i, c)| *i > 0 && c.is_whitespace()).map(|(i, _)| start + i).max().unwrap_or(window_end)
+    window
+        .char_indices()
+        .filter(|(i, c)| *i > 0 && c.is_whitespace())
+        .map(|(i, _)| start + i)
+        .max()
+        .unwrap_or(window_end)
 }
 
 #[cfg(test)]

@@ -44,7 +44,9 @@ pub const TOKEN_VARIABLE: &str = "DISCORD_TOKEN";
 pub enum DiscordError {
     #[error("the environment variable {TOKEN_VARIABLE} is not set; put the bot token from the Discord developer portal there")]
     MissingToken,
-    #[error("the environment variable {TOKEN_VARIABLE} does not look like a bot token (it is empty or contains spaces)")]
+    #[error(
+        "the environment variable {TOKEN_VARIABLE} does not look like a bot token (it is empty or contains spaces)"
+    )]
     BadToken,
     #[error("configuration key `{key}`: {problem}")]
     Config { key: &'static str, problem: String },
@@ -129,7 +131,10 @@ pub struct Data {
 /// The gateway intents the bot needs. MESSAGE_CONTENT is privileged: enable it for the
 /// application in the developer portal.
 pub fn intents() -> GatewayIntents {
-    GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES | GatewayIntents::MESSAGE_CONTENT
+    GatewayIntents::GUILDS
+        | GatewayIntents::GUILD_MESSAGES
+        | GatewayIntents::DIRECT_MESSAGES
+        | GatewayIntents::MESSAGE_CONTENT
 }
 
 /// Read the token from `DISCORD_TOKEN`.
@@ -151,7 +156,9 @@ pub fn has_any_role(roles: &[RoleId], allowed: &[u64]) -> bool {
 /// (what Discord vouches for), not from the cache. Empty in direct messages.
 fn invoker_roles(ctx: Context<'_>) -> Vec<RoleId> {
     match ctx {
-        poise::Context::Application(app) => app.interaction.member.as_ref().map(|m| m.roles.clone()).unwrap_or_default(),
+        poise::Context::Application(app) => {
+            app.interaction.member.as_ref().map(|m| m.roles.clone()).unwrap_or_default()
+        }
         poise::Context::Prefix(prefix) => prefix.msg.member.as_ref().map(|m| m.roles.clone()).unwrap_or_default(),
     }
 }
@@ -210,7 +217,8 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 "Beklager, noe gikk galt hos meg. Prøv igjen om litt; vedvarer det, si fra til en rådgiver.",
                 "Sorry, something went wrong on my side. Please try again in a moment; if it persists, tell an adviser.",
             );
-            let reply = poise::CreateReply::default().content(text).ephemeral(true).allowed_mentions(send::no_mentions());
+            let reply =
+                poise::CreateReply::default().content(text).ephemeral(true).allowed_mentions(send::no_mentions());
             if let Err(e) = ctx.send(reply).await {
                 tracing::warn!(error = %e, "could not tell the user about a failed command");
             }
@@ -226,7 +234,8 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 "Denne kommandoen er bare for rådgivere. Du kan spørre meg med /ask, eller skrive /help for å se hva jeg kan.",
                 "This command is for advisers only. You can ask me with /ask, or type /help to see what I can do.",
             );
-            let reply = poise::CreateReply::default().content(text).ephemeral(true).allowed_mentions(send::no_mentions());
+            let reply =
+                poise::CreateReply::default().content(text).ephemeral(true).allowed_mentions(send::no_mentions());
             if let Err(e) = ctx.send(reply).await {
                 tracing::warn!(error = %e, "could not send a refusal");
             }
@@ -268,7 +277,11 @@ impl RunningBot {
         match self.client.take() {
             Some(task) => match task.await {
                 Ok(result) => result.map_err(|e| DiscordError::Client(Box::new(e))),
-                Err(e) => Err(DiscordError::Client(Box::new(serenity::Error::Other(if e.is_panic() { "client panicked" } else { "client cancelled" })))),
+                Err(e) => Err(DiscordError::Client(Box::new(serenity::Error::Other(if e.is_panic() {
+                    "client panicked"
+                } else {
+                    "client cancelled"
+                })))),
             },
             None => Ok(()),
         }

@@ -8,8 +8,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use serenity::all::{
-    ChannelId, CreateActionRow, CreateAllowedMentions, CreateMessage, GuildChannel, Http, Message, MessageId,
-    UserId,
+    ChannelId, CreateActionRow, CreateAllowedMentions, CreateMessage, GuildChannel, Http, Message, MessageId, UserId,
 };
 
 use super::format::{split_message, MESSAGE_LIMIT};
@@ -118,9 +117,15 @@ pub async fn post_dm(http: &Http, user: UserId, mut outgoing: Outgoing) -> Resul
 }
 
 /// Open a public thread on `message` named after the question.
-pub async fn open_thread(http: &Http, channel: ChannelId, message: MessageId, question: &str) -> Result<GuildChannel, serenity::Error> {
+pub async fn open_thread(
+    http: &Http,
+    channel: ChannelId,
+    message: MessageId,
+    question: &str,
+) -> Result<GuildChannel, serenity::Error> {
     let name = thread_name(question);
-    retry_on_429(|| channel.create_thread_from_message(http, message, serenity::all::CreateThread::new(name.clone()))).await
+    retry_on_429(|| channel.create_thread_from_message(http, message, serenity::all::CreateThread::new(name.clone())))
+        .await
 }
 
 /// A thread name from a question: one line, at most 90 characters.

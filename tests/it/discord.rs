@@ -136,7 +136,8 @@ async fn answers_questions_in_the_qa_channel_and_mentions() {
     assert!(ids.iter().any(|c| c.starts_with("anbud:fb:n:nb:")), "{ids:?}");
     assert!(ids.iter().any(|c| c.starts_with("anbud:topic:nb:")), "{ids:?}");
 
-    let mention = t.fake.send_message_mentioning_bot(ids::GENERAL_CHANNEL, ids::SUPPLIER_USER, "What is a dialogue conference?");
+    let mention =
+        t.fake.send_message_mentioning_bot(ids::GENERAL_CHANNEL, ids::SUPPLIER_USER, "What is a dialogue conference?");
     let answer = t.reply_to(mention).await;
     assert_eq!(answer.channel_id, ids::GENERAL_CHANNEL);
     assert!(answer.content.contains("Dialogue conference: how to prepare and take part"), "{}", answer.content);
@@ -165,7 +166,9 @@ async fn stays_silent_in_other_channels_and_for_bots() {
     let marker = t.fake.send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
     t.reply_to(marker).await;
     t.fake
-        .assert_no_post(Duration::from_millis(300), |p| p.reply_to() == Some(elsewhere) || p.reply_to() == Some(from_bot))
+        .assert_no_post(Duration::from_millis(300), |p| {
+            p.reply_to() == Some(elsewhere) || p.reply_to() == Some(from_bot)
+        })
         .await;
     assert_eq!(t.fake.posted().len(), 1, "only the marker was answered");
 }
@@ -194,7 +197,12 @@ async fn an_advisers_answer_reaches_the_asker_in_the_channel() {
     t.fake.wait_for_post(WAIT, |p| p.channel_id == ids::ADVISERS_CHANNEL).await;
 
     let text = "Boten svarer ikke på vær, men yr.no gjør det.";
-    let command = t.fake.slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "answer", options(&[("id", json!(1)), ("text", json!(text))]));
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "answer",
+        options(&[("id", json!(1)), ("text", json!(text))]),
+    );
     let confirmation = t.interaction_reply(command).await;
     assert!(confirmation.is_ephemeral());
     assert!(confirmation.content.contains("#1"), "{}", confirmation.content);
@@ -216,7 +224,12 @@ async fn non_advisers_are_refused_and_nothing_changes() {
     let question = t.fake.send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
     t.reply_to(question).await;
 
-    let command = t.fake.slash_command(ids::SUPPLIER_USER, ids::QA_CHANNEL, "answer", options(&[("id", json!(1)), ("text", json!("Sol."))]));
+    let command = t.fake.slash_command(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        "answer",
+        options(&[("id", json!(1)), ("text", json!("Sol."))]),
+    );
     let refusal = t.interaction_reply(command).await;
     assert!(refusal.is_ephemeral());
     assert!(refusal.content.contains("bare for rådgivere"), "{}", refusal.content);
@@ -224,10 +237,18 @@ async fn non_advisers_are_refused_and_nothing_changes() {
 
     // A new entry on disk is not picked up when a non-adviser asks for a reload.
     let before = t.app.answerer().knowledge().ids().len();
-    std::fs::copy(knowledge.join("entries/dialogue-conference.nb.md"), knowledge.join("entries/zz-copy.nb.md")).unwrap();
-    let text = std::fs::read_to_string(knowledge.join("entries/zz-copy.nb.md")).unwrap().replace("id = \"dialogue-conference\"", "id = \"zz-copy\"");
+    std::fs::copy(knowledge.join("entries/dialogue-conference.nb.md"), knowledge.join("entries/zz-copy.nb.md"))
+        .unwrap();
+    let text = std::fs::read_to_string(knowledge.join("entries/zz-copy.nb.md"))
+        .unwrap()
+        .replace("id = \"dialogue-conference\"", "id = \"zz-copy\"");
     std::fs::write(knowledge.join("entries/zz-copy.nb.md"), text).unwrap();
-    let command = t.fake.slash_command(ids::SUPPLIER_USER, ids::QA_CHANNEL, "kb", json!([{ "name": "reload", "type": 1, "options": [] }]));
+    let command = t.fake.slash_command(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        "kb",
+        json!([{ "name": "reload", "type": 1, "options": [] }]),
+    );
     let refusal = t.interaction_reply(command).await;
     assert!(refusal.content.contains("bare for rådgivere"), "{}", refusal.content);
     assert_eq!(t.app.answerer().knowledge().ids().len(), before);
@@ -352,14 +373,16 @@ async fn a_private_ask_is_ephemeral_and_can_be_shared() {
     let share = answer.custom_ids().into_iter().find(|c| c.starts_with("anbud:share:")).expect("a share button");
 
     let click = t.fake.button_click(ids::SUPPLIER_USER, ids::QA_CHANNEL, answer.message_id, &share);
-    let shared = t.fake.wait_for_post(WAIT, |p| p.source == PostSource::ChannelMessage && p.channel_id == ids::QA_CHANNEL).await;
+    let shared =
+        t.fake.wait_for_post(WAIT, |p| p.source == PostSource::ChannelMessage && p.channel_id == ids::QA_CHANNEL).await;
     assert!(shared.content.contains(TITLE_NB), "{}", shared.content);
     assert!(!shared.is_ephemeral());
     assert_no_mentions(&shared);
     t.fake.wait_for_callback(WAIT, |c| c.interaction_id == click && c.is_ephemeral()).await;
 
     // A public /ask is answered in the open.
-    let command = t.fake.slash_command(ids::SUPPLIER_USER, ids::QA_CHANNEL, "ask", options(&[("question", json!(ANSWERED_NB))]));
+    let command =
+        t.fake.slash_command(ids::SUPPLIER_USER, ids::QA_CHANNEL, "ask", options(&[("question", json!(ANSWERED_NB))]));
     let answer = t.interaction_reply(command).await;
     assert!(!answer.is_ephemeral());
     assert!(answer.content.contains(TITLE_NB));
@@ -390,9 +413,15 @@ async fn kb_reload_with_a_broken_file_keeps_answering_and_reports_path_and_line(
     copy_dir(&knowledge_dir(), &knowledge);
     let k = knowledge.clone();
     let t = spawn_bot(move |s, _| s.knowledge.dir = k).await;
-    std::fs::write(knowledge.join("entries/broken.nb.md"), "+++\nid = \"broken\"\nthis is not toml\n+++\nBody\n").unwrap();
+    std::fs::write(knowledge.join("entries/broken.nb.md"), "+++\nid = \"broken\"\nthis is not toml\n+++\nBody\n")
+        .unwrap();
 
-    let command = t.fake.slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "kb", json!([{ "name": "reload", "type": 1, "options": [] }]));
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "kb",
+        json!([{ "name": "reload", "type": 1, "options": [] }]),
+    );
     let report = t.interaction_reply(command).await;
     assert!(report.is_ephemeral());
     assert!(report.content.contains("broken.nb.md:"), "{}", report.content);
@@ -403,7 +432,12 @@ async fn kb_reload_with_a_broken_file_keeps_answering_and_reports_path_and_line(
 
     // Fixed: the reload succeeds.
     std::fs::remove_file(knowledge.join("entries/broken.nb.md")).unwrap();
-    let command = t.fake.slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "kb", json!([{ "name": "reload", "type": 1, "options": [] }]));
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "kb",
+        json!([{ "name": "reload", "type": 1, "options": [] }]),
+    );
     let report = t.interaction_reply(command).await;
     assert!(report.content.contains("Lastet inn på nytt"), "{}", report.content);
 }
@@ -443,19 +477,33 @@ async fn advisers_list_show_dismiss_and_count() {
     let show = json!([{ "name": "show", "type": 1, "options": [{ "name": "id", "type": 3, "value": "dialogue-conference" }] }]);
     let command = t.fake.slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "kb", show);
     let shown = t.interaction_reply(command).await;
-    assert!(shown.content.contains(TITLE_NB) && shown.content.contains("dialogue-conference.nb.md"), "{}", shown.content);
+    assert!(
+        shown.content.contains(TITLE_NB) && shown.content.contains("dialogue-conference.nb.md"),
+        "{}",
+        shown.content
+    );
 
     let command = t.fake.slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "stats", json!(null));
     let stats = t.interaction_reply(command).await;
     assert!(stats.content.contains("Spørsmål: 1") && stats.content.contains("Åpne i køen: 1"), "{}", stats.content);
 
-    let command = t.fake.slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "dismiss", options(&[("id", json!(1)), ("reason", json!("off topic"))]));
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "dismiss",
+        options(&[("id", json!(1)), ("reason", json!("off topic"))]),
+    );
     let dismissed = t.interaction_reply(command).await;
     assert!(dismissed.content.contains("Avviste #1"), "{}", dismissed.content);
     assert_eq!(t.open_items().await, 0);
 
     // Answering a dismissed item is refused with the reason, not an apology.
-    let command = t.fake.slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "answer", options(&[("id", json!(1)), ("text", json!("For sent."))]));
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "answer",
+        options(&[("id", json!(1)), ("text", json!("For sent."))]),
+    );
     let refused = t.interaction_reply(command).await;
     assert!(refused.content.contains("dismissed"), "{}", refused.content);
 }
@@ -463,7 +511,12 @@ async fn advisers_list_show_dismiss_and_count() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kb_add_and_edit_through_the_form_teach_the_bot() {
     let t = spawn_bot(|_, _| {}).await;
-    let command = t.fake.slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "kb", json!([{ "name": "add", "type": 1, "options": [] }]));
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "kb",
+        json!([{ "name": "add", "type": 1, "options": [] }]),
+    );
     let modal = t.fake.wait_for_callback(WAIT, |c| c.interaction_id == command).await;
     assert_eq!(modal.kind, crate::fake_discord::callback_type::MODAL);
     let modal_id = modal.data["custom_id"].as_str().unwrap().to_string();
@@ -485,7 +538,11 @@ async fn kb_add_and_edit_through_the_form_teach_the_bot() {
     let question = t.fake.send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, "Hvor kan jeg parkere ved rådhuset?");
     let answer = t.reply_to(question).await;
     assert!(answer.content.contains("Parkering ved rådhuset"), "{}", answer.content);
-    assert!(answer.content.contains("Kommunens parkeringsside](<https://example.kommune.no/parkering>)"), "{}", answer.content);
+    assert!(
+        answer.content.contains("Kommunens parkeringsside](<https://example.kommune.no/parkering>)"),
+        "{}",
+        answer.content
+    );
 
     // Edit: the form opens with the entry's text; the saved version answers.
     let edit = json!([{ "name": "edit", "type": 1, "options": [{ "name": "id", "type": 3, "value": "dialogue-conference" }] }]);
@@ -532,11 +589,21 @@ async fn an_answer_whose_channel_is_gone_goes_by_direct_message() {
         asked_at: chrono::Utc::now(),
     };
     let logged = t.store().log_unanswered(&gone).await.unwrap();
-    anbud::adviser::answer(&t.app, logged.item_id, "Nei, tilbud leveres elektronisk.", "tester", anbud::adviser::Learn::Nothing)
-        .await
-        .unwrap();
+    anbud::adviser::answer(
+        &t.app,
+        logged.item_id,
+        "Nei, tilbud leveres elektronisk.",
+        "tester",
+        anbud::adviser::Learn::Nothing,
+    )
+    .await
+    .unwrap();
     let dm = t.fake.dm_channel_id(ids::SUPPLIER_USER);
     let delivered = t.fake.wait_for_post(WAIT, |p| p.channel_id == dm).await;
-    assert!(delivered.content.contains("leveres elektronisk") && delivered.content.contains("> Kan jeg levere"), "{}", delivered.content);
+    assert!(
+        delivered.content.contains("leveres elektronisk") && delivered.content.contains("> Kan jeg levere"),
+        "{}",
+        delivered.content
+    );
     assert_no_mentions(&delivered);
 }
