@@ -12,6 +12,7 @@ pub mod answer;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod discord;
 pub mod knowledge;
 pub mod search;
 pub mod store;

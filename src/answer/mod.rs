@@ -62,6 +62,22 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// A reply that shows one entry directly (a related topic the user clicked).
+    pub fn for_entry(entry: Entry, lang: Lang) -> Reply {
+        Reply {
+            question: entry.title.clone(),
+            lang,
+            entry: Some(entry),
+            score: 1.0,
+            candidates: Vec::new(),
+            tied_with: None,
+            related: Vec::new(),
+            problem: None,
+            truncated: false,
+            event_note: None,
+        }
+    }
+
     pub fn answered(&self) -> bool {
         self.entry.is_some()
     }

@@ -6,6 +6,7 @@ mod announce;
 mod ask;
 mod events;
 mod kb;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +58,8 @@ pub enum Command {
     /// List and add events, and print their calendar files.
     #[command(subcommand)]
     Events(events::EventsCommand),
+    /// Run the Discord bot (token from the environment variable DISCORD_TOKEN).
+    Serve(serve::ServeArgs),
 }
 
 /// Output format of commands that have a machine-readable form.
@@ -101,6 +104,7 @@ pub fn main() -> ExitCode {
             Command::Announce(args) => announce::run_announce(&settings, args).await,
             Command::Announcements(cmd) => announce::run_announcements(&settings, cmd).await,
             Command::Events(cmd) => events::run(&settings, cmd).await,
+            Command::Serve(args) => serve::run(&settings, args).await,
         }
     });
     // Background tasks (the logger's flush loop) end with the runtime.

@@ -6,6 +6,7 @@
 
 mod announce;
 mod cli;
+mod discord;
 mod fake_discord;
 mod flow;
 mod fake_discord_selftest;

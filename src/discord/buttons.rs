@@ -1,0 +1,140 @@
+//! The custom ids of the bot's buttons: written and parsed here only.
+//!
+//! A custom id comes back from Discord as text anyone with a modified client could
+//! forge, so parsing is strict: a known prefix, a known language, an entry id of safe
+//! characters, numbers that parse. Anything else is `None` and ignored.
+
+use crate::knowledge::Lang;
+
+const PREFIX: &str = "anbud";
+/// Discord's limit for a custom id.
+pub const MAX_CUSTOM_ID: usize = 100;
+
+/// What a click on one of the bot's buttons asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ButtonAction {
+    /// "Helpful" / "Not helpful" under an answer. `key` finds the question in memory.
+    Feedback { helpful: bool, lang: Lang, key: u64, entry_id: String },
+    /// Show a related or closest topic.
+    Topic { lang: Lang, entry_id: String },
+    /// Post a privately shown answer in the channel.
+    Share { lang: Lang, entry_id: String },
+    /// The answer to `/forget-me`'s question; only `user` may give it.
+    Forget { confirm: bool, user: u64 },
+}
+
+fn valid_entry_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+}
+
+impl ButtonAction {
+    /// The custom id, or `None` when it would not be valid (an odd entry id, too long).
+    pub fn custom_id(&self) -> Option<String> {
+        let id = match self {
+            ButtonAction::Feedback { helpful, lang, key, entry_id } => {
+                let verdict = if *helpful { "y" } else { "n" };
+                format!("{PREFIX}:fb:{verdict}:{}:{key}:{entry_id}", lang.code())
+            }
+            ButtonAction::Topic { lang, entry_id } => format!("{PREFIX}:topic:{}:{entry_id}", lang.code()),
+            ButtonAction::Share { lang, entry_id } => format!("{PREFIX}:share:{}:{entry_id}", lang.code()),
+            ButtonAction::Forget { confirm, user } => {
+                format!("{PREFIX}:forget:{}:{user}", if *confirm { "yes" } else { "no" })
+            }
+        };
+        let entry_ok = match self {
+            ButtonAction::Feedback { entry_id, .. }
+            | ButtonAction::Topic { entry_id, .. }
+            | ButtonAction::Share { entry_id, .. } => valid_entry_id(entry_id),
+            ButtonAction::Forget { .. } => true,
+        };
+        (entry_ok && id.len() <= MAX_CUSTOM_ID).then_some(id)
+    }
+
+    /// Parse a custom id; `None` for anything the bot did not write.
+    pub fn parse(custom_id: &str) -> Option<ButtonAction> {
+        if custom_id.len() > MAX_CUSTOM_ID {
+            return None;
+        }
+        let parts: Vec<&str> = custom_id.split(':').collect();
+        let lang = |code: &str| match code {
+            "nb" => Some(Lang::Nb),
+            "en" => Some(Lang::En),
+            _ => None,
+        };
+        let entry = |id: &str| valid_entry_id(id).then(|| id.to_string());
+        match parts.as_slice() {
+            [PREFIX, "fb", verdict, code, key, id] => Some(ButtonAction::Feedback {
+                helpful: match *verdict {
+                    "y" => true,
+                    "n" => false,
+                    _ => return None,
+                },
+                lang: lang(code)?,
+                key: key.parse().ok()?,
+                entry_id: entry(id)?,
+            }),
+            [PREFIX, "topic", code, id] => Some(ButtonAction::Topic { lang: lang(code)?, entry_id: entry(id)? }),
+            [PREFIX, "share", code, id] => Some(ButtonAction::Share { lang: lang(code)?, entry_id: entry(id)? }),
+            [PREFIX, "forget", answer, user] => Some(ButtonAction::Forget {
+                confirm: match *answer {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return None,
+                },
+                user: user.parse().ok()?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let actions = [
+            ButtonAction::Feedback { helpful: true, lang: Lang::Nb, key: 7, entry_id: "award-criteria".into() },
+            ButtonAction::Feedback { helpful: false, lang: Lang::En, key: 0, entry_id: "learned-12".into() },
+            ButtonAction::Topic { lang: Lang::En, entry_id: "complaints".into() },
+            ButtonAction::Share { lang: Lang::Nb, entry_id: "direct_award.v2".into() },
+            ButtonAction::Forget { confirm: true, user: 1_100_000_000_000_000_401 },
+            ButtonAction::Forget { confirm: false, user: 1 },
+        ];
+        for action in actions {
+            let id = action.custom_id().unwrap();
+            assert!(id.len() <= MAX_CUSTOM_ID);
+            assert_eq!(ButtonAction::parse(&id), Some(action));
+        }
+    }
+
+    #[test]
+    fn rejects_what_the_bot_did_not_write() {
+        for bad in [
+            "",
+            "anbud",
+            "other:topic:nb:x",
+            "anbud:topic:sv:x",
+            "anbud:topic:nb:",
+            "anbud:topic:nb:a b",
+            "anbud:topic:nb:x:extra",
+            "anbud:fb:maybe:nb:1:x",
+            "anbud:fb:y:nb:-1:x",
+            "anbud:fb:y:nb:abc:x",
+            "anbud:forget:yes:me",
+            "anbud:forget:sure:1",
+        ] {
+            assert_eq!(ButtonAction::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(ButtonAction::parse(&format!("anbud:topic:nb:{}", "a".repeat(200))), None);
+    }
+
+    #[test]
+    fn odd_entry_ids_get_no_button() {
+        assert_eq!(ButtonAction::Topic { lang: Lang::Nb, entry_id: "a:b".into() }.custom_id(), None);
+        assert_eq!(ButtonAction::Topic { lang: Lang::Nb, entry_id: "x".repeat(65) }.custom_id(), None);
+    }
+}

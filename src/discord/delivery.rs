@@ -1,0 +1,180 @@
+//! Work that is not a reply to an event: advisers' answers on their way to askers (the
+//! outbox), and alerts to the advisers' channel about new queue items.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+use serenity::{ChannelId, Http, MessageId, UserId};
+
+use super::format::{escape_markdown, quote_block, tr};
+use super::send::{self, Outgoing};
+use crate::app::App;
+use crate::knowledge::Lang;
+use crate::store::{Logged, Origin, OutboxMessage, Source};
+
+/// Claim this many outbox messages per round.
+const OUTBOX_BATCH: u32 = 20;
+
+/// Where an answer to `origin` is posted: the thread if there is one, else the channel,
+/// replying to the question when it is in that same channel.
+pub fn delivery_target(origin: &Origin) -> Option<(ChannelId, Option<MessageId>)> {
+    let id = |s: &Option<String>| s.as_deref().and_then(|s| s.parse::<u64>().ok()).filter(|n| *n != 0);
+    let channel = id(&origin.channel_id);
+    let target = id(&origin.thread_id).or(channel)?;
+    let reply_to = if Some(target) == channel { id(&origin.message_id).map(MessageId::new) } else { None };
+    Some((ChannelId::new(target), reply_to))
+}
+
+/// The text of an adviser's answer as the asker receives it.
+pub fn outbox_text(message: &OutboxMessage) -> String {
+    let lang = Lang::parse(&message.lang).unwrap_or(Lang::Nb);
+    format!(
+        "**{}**\n{}\n\n{}",
+        tr(lang, "Svar fra en rådgiver på spørsmålet ditt:", "An adviser has answered your question:"),
+        quote_block(&message.question, 300),
+        message.text.trim()
+    )
+}
+
+/// Deliver one outbox message: in its channel or thread, else (channel gone, or none) by
+/// direct message to the asker.
+pub async fn deliver(http: &Http, message: &OutboxMessage) -> Result<(), serenity::Error> {
+    let text = outbox_text(message);
+    let user =
+        message.origin.user_id.as_deref().and_then(|u| u.parse::<u64>().ok()).filter(|n| *n != 0).map(UserId::new);
+    if let Some((channel, reply_to)) = delivery_target(&message.origin) {
+        let first = send::post(http, channel, Outgoing::text(text.clone()).replying_to(reply_to)).await;
+        let error = match first {
+            Ok(_) => return Ok(()),
+            // The question was deleted: answer in the channel without the reference.
+            Err(e) if reply_to.is_some() && send::status(&e) == Some(400) => {
+                match send::post(http, channel, Outgoing::text(text.clone())).await {
+                    Ok(_) => return Ok(()),
+                    Err(e) => e,
+                }
+            }
+            Err(e) => e,
+        };
+        if !send::is_gone(&error) || user.is_none() {
+            return Err(error);
+        }
+        tracing::info!(outbox = %message.id, "the channel is gone; answering by direct message");
+    }
+    match user {
+        Some(user) => send::post_dm(http, user, Outgoing::text(text)).await.map(|_| ()),
+        None => Err(serenity::Error::Other("the answer has neither a channel nor a user to go to")),
+    }
+}
+
+/// Every `every`, claim the Discord replies in the outbox and deliver them.
+pub async fn outbox_loop(app: App, http: Arc<Http>, every: Duration) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let Some(store) = app.store() else { continue };
+        let batch = match store.pending_outbox_for(Source::Discord, OUTBOX_BATCH).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the outbox");
+                continue;
+            }
+        };
+        for message in batch {
+            match deliver(&http, &message).await {
+                Ok(()) => {
+                    if let Err(e) = store.mark_delivered(message.id).await {
+                        tracing::warn!(outbox = %message.id, error = %e, "delivered, but could not mark it");
+                    }
+                }
+                Err(e) => {
+                    let why = super::cause_chain(&e);
+                    tracing::warn!(outbox = %message.id, error = %why, "delivery failed");
+                    if let Err(e) = store.mark_failed(message.id, &why).await {
+                        tracing::warn!(outbox = %message.id, error = %e, "could not mark a failed delivery");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Post a new queue item to `discord.adviser_channel`, if one is configured: the question
+/// (escaped), how often it was asked, the closest topic.
+pub async fn alert_advisers(http: &Http, app: &App, logged: Logged) {
+    let Some(channel) = app.settings.discord.adviser_channel else { return };
+    let Some(store) = app.store() else { return };
+    let item = match store.get_item(logged.item_id).await {
+        Ok(item) => item,
+        Err(e) => {
+            tracing::warn!(item = %logged.item_id, error = %e, "could not read a new queue item");
+            return;
+        }
+    };
+    let closest = item
+        .best_candidate
+        .as_deref()
+        .map(|id| {
+            let title = app.answerer().knowledge().entry(id, Lang::Nb).map(|e| e.title.clone()).unwrap_or_default();
+            format!("{} (`{id}`, {:.2})", escape_markdown(&title), item.score)
+        })
+        .unwrap_or_else(|| "–".to_string());
+    let reason = if item.reason.not_helpful > 0 { "markert som ikke nyttig" } else { "boten svarte ikke" };
+    let text = format!(
+        "**Nytt spørsmål i køen {}** ({reason}, spurt {} gang(er), språk {})\n{}\nNærmeste tema: {closest}\nSvar med `/answer id:{} text:…` eller avvis med `/dismiss id:{}`.",
+        item.id,
+        item.count,
+        item.lang,
+        quote_block(&item.question, 1000),
+        item.id.0,
+        item.id.0,
+    );
+    if let Err(e) = send::post(http, ChannelId::new(channel), Outgoing::text(text)).await {
+        tracing::warn!(item = %item.id, error = %e, "could not alert advisers");
+    }
+}
+
+/// Alert advisers about queue items created when buffered questions reached the
+/// database after an outage.
+pub async fn flushed_alerts(app: App, http: Arc<Http>) {
+    let mut events = app.logger().flushed_events();
+    while let Some(logged) = events.recv().await {
+        if logged.is_new {
+            alert_advisers(&http, &app, logged).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(channel: Option<&str>, thread: Option<&str>, message: Option<&str>) -> Origin {
+        Origin {
+            source: Source::Discord,
+            guild_id: Some("1".into()),
+            channel_id: channel.map(Into::into),
+            message_id: message.map(Into::into),
+            thread_id: thread.map(Into::into),
+            user_id: Some("9".into()),
+        }
+    }
+
+    #[test]
+    fn answers_go_to_the_thread_or_reply_in_the_channel() {
+        assert_eq!(
+            delivery_target(&origin(Some("10"), None, Some("20"))),
+            Some((ChannelId::new(10), Some(MessageId::new(20))))
+        );
+        // Thread opened on the question: post in the thread, the question is in the parent.
+        assert_eq!(delivery_target(&origin(Some("10"), Some("20"), Some("20"))), Some((ChannelId::new(20), None)));
+        // A follow-up inside the thread: reply to it there.
+        assert_eq!(
+            delivery_target(&origin(Some("20"), Some("20"), Some("30"))),
+            Some((ChannelId::new(20), Some(MessageId::new(30))))
+        );
+        assert_eq!(delivery_target(&origin(None, None, None)), None, "a DM answer");
+        assert_eq!(delivery_target(&origin(Some("x"), None, None)), None);
+    }
+}

@@ -1,0 +1,177 @@
+//! The one path by which the bot posts channel messages: mentions always off, long text
+//! split, and an HTTP 429 retried.
+//!
+//! With `discord.api_url` set, serenity's own rate limiter is off, so a 429 comes back to
+//! us as an error without `retry_after`: we back off 0.5 s, 1 s, 2 s, 4 s and resend.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serenity::all::{
+    ChannelId, CreateActionRow, CreateAllowedMentions, CreateMessage, GuildChannel, Http, Message, MessageId, UserId,
+};
+
+use super::format::{split_message, MESSAGE_LIMIT};
+
+/// Tries after the first before a 429 is given up.
+const RETRIES_ON_429: u32 = 4;
+const FIRST_BACK_OFF: Duration = Duration::from_millis(500);
+
+/// Nothing may ping: not @everyone, not roles, not users, not the replied-to author.
+pub fn no_mentions() -> CreateAllowedMentions {
+    CreateAllowedMentions::new()
+}
+
+/// Whether Discord answered 429 Too Many Requests.
+pub fn is_rate_limited(error: &serenity::Error) -> bool {
+    status(error) == Some(429)
+}
+
+/// The HTTP status of an unsuccessful request.
+pub fn status(error: &serenity::Error) -> Option<u16> {
+    match error {
+        serenity::Error::Http(http) => http.status_code().map(|s| s.as_u16()),
+        _ => None,
+    }
+}
+
+/// True when the channel (or the message replied to) no longer exists or cannot be
+/// reached: the caller may fall back to a direct message.
+pub fn is_gone(error: &serenity::Error) -> bool {
+    matches!(status(error), Some(403 | 404))
+}
+
+/// Run `request` again while it fails with 429, backing off between tries.
+pub async fn retry_on_429<T, F, Fut>(mut request: F) -> Result<T, serenity::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, serenity::Error>>,
+{
+    let mut wait = FIRST_BACK_OFF;
+    let mut tries = 0;
+    loop {
+        match request().await {
+            Err(e) if is_rate_limited(&e) && tries < RETRIES_ON_429 => {
+                tries += 1;
+                tracing::debug!(wait_ms = wait.as_millis() as u64, tries, "Discord answered 429; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A message to post: text (split as needed), buttons on its last part, and optionally
+/// the message it replies to.
+#[derive(Debug, Clone, Default)]
+pub struct Outgoing {
+    pub text: String,
+    pub components: Vec<CreateActionRow>,
+    pub reply_to: Option<MessageId>,
+}
+
+impl Outgoing {
+    pub fn text(text: impl Into<String>) -> Outgoing {
+        Outgoing { text: text.into(), ..Outgoing::default() }
+    }
+
+    pub fn replying_to(mut self, message: Option<MessageId>) -> Outgoing {
+        self.reply_to = message;
+        self
+    }
+
+    pub fn with_components(mut self, components: Vec<CreateActionRow>) -> Outgoing {
+        self.components = components;
+        self
+    }
+}
+
+/// Post `outgoing` in `channel`; returns the messages posted (one per part).
+pub async fn post(http: &Http, channel: ChannelId, outgoing: Outgoing) -> Result<Vec<Message>, serenity::Error> {
+    let chunks = split_message(&outgoing.text, MESSAGE_LIMIT);
+    let last = chunks.len().saturating_sub(1);
+    let mut posted = Vec::with_capacity(chunks.len());
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        let mut builder = CreateMessage::new().content(chunk).allowed_mentions(no_mentions());
+        if i == 0 {
+            if let Some(reply_to) = outgoing.reply_to {
+                builder = builder.reference_message((channel, reply_to));
+            }
+        }
+        if i == last && !outgoing.components.is_empty() {
+            builder = builder.components(outgoing.components.clone());
+        }
+        let message = retry_on_429(|| channel.send_message(http, builder.clone())).await?;
+        posted.push(message);
+    }
+    Ok(posted)
+}
+
+/// Post `outgoing` to a user as a direct message (no reply reference: the question was
+/// elsewhere).
+pub async fn post_dm(http: &Http, user: UserId, mut outgoing: Outgoing) -> Result<Vec<Message>, serenity::Error> {
+    let channel = retry_on_429(|| user.create_dm_channel(http)).await?;
+    outgoing.reply_to = None;
+    post(http, channel.id, outgoing).await
+}
+
+/// Open a public thread on `message` named after the question.
+pub async fn open_thread(
+    http: &Http,
+    channel: ChannelId,
+    message: MessageId,
+    question: &str,
+) -> Result<GuildChannel, serenity::Error> {
+    let name = thread_name(question);
+    retry_on_429(|| channel.create_thread_from_message(http, message, serenity::all::CreateThread::new(name.clone())))
+        .await
+}
+
+/// A thread name from a question: one line, at most 90 characters.
+pub fn thread_name(question: &str) -> String {
+    let cleaned = crate::answer::clean_question(question);
+    let line = cleaned.lines().next().unwrap_or("").trim();
+    let mut name: String = line.chars().take(90).collect();
+    if line.chars().count() > 90 {
+        name.push('…');
+    }
+    if name.is_empty() {
+        "Spørsmål".to_string()
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_names_are_short_single_lines() {
+        assert_eq!(thread_name("<@1> Hva er en TED-kunngjøring?\nMer tekst"), "Hva er en TED-kunngjøring?");
+        assert_eq!(thread_name("<@1>"), "Spørsmål");
+        assert_eq!(thread_name(&"a".repeat(200)).chars().count(), 91);
+    }
+
+    #[test]
+    fn no_mentions_allows_nothing() {
+        let json = serde_json::to_value(no_mentions()).unwrap();
+        assert_eq!(json["parse"], serde_json::json!([]));
+        assert!(json.get("users").is_none_or(|u| u.as_array().is_some_and(|a| a.is_empty())));
+        assert!(json.get("roles").is_none_or(|u| u.as_array().is_some_and(|a| a.is_empty())));
+    }
+
+    #[tokio::test]
+    async fn retries_429_then_gives_up() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let calls = AtomicU32::new(0);
+        let result: Result<(), _> = retry_on_429(|| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Err(serenity::Error::Other("not a 429")) }
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "only a 429 is retried");
+    }
+}
