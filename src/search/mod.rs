@@ -56,6 +56,13 @@ const UNKNOWN_PENALTY: f32 = 0.8;
 const MARGIN_WEIGHT: f32 = 0.4;
 const MARGIN_CAP: f32 = 0.5;
 
+/// Everyday words, compiled in.
+const GENERAL_WORDS: &str = include_str!("general_words.txt");
+/// The most an everyday word ("high", "team", "bil") can weigh, as a share of the weight of
+/// the rarest term: a question is not about procurement because it shares everyday words
+/// with an entry.
+const GENERAL_WORD_CAP: f32 = 0.4;
+
 /// The weight of a filler word ("works", "betyr") in a question.
 const FILLER_WEIGHT: f32 = 0.3;
 
@@ -129,6 +136,8 @@ pub struct SearchIndex {
     entry_terms: HashMap<u32, EntryTerms>,
     /// Term → number of entries (ids) it occurs in.
     doc_freq: HashMap<String, u32>,
+    /// Everyday words (see `general_words.txt`), folded.
+    general_words: HashSet<&'static str>,
     /// Terms of example questions → a small id, so each question's terms are a short
     /// sorted list of integers rather than strings.
     question_terms: HashMap<String, u32>,
@@ -234,7 +243,8 @@ impl SearchIndex {
             }
         }
         analyzer.set_index_terms(doc_freq.keys());
-        Ok(SearchIndex { reader, fields, analyzer, doc_ids, doc_is_question, ids, entry_terms, doc_freq, question_terms })
+        let general_words = GENERAL_WORDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+        Ok(SearchIndex { reader, fields, analyzer, doc_ids, doc_is_question, ids, entry_terms, doc_freq, general_words, question_terms })
     }
 
     /// Number of distinct entry ids.
@@ -369,8 +379,9 @@ impl SearchIndex {
                     .filter_map(|(t, _)| self.doc_freq.get(t))
                     .max()
                     .copied();
+                let cap = if self.general_words.contains(w.surface.as_str()) { GENERAL_WORD_CAP * max } else { max };
                 match df {
-                    Some(df) => (1.0 + n / (df as f32 + 0.5)).ln().min(max),
+                    Some(df) => (1.0 + n / (df as f32 + 0.5)).ln().min(cap),
                     None => {
                         // Unknown word: weigh it fully unless a synonym or part is known.
                         let known_otherwise = w.alternatives.iter().any(|(t, _)| self.doc_freq.contains_key(t));
