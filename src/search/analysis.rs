@@ -94,6 +94,18 @@ const FILLERS: &[&str] = &[
     "needs", "vite", "know", "lurer", "wonder", "best", "beste", "lurt", "smart",
 ];
 
+/// Everyday words: the most frequent words of Bokmål and English (see the file's header).
+const GENERAL_WORDS: &str = include_str!("general_words.txt");
+
+static GENERAL_WORD_SET: std::sync::LazyLock<HashSet<&'static str>> = std::sync::LazyLock::new(|| {
+    GENERAL_WORDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
+});
+
+/// Is this folded word an everyday word rather than a term of the trade?
+pub fn is_general_word(folded: &str) -> bool {
+    GENERAL_WORD_SET.contains(folded)
+}
+
 /// Is this folded word a low-content filler?
 pub fn is_filler(folded: &str) -> bool {
     FILLERS.contains(&folded)
@@ -191,7 +203,10 @@ pub struct Analyzer {
     deletions: HashMap<String, Vec<String>>,
     /// Synonym groups as analysed term sequences; each sequence → the group's index.
     synonym_index: HashMap<Vec<String>, Vec<usize>>,
-    synonym_groups: Vec<Vec<Vec<String>>>,
+    /// Per group, per term: the analysed word sequence, and the words a match adds to a
+    /// question (a multi-word term adds only its words that are not everyday words:
+    /// "Norwegian Agency for Public and Financial Management" adds nothing generic).
+    synonym_groups: Vec<Vec<(Vec<String>, Vec<String>)>>,
     longest_synonym: usize,
 }
 
@@ -265,21 +280,23 @@ impl Analyzer {
             let mut analysed = Vec::new();
             for term in group {
                 for lang in [Lang::Nb, Lang::En] {
-                    let seq: Vec<String> = words(term)
-                        .iter()
-                        .map(|w| fold(w))
-                        .filter(|w| !is_stop_word(w))
-                        .map(|w| self.stem(&w, lang))
-                        .collect();
-                    if seq.is_empty() || analysed.contains(&seq) {
+                    let folded: Vec<String> =
+                        words(term).iter().map(|w| fold(w)).filter(|w| !is_stop_word(w)).collect();
+                    let seq: Vec<String> = folded.iter().map(|w| self.stem(w, lang)).collect();
+                    if seq.is_empty() || analysed.iter().any(|(s, _)| *s == seq) {
                         continue;
                     }
+                    let expansion: Vec<String> = if seq.len() == 1 {
+                        seq.clone()
+                    } else {
+                        folded.iter().zip(&seq).filter(|(f, _)| !is_general_word(f)).map(|(_, s)| s.clone()).collect()
+                    };
                     self.longest_synonym = self.longest_synonym.max(seq.len());
                     let groups = self.synonym_index.entry(seq.clone()).or_default();
                     if !groups.contains(&index) {
                         groups.push(index);
                     }
-                    analysed.push(seq);
+                    analysed.push((seq, expansion));
                 }
             }
             self.synonym_groups.push(analysed);
@@ -476,13 +493,13 @@ impl Analyzer {
                 for seq in sequences {
                     let Some(groups) = self.synonym_index.get(&seq) else { continue };
                     for &g in groups {
-                        for synonym in &self.synonym_groups[g] {
+                        for (synonym, expansion) in &self.synonym_groups[g] {
                             if *synonym == seq {
                                 continue;
                             }
                             // A multi-word synonym adds each of its words to the first word
                             // of the match; its weight is shared in the query builder.
-                            for term in synonym {
+                            for term in expansion {
                                 additions.push((start, term.clone()));
                             }
                         }

@@ -44,6 +44,10 @@ const BOOST_BODY: f32 = 0.5;
 const PLACE_QUESTION: f32 = 0.85;
 const PLACE_BODY: f32 = 0.45;
 
+/// How much coverage counts beside relative BM25 when ranking entries: a little more than
+/// BM25, so of two entries that match about as strongly, the one that covers more of the
+/// question wins.
+const COVERAGE_IN_RANK: f32 = 1.2;
 /// Weight of the weaker of the question-document and entry-document scores.
 const BOTH_MATCH: f32 = 3.0;
 /// How much of the coverage comes from the single best example question rather than the
@@ -56,8 +60,6 @@ const UNKNOWN_PENALTY: f32 = 0.8;
 const MARGIN_WEIGHT: f32 = 0.4;
 const MARGIN_CAP: f32 = 0.5;
 
-/// Everyday words, compiled in.
-const GENERAL_WORDS: &str = include_str!("general_words.txt");
 /// The most an everyday word ("high", "team", "bil") can weigh, as a share of the weight of
 /// the rarest term: a question is not about procurement because it shares everyday words
 /// with an entry.
@@ -136,8 +138,6 @@ pub struct SearchIndex {
     entry_terms: HashMap<u32, EntryTerms>,
     /// Term → number of entries (ids) it occurs in.
     doc_freq: HashMap<String, u32>,
-    /// Everyday words (see `general_words.txt`), folded.
-    general_words: HashSet<&'static str>,
     /// Terms of example questions → a small id, so each question's terms are a short
     /// sorted list of integers rather than strings.
     question_terms: HashMap<String, u32>,
@@ -243,8 +243,7 @@ impl SearchIndex {
             }
         }
         analyzer.set_index_terms(doc_freq.keys());
-        let general_words = GENERAL_WORDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
-        Ok(SearchIndex { reader, fields, analyzer, doc_ids, doc_is_question, ids, entry_terms, doc_freq, general_words, question_terms })
+        Ok(SearchIndex { reader, fields, analyzer, doc_ids, doc_is_question, ids, entry_terms, doc_freq, question_terms })
     }
 
     /// Number of distinct entry ids.
@@ -313,7 +312,7 @@ impl SearchIndex {
             .collect();
         let top_bm25 = hits.iter().map(|h| h.bm25).fold(0.0f32, f32::max).max(f32::EPSILON);
         for h in &mut hits {
-            h.score = h.bm25 / top_bm25 + h.coverage;
+            h.score = h.bm25 / top_bm25 + COVERAGE_IN_RANK * h.coverage;
         }
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
         // Confidence: how much of what the question is about the entry covers, less for
@@ -379,7 +378,7 @@ impl SearchIndex {
                     .filter_map(|(t, _)| self.doc_freq.get(t))
                     .max()
                     .copied();
-                let cap = if self.general_words.contains(w.surface.as_str()) { GENERAL_WORD_CAP * max } else { max };
+                let cap = if analysis::is_general_word(&w.surface) { GENERAL_WORD_CAP * max } else { max };
                 match df {
                     Some(df) => (1.0 + n / (df as f32 + 0.5)).ln().min(cap),
                     None => {
