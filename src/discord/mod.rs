@@ -17,6 +17,7 @@ pub mod buttons;
 pub mod delivery;
 pub mod everyone;
 pub mod format;
+pub mod poster;
 pub mod rate_limit;
 pub mod send;
 
@@ -30,6 +31,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serenity::{ChannelId, FullEvent, GatewayIntents, HttpBuilder, Interaction, RoleId, ShardManager};
 
 use crate::adviser::AdviserError;
+use crate::announce;
 use crate::app::App;
 use crate::knowledge::Lang;
 use crate::store::StoreError;
@@ -325,8 +327,8 @@ fn check_settings(app: &App) -> Result<(), DiscordError> {
 }
 
 /// Connect to Discord and run in the background: the gateway client, knowledge
-/// maintenance, the outbox delivery loop and alerts for queue items created after a
-/// database outage.
+/// maintenance, the announcement and reminder scheduler, the outbox delivery loop and
+/// alerts for queue items created after a database outage.
 pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordError> {
     check_settings(&app)?;
     let settings = app.settings.discord.clone();
@@ -369,8 +371,10 @@ pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordE
         .await
         .map_err(|e| DiscordError::Client(Box::new(e)))?;
     let http = client.http.clone();
+    let tick = Duration::from_millis(app.settings.announcements.scheduler_tick_ms.max(50));
     let background = vec![
         app.spawn_maintenance(),
+        announce::spawn_scheduler_every(app.clone(), Arc::new(poster::DiscordPoster::new(http.clone())), tick),
         tokio::spawn(delivery::outbox_loop(app.clone(), http.clone(), Duration::from_secs(1))),
         tokio::spawn(delivery::flushed_alerts(app.clone(), http.clone())),
     ];
