@@ -401,14 +401,56 @@ pub async fn events_list(ctx: Context<'_>) -> Result<(), Error> {
     let tz = ctx.data().app.settings.timezone();
     let answerer = ctx.data().app.answerer();
     let upcoming = announce::upcoming_events(answerer.knowledge(), lang, tz, Utc::now());
-    say_private(ctx, announce::format::event_list(&upcoming, lang)).await
+    let mut text = announce::format::event_list(&upcoming, lang);
+    if !upcoming.is_empty() {
+        text.push_str(tr(
+            lang,
+            "\n\nKalenderfil for et arrangement: `/events ics`.",
+            "\n\nCalendar file for an event: `/events ics`.",
+        ));
+    }
+    say_private(ctx, text).await
+}
+
+/// Autocomplete choices for an event id: (label, id) of the events whose title or id
+/// contains `partial`, at most 25 (Discord's limit), labels within 100 characters.
+pub fn event_choices(events: &[announce::Event], partial: &str) -> Vec<(String, String)> {
+    let partial = partial.trim().to_lowercase();
+    events
+        .iter()
+        .filter(|e| partial.is_empty() || e.title.to_lowercase().contains(&partial) || e.id.contains(&partial))
+        .take(25)
+        .map(|e| {
+            let label = format!("{} ({})", e.title, e.start_local.format("%Y-%m-%d"));
+            let label = if label.chars().count() > 100 {
+                format!("{}…", label.chars().take(99).collect::<String>())
+            } else {
+                label
+            };
+            (label, e.id.clone())
+        })
+        .collect()
+}
+
+async fn autocomplete_event(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let lang = ctx_lang(ctx);
+    let tz = ctx.data().app.settings.timezone();
+    let answerer = ctx.data().app.answerer();
+    let upcoming = announce::upcoming_events(answerer.knowledge(), lang, tz, Utc::now());
+    let choices = event_choices(&upcoming, partial)
+        .into_iter()
+        .map(|(label, id)| serenity::AutocompleteChoice::new(label, id))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
 /// An event's calendar file (.ics), for Outlook, Google Calendar or Apple Calendar.
 #[poise::command(slash_command, rename = "ics")]
 pub async fn events_ics(
     ctx: Context<'_>,
-    #[description = "The event's id, as in /events list or the reminder (for example event-3)"] id: String,
+    #[description = "The event (start typing its name), or its id such as event-3"]
+    #[autocomplete = "autocomplete_event"]
+    id: String,
 ) -> Result<(), Error> {
     let lang = ctx_lang(ctx);
     let tz = ctx.data().app.settings.timezone();
@@ -523,6 +565,36 @@ mod tests {
         assert!(super::super::buttons::ButtonAction::parse(&publish).is_none());
         assert!(super::super::buttons::ButtonAction::parse(&cancel).is_none());
         assert!(publish.len() <= super::super::buttons::MAX_CUSTOM_ID);
+    }
+
+    #[test]
+    fn event_choices_match_title_or_id() {
+        use chrono::NaiveDate;
+        let start = NaiveDate::from_ymd_opt(2027, 2, 10).unwrap().and_hms_opt(9, 0, 0).unwrap();
+        let at = DateTime::from_timestamp(1_802_246_400, 0).unwrap();
+        let event = |id: &str, title: &str| announce::Event {
+            id: id.into(),
+            lang: Lang::Nb,
+            title: title.into(),
+            description: String::new(),
+            start: at,
+            end: at,
+            start_local: start,
+            end_local: start,
+            venue: "Ski".into(),
+            address: None,
+            registration_url: None,
+            organiser: None,
+            audience: None,
+        };
+        let events = vec![event("event-1", "Leverandørkonferansen i Ski"), event("event-2", &"Dialogmøte ".repeat(20))];
+        assert_eq!(
+            event_choices(&events, "konferanse"),
+            vec![("Leverandørkonferansen i Ski (2027-02-10)".to_owned(), "event-1".to_owned())]
+        );
+        assert_eq!(event_choices(&events, "event-2")[0].1, "event-2");
+        assert!(event_choices(&events, "")[1].0.chars().count() <= 100);
+        assert_eq!(event_choices(&events, "").len(), 2);
     }
 
     #[test]
