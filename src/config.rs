@@ -91,6 +91,14 @@ pub struct AnnouncementSettings {
     /// The language of delay notes, reminders and the event list.
     #[serde(default = "default_language")]
     pub language: crate::knowledge::Lang,
+    /// How often a running bot looks for due announcements and reminders, in
+    /// milliseconds (tests use a short interval).
+    #[serde(default = "default_scheduler_tick_ms")]
+    pub scheduler_tick_ms: u64,
+}
+
+fn default_scheduler_tick_ms() -> u64 {
+    5000
 }
 
 fn default_language() -> crate::knowledge::Lang {

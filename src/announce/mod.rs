@@ -31,8 +31,8 @@ pub use self::model::{
     validate_channel, validate_text, Event, ResolvedTime, DISCORD_MESSAGE_LIMIT,
 };
 pub use self::schedule::{
-    spawn_scheduler, Attachment, PostError, PostFuture, Poster, RecordedPost, RecordingPoster, Scheduler,
-    SchedulerConfig, TickReport,
+    spawn_scheduler, spawn_scheduler_every, Attachment, PostError, PostFuture, Poster, RecordedPost, RecordingPoster,
+    Scheduler, SchedulerConfig, TickReport,
 };
 use crate::knowledge::{KnowledgeBase, Lang};
 use crate::store::{Announcement, AnnouncementId, EventId, NewAnnouncement, NewEvent, Store, StoreError, StoredEvent};

@@ -24,8 +24,10 @@ pub fn help_text(lang: Lang) -> &'static str {
          • skriv i en spørsmålskanal, eller send meg en direktemelding\n\n\
          Er jeg ikke sikker, gjetter jeg ikke: spørsmålet går til en rådgiver, og du får svaret her. \
          Under svarene kan du si om de var nyttige, og se relaterte temaer.\n\n\
+         **Arrangementer**: `/events list` viser kommende arrangementer, `/events ics` gir deg kalenderfilen.\n\
          **Personvern**: `/forget-me` sletter spørsmålene og tilbakemeldingene dine.\n\
-         **Rådgivere**: `/unanswered`, `/answer`, `/dismiss`, `/kb`, `/stats`.",
+         **Rådgivere**: `/unanswered`, `/answer`, `/dismiss`, `/kb`, `/stats`.\n\
+         **Arrangører**: `/announce`, `/announcements`, `/events add`.",
         "**anbud** answers questions about public procurement, with the source and the date the answer was last reviewed.\n\n\
          **How to ask**\n\
          • `/ask` followed by your question (with `private: True` only you see the answer)\n\
@@ -33,8 +35,10 @@ pub fn help_text(lang: Lang) -> &'static str {
          • write in a Q&A channel, or send me a direct message\n\n\
          When I am not sure, I do not guess: the question goes to an adviser, and you get the answer here. \
          Under answers you can say whether they helped, and see related topics.\n\n\
+         **Events**: `/events list` shows upcoming events, `/events ics` gives you the calendar file.\n\
          **Privacy**: `/forget-me` deletes your questions and feedback.\n\
-         **Advisers**: `/unanswered`, `/answer`, `/dismiss`, `/kb`, `/stats`.",
+         **Advisers**: `/unanswered`, `/answer`, `/dismiss`, `/kb`, `/stats`.\n\
+         **Organisers**: `/announce`, `/announcements`, `/events add`.",
     )
 }
 

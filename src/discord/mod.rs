@@ -17,6 +17,8 @@ pub mod buttons;
 pub mod delivery;
 pub mod everyone;
 pub mod format;
+pub mod organiser;
+pub mod poster;
 pub mod rate_limit;
 pub mod send;
 
@@ -30,6 +32,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serenity::{ChannelId, FullEvent, GatewayIntents, HttpBuilder, Interaction, RoleId, ShardManager};
 
 use crate::adviser::AdviserError;
+use crate::announce::{self, AnnounceError};
 use crate::app::App;
 use crate::knowledge::Lang;
 use crate::store::StoreError;
@@ -64,6 +67,8 @@ pub enum CommandError {
     Adviser(#[from] AdviserError),
     #[error("store failed")]
     Store(#[from] StoreError),
+    #[error("announcement or event action failed")]
+    Announce(#[from] AnnounceError),
     #[error("{0}")]
     Unexpected(String),
 }
@@ -179,10 +184,11 @@ pub fn ctx_lang(ctx: Context<'_>) -> Lang {
     lang_from_locale(ctx.locale())
 }
 
-/// The organisers' commands (`/announce`, `/events`), built on the `announce` branch.
-/// They use [`is_organiser`] as their check. Empty until that work is merged.
+/// The organisers' commands (`/announce`, `/announcements`, `/events`); see
+/// [`organiser`]. They use [`is_organiser`] as their check (`/events list` and
+/// `/events ics` are for everyone).
 pub fn organiser_commands() -> Vec<poise::Command<Data, Error>> {
-    Vec::new()
+    organiser::commands()
 }
 
 /// Every slash command the bot registers.
@@ -229,11 +235,19 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             }
             tracing::warn!(command = %ctx.command().qualified_name, user = %ctx.author().id, "refused: the user lacks the role for this command");
             let lang = ctx_lang(ctx);
-            let text = tr(
-                lang,
-                "Denne kommandoen er bare for rådgivere. Du kan spørre meg med /ask, eller skrive /help for å se hva jeg kan.",
-                "This command is for advisers only. You can ask me with /ask, or type /help to see what I can do.",
-            );
+            let text = if ctx.command().category.as_deref() == Some(organiser::CATEGORY) {
+                tr(
+                    lang,
+                    "Denne kommandoen er bare for arrangører. Kommende arrangementer finner du med /events list, og du kan spørre meg med /ask.",
+                    "This command is for organisers only. You can see upcoming events with /events list, and ask me with /ask.",
+                )
+            } else {
+                tr(
+                    lang,
+                    "Denne kommandoen er bare for rådgivere. Du kan spørre meg med /ask, eller skrive /help for å se hva jeg kan.",
+                    "This command is for advisers only. You can ask me with /ask, or type /help to see what I can do.",
+                )
+            };
             let reply =
                 poise::CreateReply::default().content(text).ephemeral(true).allowed_mentions(send::no_mentions());
             if let Err(e) = ctx.send(reply).await {
@@ -325,8 +339,8 @@ fn check_settings(app: &App) -> Result<(), DiscordError> {
 }
 
 /// Connect to Discord and run in the background: the gateway client, knowledge
-/// maintenance, the outbox delivery loop and alerts for queue items created after a
-/// database outage.
+/// maintenance, the announcement and reminder scheduler, the outbox delivery loop and
+/// alerts for queue items created after a database outage.
 pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordError> {
     check_settings(&app)?;
     let settings = app.settings.discord.clone();
@@ -369,8 +383,10 @@ pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordE
         .await
         .map_err(|e| DiscordError::Client(Box::new(e)))?;
     let http = client.http.clone();
+    let tick = Duration::from_millis(app.settings.announcements.scheduler_tick_ms.max(50));
     let background = vec![
         app.spawn_maintenance(),
+        announce::spawn_scheduler_every(app.clone(), Arc::new(poster::DiscordPoster::new(http.clone())), tick),
         tokio::spawn(delivery::outbox_loop(app.clone(), http.clone(), Duration::from_secs(1))),
         tokio::spawn(delivery::flushed_alerts(app.clone(), http.clone())),
     ];
@@ -422,10 +438,21 @@ mod tests {
     }
 
     #[test]
-    fn organiser_commands_have_a_place() {
-        assert!(organiser_commands().is_empty());
+    fn every_command_is_registered() {
         let names: Vec<_> = commands().iter().map(|c| c.name.clone()).collect();
-        for name in ["ask", "help", "forget-me", "unanswered", "answer", "dismiss", "kb", "stats"] {
+        for name in [
+            "ask",
+            "help",
+            "forget-me",
+            "unanswered",
+            "answer",
+            "dismiss",
+            "kb",
+            "stats",
+            "announce",
+            "announcements",
+            "events",
+        ] {
             assert!(names.iter().any(|n| n == name), "{name} missing from {names:?}");
         }
     }

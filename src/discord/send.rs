@@ -8,10 +8,11 @@ use std::future::Future;
 use std::time::Duration;
 
 use serenity::all::{
-    ChannelId, CreateActionRow, CreateAllowedMentions, CreateMessage, GuildChannel, Http, Message, MessageId, UserId,
+    ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateMessage, GuildChannel, Http, Message,
+    MessageId, UserId,
 };
 
-use super::format::{split_message, MESSAGE_LIMIT};
+use super::format::{split_message, DISCORD_LIMIT, MESSAGE_LIMIT};
 
 /// Tries after the first before a 429 is given up.
 const RETRIES_ON_429: u32 = 4;
@@ -62,13 +63,18 @@ where
     }
 }
 
-/// A message to post: text (split as needed), buttons on its last part, and optionally
-/// the message it replies to.
+/// A message to post: text (split as needed), buttons and files on its last part, and
+/// optionally the message it replies to.
 #[derive(Debug, Clone, Default)]
 pub struct Outgoing {
     pub text: String,
     pub components: Vec<CreateActionRow>,
     pub reply_to: Option<MessageId>,
+    pub files: Vec<CreateAttachment>,
+    /// Post the text as one message whenever Discord accepts it (up to
+    /// [`DISCORD_LIMIT`]), instead of splitting at the safer [`MESSAGE_LIMIT`]: an
+    /// organiser's announcement must look exactly like its preview.
+    pub keep_whole: bool,
 }
 
 impl Outgoing {
@@ -85,11 +91,22 @@ impl Outgoing {
         self.components = components;
         self
     }
+
+    pub fn with_file(mut self, file: CreateAttachment) -> Outgoing {
+        self.files.push(file);
+        self
+    }
+
+    pub fn kept_whole(mut self) -> Outgoing {
+        self.keep_whole = true;
+        self
+    }
 }
 
 /// Post `outgoing` in `channel`; returns the messages posted (one per part).
 pub async fn post(http: &Http, channel: ChannelId, outgoing: Outgoing) -> Result<Vec<Message>, serenity::Error> {
-    let chunks = split_message(&outgoing.text, MESSAGE_LIMIT);
+    let limit = if outgoing.keep_whole { DISCORD_LIMIT } else { MESSAGE_LIMIT };
+    let chunks = split_message(&outgoing.text, limit);
     let last = chunks.len().saturating_sub(1);
     let mut posted = Vec::with_capacity(chunks.len());
     for (i, chunk) in chunks.into_iter().enumerate() {
@@ -101,6 +118,9 @@ pub async fn post(http: &Http, channel: ChannelId, outgoing: Outgoing) -> Result
         }
         if i == last && !outgoing.components.is_empty() {
             builder = builder.components(outgoing.components.clone());
+        }
+        if i == last && !outgoing.files.is_empty() {
+            builder = builder.files(outgoing.files.clone());
         }
         let message = retry_on_429(|| channel.send_message(http, builder.clone())).await?;
         posted.push(message);

@@ -15,21 +15,21 @@ use serde_json::json;
 use crate::fake_discord::{ids, FakeDiscord, FakeGuild, PostSource, Posted, TOKEN};
 
 /// Generous for a loaded 2-core machine; a passing test takes a fraction of it.
-const WAIT: Duration = Duration::from_secs(6);
+pub(crate) const WAIT: Duration = Duration::from_secs(6);
 
 const ANSWERED_NB: &str = "Hva er en dialogkonferanse?";
 const TITLE_NB: &str = "Dialogkonferanse: slik forbereder du deg og deltar";
 const OFF_TOPIC: &str = "Hva blir været i morgen i Bergen?";
 
-struct TestBot {
-    fake: FakeDiscord,
-    app: App,
+pub(crate) struct TestBot {
+    pub(crate) fake: FakeDiscord,
+    pub(crate) app: App,
     bot: Option<RunningBot>,
     _dir: tempfile::TempDir,
 }
 
 impl TestBot {
-    fn store(&self) -> Store {
+    pub(crate) fn store(&self) -> Store {
         self.app.store().expect("the test database is connected")
     }
 
@@ -39,7 +39,7 @@ impl TestBot {
     }
 
     /// Wait for the first post that answers interaction `interaction` and has content.
-    async fn interaction_reply(&self, interaction: u64) -> Posted {
+    pub(crate) async fn interaction_reply(&self, interaction: u64) -> Posted {
         self.fake.wait_for_post(WAIT, |p| p.interaction_id == Some(interaction) && !p.content.is_empty()).await
     }
 
@@ -74,7 +74,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Start a fake and the bot; `configure` adjusts the settings (already pointing at the fake,
 /// a temporary database, the bundled knowledge, the `qa` channel, the adviser role and the
 /// `advisers` channel).
-async fn spawn_bot(configure: impl FnOnce(&mut Settings, &Path)) -> TestBot {
+pub(crate) async fn spawn_bot(configure: impl FnOnce(&mut Settings, &Path)) -> TestBot {
     crate::init_test_logging();
     let fake = FakeDiscord::start(FakeGuild::default_test_guild()).await;
     let dir = tempfile::tempdir().unwrap();
@@ -95,7 +95,7 @@ async fn spawn_bot(configure: impl FnOnce(&mut Settings, &Path)) -> TestBot {
     TestBot { fake, app, bot: Some(bot), _dir: dir }
 }
 
-fn assert_no_mentions(p: &Posted) {
+pub(crate) fn assert_no_mentions(p: &Posted) {
     let allowed = p.allowed_mentions.as_ref().unwrap_or_else(|| panic!("no allowed_mentions on {:?}", p.content));
     assert_eq!(allowed["parse"], json!([]), "{allowed}");
     for key in ["users", "roles"] {
@@ -104,7 +104,7 @@ fn assert_no_mentions(p: &Posted) {
     assert_ne!(allowed["replied_user"], json!(true));
 }
 
-fn options(pairs: &[(&str, serde_json::Value)]) -> serde_json::Value {
+pub(crate) fn options(pairs: &[(&str, serde_json::Value)]) -> serde_json::Value {
     let items: Vec<_> = pairs
         .iter()
         .map(|(name, value)| {

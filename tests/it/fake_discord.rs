@@ -805,7 +805,9 @@ impl FakeDiscord {
     /// A user runs slash command `/name` in a channel (guild channel, thread or DM channel).
     /// `options` is Discord's `data.options` array, for example
     /// `json!([{"name": "question", "type": 3, "value": "Hva er terskelverdien?"}])`
-    /// (`Value::Null` for none). Uses the id the command was registered with, if it was.
+    /// (`Value::Null` for none). Channel options (type 7) are resolved in
+    /// `data.resolved.channels`, as Discord does (a channel the guild lacks as a plain text
+    /// channel). Uses the id the command was registered with, if it was.
     /// Returns the interaction id.
     pub fn slash_command(&self, user_id: u64, channel_id: u64, name: &str, options: Value) -> u64 {
         let mut st = self.shared.lock();
@@ -823,7 +825,21 @@ impl FakeDiscord {
         } else {
             options
         };
-        let data = json!({ "id": sid(command_id), "name": name, "type": 1, "options": options });
+        let mut data = json!({ "id": sid(command_id), "name": name, "type": 1, "options": options });
+        // Like Discord, resolve channel options (type 7) in `data.resolved.channels`.
+        let mut channel_ids = Vec::new();
+        collect_channel_options(&data["options"], &mut channel_ids);
+        if !channel_ids.is_empty() {
+            let mut resolved = Map::new();
+            for id in channel_ids {
+                let partial = match self.shared.channel_json(&st, id) {
+                    Some(c) => json!({ "id": sid(id), "type": c["type"], "name": c["name"], "permissions": "0" }),
+                    None => json!({ "id": sid(id), "type": 0, "name": format!("channel{id}"), "permissions": "0" }),
+                };
+                resolved.insert(id.to_string(), partial);
+            }
+            data["resolved"] = json!({ "channels": resolved });
+        }
         let raw = self
             .shared
             .interaction_json(&mut st, 2, user_id, channel_id, data, None);
@@ -1356,6 +1372,16 @@ fn sid(id: u64) -> Value {
 }
 
 /// An id from a string or a number.
+/// The ids given in channel options (type 7), also inside subcommands.
+fn collect_channel_options(options: &Value, out: &mut Vec<u64>) {
+    for option in options.as_array().into_iter().flatten() {
+        if option["type"] == 7 {
+            out.extend(value_id(&option["value"]));
+        }
+        collect_channel_options(&option["options"], out);
+    }
+}
+
 fn value_id(v: &Value) -> Option<u64> {
     match v {
         Value::String(s) => s.parse().ok(),

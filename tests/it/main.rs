@@ -7,6 +7,7 @@
 mod announce;
 mod cli;
 mod discord;
+mod discord_organiser;
 mod fake_discord;
 mod flow;
 mod fake_discord_selftest;
