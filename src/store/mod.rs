@@ -462,8 +462,27 @@ async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<SqlitePool,
     Ok(SqlitePoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
+        .after_release(|conn, _| Box::pin(async move { keep_sqlite_connection(conn).await }))
         .connect_with(connect)
         .await?)
+}
+
+/// Whether a connection given back to the pool may be used again.
+///
+/// When a COMMIT fails with SQLITE_FULL (disk full), SQLite rolls the transaction back
+/// itself; sqlx's own ROLLBACK then fails and it goes on counting the connection as
+/// inside a transaction, so every later write on it failed with "begin_with at non-zero
+/// transaction depth", which is not an outage, and the resilient logger dropped those
+/// writes. Such a connection is closed here instead and the pool opens a fresh one.
+async fn keep_sqlite_connection(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    // The ping waits for the rollback sqlx queued when the transaction was dropped.
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!("closing a database connection left inside a failed transaction");
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Creates the directory the database file goes in, so a fresh deployment

@@ -6,6 +6,7 @@
 
 mod cli;
 mod fake_discord;
+mod faults;
 mod flow;
 mod fake_discord_selftest;
 mod knowledge_base;
