@@ -9,7 +9,7 @@
 //! The strategies mix random Unicode, structured nasty fragments and real words from the
 //! glossary and entry titles, so cases reach the deep parts of the analysis (compound
 //! splitting, typo look-up, synonyms) and not only the "no words here" shortcut.
-//! More cases: `PROPTEST_CASES=5000 cargo test --test it robustness`.
+//! More cases: `PROPTEST_CASES=20000 cargo test --test it robustness` (every property).
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -23,6 +23,11 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::Value;
+
+/// `n` cases, or `PROPTEST_CASES` when set (a longer run: `PROPTEST_CASES=20000`).
+fn cases(n: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(n)
+}
 
 /// A liveness bound, not a benchmark: generous enough for a debug build on a busy machine,
 /// small enough to catch anything super-linear in the input.
@@ -136,7 +141,7 @@ fn check_answer(question: &str) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(512), ..ProptestConfig::default() })]
 
     #[test]
     fn any_mixed_text_gets_a_reply_in_bounded_time(question in mixed_text()) {
@@ -189,7 +194,7 @@ proptest! {
 
 proptest! {
     // Each case can be 100 KB; fewer of them.
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
 
     #[test]
     fn long_and_deeply_nested_text_gets_a_reply_in_bounded_time(question in long_text()) {
@@ -380,7 +385,7 @@ fn valid_entry() -> impl Strategy<Value = Entry> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(1024), ..ProptestConfig::default() })]
 
     #[test]
     fn any_text_parses_to_an_entry_or_to_problems_with_lines(text in prop_oneof![any::<String>(), file_like_text()]) {
