@@ -12,10 +12,83 @@ const DEFAULTS: &str = include_str!("../config/default.toml");
 /// Why the configuration could not be loaded. Names the key; never prints a secret.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A layer could not be read or a value has the wrong type. The text is the config
+    /// crate's, with the values it quotes hidden (see [`redact`]).
     #[error("configuration: {0}")]
-    Load(#[from] config::ConfigError),
+    Load(String),
     #[error("configuration key `{key}`: {problem}")]
     Invalid { key: String, problem: String },
+}
+
+impl From<config::ConfigError> for ConfigError {
+    fn from(e: config::ConfigError) -> ConfigError {
+        ConfigError::Load(redact(&e.to_string()))
+    }
+}
+
+/// The config crate and the TOML parser quote what they could not use: a value of the
+/// wrong type (`invalid type: string "…"`), an unknown variant, the source line of a
+/// syntax error. Any of those may be a token or a password put in the wrong place, so
+/// the source lines are dropped and quoted values are shown only when they cannot be a
+/// secret (see [`shown`]).
+fn redact(message: &str) -> String {
+    static QUOTED: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r#"`[^`]*`|"(?:[^"\\]|\\.)*""#).expect("valid regex"));
+    static SOURCE_LINE: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"^\s*\d*\s*\|").expect("valid regex"));
+    let kept: Vec<&str> = message
+        .lines()
+        .filter(|l| !SOURCE_LINE.is_match(l))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let text = kept.join(" ");
+    // The one message that names a value without quotes: a bad enum value.
+    static VARIANT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(does not have variant constructor )(.*?)( for key `|$)").expect("valid regex")
+    });
+    let text = VARIANT.replace_all(&text, |c: &regex::Captures| {
+        let value = &c[2];
+        let shown_value = if shown(value) { value.to_string() } else { hidden(value) };
+        format!("{}{shown_value}{}", &c[1], &c[3])
+    });
+    QUOTED
+        .replace_all(&text, |c: &regex::Captures| {
+            let quoted = &c[0];
+            let inner = &quoted[1..quoted.len() - 1];
+            if shown(inner) {
+                quoted.to_string()
+            } else {
+                hidden(inner)
+            }
+        })
+        .into_owned()
+}
+
+/// Whether a value may appear in an error message: short, and made of the characters of
+/// names, numbers and keys. Tokens (long) and URLs or passwords (`:`, `@`) are not.
+fn shown(value: &str) -> bool {
+    static KEY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[a-z][a-z0-9]*([._][a-z][a-z0-9]*)+$").expect("valid regex")
+    });
+    let n = value.chars().count();
+    n <= 3 && !value.chars().any(char::is_alphanumeric)
+        || n <= 24 && value.chars().all(|c| c.is_alphanumeric() || " _-.,#/+".contains(c))
+        // A configuration key such as `discord.rate_limit_per_minute`.
+        || n <= 64 && KEY.is_match(value)
+}
+
+fn hidden(value: &str) -> String {
+    format!("(a value of {} characters, not shown)", value.chars().count())
+}
+
+/// A value for an error message: quoted when [`shown`], else described.
+fn show(value: &str) -> String {
+    if shown(value) {
+        format!("{value:?}")
+    } else {
+        hidden(value)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,7 +192,7 @@ fn parse_id(raw: RawId) -> Result<Option<u64>, String> {
         RawId::Int(n) => Ok(Some(n)),
         RawId::Text(s) if s.trim().is_empty() => Ok(None),
         RawId::Text(s) => match s.trim().parse::<u64>() {
-            Ok(0) | Err(_) => Err(format!("{s:?} is not a Discord id (a number such as 123456789012345678)")),
+            Ok(0) | Err(_) => Err(format!("{} is not a Discord id (a number such as 123456789012345678)", show(&s))),
             Ok(n) => Ok(Some(n)),
         },
     }
@@ -205,7 +278,7 @@ impl Settings {
         if let Some(url) = &overrides.database_url {
             builder = builder.set_override("database.url", url.as_str())?;
         }
-        let settings: Settings = builder.build()?.try_deserialize().map_err(explain)?;
+        let settings: Settings = builder.build()?.try_deserialize()?;
         settings.validate()?;
         Ok(settings)
     }
@@ -229,10 +302,10 @@ impl Settings {
         if !self.discord.api_url.is_empty()
             && !(self.discord.api_url.starts_with("http://") || self.discord.api_url.starts_with("https://"))
         {
-            return invalid("discord.api_url", format!("{:?} is not an http(s) URL", self.discord.api_url));
+            return invalid("discord.api_url", format!("{} is not an http(s) URL", show(&self.discord.api_url)));
         }
         if self.announcements.timezone.parse::<chrono_tz::Tz>().is_err() {
-            return invalid("announcements.timezone", format!("{:?} is not a time zone name", self.announcements.timezone));
+            return invalid("announcements.timezone", format!("{} is not a time zone name", show(&self.announcements.timezone)));
         }
         Ok(())
     }
@@ -243,11 +316,6 @@ impl Settings {
     }
 }
 
-/// The config crate says "invalid type … for key `discord.qa_channels`"; keep its key
-/// but make sure a value that looks like a secret is not repeated.
-fn explain(e: config::ConfigError) -> ConfigError {
-    ConfigError::Load(e)
-}
 
 #[cfg(test)]
 mod tests {
@@ -295,6 +363,27 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("database.url") && !err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn quoted_values_are_hidden_unless_harmless() {
+        let token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456";
+        let message = format!("invalid type: string \"{token}\", expected a floating point number for key `answer.threshold`");
+        let redacted = redact(&message);
+        assert!(!redacted.contains(token), "{redacted}");
+        assert!(redacted.contains("`answer.threshold`") && redacted.contains("65 characters"), "{redacted}");
+        assert_eq!(redact("unknown variant `treads`, expected `reply` or `thread`"), "unknown variant `treads`, expected `reply` or `thread`");
+        assert!(!redact("\"postgres://u:pw@h/db\" is not valid").contains("pw"));
+        assert!(!redact("\"hunter2:x\"").contains("hunter2"));
+        assert!(redact("for key `discord.rate_limit_per_minute`").contains("`discord.rate_limit_per_minute`"));
+        let variant = format!("enum ReplyMode does not have variant constructor {token} for key `discord.reply_mode`");
+        assert_eq!(redact(&variant), "enum ReplyMode does not have variant constructor (a value of 65 characters, not shown) for key `discord.reply_mode`");
+        assert!(redact("enum ReplyMode does not have variant constructor treads").ends_with("treads"));
+        let hex = "3f9a0c5e7b1d4f2a8c6e0b9d7f5a3c1e";
+        assert!(!redact(&format!("`{hex}`")).contains(hex));
+        // A syntax error's source line is dropped, its position and reason kept.
+        let parse = "TOML parse error at line 2, column 40\n  |\n2 | url = \"postgres://u:secret@h/db\n  |    ^\ninvalid basic string, expected `\"`\n in local.toml";
+        assert_eq!(redact(parse), "TOML parse error at line 2, column 40 invalid basic string, expected `\"` in local.toml");
     }
 
     #[test]

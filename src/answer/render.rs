@@ -138,6 +138,37 @@ pub fn render_text(reply: &Reply, logged: bool) -> String {
     out
 }
 
+/// Characters that Discord's Markdown gives a meaning: emphasis, underline, strike-through,
+/// spoilers, quotes, headings and subtext (`-#`), masked links, code. Escaped with a backslash so a user's
+/// text shows as typed.
+const MARKDOWN: &[char] = &['\\', '*', '_', '~', '|', '>', '#', '[', ']', '(', ')', '`', '-'];
+
+/// Text written by a user, made safe to show back in Discord (to advisers, in the queue
+/// listing): it displays literally, pings nobody and cannot hide or fake content.
+///
+/// - Markdown characters get a backslash, so `**x**`, `||spoiler||`, `# heading`,
+///   `> quote`, `[text](link)` and code fences show as typed instead of formatting (or
+///   hiding) what follows.
+/// - Every `@` is followed by an invisible zero-width space, so `@everyone`, `@here`,
+///   `<@123>` (a user) and `<@&1>` (a role) neither ping nor render as mentions.
+///   Channel mentions `<#1>` are already broken by the escaped `#`.
+///
+/// The Discord layer should still send such messages with mentions disabled
+/// (`allowed_mentions` empty): this is the second lock.
+pub fn escape_user_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        if MARKDOWN.contains(&c) {
+            out.push('\\');
+        }
+        out.push(c);
+        if c == '@' {
+            out.push('\u{200B}');
+        }
+    }
+    out
+}
+
 /// The reply as the JSON object of `anbud ask --format json`.
 pub fn render_json(reply: &Reply) -> Value {
     let source = reply.entry.as_ref().map(|e| {
@@ -167,4 +198,63 @@ pub fn render_json(reply: &Reply) -> Value {
         });
     }
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What Discord shows for escaped text: a backslash makes the next character literal,
+    /// and the zero-width space is invisible.
+    fn displayed(escaped: &str) -> String {
+        let mut out = String::new();
+        let mut chars = escaped.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => out.extend(chars.next()),
+                '\u{200B}' => {}
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn mentions_do_not_ping() {
+        for text in ["@everyone", "@here", "<@123456789012345678>", "<@!1>", "<@&1>", "hei @everyone!"] {
+            let escaped = escape_user_text(text);
+            assert!(!escaped.contains("@everyone") && !escaped.contains("@here"), "{escaped}");
+            assert!(!escaped.contains("<@1") && !escaped.contains("<@!") && !escaped.contains("<@&"), "{escaped}");
+            assert_eq!(displayed(&escaped), text);
+        }
+        assert!(!escape_user_text("<#123>").contains("<#"));
+    }
+
+    #[test]
+    fn markdown_shows_as_typed() {
+        assert_eq!(escape_user_text("**fet**"), "\\*\\*fet\\*\\*");
+        assert_eq!(escape_user_text("||skjult||"), "\\|\\|skjult\\|\\|");
+        assert_eq!(escape_user_text("`kode`"), "\\`kode\\`");
+        assert_eq!(escape_user_text("# Overskrift"), "\\# Overskrift");
+        assert_eq!(escape_user_text("> sitat"), "\\> sitat");
+        assert_eq!(escape_user_text("[klikk](https://x.no)"), "\\[klikk\\]\\(https://x.no\\)");
+        assert_eq!(escape_user_text("a\\*b"), "a\\\\\\*b", "a user's own backslash cannot unescape");
+        for text in ["~~x~~ __y__ *z* _w_", "```rust\nfn main() {}\n```", "-# small", "a\\", "Hva er ESPD?"] {
+            assert_eq!(displayed(&escape_user_text(text)), text);
+        }
+    }
+
+    #[test]
+    fn plain_questions_are_unchanged() {
+        assert_eq!(escape_user_text("Hva er en rammeavtale?"), "Hva er en rammeavtale?");
+        assert_eq!(escape_user_text("Når er fristen, og hvor mange?"), "Når er fristen, og hvor mange?");
+    }
+
+    #[test]
+    fn every_special_character_is_escaped() {
+        let text: String = MARKDOWN.iter().collect();
+        let escaped = escape_user_text(&text);
+        assert_eq!(escaped.chars().count(), 2 * MARKDOWN.len());
+        assert_eq!(displayed(&escaped), text);
+    }
 }

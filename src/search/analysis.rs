@@ -15,6 +15,20 @@ use crate::knowledge::{Glossary, KnowledgeBase, Lang};
 /// The smallest compound part we split off. Shorter parts split words by accident.
 const MIN_PART: usize = 4;
 
+/// The longest (folded) word we try to split. The knowledge base's longest word has 34
+/// letters ("konkurransegjennomføringsverktøyet"); longer ones are not real compounds, and
+/// the work grows with the square of the length.
+pub const MAX_COMPOUND_CHARS: usize = 48;
+
+/// What one [`Analyzer::compound_parts`] call has worked out so far.
+#[derive(Default)]
+struct SplitMemo {
+    /// `(from, to)` → is that slice of the word known?
+    known: HashMap<(usize, usize), bool>,
+    /// Start → the best split of the rest of the word.
+    parts: HashMap<usize, Vec<String>>,
+}
+
 /// Lower-case and fold letters that users type in several ways.
 pub fn fold(word: &str) -> String {
     let mut out = String::with_capacity(word.len() + 2);
@@ -28,8 +42,9 @@ pub fn fold(word: &str) -> String {
             _ => out.push(c),
         }
     }
-    // "aa" is the old spelling of å.
-    if out.contains("aa") {
+    // "aa" is the old spelling of å. Replace until none is left, so folding a folded word
+    // changes nothing ("aaa" → "aa" → "a"): both sides of the index meet on one form.
+    while out.contains("aa") {
         out = out.replace("aa", "a");
     }
     out
@@ -358,44 +373,65 @@ impl Analyzer {
 
     /// Split a folded word into known parts: "anbudskonkurranse" → ["anbud", "konkurranse"].
     /// Parts are returned stemmed in `lang`. Returns nothing when no split is convincing.
+    ///
+    /// The best split of each remainder is worked out once (a word made of repeated known
+    /// words otherwise has exponentially many splits: "rammeavtale" × 200 hung the bot),
+    /// and words longer than [`MAX_COMPOUND_CHARS`] are not split at all.
     pub fn compound_parts(&self, folded: &str, lang: Lang) -> Vec<String> {
         let chars: Vec<char> = folded.chars().collect();
-        if chars.len() < 2 * MIN_PART || chars.iter().any(|c| c.is_ascii_digit()) {
+        if chars.len() < 2 * MIN_PART || chars.len() > MAX_COMPOUND_CHARS || chars.iter().any(|c| c.is_ascii_digit()) {
             return Vec::new();
         }
-        let known = |s: &str| -> bool {
-            s.chars().count() >= MIN_PART
-                && (self.vocabulary.contains(s) || self.vocabulary.contains(&self.stem(s, lang)))
-        };
+        let mut memo = SplitMemo::default();
+        self.split_from(&chars, 0, lang, &mut memo)
+    }
+
+    /// Is `chars[from..to]` a word of the vocabulary (as it is, or stemmed)?
+    fn known_range(&self, chars: &[char], from: usize, to: usize, lang: Lang, memo: &mut SplitMemo) -> bool {
+        if to - from < MIN_PART {
+            return false;
+        }
+        *memo.known.entry((from, to)).or_insert_with(|| {
+            let s: String = chars[from..to].iter().collect();
+            self.vocabulary.contains(&s) || self.vocabulary.contains(&self.stem(&s, lang))
+        })
+    }
+
+    /// The best split of `chars[start..]` into known parts, or nothing.
+    fn split_from(&self, chars: &[char], start: usize, lang: Lang, memo: &mut SplitMemo) -> Vec<String> {
+        if let Some(done) = memo.parts.get(&start) {
+            return done.clone();
+        }
+        let len = chars.len() - start;
         let mut best: Option<(usize, Vec<String>)> = None;
-        for split in MIN_PART..=chars.len() - MIN_PART {
-            let left: String = chars[..split].iter().collect();
-            let right: String = chars[split..].iter().collect();
-            // Linking letters: anbud-s-konkurranse, tilbud-s-frist, behov-s-kartlegging.
-            let left_forms = [
-                Some(left.clone()),
-                left.strip_suffix('s').map(str::to_string),
-                left.strip_suffix('e').map(str::to_string),
-            ];
-            let Some(left_part) = left_forms.into_iter().flatten().find(|l| known(l)) else {
-                continue;
-            };
-            let mut parts = vec![self.stem(&left_part, lang)];
-            if known(&right) {
-                parts.push(self.stem(&right, lang));
-            } else {
-                let rest = self.compound_parts(&right, lang);
-                if rest.is_empty() {
+        if len >= 2 * MIN_PART {
+            for split in MIN_PART..=len - MIN_PART {
+                let end = start + split;
+                // Linking letters: anbud-s-konkurranse, tilbud-s-frist, behov-s-kartlegging.
+                let left_ends = [Some(end), matches!(chars[end - 1], 's' | 'e').then(|| end - 1)];
+                let Some(left_end) = left_ends.into_iter().flatten().find(|&e| self.known_range(chars, start, e, lang, memo))
+                else {
                     continue;
+                };
+                let mut parts = vec![self.stem(&chars[start..left_end].iter().collect::<String>(), lang)];
+                if self.known_range(chars, end, chars.len(), lang, memo) {
+                    parts.push(self.stem(&chars[end..].iter().collect::<String>(), lang));
+                } else {
+                    let rest = self.split_from(chars, end, lang, memo);
+                    if rest.is_empty() {
+                        continue;
+                    }
+                    parts.extend(rest);
                 }
-                parts.extend(rest);
-            }
-            let covered: usize = parts.iter().map(|p| p.chars().count()).sum();
-            if best.as_ref().is_none_or(|(c, _)| covered > *c) {
-                best = Some((covered, parts));
+                let covered: usize = parts.iter().map(|p| p.chars().count()).sum();
+                if best.as_ref().is_none_or(|(c, _)| covered > *c) {
+                    best = Some((covered, parts));
+                }
             }
         }
-        best.map(|(_, p)| p).unwrap_or_default()
+        let parts = best.map(|(_, p)| p).unwrap_or_default();
+        memo.parts.insert(start, parts.clone());
+        parts
     }
 
     /// Analyse a text of a knowledge entry (index side).
@@ -598,12 +634,36 @@ mod tests {
     }
 
     #[test]
+    fn folding_is_idempotent_on_runs_of_a() {
+        // Found by the property test: "aaa" folded to "aa", which folds to "a".
+        for w in ["aaa", "aaaa", "Åaa", "naaar"] {
+            assert_eq!(fold(&fold(w)), fold(w), "{w}");
+        }
+        assert_eq!(fold("aaa"), "a");
+    }
+
+    #[test]
     fn compound_words_split_into_known_parts() {
         let a = Analyzer::new(&kb("En anbud er et tilbud i en konkurranse. Avtale og ramme.", ""));
         let parts = a.compound_parts(&fold("anbudskonkurransen"), Lang::Nb);
         assert!(parts.contains(&a.stem("anbud", Lang::Nb)), "{parts:?}");
         assert!(parts.contains(&a.stem("konkurranse", Lang::Nb)), "{parts:?}");
         assert!(a.compound_parts("xyzqwertyu", Lang::Nb).is_empty());
+    }
+
+    #[test]
+    fn repeated_known_words_split_in_bounded_time() {
+        // Found by the robustness tests: "rammeavtale" × 200 took exponential time (each
+        // "ramme"/"rammeavtale" boundary doubled the splits tried) and hung the answerer.
+        let a = Analyzer::new(&kb("ramme avtale rammeavtale anbud konkurranse", ""));
+        for word in ["rammeavtale".repeat(200), "rammeavtale".repeat(4), "anbuds".repeat(8)] {
+            let start = std::time::Instant::now();
+            let parts = a.compound_parts(&fold(&word), Lang::Nb);
+            assert!(start.elapsed() < std::time::Duration::from_secs(1), "{word}: {:?}", start.elapsed());
+            assert!(parts.iter().all(|p| p.chars().count() <= word.chars().count()));
+        }
+        // Within the length limit, repeated words still split.
+        assert!(!a.compound_parts(&fold(&"rammeavtale".repeat(4)), Lang::Nb).is_empty());
     }
 
     #[test]

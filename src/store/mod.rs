@@ -105,6 +105,24 @@ macro_rules! dispatch {
     };
 }
 
+/// Text as both databases can keep it. PostgreSQL refuses NUL in text (SQLSTATE 22021),
+/// which lost a question holding one; it becomes U+FFFD on both, so they store the same.
+fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
+fn storable_origin(origin: &Origin) -> Origin {
+    let field = |f: &Option<String>| f.as_deref().map(storable);
+    Origin {
+        source: origin.source,
+        guild_id: field(&origin.guild_id),
+        channel_id: field(&origin.channel_id),
+        message_id: field(&origin.message_id),
+        thread_id: field(&origin.thread_id),
+        user_id: field(&origin.user_id),
+    }
+}
+
 /// The current time at the precision both databases keep (microseconds), so a
 /// value reads back exactly as written.
 fn now() -> DateTime<Utc> {
@@ -195,6 +213,8 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(lang = %question.lang))]
     pub async fn log_unanswered(&self, question: &NewUnanswered) -> Result<Logged, StoreError> {
         let question = NewUnanswered {
+            question: storable(&question.question),
+            origin: storable_origin(&question.origin),
             asked_at: question.asked_at.trunc_subsecs(6),
             ..question.clone()
         };
@@ -234,7 +254,7 @@ impl Store {
         text: &str,
         adviser: &str,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        dispatch!(self, answer_item(id, text, adviser, now()))
+        dispatch!(self, answer_item(id, &storable(text), &storable(adviser), now()))
     }
 
     /// Closes an open item without an answer (spam, a duplicate, out of
@@ -303,6 +323,9 @@ impl Store {
         feedback: &NewFeedback,
     ) -> Result<Option<Logged>, StoreError> {
         let feedback = NewFeedback {
+            question: storable(&feedback.question),
+            comment: feedback.comment.as_deref().map(storable),
+            origin: storable_origin(&feedback.origin),
             at: feedback.at.trunc_subsecs(6),
             ..feedback.clone()
         };
@@ -375,7 +398,19 @@ impl Store {
     /// the audit log records the new editor (`entry.created_by`). Bumps
     /// [`Store::knowledge_version`] and returns the new version.
     pub async fn save_learned_entry(&self, entry: &LearnedEntry) -> Result<i64, StoreError> {
-        dispatch!(self, save_learned_entry(entry, now()))
+        let entry = LearnedEntry {
+            id: storable(&entry.id),
+            lang: storable(&entry.lang),
+            title: storable(&entry.title),
+            body: storable(&entry.body),
+            questions: entry.questions.iter().map(|q| storable(q)).collect(),
+            keywords: entry.keywords.iter().map(|k| storable(k)).collect(),
+            source_name: storable(&entry.source_name),
+            source_url: entry.source_url.as_deref().map(storable),
+            created_by: storable(&entry.created_by),
+            ..entry.clone()
+        };
+        dispatch!(self, save_learned_entry(&entry, now()))
     }
 
     /// Teaches another wording for an entry (from the files or learned).
@@ -390,9 +425,9 @@ impl Store {
         let phrasing = Phrasing {
             entry_id: entry_id.to_owned(),
             lang: lang.to_owned(),
-            question: question.to_owned(),
+            question: storable(question),
         };
-        dispatch!(self, add_phrasing(&phrasing, created_by, now()))
+        dispatch!(self, add_phrasing(&phrasing, &storable(created_by), now()))
     }
 
     /// Every learned entry, by id and language.
@@ -681,8 +716,27 @@ async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<SqlitePool,
     Ok(SqlitePoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
+        .after_release(|conn, _| Box::pin(async move { keep_sqlite_connection(conn).await }))
         .connect_with(connect)
         .await?)
+}
+
+/// Whether a connection given back to the pool may be used again.
+///
+/// When a COMMIT fails with SQLITE_FULL (disk full), SQLite rolls the transaction back
+/// itself; sqlx's own ROLLBACK then fails and it goes on counting the connection as
+/// inside a transaction, so every later write on it failed with "begin_with at non-zero
+/// transaction depth", which is not an outage, and the resilient logger dropped those
+/// writes. Such a connection is closed here instead and the pool opens a fresh one.
+async fn keep_sqlite_connection(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    // The ping waits for the rollback sqlx queued when the transaction was dropped.
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!("closing a database connection left inside a failed transaction");
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Creates the directory the database file goes in, so a fresh deployment

@@ -138,3 +138,78 @@ fn answers_while_the_database_is_unreachable() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["id"], "espd");
 }
+
+/// Runs `anbud ask --format json` over `input` and returns its output lines as JSON.
+fn batch(input: &[u8]) -> Vec<Value> {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = anbud(tmp.path())
+        .args(["ask", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // Write on a thread of its own: a large input would fill the pipe while stdout waits.
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("the output is UTF-8");
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+}
+
+/// Bytes of one input line: anything but the line feed.
+fn line_bytes() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    prop_oneof![
+        3 => prop::collection::vec(any::<u8>().prop_filter("not a line feed", |b| *b != b'\n'), 0..200),
+        2 => "\\PC{0,80}".prop_map(String::into_bytes),
+        1 => prop::sample::select(vec![
+            &b"Hva er ESPD?"[..], b"\r", b"\0", b"\xff\xfe", b"\xc3", b"\xed\xa0\x80", b"title:x AND (",
+            b"<@1> @everyone", b"\x1b[2J", b"\"}{\"", b"\\", b"",
+        ]).prop_map(<[u8]>::to_vec),
+    ]
+}
+
+proptest::proptest! {
+    // Each case starts the binary; a handful of cases, each with many lines.
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 12, ..Default::default() })]
+
+    #[test]
+    fn batch_mode_gives_one_json_line_for_every_random_line(
+        lines in proptest::collection::vec(line_bytes(), 0..120),
+        final_newline in proptest::prelude::any::<bool>(),
+    ) {
+        let mut input = lines.join(&b'\n');
+        // The last line may lack its line feed, unless it is empty (then it is no line).
+        if !lines.is_empty() && (final_newline || lines.last().is_some_and(Vec::is_empty)) {
+            input.push(b'\n');
+        }
+        let values = batch(&input);
+        proptest::prop_assert_eq!(values.len(), lines.len());
+        for (line, value) in lines.iter().zip(&values) {
+            proptest::prop_assert!(value["answered"].is_boolean() && value["candidates"].is_array());
+            match std::str::from_utf8(line) {
+                Ok(text) => {
+                    let question = text.trim_end_matches(['\n', '\r']);
+                    proptest::prop_assert_eq!(value["question"].as_str(), Some(question));
+                }
+                Err(_) => proptest::prop_assert!(value["error"].as_str().unwrap().contains("UTF-8")),
+            }
+        }
+    }
+}
+
+#[test]
+fn batch_mode_takes_a_one_megabyte_line_among_others() {
+    let mut input: Vec<u8> = b"Hva er ESPD?\n".to_vec();
+    input.extend(std::iter::repeat_n(b"anbud \xff\0\r".as_slice(), 1 << 17).flatten());
+    input.extend_from_slice(b"\nHva er ESPD?\n");
+    let values = batch(&input);
+    assert_eq!(values.len(), 3);
+    assert_eq!(values[0]["id"], "espd");
+    assert!(values[1]["error"].as_str().unwrap().contains("UTF-8"));
+    assert_eq!(values[2]["id"], "espd");
+}

@@ -9,10 +9,13 @@ mod cli;
 mod discord;
 mod discord_organiser;
 mod fake_discord;
+mod faults;
 mod flow;
 mod fake_discord_selftest;
 mod knowledge_base;
 mod quality;
+mod robustness;
+mod security;
 mod store;
 
 /// Log to the test output when `TEST_LOG` or `RUST_LOG` is set (`RUST_LOG` is the filter;

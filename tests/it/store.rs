@@ -13,7 +13,7 @@ mod knowledge;
 mod outbox;
 mod privacy;
 mod queue;
-mod resilience;
+pub(crate) mod resilience;
 mod stats;
 
 use std::sync::atomic::{AtomicU64, Ordering};

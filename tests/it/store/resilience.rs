@@ -107,7 +107,7 @@ async fn sqlite_directory_outage_is_buffered_then_flushed_in_order() {
 
 /// A TCP relay in front of PostgreSQL that the test can cut and restore,
 /// standing in for the server going away and coming back.
-struct Relay {
+pub(crate) struct Relay {
     listen: SocketAddr,
     target: SocketAddr,
     acceptor: Mutex<Option<JoinHandle<()>>>,
@@ -115,7 +115,7 @@ struct Relay {
 }
 
 impl Relay {
-    async fn new(target: SocketAddr) -> Relay {
+    pub(crate) async fn new(target: SocketAddr) -> Relay {
         // Take a free port, then leave it closed until `start`.
         let probe = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let listen = probe.local_addr().unwrap();
@@ -128,7 +128,7 @@ impl Relay {
         }
     }
 
-    async fn start(&self) {
+    pub(crate) async fn start(&self) {
         let listener = TcpListener::bind(self.listen).await.unwrap();
         let target = self.target;
         let connections = Arc::clone(&self.connections);
@@ -146,7 +146,7 @@ impl Relay {
     }
 
     /// Closes the port and every relayed connection.
-    async fn stop(&self) {
+    pub(crate) async fn stop(&self) {
         let acceptor = self.acceptor.lock().unwrap().take();
         if let Some(acceptor) = acceptor {
             acceptor.abort();
@@ -160,7 +160,7 @@ impl Relay {
     }
 
     /// `url` pointed at the relay instead of the server.
-    fn url(&self, url: &str) -> String {
+    pub(crate) fn url(&self, url: &str) -> String {
         let authority_start = url.find("://").unwrap() + 3;
         let authority_end = url[authority_start..]
             .find('/')
@@ -179,7 +179,7 @@ impl Relay {
 }
 
 /// The server's address from a `postgres://` URL (port 5432 when absent).
-fn server_address(url: &str) -> SocketAddr {
+pub(crate) fn server_address(url: &str) -> SocketAddr {
     let authority_start = url.find("://").unwrap() + 3;
     let rest = &url[authority_start..];
     let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
