@@ -13,3 +13,4 @@ pub mod config;
 pub mod knowledge;
 pub mod search;
 pub mod store;
+pub mod synth;
