@@ -8,7 +8,7 @@
 
 pub mod analysis;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
@@ -64,15 +64,58 @@ struct Fields {
     parts: Field,
 }
 
-/// The terms of one entry (both languages), for the coverage part of the confidence.
+/// The terms of one entry (both languages), for the coverage part of the confidence, as
+/// sorted term numbers (see [`SearchIndex::terms`]): a few bytes a term instead of a
+/// `String` in a hash set, which at 10,000 entries is hundreds of megabytes less.
 #[derive(Debug, Default)]
 struct EntryTerms {
     /// Title and keywords: what the entry is about.
-    core: HashSet<String>,
+    core: Vec<u32>,
     /// Example questions.
-    strong: HashSet<String>,
+    strong: Vec<u32>,
     /// The body.
-    weak: HashSet<String>,
+    weak: Vec<u32>,
+}
+
+impl EntryTerms {
+    fn finish(&mut self) {
+        for set in [&mut self.core, &mut self.strong, &mut self.weak] {
+            set.sort_unstable();
+            set.dedup();
+            set.shrink_to_fit();
+        }
+    }
+}
+
+/// A term of the knowledge base: its number, and the number of entries (ids) it occurs in.
+#[derive(Debug, Clone, Copy)]
+struct TermInfo {
+    number: u32,
+    doc_freq: u32,
+}
+
+/// Numbers terms while the index is built.
+#[derive(Default)]
+struct TermNumbers {
+    numbers: HashMap<String, u32>,
+}
+
+impl TermNumbers {
+    fn number(&mut self, term: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(term) {
+            return n;
+        }
+        let n = self.numbers.len() as u32;
+        self.numbers.insert(term.to_string(), n);
+        n
+    }
+
+    fn extend<'a>(&mut self, into: &mut Vec<u32>, terms: impl IntoIterator<Item = &'a String>) {
+        for t in terms {
+            let n = self.number(t);
+            into.push(n);
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -113,9 +156,10 @@ pub struct SearchIndex {
     /// Document ordinal → is it an example-question document?
     doc_is_question: Vec<bool>,
     ids: Vec<String>,
-    entry_terms: HashMap<u32, EntryTerms>,
-    /// Term → number of entries (ids) it occurs in.
-    doc_freq: HashMap<String, u32>,
+    /// Entry (id number) → its terms.
+    entry_terms: Vec<EntryTerms>,
+    /// Every term of the knowledge base → its number and document frequency.
+    terms: HashMap<String, TermInfo>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -152,25 +196,27 @@ impl SearchIndex {
         let mut id_of: HashMap<String, u32> = HashMap::new();
         let mut doc_ids: Vec<u32> = Vec::new();
         let mut doc_is_question: Vec<bool> = Vec::new();
-        let mut entry_terms: HashMap<u32, EntryTerms> = HashMap::new();
+        let mut entry_terms: Vec<EntryTerms> = Vec::new();
+        let mut numbers = TermNumbers::default();
         for entry in &kb.entries {
             let id_index = *id_of.entry(entry.id.clone()).or_insert_with(|| {
                 ids.push(entry.id.clone());
+                entry_terms.push(EntryTerms::default());
                 (ids.len() - 1) as u32
             });
-            let terms = entry_terms.entry(id_index).or_default();
+            let terms = &mut entry_terms[id_index as usize];
             let lang = entry.lang;
-            let title = analyzer.analyse_text(&entry.title, lang);
-            let keywords = analyzer.analyse_text(&entry.keywords.join(" . "), lang);
+            let title = analyzer.analyse_text_memoised(&entry.title, lang);
+            let keywords = analyzer.analyse_text_memoised(&entry.keywords.join(" . "), lang);
             let mut body_text = entry.body.clone();
             if let Some(event) = &entry.event {
                 body_text.push_str(&format!(" {} {}", event.venue, event.address.as_deref().unwrap_or("")));
             }
-            let body = analyzer.analyse_text(&body_text, lang);
+            let body = analyzer.analyse_text_memoised(&body_text, lang);
             let mut strong_parts = title.parts.clone();
             strong_parts.extend(keywords.parts.iter().cloned());
-            terms.core.extend(title.terms.iter().chain(&keywords.terms).chain(&strong_parts).cloned());
-            terms.weak.extend(body.terms.iter().chain(&body.parts).cloned());
+            numbers.extend(&mut terms.core, title.terms.iter().chain(&keywords.terms).chain(&strong_parts));
+            numbers.extend(&mut terms.weak, body.terms.iter().chain(&body.parts));
             let ord = doc_ids.len() as u64;
             doc_ids.push(id_index);
             doc_is_question.push(false);
@@ -182,8 +228,8 @@ impl SearchIndex {
                 fields.parts => strong_parts.join(" "),
             ))?;
             for question in &entry.questions {
-                let q = analyzer.analyse_text(question, lang);
-                terms.strong.extend(q.terms.iter().chain(&q.parts).cloned());
+                let q = analyzer.analyse_text_memoised(question, lang);
+                numbers.extend(&mut terms.strong, q.terms.iter().chain(&q.parts));
                 let ord = doc_ids.len() as u64;
                 doc_ids.push(id_index);
                 doc_is_question.push(true);
@@ -197,15 +243,25 @@ impl SearchIndex {
         writer.commit()?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
 
-        let mut doc_freq: HashMap<String, u32> = HashMap::new();
-        for terms in entry_terms.values() {
-            let all: HashSet<&String> = terms.core.iter().chain(&terms.strong).chain(&terms.weak).collect();
-            for t in all {
-                *doc_freq.entry(t.clone()).or_default() += 1;
+        let mut doc_freq: Vec<u32> = vec![0; numbers.numbers.len()];
+        let mut all: Vec<u32> = Vec::new();
+        for terms in &mut entry_terms {
+            terms.finish();
+            all.clear();
+            all.extend(terms.core.iter().chain(&terms.strong).chain(&terms.weak));
+            all.sort_unstable();
+            all.dedup();
+            for &t in &all {
+                doc_freq[t as usize] += 1;
             }
         }
-        analyzer.set_index_terms(doc_freq.keys());
-        Ok(SearchIndex { reader, fields, analyzer, doc_ids, doc_is_question, ids, entry_terms, doc_freq })
+        let terms: HashMap<String, TermInfo> = numbers
+            .numbers
+            .into_iter()
+            .map(|(term, number)| (term, TermInfo { number, doc_freq: doc_freq[number as usize] }))
+            .collect();
+        analyzer.set_index_terms(terms.keys());
+        Ok(SearchIndex { reader, fields, analyzer, doc_ids, doc_is_question, ids, entry_terms, terms })
     }
 
     /// Number of distinct entry ids.
@@ -253,13 +309,14 @@ impl SearchIndex {
             }
         }
         let weights = self.word_weights(words);
+        let numbers = self.alternative_numbers(words);
         let mut hits: Vec<Hit> = best
             .into_iter()
             .map(|(id, (q, e))| {
                 // An entry whose example questions and whose own text both match is a
                 // better bet than one that matches only either.
                 let bm25 = q.max(e) + BOTH_MATCH * q.min(e);
-                let c = self.coverage(id, words, &weights);
+                let c = self.coverage(id, words, &weights, &numbers);
                 Hit {
                     id: self.ids[id as usize].clone(),
                     score: 0.0,
@@ -331,14 +388,13 @@ impl SearchIndex {
                     .alternatives
                     .iter()
                     .filter(|(_, v)| matches!(v, Variant::Exact | Variant::Typo))
-                    .filter_map(|(t, _)| self.doc_freq.get(t))
-                    .max()
-                    .copied();
+                    .filter_map(|(t, _)| self.terms.get(t).map(|i| i.doc_freq))
+                    .max();
                 match df {
                     Some(df) => (1.0 + n / (df as f32 + 0.5)).ln().min(max),
                     None => {
                         // Unknown word: weigh it fully unless a synonym or part is known.
-                        let known_otherwise = w.alternatives.iter().any(|(t, _)| self.doc_freq.contains_key(t));
+                        let known_otherwise = w.alternatives.iter().any(|(t, _)| self.terms.contains_key(t));
                         if known_otherwise { 0.8 * max } else { max }
                     }
                 }
@@ -346,26 +402,32 @@ impl SearchIndex {
             .collect()
     }
 
-    fn coverage(&self, id: u32, words: &[QueryWord], weights: &[f32]) -> Coverage {
-        let Some(terms) = self.entry_terms.get(&id) else { return Coverage::default() };
+    /// Each word's alternatives as term numbers (`None` for a term the knowledge base does
+    /// not have), looked up once per question rather than once per candidate entry.
+    fn alternative_numbers(&self, words: &[QueryWord]) -> Vec<Vec<Option<u32>>> {
+        words
+            .iter()
+            .map(|w| w.alternatives.iter().map(|(t, _)| self.terms.get(t).map(|i| i.number)).collect())
+            .collect()
+    }
+
+    fn coverage(&self, id: u32, words: &[QueryWord], weights: &[f32], numbers: &[Vec<Option<u32>>]) -> Coverage {
+        let Some(terms) = self.entry_terms.get(id as usize) else { return Coverage::default() };
         let mut covered = 0.0;
         let mut total = 0.0;
         let mut known_total = 0.0;
-        for (word, weight) in words.iter().zip(weights) {
-            let known = word.alternatives.iter().any(|(t, _)| self.doc_freq.contains_key(t));
+        for ((word, weight), numbers) in words.iter().zip(weights).zip(numbers) {
+            let known = numbers.iter().any(Option::is_some);
             if known {
                 known_total += weight;
             }
             let mut best: f32 = 0.0;
-            for (term, variant) in &word.alternatives {
-                let place = if terms.core.contains(term) {
-                    1.0
-                } else if terms.strong.contains(term) {
-                    PLACE_QUESTION
-                } else if terms.weak.contains(term) {
-                    PLACE_BODY
-                } else {
-                    0.0
+            for ((_, variant), number) in word.alternatives.iter().zip(numbers) {
+                let place = match number {
+                    Some(n) if terms.core.binary_search(n).is_ok() => 1.0,
+                    Some(n) if terms.strong.binary_search(n).is_ok() => PLACE_QUESTION,
+                    Some(n) if terms.weak.binary_search(n).is_ok() => PLACE_BODY,
+                    _ => 0.0,
                 };
                 best = best.max(place * variant.weight());
             }
