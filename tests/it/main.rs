@@ -6,6 +6,7 @@
 
 mod fake_discord;
 mod fake_discord_selftest;
+mod multiprocess;
 
 /// Log to the test output when `TEST_LOG` or `RUST_LOG` is set (`RUST_LOG` is the filter;
 /// `TEST_LOG` alone means `info`). Safe to call from every test.
