@@ -11,7 +11,8 @@
 //! - `answer/{bundled,10k,50k}`: one question in process: cleaning, language detection,
 //!   analysis, search, confidence, and the reply rendered with `render_text`. Questions
 //!   rotate through the evaluation set (bundled) or the synthetic question set.
-//! - `index_build/{1k,10k,50k}`: `Answerer::new` (analysis and indexing of every entry).
+//! - `index_build/{1k,10k,50k}`: `Answerer::new` (analysis and indexing of every entry);
+//!   50k only with `ANBUD_BENCH_FULL=1` (ten builds take minutes).
 //! - `concurrent/10k`: 64 tokio tasks share one `Arc<Answerer>` and answer 16 questions
 //!   each on a 2-thread runtime; criterion reports answers per second.
 //! - `latency`: not criterion: times each of 2,000 questions one by one and prints the
@@ -117,8 +118,11 @@ fn bench_answer(c: &mut Criterion, filter: Option<&str>) {
 fn bench_index_build(c: &mut Criterion, filter: Option<&str>) {
     let mut group = c.benchmark_group("index_build");
     group.sample_size(10).warm_up_time(Duration::from_millis(1));
+    // Ten builds of 50,000 entries take several minutes on two cores: only on request. The
+    // latency report prints the time of one 50k build in any case.
+    let full = std::env::var_os("ANBUD_BENCH_FULL").is_some();
     for (name, entries) in [("1k", 1_000usize), ("10k", 10_000), ("50k", 50_000)] {
-        if !selected(filter, &format!("index_build/{name}")) {
+        if !selected(filter, &format!("index_build/{name}")) || (entries == 50_000 && !full) {
             continue;
         }
         let kb = synthetic(entries).kb;

@@ -296,7 +296,8 @@ fn make_entry(
     let donor_paragraphs: Vec<&str> = donor.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).skip(1).collect();
     if !donor_paragraphs.is_empty() {
         body.push_str("\n\n");
-        body.push_str(*rng.pick(&donor_paragraphs));
+        let paragraph = *rng.pick(&donor_paragraphs);
+        body.push_str(paragraph);
     }
     Entry {
         id: id.to_string(),
