@@ -51,6 +51,31 @@ pub fn learned_to_entry(learned: &LearnedEntry) -> Entry {
     }
 }
 
+/// Add the entries and phrasings advisers taught (from the database) to the files'
+/// knowledge. Returns the database's knowledge version they were read at, or `None` when
+/// they could not be read (the files alone are used, and the next poll tries again).
+async fn merge_learned_knowledge(store: &Store, kb: &mut KnowledgeBase) -> Option<i64> {
+    let version = store.knowledge_version().await.unwrap_or(-1);
+    match (store.learned_entries().await, store.phrasings().await) {
+        (Ok(learned), Ok(phrasings)) => {
+            kb.merge_learned(learned.iter().map(learned_to_entry).collect());
+            let orphans = kb.add_phrasings(
+                phrasings
+                    .iter()
+                    .map(|p| (p.entry_id.as_str(), Lang::parse(&p.lang).unwrap_or(Lang::Nb), p.question.as_str())),
+            );
+            for id in orphans {
+                tracing::warn!(%id, "a learned phrasing names an entry that does not exist");
+            }
+            Some(version)
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "learned knowledge unavailable; using the files alone");
+            None
+        }
+    }
+}
+
 /// What asking a question produced.
 #[derive(Debug, Clone)]
 pub struct Asked {
@@ -117,18 +142,18 @@ impl App {
             Some(store) => ResilientLogger::new(store.clone(), config),
             None => ResilientLogger::connect(&settings.database.url, config),
         };
-        let app = App {
-            settings: Arc::new(settings.clone()),
-            answerer: Arc::new(ArcSwap::from_pointee(Answerer::new(files.clone(), settings.answer.clone())?)),
-            logger,
-            knowledge_version: Arc::new(AtomicI64::new(-1)),
+        // Merge what advisers taught before indexing, so start-up builds the index once.
+        let mut kb = files;
+        let version = match &store {
+            Some(store) => merge_learned_knowledge(store, &mut kb).await,
+            None => None,
         };
-        if store.is_some() {
-            if let Err(e) = app.reload_with(files).await {
-                tracing::warn!(error = %e, "could not add learned knowledge");
-            }
-        }
-        Ok(app)
+        Ok(App {
+            settings: Arc::new(settings.clone()),
+            answerer: Arc::new(ArcSwap::from_pointee(Answerer::new(kb, settings.answer.clone())?)),
+            logger,
+            knowledge_version: Arc::new(AtomicI64::new(version.unwrap_or(-1))),
+        })
     }
 
     /// The current answering core.
@@ -219,19 +244,8 @@ impl App {
 
     async fn reload_with(&self, mut kb: KnowledgeBase) -> Result<usize, ReloadError> {
         if let Some(store) = self.store() {
-            let version = store.knowledge_version().await.unwrap_or(-1);
-            match (store.learned_entries().await, store.phrasings().await) {
-                (Ok(learned), Ok(phrasings)) => {
-                    kb.merge_learned(learned.iter().map(learned_to_entry).collect());
-                    let orphans = kb.add_phrasings(phrasings.iter().map(|p| {
-                        (p.entry_id.as_str(), Lang::parse(&p.lang).unwrap_or(Lang::Nb), p.question.as_str())
-                    }));
-                    for id in orphans {
-                        tracing::warn!(%id, "a learned phrasing names an entry that does not exist");
-                    }
-                    self.knowledge_version.store(version, Ordering::SeqCst);
-                }
-                (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "learned knowledge unavailable; using the files alone"),
+            if let Some(version) = merge_learned_knowledge(&store, &mut kb).await {
+                self.knowledge_version.store(version, Ordering::SeqCst);
             }
             // Organisers' events answer like entries; a file event with the same id
             // would be replaced, but database ids (`event-12`) never clash with files.

@@ -16,3 +16,4 @@ pub mod discord;
 pub mod knowledge;
 pub mod search;
 pub mod store;
+pub mod synth;

@@ -5,6 +5,7 @@
 
 mod render;
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -105,6 +106,10 @@ pub struct Answerer {
     kb: KnowledgeBase,
     index: SearchIndex,
     settings: AnswerSettings,
+    /// Entry id → positions in `kb.entries` of its Bokmål and English entries: a reply
+    /// looks up several entries, and scanning 20,000 entries for each costs more than the
+    /// search at scale.
+    positions: HashMap<String, [Option<u32>; 2]>,
 }
 
 impl std::fmt::Debug for Answerer {
@@ -117,7 +122,21 @@ impl Answerer {
     /// Index a knowledge base.
     pub fn new(kb: KnowledgeBase, settings: AnswerSettings) -> Result<Answerer, SearchError> {
         let index = SearchIndex::build(&kb)?;
-        Ok(Answerer { kb, index, settings })
+        let mut positions: HashMap<String, [Option<u32>; 2]> = HashMap::new();
+        for (i, e) in kb.entries.iter().enumerate() {
+            let slot = &mut positions.entry(e.id.clone()).or_default()[lang_slot(e.lang)];
+            // The first entry of an id and language wins, as in `KnowledgeBase::entry`.
+            slot.get_or_insert(i as u32);
+        }
+        Ok(Answerer { kb, index, settings, positions })
+    }
+
+    /// The entry of `id` in `lang`, or in the other language if that is all there is: the
+    /// same as [`KnowledgeBase::entry`], without a scan.
+    pub fn entry(&self, id: &str, lang: Lang) -> Option<&Entry> {
+        let slots = self.positions.get(id)?;
+        let at = slots[lang_slot(lang)].or_else(|| slots.iter().flatten().min().copied())?;
+        self.kb.entries.get(at as usize)
     }
 
     pub fn knowledge(&self) -> &KnowledgeBase {
@@ -133,7 +152,7 @@ impl Answerer {
     }
 
     fn candidate(&self, hit: &Hit, lang: Lang) -> Candidate {
-        let title = self.kb.entry(&hit.id, lang).map(|e| e.title.clone()).unwrap_or_else(|| hit.id.clone());
+        let title = self.entry(&hit.id, lang).map(|e| e.title.clone()).unwrap_or_else(|| hit.id.clone());
         Candidate { id: hit.id.clone(), title, score: hit.confidence }
     }
 
@@ -180,13 +199,13 @@ impl Answerer {
                 reply.tied_with = Some(self.candidate(second, lang));
             }
         }
-        let entry = self.kb.entry(&best.id, lang).cloned();
+        let entry = self.entry(&best.id, lang).cloned();
         if let Some(entry) = &entry {
             reply.related = entry
                 .related
                 .iter()
                 .filter(|id| Some(id.as_str()) != reply.tied_with.as_ref().map(|t| t.id.as_str()))
-                .filter_map(|id| self.kb.entry(id, lang))
+                .filter_map(|id| self.entry(id, lang))
                 .take(self.settings.related)
                 .map(|e| Candidate { id: e.id.clone(), title: e.title.clone(), score: 0.0 })
                 .collect();
@@ -196,9 +215,43 @@ impl Answerer {
     }
 }
 
+fn lang_slot(lang: Lang) -> usize {
+    match lang {
+        Lang::Nb => 0,
+        Lang::En => 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entry_lookup_matches_the_knowledge_base() {
+        let entry = |id: &str, lang| Entry {
+            id: id.into(),
+            lang,
+            title: format!("{id} {lang}"),
+            questions: vec![],
+            keywords: vec![],
+            related: vec![],
+            reviewed: Default::default(),
+            sources: vec![],
+            body: "Tekst.".into(),
+            event: None,
+            path: None,
+        };
+        let kb = KnowledgeBase {
+            entries: vec![entry("a", Lang::Nb), entry("a", Lang::En), entry("b", Lang::En), entry("c", Lang::Nb)],
+            glossary: Default::default(),
+        };
+        let answerer = Answerer::new(kb.clone(), AnswerSettings::default()).unwrap();
+        for id in ["a", "b", "c", "missing"] {
+            for lang in [Lang::Nb, Lang::En] {
+                assert_eq!(answerer.entry(id, lang), kb.entry(id, lang), "{id} {lang}");
+            }
+        }
+    }
 
     #[test]
     fn mentions_and_links_are_not_part_of_the_question() {

@@ -1,6 +1,6 @@
-//! `anbud kb lint` and `anbud kb export`.
+//! `anbud kb lint`, `anbud kb export` and `anbud kb generate`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -10,6 +10,7 @@ use serde_json::json;
 use super::Format;
 use crate::config::Settings;
 use crate::knowledge::{self, KnowledgeError, Severity};
+use crate::synth::{self, SynthOptions};
 
 #[derive(Debug, Subcommand)]
 pub enum KbCommand {
@@ -22,6 +23,22 @@ pub enum KbCommand {
         /// The folder for `--format markdown`.
         dir: Option<PathBuf>,
     },
+    /// Write a synthetic knowledge base recombined from the knowledge folder, for
+    /// measuring speed and memory at scale; with a matching question set.
+    Generate {
+        /// Number of entry ids; each is written in both languages (two files).
+        #[arg(long)]
+        entries: usize,
+        /// Seed of the generator: the same seed gives the same files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Number of questions in questions.tsv and questions.txt.
+        #[arg(long, default_value_t = 1000)]
+        questions: usize,
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 pub async fn run(settings: &Settings, cmd: KbCommand) -> anyhow::Result<ExitCode> {
@@ -33,7 +50,25 @@ pub async fn run(settings: &Settings, cmd: KbCommand) -> anyhow::Result<ExitCode
             let kb = app.answerer().knowledge().clone();
             export(&kb, format, dir)
         }
+        KbCommand::Generate { entries, seed, questions, out } => {
+            generate(settings, SynthOptions { entries, seed, questions }, &out)
+        }
     }
+}
+
+fn generate(settings: &Settings, options: SynthOptions, out: &Path) -> anyhow::Result<ExitCode> {
+    let (source, _) = knowledge::load_dir(&settings.knowledge.dir)
+        .with_context(|| format!("loading the source knowledge base from {}", settings.knowledge.dir.display()))?;
+    let synthetic = synth::generate(&source, options)?;
+    synth::write_dir(&synthetic, out)?;
+    eprintln!(
+        "wrote {} entries ({} files) and {} questions to {}",
+        options.entries,
+        synthetic.kb.entries.len(),
+        synthetic.questions.len(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn lint(settings: &Settings) -> anyhow::Result<ExitCode> {

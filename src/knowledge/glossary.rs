@@ -78,6 +78,19 @@ impl Glossary {
         }
         (glossary, problems)
     }
+
+    /// The glossary in its file format; [`Glossary::parse`] reads it back unchanged.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for group in &self.groups {
+            out.push_str(&group.join(", "));
+            out.push('\n');
+        }
+        for rule in &self.rules {
+            out.push_str(&format!("{} => {}\n", rule.from.join(" "), rule.to.join(" ")));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -92,5 +105,17 @@ mod tests {
         assert_eq!(g.rules.len(), 1);
         let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![5, 6, 7]);
+    }
+
+    #[test]
+    fn text_round_trips() {
+        let (g, _) = Glossary::parse(Path::new("g"), "Anbud, tilbud, tender competition
+kva => hva
+upp handling => anskaffelse
+");
+        let (again, problems) = Glossary::parse(Path::new("g"), &g.to_text());
+        assert!(problems.is_empty());
+        assert_eq!(again.groups, g.groups);
+        assert_eq!(again.rules, g.rules);
     }
 }

@@ -8,7 +8,7 @@ mod entry;
 mod glossary;
 mod lint;
 
-pub use entry::{parse_entry_file, parse_local_datetime, Entry, EventInfo, Lang, Source};
+pub use entry::{parse_entry_file, parse_local_datetime, Entry, EventInfo, Lang, Source, MIN_QUESTIONS};
 pub use glossary::{Glossary, SpellingRule};
 pub use lint::{Problem, Severity};
 

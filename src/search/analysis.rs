@@ -7,8 +7,9 @@
 //! "konkurranse"). Questions also get typo candidates and glossary synonyms.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
-use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer, TokenStream, WhitespaceTokenizer};
+use tantivy::tokenizer::{Language, Stemmer, TokenFilter, TokenStream, Tokenizer, WhitespaceTokenizer};
 
 use crate::knowledge::{Glossary, KnowledgeBase, Lang};
 
@@ -206,11 +207,22 @@ pub struct AnalysedText {
     pub parts: Vec<String>,
 }
 
+/// One folded word analysed in one language: its stem and its compound parts.
+#[derive(Debug, Clone)]
+struct WordAnalysis {
+    stem: String,
+    parts: Vec<String>,
+}
+
 /// The analyser: the stemmers, the glossary and the knowledge base's vocabulary.
 #[derive(Clone)]
 pub struct Analyzer {
-    stemmer_nb: TextAnalyzer,
-    stemmer_en: TextAnalyzer,
+    /// Words of the knowledge base already analysed, per language (Bokmål, English):
+    /// the same words recur in thousands of entries, and stemming and compound
+    /// splitting are the costly part of indexing and of analysing a question. Filled
+    /// while the index is built, from the knowledge base's own text only, so its size
+    /// follows the vocabulary, never the questions asked.
+    memo: [HashMap<String, WordAnalysis>; 2],
     spelling: HashMap<String, Vec<(Vec<String>, Vec<String>)>>,
     /// Folded stems and folded words that occur anywhere in the knowledge base.
     vocabulary: HashSet<String>,
@@ -231,8 +243,11 @@ impl std::fmt::Debug for Analyzer {
     }
 }
 
-fn stemmer(language: Language) -> TextAnalyzer {
-    TextAnalyzer::builder(WhitespaceTokenizer::default()).filter(Stemmer::new(language)).build()
+fn lang_slot(lang: Lang) -> usize {
+    match lang {
+        Lang::Nb => 0,
+        Lang::En => 1,
+    }
 }
 
 impl Analyzer {
@@ -240,8 +255,7 @@ impl Analyzer {
     /// and typo correction.
     pub fn new(kb: &KnowledgeBase) -> Analyzer {
         let mut analyzer = Analyzer {
-            stemmer_nb: stemmer(Language::Norwegian),
-            stemmer_en: stemmer(Language::English),
+            memo: [HashMap::new(), HashMap::new()],
             spelling: HashMap::new(),
             vocabulary: HashSet::new(),
             deletions: HashMap::new(),
@@ -259,19 +273,26 @@ impl Analyzer {
             rules.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
         }
         // Vocabulary: every word of every entry, stemmed in its language, and unstemmed.
+        // Each distinct word is stemmed once per language.
         let mut vocabulary = HashSet::new();
+        let mut seen: [HashSet<String>; 2] = [HashSet::new(), HashSet::new()];
         for entry in &kb.entries {
+            let seen = &mut seen[lang_slot(entry.lang)];
             let texts = std::iter::once(entry.title.as_str())
                 .chain(entry.questions.iter().map(String::as_str))
                 .chain(entry.keywords.iter().map(String::as_str))
                 .chain(std::iter::once(entry.body.as_str()));
             for text in texts {
                 for w in words(text) {
+                    if seen.contains(&w) {
+                        continue;
+                    }
                     let f = fold(&w);
                     if f.chars().count() >= MIN_PART {
                         vocabulary.insert(analyzer.stem(&w, entry.lang));
                         vocabulary.insert(f);
                     }
+                    seen.insert(w);
                 }
             }
         }
@@ -334,12 +355,17 @@ impl Analyzer {
 
     /// Stem one lower-case word in a language, then fold it.
     pub fn stem(&self, word: &str, lang: Lang) -> String {
-        let mut analyzer = match lang {
-            Lang::Nb => self.stemmer_nb.clone(),
-            Lang::En => self.stemmer_en.clone(),
+        if let Some(known) = self.memo[lang_slot(lang)].get(word) {
+            return known.stem.clone();
+        }
+        // Built on the stack for each word: cheaper than cloning a boxed `TextAnalyzer`.
+        let language = match lang {
+            Lang::Nb => Language::Norwegian,
+            Lang::En => Language::English,
         };
+        let mut stemmer = Stemmer::new(language).transform(WhitespaceTokenizer::default());
         let lower = word.to_lowercase();
-        let mut stream = analyzer.token_stream(&lower);
+        let mut stream = stemmer.token_stream(&lower);
         let stemmed = if stream.advance() { stream.token().text.clone() } else { lower.clone() };
         fold(&stemmed)
     }
@@ -378,6 +404,9 @@ impl Analyzer {
     /// words otherwise has exponentially many splits: "rammeavtale" × 200 hung the bot),
     /// and words longer than [`MAX_COMPOUND_CHARS`] are not split at all.
     pub fn compound_parts(&self, folded: &str, lang: Lang) -> Vec<String> {
+        if let Some(known) = self.memo[lang_slot(lang)].get(folded) {
+            return known.parts.clone();
+        }
         let chars: Vec<char> = folded.chars().collect();
         if chars.len() < 2 * MIN_PART || chars.len() > MAX_COMPOUND_CHARS || chars.iter().any(|c| c.is_ascii_digit()) {
             return Vec::new();
@@ -449,6 +478,27 @@ impl Analyzer {
                 }
             }
             out.terms.push(stem);
+        }
+        out
+    }
+
+    /// [`Analyzer::analyse_text`], remembering each new word's analysis for the texts and
+    /// questions that follow (index side: only knowledge text goes through here).
+    pub fn analyse_text_memoised(&mut self, text: &str, lang: Lang) -> AnalysedText {
+        let mut out = AnalysedText::default();
+        for w in words(text) {
+            let w = fold(&w);
+            if is_stop_word(&w) {
+                continue;
+            }
+            let slot = lang_slot(lang);
+            if !self.memo[slot].contains_key(&w) {
+                let analysis = WordAnalysis { stem: self.stem(&w, lang), parts: self.compound_parts(&w, lang) };
+                self.memo[slot].insert(w.clone(), analysis);
+            }
+            let analysis = &self.memo[slot][&w];
+            out.parts.extend(analysis.parts.iter().filter(|p| **p != analysis.stem).cloned());
+            out.terms.push(analysis.stem.clone());
         }
         out
     }
@@ -581,7 +631,9 @@ impl Analyzer {
 
 /// Folded word → is it a stop word?
 pub fn is_stop_word(folded: &str) -> bool {
-    STOP_WORDS.contains(&folded)
+    // A set, not a scan of the list: this runs for every word of every entry.
+    static SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| STOP_WORDS.iter().copied().collect());
+    SET.contains(folded)
 }
 
 fn deletions_of(word: &str) -> Vec<String> {
