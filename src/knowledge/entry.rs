@@ -225,7 +225,9 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    let lines: Vec<&str> = text.lines().collect();
+    // Line endings: "\n" or "\r\n", and any further "\r" before them goes too, so that
+    // parsing the file `to_markdown` writes gives the same entry back.
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
     if lines.first().map(|l| l.trim_end()) != Some("+++") {
         return Err(vec![Problem::error(path, 1, "the file must start with a `+++` line (front matter)")]);
     }
@@ -514,6 +516,18 @@ mod tests {
         let (mut entry, _) = parse_entry_file(path, &text).unwrap();
         entry.title = "+++\n\0".into();
         entry.questions[0] = "first\n+++ \nsecond".into();
+        let (again, _) = parse_entry_file(path, &entry.to_markdown()).unwrap();
+        assert_eq!(entry, again);
+    }
+
+    #[test]
+    fn carriage_returns_before_a_line_end_do_not_survive_into_the_body() {
+        // Found by the `knowledge_file` fuzz target: a body line ending "\r\r\n" kept one
+        // "\r", so the body held "\r\n", which the next parse (of `to_markdown`) cut.
+        let text = sample("", "First.\r\r\r\nSecond\r.\r\n\r\r\nThird.");
+        let path = Path::new("k/entries/thresholds.nb.md");
+        let (entry, _) = parse_entry_file(path, &text).unwrap();
+        assert_eq!(entry.body, "First.\nSecond\r.\n\nThird.");
         let (again, _) = parse_entry_file(path, &entry.to_markdown()).unwrap();
         assert_eq!(entry, again);
     }
