@@ -141,7 +141,7 @@ pub fn render_text(reply: &Reply, logged: bool) -> String {
 /// Characters that Discord's Markdown gives a meaning: emphasis, underline, strike-through,
 /// spoilers, quotes, headings and subtext (`-#`), masked links, code. Escaped with a backslash so a user's
 /// text shows as typed.
-const MARKDOWN: &[char] = &['\\', '*', '_', '~', '|', '>', '#', '[', ']', '(', ')', '`', '-'];
+const MARKDOWN: &[char] = &['\\', '*', '_', '~', '|', '>', '#', '[', ']', '(', ')', '`', '-', '<', ':'];
 
 /// Text written by a user, made safe to show back in Discord (to advisers, in the queue
 /// listing): it displays literally, pings nobody and cannot hide or fake content.
@@ -237,7 +237,7 @@ mod tests {
         assert_eq!(escape_user_text("`kode`"), "\\`kode\\`");
         assert_eq!(escape_user_text("# Overskrift"), "\\# Overskrift");
         assert_eq!(escape_user_text("> sitat"), "\\> sitat");
-        assert_eq!(escape_user_text("[klikk](https://x.no)"), "\\[klikk\\]\\(https://x.no\\)");
+        assert_eq!(escape_user_text("[klikk](https://x.no)"), "\\[klikk\\]\\(https\\://x.no\\)");
         assert_eq!(escape_user_text("a\\*b"), "a\\\\\\*b", "a user's own backslash cannot unescape");
         for text in ["~~x~~ __y__ *z* _w_", "```rust\nfn main() {}\n```", "-# small", "a\\", "Hva er ESPD?"] {
             assert_eq!(displayed(&escape_user_text(text)), text);

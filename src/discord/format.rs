@@ -137,20 +137,9 @@ pub fn render_reply(reply: &Reply, logged: bool) -> Rendered {
 
 /// Escape what could hide or fake content when user text is echoed: Markdown markers,
 /// headings, quotes, masked links, and mentions (shown as text; pings are off anyway).
+/// One implementation for every place that shows users' text: [`escape_user_text`].
 pub fn escape_markdown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']' | '(' | ')' | '-' | '<' | ':' => {
-                out.push('\\');
-                out.push(c);
-            }
-            // A zero-width space keeps "@everyone" from reading as a mention.
-            '@' => out.push_str("@\u{200B}"),
-            _ => out.push(c),
-        }
-    }
-    out
+    crate::answer::escape_user_text(text)
 }
 
 /// User text as a block quote, escaped, cut to `max_chars`.
