@@ -15,7 +15,7 @@ use crate::config::AnswerSettings;
 use crate::knowledge::{Entry, KnowledgeBase, Lang};
 use crate::search::{detect_language, Hit, SearchError, SearchIndex};
 
-pub use render::{escape_user_text, render_json, render_text, Texts};
+pub use render::{escape_user_text, render_json, render_text, tie_line, Texts};
 
 /// How many candidates a reply lists at most.
 pub const MAX_CANDIDATES: usize = 5;

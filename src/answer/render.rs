@@ -90,6 +90,20 @@ pub fn source_line(entry: &Entry, lang: Lang) -> String {
     format!("{}: {} · {} {}", t.source, sources, t.reviewed, entry.reviewed.format("%Y-%m-%d"))
 }
 
+/// "Did you mean A or B? Here is the answer about A:" for a near-tie.
+pub fn tie_line(lang: Lang, first: &str, second: &str) -> String {
+    let t = Texts::get(lang);
+    format!(
+        "{} {} {} {}? {} {}:\n\n",
+        t.did_you_mean,
+        quote(lang, first),
+        t.or,
+        quote(lang, second),
+        t.here_is,
+        quote(lang, first)
+    )
+}
+
 /// The reply as plain text with light Markdown, the way a person reads it.
 /// `logged` says whether an abstention was passed on to an adviser.
 pub fn render_text(reply: &Reply, logged: bool) -> String {
@@ -102,15 +116,7 @@ pub fn render_text(reply: &Reply, logged: bool) -> String {
     match &reply.entry {
         Some(entry) => {
             if let Some(other) = &reply.tied_with {
-                out.push_str(&format!(
-                    "{} {} {} {}? {} {}:\n\n",
-                    t.did_you_mean,
-                    quote(lang, &entry.title),
-                    t.or,
-                    quote(lang, &other.title),
-                    t.here_is,
-                    quote(lang, &entry.title)
-                ));
+                out.push_str(&tie_line(lang, &entry.title, &other.title));
             }
             out.push_str(&format!("**{}**\n\n", entry.title));
             if let Some(note) = &reply.event_note {

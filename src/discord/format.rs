@@ -82,13 +82,6 @@ pub fn entry_text(entry: &Entry, lang: Lang) -> String {
     format!("**{}**\n\n{}\n\n{}", entry.title.trim(), entry.body.trim(), source_line(entry, lang))
 }
 
-fn quote(lang: Lang, s: &str) -> String {
-    match lang {
-        Lang::Nb => format!("«{s}»"),
-        Lang::En => format!("\"{s}\""),
-    }
-}
-
 fn topic_buttons(items: &[Candidate]) -> Vec<TopicButton> {
     items.iter().take(3).map(|c| TopicButton { id: c.id.clone(), label: c.title.clone() }).collect()
 }
@@ -105,15 +98,7 @@ pub fn render_reply(reply: &Reply, logged: bool) -> Rendered {
         text.push_str(t.empty);
     } else if let Some(entry) = &reply.entry {
         if let Some(other) = &reply.tied_with {
-            text.push_str(&format!(
-                "{} {} {} {}? {} {}:\n\n",
-                t.did_you_mean,
-                quote(lang, &entry.title),
-                t.or,
-                quote(lang, &other.title),
-                t.here_is,
-                quote(lang, &entry.title)
-            ));
+            text.push_str(&crate::answer::tie_line(lang, &entry.title, &other.title));
             topics.push(TopicButton { id: other.id.clone(), label: other.title.clone() });
         }
         text.push_str(&entry_text(entry, lang));
