@@ -13,6 +13,7 @@ mod faults;
 mod flow;
 mod fake_discord_selftest;
 mod knowledge_base;
+mod load;
 mod multiprocess;
 mod quality;
 mod robustness;

@@ -191,3 +191,62 @@ async fn control_characters_in_a_question_are_kept(db: &TestDb) {
 }
 
 on_both_databases!(text_that_looks_like_sql_is_stored_verbatim, control_characters_in_a_question_are_kept);
+
+/// The real `anbud serve` process against the fake Discord, logging everything it can
+/// (`RUST_LOG=trace`): it answers a question (through a 429 and a retry) and the token
+/// appears nowhere in its output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_never_appears_in_logs_errors_or_replies() {
+    use crate::fake_discord::{ids, FakeDiscord, FakeGuild, TOKEN};
+    use std::io::Read;
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    let fake = FakeDiscord::start(FakeGuild::default_test_guild()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_anbud"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("RUST_LOG", "trace")
+        .env("ANBUD__DISCORD__API_URL", fake.api_url())
+        .env("ANBUD__DISCORD__QA_CHANNELS", ids::QA_CHANNEL.to_string())
+        .env("ANBUD__DISCORD__RATE_LIMIT_PER_MINUTE", "0")
+        .args(["--database", &format!("sqlite://{}", dir.path().join("a.sqlite").display()), "serve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the output while the bot runs: a full pipe would block its logging.
+    let readers: Vec<_> = [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ]
+    .into_iter()
+    .map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    })
+    .collect();
+    fake.wait_until_ready(Duration::from_secs(30)).await;
+    fake.wait_for_request(Duration::from_secs(30), |r| r.method == "PUT" && r.path.ends_with("/commands")).await;
+    fake.fail_next_posts_with_429(1, 0.2);
+    let question = fake.send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, "Hva er ESPD?");
+    let reply = fake.wait_for_post(Duration::from_secs(30), |p| p.reply_to() == Some(question)).await;
+    assert!(!reply.content.contains(TOKEN));
+    // Also a reply that holds the user's text back (an abstention).
+    let other = fake.send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, &format!("hva er {TOKEN}?"));
+    let _ = fake.wait_for_post(Duration::from_secs(30), |p| p.reply_to() == Some(other)).await;
+    child.kill().unwrap();
+    let _ = child.wait();
+    let logs: String = readers.into_iter().map(|r| r.join().unwrap()).collect();
+    assert!(logs.len() > 1000, "the process logged at trace level: {} bytes", logs.len());
+    let own_question = format!("hva er {TOKEN}?");
+    let leaked: Vec<&str> = logs.lines().filter(|l| l.contains(TOKEN) && !l.contains(&own_question)).collect();
+    assert!(leaked.is_empty(), "the token appears in {} log line(s), e.g.: {:?}", leaked.len(), leaked.first());
+    for p in fake.posted() {
+        assert!(!p.content.contains(&format!("Bot {TOKEN}")), "{}", p.content);
+    }
+}
