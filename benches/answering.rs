@@ -37,7 +37,9 @@ fn bundled() -> &'static KnowledgeBase {
     static KB: OnceLock<KnowledgeBase> = OnceLock::new();
     KB.get_or_init(|| {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-        knowledge::load_dir(&dir).expect("the bundled knowledge base loads").0
+        knowledge::load_dir(&dir)
+            .expect("the bundled knowledge base loads")
+            .0
     })
 }
 
@@ -45,11 +47,23 @@ fn bundled() -> &'static KnowledgeBase {
 fn bundled_questions() -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/quality/questions.tsv");
     let text = std::fs::read_to_string(path).expect("tests/quality/questions.tsv");
-    text.lines().skip(1).filter_map(|l| l.split('\t').nth(4)).map(str::to_string).collect()
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').nth(4))
+        .map(str::to_string)
+        .collect()
 }
 
 fn synthetic(entries: usize) -> synth::Synthetic {
-    synth::generate(bundled(), SynthOptions { entries, seed: SEED, questions: QUESTIONS }).expect("generate")
+    synth::generate(
+        bundled(),
+        SynthOptions {
+            entries,
+            seed: SEED,
+            questions: QUESTIONS,
+        },
+    )
+    .expect("generate")
 }
 
 /// An answerer and its questions, built once per size for the whole run.
@@ -78,7 +92,10 @@ fn case(name: &str) -> &'static Case {
         let started = Instant::now();
         let answerer = Answerer::new(kb, AnswerSettings::default()).expect("index builds");
         eprintln!("[{name}: index built in {:.2?}]", started.elapsed());
-        Case { answerer: Arc::new(answerer), questions }
+        Case {
+            answerer: Arc::new(answerer),
+            questions,
+        }
     })
 }
 
@@ -102,7 +119,9 @@ fn bench_answer(c: &mut Criterion, filter: Option<&str>) {
         }
         let case = case(name);
         if name != "bundled" {
-            group.sample_size(30).measurement_time(Duration::from_secs(5));
+            group
+                .sample_size(30)
+                .measurement_time(Duration::from_secs(5));
         }
         let mut i = 0usize;
         group.bench_function(BenchmarkId::from_parameter(name), |b| {
@@ -150,9 +169,15 @@ fn bench_concurrent(c: &mut Criterion, filter: Option<&str>) {
     if !selected(filter, "concurrent/10k") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let mut group = c.benchmark_group("concurrent");
-    group.sample_size(20).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Elements((TASKS * PER_TASK) as u64));
     let case = case("10k");
     let questions = Arc::new(case.questions.clone());
@@ -190,7 +215,10 @@ fn bench_concurrent(c: &mut Criterion, filter: Option<&str>) {
 /// Time every question on its own and print the distribution.
 fn latency_report() {
     println!("\nPer-question latency ({QUESTIONS} questions, answer + render_text, one thread):");
-    println!("{:<10} {:>10} {:>10} {:>10} {:>10} {:>10}", "base", "median", "p90", "p99", "max", "answered");
+    println!(
+        "{:<10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "base", "median", "p90", "p99", "max", "answered"
+    );
     for name in ["bundled", "10k", "50k"] {
         let case = case(name);
         // One warm-up pass over a few questions, then the timed pass.
@@ -222,19 +250,37 @@ fn latency_report() {
 
 /// Time `App::open` from a knowledge folder and a fresh SQLite database, three times.
 fn startup_report() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     println!("\nStart-up in process (App::open: load the folder, open SQLite, build the index):");
     let generated = tempfile::tempdir().expect("a temporary folder");
     let k10 = generated.path().join("kb10k");
     synth::write_dir(&synthetic(10_000), &k10).expect("write the 10k knowledge base");
-    for (name, dir) in [("bundled", Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")), ("10k", k10)] {
+    for (name, dir) in [
+        (
+            "bundled",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+        ),
+        ("10k", k10),
+    ] {
         let mut times = Vec::new();
         for run in 0..3 {
             let mut settings = anbud::config::Settings::defaults();
             settings.knowledge.dir = dir.clone();
-            settings.database.url = format!("sqlite://{}", generated.path().join(format!("{name}-{run}.sqlite")).display());
+            settings.database.url = format!(
+                "sqlite://{}",
+                generated
+                    .path()
+                    .join(format!("{name}-{run}.sqlite"))
+                    .display()
+            );
             let started = Instant::now();
-            let app = runtime.block_on(anbud::app::App::open(&settings)).expect("App::open");
+            let app = runtime
+                .block_on(anbud::app::App::open(&settings))
+                .expect("App::open");
             times.push(started.elapsed());
             drop(app);
         }

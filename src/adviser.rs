@@ -54,14 +54,26 @@ pub fn learned_entry_id(item: QueueItemId) -> String {
 
 /// Answer a queued question, tell its askers (outbox), and learn from it.
 #[tracing::instrument(level = "info", skip(app, text))]
-pub async fn answer(app: &App, id: QueueItemId, text: &str, adviser: &str, learn: Learn) -> Result<Answered, AdviserError> {
+pub async fn answer(
+    app: &App,
+    id: QueueItemId,
+    text: &str,
+    adviser: &str,
+    learn: Learn,
+) -> Result<Answered, AdviserError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(AdviserError::EmptyAnswer);
     }
     let store = store(app)?;
     if let Learn::Phrasing(entry) = &learn {
-        if app.answerer().knowledge().entries_with_id(entry).next().is_none() {
+        if app
+            .answerer()
+            .knowledge()
+            .entries_with_id(entry)
+            .next()
+            .is_none()
+        {
             return Err(AdviserError::UnknownEntry(entry.clone()));
         }
     }
@@ -102,7 +114,9 @@ pub async fn answer(app: &App, id: QueueItemId, text: &str, adviser: &str, learn
         }
         Learn::Phrasing(entry) => {
             for wording in &wordings {
-                store.add_phrasing(&entry, &item.lang, wording, adviser).await?;
+                store
+                    .add_phrasing(&entry, &item.lang, wording, adviser)
+                    .await?;
             }
             Some(entry)
         }
@@ -111,11 +125,20 @@ pub async fn answer(app: &App, id: QueueItemId, text: &str, adviser: &str, learn
         // Answer from it at once in this process; other processes see the version bump.
         app.reload_if_changed().await;
     }
-    Ok(Answered { item, outbox, learned })
+    Ok(Answered {
+        item,
+        outbox,
+        learned,
+    })
 }
 
 /// Close a queued question without an answer.
-pub async fn dismiss(app: &App, id: QueueItemId, reason: Option<&str>, adviser: &str) -> Result<(), AdviserError> {
+pub async fn dismiss(
+    app: &App,
+    id: QueueItemId,
+    reason: Option<&str>,
+    adviser: &str,
+) -> Result<(), AdviserError> {
     store(app)?.dismiss_item(id, reason, adviser).await?;
     Ok(())
 }

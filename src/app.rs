@@ -17,7 +17,8 @@ use crate::answer::{Answerer, Reply};
 use crate::config::Settings;
 use crate::knowledge::{self, Entry, KnowledgeBase, KnowledgeError, Lang, Source as EntrySource};
 use crate::store::{
-    LearnedEntry, LogOutcome, Logged, NewUnanswered, Origin, Reason, ResilientConfig, ResilientLogger, Store,
+    LearnedEntry, LogOutcome, Logged, NewUnanswered, Origin, Reason, ResilientConfig,
+    ResilientLogger, Store,
 };
 
 /// Read the knowledge folder named in the settings; every problem is in the error.
@@ -59,11 +60,13 @@ async fn merge_learned_knowledge(store: &Store, kb: &mut KnowledgeBase) -> Optio
     match (store.learned_entries().await, store.phrasings().await) {
         (Ok(learned), Ok(phrasings)) => {
             kb.merge_learned(learned.iter().map(learned_to_entry).collect());
-            let orphans = kb.add_phrasings(
-                phrasings
-                    .iter()
-                    .map(|p| (p.entry_id.as_str(), Lang::parse(&p.lang).unwrap_or(Lang::Nb), p.question.as_str())),
-            );
+            let orphans = kb.add_phrasings(phrasings.iter().map(|p| {
+                (
+                    p.entry_id.as_str(),
+                    Lang::parse(&p.lang).unwrap_or(Lang::Nb),
+                    p.question.as_str(),
+                )
+            }));
             for id in orphans {
                 tracing::warn!(%id, "a learned phrasing names an entry that does not exist");
             }
@@ -109,7 +112,9 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("answerer", &self.answerer.load()).finish()
+        f.debug_struct("App")
+            .field("answerer", &self.answerer.load())
+            .finish()
     }
 }
 
@@ -121,10 +126,19 @@ impl App {
     /// Load the knowledge, connect the store (or start without it while it is down),
     /// merge what advisers taught, and build the index.
     pub async fn open(settings: &Settings) -> anyhow::Result<App> {
-        let files = load_knowledge(settings)
-            .with_context(|| format!("loading the knowledge base from {}", settings.knowledge.dir.display()))?;
-        let config = ResilientConfig { capacity: settings.database.buffer_capacity, ..ResilientConfig::default() };
-        let store = match tokio::time::timeout(CONNECT_WAIT, Store::connect(&settings.database.url)).await {
+        let files = load_knowledge(settings).with_context(|| {
+            format!(
+                "loading the knowledge base from {}",
+                settings.knowledge.dir.display()
+            )
+        })?;
+        let config = ResilientConfig {
+            capacity: settings.database.buffer_capacity,
+            ..ResilientConfig::default()
+        };
+        let store = match tokio::time::timeout(CONNECT_WAIT, Store::connect(&settings.database.url))
+            .await
+        {
             Ok(Ok(store)) => Some(store),
             Ok(Err(e)) if !e.is_unavailable() => {
                 return Err(anyhow::Error::new(e).context("opening the database (database.url)"));
@@ -134,7 +148,9 @@ impl App {
                 None
             }
             Err(_) => {
-                tracing::warn!("the database did not answer in time; answering without it and retrying");
+                tracing::warn!(
+                    "the database did not answer in time; answering without it and retrying"
+                );
                 None
             }
         };
@@ -150,7 +166,10 @@ impl App {
         };
         Ok(App {
             settings: Arc::new(settings.clone()),
-            answerer: Arc::new(ArcSwap::from_pointee(Answerer::new(kb, settings.answer.clone())?)),
+            answerer: Arc::new(ArcSwap::from_pointee(Answerer::new(
+                kb,
+                settings.answer.clone(),
+            )?)),
             logger,
             knowledge_version: Arc::new(AtomicI64::new(version.unwrap_or(-1))),
         })
@@ -175,16 +194,28 @@ impl App {
     #[tracing::instrument(level = "debug", skip_all, fields(source = %origin.source))]
     pub async fn ask(&self, question: &str, origin: Origin) -> Asked {
         let reply = self.answer_only(question);
-        let mut asked = Asked { reply, logged: false, queue_item: None };
+        let mut asked = Asked {
+            reply,
+            logged: false,
+            queue_item: None,
+        };
         if asked.reply.problem.is_some() {
             return asked;
         }
         let lang = asked.reply.lang.code();
-        if let Err(e) = self.logger.record_question_asked(asked.reply.answered(), lang).await {
+        if let Err(e) = self
+            .logger
+            .record_question_asked(asked.reply.answered(), lang)
+            .await
+        {
             tracing::warn!(error = %e, "could not count the question");
         }
         if let Some(id) = asked.reply.id() {
-            if let Err(e) = self.logger.record_answer_given(id, lang, origin.source).await {
+            if let Err(e) = self
+                .logger
+                .record_answer_given(id, lang, origin.source)
+                .await
+            {
                 tracing::warn!(error = %e, "could not count the answer");
             }
             return asked;
@@ -220,13 +251,20 @@ impl App {
         let answerer = self.answerer.load();
         match answerer.answer(question) {
             Ok(mut reply) => {
-                prefer_upcoming_event(&mut reply, answerer.knowledge(), self.settings.timezone(), now);
+                prefer_upcoming_event(
+                    &mut reply,
+                    answerer.knowledge(),
+                    self.settings.timezone(),
+                    now,
+                );
                 reply
             }
             Err(e) => {
                 // An index error is ours, not the user's: abstain and say so in the log.
                 tracing::error!(error = %e, "search failed");
-                let mut reply = answerer.answer("").expect("an empty question needs no search");
+                let mut reply = answerer
+                    .answer("")
+                    .expect("an empty question needs no search");
                 reply.question = question.to_string();
                 reply.problem = None;
                 reply
@@ -252,9 +290,16 @@ impl App {
             match store.list_events().await {
                 Ok(events) => {
                     let tz = self.settings.timezone();
-                    kb.merge_learned(events.iter().map(|e| stored_event_to_entry(e, tz)).collect());
+                    kb.merge_learned(
+                        events
+                            .iter()
+                            .map(|e| stored_event_to_entry(e, tz))
+                            .collect(),
+                    );
                 }
-                Err(e) => tracing::warn!(error = %e, "organisers' events unavailable; using the files alone"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "organisers' events unavailable; using the files alone")
+                }
             }
         }
         let answerer = Answerer::new(kb, self.settings.answer.clone())?;
@@ -266,8 +311,12 @@ impl App {
     /// Rebuild the index when advisers changed the knowledge in the database (through
     /// this process or another one sharing the database). Returns whether it reloaded.
     pub async fn reload_if_changed(&self) -> bool {
-        let Some(store) = self.store() else { return false };
-        let Ok(version) = store.knowledge_version().await else { return false };
+        let Some(store) = self.store() else {
+            return false;
+        };
+        let Ok(version) = store.knowledge_version().await else {
+            return false;
+        };
         if version == self.knowledge_version.load(Ordering::SeqCst) {
             return false;
         }
@@ -294,9 +343,15 @@ impl App {
                 app.reload_if_changed().await;
                 if last_purge.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                     if let Some(store) = app.store() {
-                        let cutoff = Utc::now() - chrono::Duration::days(i64::from(app.settings.database.retention_days));
+                        let cutoff = Utc::now()
+                            - chrono::Duration::days(i64::from(
+                                app.settings.database.retention_days,
+                            ));
                         match store.purge_personal_data(cutoff).await {
-                            Ok(n) if n > 0 => tracing::info!(rows = n, "removed personal data past the retention period"),
+                            Ok(n) if n > 0 => tracing::info!(
+                                rows = n,
+                                "removed personal data past the retention period"
+                            ),
                             Ok(_) => {}
                             Err(e) => tracing::warn!(error = %e, "retention purge failed"),
                         }

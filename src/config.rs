@@ -32,8 +32,9 @@ impl From<config::ConfigError> for ConfigError {
 /// the source lines are dropped and quoted values are shown only when they cannot be a
 /// secret (see [`shown`]).
 fn redact(message: &str) -> String {
-    static QUOTED: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r#"`[^`]*`|"(?:[^"\\]|\\.)*""#).expect("valid regex"));
+    static QUOTED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"`[^`]*`|"(?:[^"\\]|\\.)*""#).expect("valid regex")
+    });
     static SOURCE_LINE: std::sync::LazyLock<regex::Regex> =
         std::sync::LazyLock::new(|| regex::Regex::new(r"^\s*\d*\s*\|").expect("valid regex"));
     let kept: Vec<&str> = message
@@ -45,11 +46,16 @@ fn redact(message: &str) -> String {
     let text = kept.join(" ");
     // The one message that names a value without quotes: a bad enum value.
     static VARIANT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(does not have variant constructor )(.*?)( for key `|$)").expect("valid regex")
+        regex::Regex::new(r"(does not have variant constructor )(.*?)( for key `|$)")
+            .expect("valid regex")
     });
     let text = VARIANT.replace_all(&text, |c: &regex::Captures| {
         let value = &c[2];
-        let shown_value = if shown(value) { value.to_string() } else { hidden(value) };
+        let shown_value = if shown(value) {
+            value.to_string()
+        } else {
+            hidden(value)
+        };
         format!("{}{shown_value}{}", &c[1], &c[3])
     });
     QUOTED
@@ -79,7 +85,10 @@ fn shown(value: &str) -> bool {
 }
 
 fn hidden(value: &str) -> String {
-    format!("(a value of {} characters, not shown)", value.chars().count())
+    format!(
+        "(a value of {} characters, not shown)",
+        value.chars().count()
+    )
 }
 
 /// A value for an error message: quoted when [`shown`], else described.
@@ -192,7 +201,10 @@ fn parse_id(raw: RawId) -> Result<Option<u64>, String> {
         RawId::Int(n) => Ok(Some(n)),
         RawId::Text(s) if s.trim().is_empty() => Ok(None),
         RawId::Text(s) => match s.trim().parse::<u64>() {
-            Ok(0) | Err(_) => Err(format!("{} is not a Discord id (a number such as 123456789012345678)", show(&s))),
+            Ok(0) | Err(_) => Err(format!(
+                "{} is not a Discord id (a number such as 123456789012345678)",
+                show(&s)
+            )),
             Ok(n) => Ok(Some(n)),
         },
     }
@@ -210,7 +222,10 @@ fn ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
     let raw = RawIds::deserialize(d)?;
     let items: Vec<RawId> = match raw {
         RawIds::List(list) => list,
-        RawIds::Text(s) => s.split(',').map(|p| RawId::Text(p.trim().to_string())).collect(),
+        RawIds::Text(s) => s
+            .split(',')
+            .map(|p| RawId::Text(p.trim().to_string()))
+            .collect(),
     };
     let mut out = Vec::new();
     for item in items {
@@ -236,13 +251,16 @@ pub struct Overrides {
 impl Settings {
     /// The compiled-in defaults alone.
     pub fn defaults() -> Settings {
-        Self::from_sources(None, &[], &Overrides::default()).expect("the built-in config/default.toml is valid")
+        Self::from_sources(None, &[], &Overrides::default())
+            .expect("the built-in config/default.toml is valid")
     }
 
     /// Load every layer: defaults, `config/local.toml` if present, the `--config` file,
     /// the environment, then the command line.
     pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
-        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("ANBUD__")).collect();
+        let env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("ANBUD__"))
+            .collect();
         let local = Path::new("config/local.toml");
         Self::from_sources(local.exists().then_some(local), &env, overrides)
     }
@@ -256,7 +274,8 @@ impl Settings {
         let mut builder = config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Some(local) = local_file {
-            builder = builder.add_source(config::File::from(local).format(config::FileFormat::Toml));
+            builder =
+                builder.add_source(config::File::from(local).format(config::FileFormat::Toml));
         }
         if let Some(file) = &overrides.config_file {
             if !file.exists() {
@@ -265,10 +284,13 @@ impl Settings {
                     problem: format!("the file {} does not exist", file.display()),
                 });
             }
-            builder = builder.add_source(config::File::from(file.as_path()).format(config::FileFormat::Toml));
+            builder = builder
+                .add_source(config::File::from(file.as_path()).format(config::FileFormat::Toml));
         }
         for (key, value) in env {
-            let Some(path) = key.strip_prefix("ANBUD__") else { continue };
+            let Some(path) = key.strip_prefix("ANBUD__") else {
+                continue;
+            };
             let path = path.to_lowercase().replace("__", ".");
             builder = builder.set_override(path, value.as_str())?;
         }
@@ -284,45 +306,82 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key: &str, problem: String| Err(ConfigError::Invalid { key: key.into(), problem });
+        let invalid = |key: &str, problem: String| {
+            Err(ConfigError::Invalid {
+                key: key.into(),
+                problem,
+            })
+        };
         if !(0.0..=1.0).contains(&self.answer.threshold) {
-            return invalid("answer.threshold", format!("{} is not between 0 and 1", self.answer.threshold));
+            return invalid(
+                "answer.threshold",
+                format!("{} is not between 0 and 1", self.answer.threshold),
+            );
         }
         if !(0.0..=1.0).contains(&self.answer.tie_margin) {
-            return invalid("answer.tie_margin", format!("{} is not between 0 and 1", self.answer.tie_margin));
+            return invalid(
+                "answer.tie_margin",
+                format!("{} is not between 0 and 1", self.answer.tie_margin),
+            );
         }
         if self.answer.max_question_chars < 10 {
             return invalid("answer.max_question_chars", "must be at least 10".into());
         }
         let url = &self.database.url;
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             // Never echo the URL: it may hold a password.
-            return invalid("database.url", "must start with sqlite:, postgres:// or postgresql://".into());
+            return invalid(
+                "database.url",
+                "must start with sqlite:, postgres:// or postgresql://".into(),
+            );
         }
         if !self.discord.api_url.is_empty()
-            && !(self.discord.api_url.starts_with("http://") || self.discord.api_url.starts_with("https://"))
+            && !(self.discord.api_url.starts_with("http://")
+                || self.discord.api_url.starts_with("https://"))
         {
-            return invalid("discord.api_url", format!("{} is not an http(s) URL", show(&self.discord.api_url)));
+            return invalid(
+                "discord.api_url",
+                format!("{} is not an http(s) URL", show(&self.discord.api_url)),
+            );
         }
-        if self.announcements.timezone.parse::<chrono_tz::Tz>().is_err() {
-            return invalid("announcements.timezone", format!("{} is not a time zone name", show(&self.announcements.timezone)));
+        if self
+            .announcements
+            .timezone
+            .parse::<chrono_tz::Tz>()
+            .is_err()
+        {
+            return invalid(
+                "announcements.timezone",
+                format!(
+                    "{} is not a time zone name",
+                    show(&self.announcements.timezone)
+                ),
+            );
         }
         Ok(())
     }
 
     /// The announcements' time zone (validated at load).
     pub fn timezone(&self) -> chrono_tz::Tz {
-        self.announcements.timezone.parse().unwrap_or(chrono_tz::Europe::Oslo)
+        self.announcements
+            .timezone
+            .parse()
+            .unwrap_or(chrono_tz::Europe::Oslo)
     }
 }
-
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -337,7 +396,10 @@ mod tests {
     fn environment_overrides_with_ids_as_strings() {
         let s = Settings::from_sources(
             None,
-            &env(&[("ANBUD__DISCORD__QA_CHANNELS", "123456789012345678, 42"), ("ANBUD__ANSWER__THRESHOLD", "0.7")]),
+            &env(&[
+                ("ANBUD__DISCORD__QA_CHANNELS", "123456789012345678, 42"),
+                ("ANBUD__ANSWER__THRESHOLD", "0.7"),
+            ]),
             &Overrides::default(),
         )
         .unwrap();
@@ -347,13 +409,24 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let err = Settings::from_sources(None, &env(&[("ANBUD__DISCORD__ADVISER_CHANNEL", "general")]), &Overrides::default())
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("adviser_channel") && err.contains("general"), "{err}");
-        let err = Settings::from_sources(None, &env(&[("ANBUD__ANSWER__THRESHOLD", "3")]), &Overrides::default())
-            .unwrap_err()
-            .to_string();
+        let err = Settings::from_sources(
+            None,
+            &env(&[("ANBUD__DISCORD__ADVISER_CHANNEL", "general")]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("adviser_channel") && err.contains("general"),
+            "{err}"
+        );
+        let err = Settings::from_sources(
+            None,
+            &env(&[("ANBUD__ANSWER__THRESHOLD", "3")]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("answer.threshold"), "{err}");
         let err = Settings::from_sources(
             None,
@@ -362,7 +435,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("database.url") && !err.contains("hunter2"), "{err}");
+        assert!(
+            err.contains("database.url") && !err.contains("hunter2"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -371,14 +447,25 @@ mod tests {
         let message = format!("invalid type: string \"{token}\", expected a floating point number for key `answer.threshold`");
         let redacted = redact(&message);
         assert!(!redacted.contains(token), "{redacted}");
-        assert!(redacted.contains("`answer.threshold`") && redacted.contains("65 characters"), "{redacted}");
-        assert_eq!(redact("unknown variant `treads`, expected `reply` or `thread`"), "unknown variant `treads`, expected `reply` or `thread`");
+        assert!(
+            redacted.contains("`answer.threshold`") && redacted.contains("65 characters"),
+            "{redacted}"
+        );
+        assert_eq!(
+            redact("unknown variant `treads`, expected `reply` or `thread`"),
+            "unknown variant `treads`, expected `reply` or `thread`"
+        );
         assert!(!redact("\"postgres://u:pw@h/db\" is not valid").contains("pw"));
         assert!(!redact("\"hunter2:x\"").contains("hunter2"));
-        assert!(redact("for key `discord.rate_limit_per_minute`").contains("`discord.rate_limit_per_minute`"));
-        let variant = format!("enum ReplyMode does not have variant constructor {token} for key `discord.reply_mode`");
+        assert!(redact("for key `discord.rate_limit_per_minute`")
+            .contains("`discord.rate_limit_per_minute`"));
+        let variant = format!(
+            "enum ReplyMode does not have variant constructor {token} for key `discord.reply_mode`"
+        );
         assert_eq!(redact(&variant), "enum ReplyMode does not have variant constructor (a value of 65 characters, not shown) for key `discord.reply_mode`");
-        assert!(redact("enum ReplyMode does not have variant constructor treads").ends_with("treads"));
+        assert!(
+            redact("enum ReplyMode does not have variant constructor treads").ends_with("treads")
+        );
         let hex = "3f9a0c5e7b1d4f2a8c6e0b9d7f5a3c1e";
         assert!(!redact(&format!("`{hex}`")).contains(hex));
         // A syntax error's source line is dropped, its position and reason kept.
@@ -391,7 +478,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
         std::fs::write(&file, "[discord]\nqa_channels = [1, \"2\"]\n").unwrap();
-        let o = Overrides { config_file: Some(file), ..Default::default() };
+        let o = Overrides {
+            config_file: Some(file),
+            ..Default::default()
+        };
         let s = Settings::from_sources(None, &[], &o).unwrap();
         assert_eq!(s.discord.qa_channels, vec![1, 2]);
         assert_eq!(s.answer.closest, 3);

@@ -121,18 +121,52 @@ const SECTORS: &[(&str, &str)] = &[
 
 /// Places (the same in both languages).
 const PLACES: &[&str] = &[
-    "Ski", "Ås", "Frogn", "Nesodden", "Vestby", "Enebakk", "Nordre Follo", "Oslo", "Bærum",
-    "Asker", "Lillestrøm", "Drammen", "Moss", "Fredrikstad", "Sarpsborg", "Halden", "Hamar",
-    "Lillehammer", "Gjøvik", "Tønsberg", "Sandefjord", "Larvik", "Skien", "Porsgrunn",
-    "Kristiansand", "Arendal", "Stavanger", "Sandnes", "Haugesund", "Bergen", "Ålesund",
-    "Molde", "Trondheim", "Bodø", "Tromsø", "Alta",
+    "Ski",
+    "Ås",
+    "Frogn",
+    "Nesodden",
+    "Vestby",
+    "Enebakk",
+    "Nordre Follo",
+    "Oslo",
+    "Bærum",
+    "Asker",
+    "Lillestrøm",
+    "Drammen",
+    "Moss",
+    "Fredrikstad",
+    "Sarpsborg",
+    "Halden",
+    "Hamar",
+    "Lillehammer",
+    "Gjøvik",
+    "Tønsberg",
+    "Sandefjord",
+    "Larvik",
+    "Skien",
+    "Porsgrunn",
+    "Kristiansand",
+    "Arendal",
+    "Stavanger",
+    "Sandnes",
+    "Haugesund",
+    "Bergen",
+    "Ålesund",
+    "Molde",
+    "Trondheim",
+    "Bodø",
+    "Tromsø",
+    "Alta",
 ];
 
 /// Situations: (Bokmål, English).
 const FACETS: &[(&str, &str)] = &[
     ("for små bedrifter", "for small businesses"),
     ("ved rammeavtaler", "for framework agreements"),
-    ("under nasjonal terskelverdi", "below the national threshold"),
+    (
+        "under nasjonal terskelverdi",
+        "below the national threshold",
+    ),
     ("over EØS-terskelverdiene", "above the EEA thresholds"),
     ("for nyetablerte firma", "for newly started companies"),
     ("med underleverandører", "with subcontractors"),
@@ -142,14 +176,38 @@ const FACETS: &[(&str, &str)] = &[
 
 /// Questions no entry answers: (Bokmål, English).
 const OUT_OF_SCOPE: &[(&str, &str)] = &[
-    ("Hvordan blir været i Bergen i morgen?", "What is the weather in Bergen tomorrow?"),
-    ("Hvem vant fotballkampen i går?", "Who won the football match yesterday?"),
-    ("Kan du anbefale en god pizzarestaurant?", "Can you recommend a good pizza restaurant?"),
-    ("Hvordan bytter jeg dekk på bilen?", "How do I change the tyres on my car?"),
-    ("Hva koster en flybillett til Spania?", "How much is a plane ticket to Spain?"),
-    ("Hvordan lager jeg surdeigsbrød?", "How do I bake sourdough bread?"),
-    ("Når åpner svømmehallen på lørdag?", "When does the swimming pool open on Saturday?"),
-    ("Hvordan installerer jeg en skriver?", "How do I install a printer?"),
+    (
+        "Hvordan blir været i Bergen i morgen?",
+        "What is the weather in Bergen tomorrow?",
+    ),
+    (
+        "Hvem vant fotballkampen i går?",
+        "Who won the football match yesterday?",
+    ),
+    (
+        "Kan du anbefale en god pizzarestaurant?",
+        "Can you recommend a good pizza restaurant?",
+    ),
+    (
+        "Hvordan bytter jeg dekk på bilen?",
+        "How do I change the tyres on my car?",
+    ),
+    (
+        "Hva koster en flybillett til Spania?",
+        "How much is a plane ticket to Spain?",
+    ),
+    (
+        "Hvordan lager jeg surdeigsbrød?",
+        "How do I bake sourdough bread?",
+    ),
+    (
+        "Når åpner svømmehallen på lørdag?",
+        "When does the swimming pool open on Saturday?",
+    ),
+    (
+        "Hvordan installerer jeg en skriver?",
+        "How do I install a printer?",
+    ),
 ];
 
 /// A bundled topic in both languages.
@@ -172,7 +230,11 @@ impl<'a> Base<'a> {
 pub fn max_entries(source: &KnowledgeBase) -> usize {
     let topics = crate::knowledge::by_id(&source.entries)
         .values()
-        .filter(|group| [Lang::Nb, Lang::En].iter().all(|l| group.iter().any(|e| e.lang == *l && e.event.is_none())))
+        .filter(|group| {
+            [Lang::Nb, Lang::En]
+                .iter()
+                .all(|l| group.iter().any(|e| e.lang == *l && e.event.is_none()))
+        })
         .count();
     topics * SECTORS.len() * PLACES.len() * FACETS.len() / 2
 }
@@ -183,8 +245,16 @@ pub fn generate(source: &KnowledgeBase, options: SynthOptions) -> Result<Synthet
     let bases: Vec<Base> = crate::knowledge::by_id(&source.entries)
         .into_values()
         .filter_map(|group| {
-            let pick = |lang| group.iter().copied().find(|e: &&Entry| e.lang == lang && e.event.is_none());
-            Some(Base { nb: pick(Lang::Nb)?, en: pick(Lang::En)? })
+            let pick = |lang| {
+                group
+                    .iter()
+                    .copied()
+                    .find(|e: &&Entry| e.lang == lang && e.event.is_none())
+            };
+            Some(Base {
+                nb: pick(Lang::Nb)?,
+                en: pick(Lang::En)?,
+            })
         })
         .collect();
     if bases.is_empty() {
@@ -192,7 +262,10 @@ pub fn generate(source: &KnowledgeBase, options: SynthOptions) -> Result<Synthet
     }
     let max = max_entries(source);
     if options.entries > max {
-        return Err(SynthError::TooMany { asked: options.entries, max });
+        return Err(SynthError::TooMany {
+            asked: options.entries,
+            max,
+        });
     }
     let mut rng = SplitMix64::new(options.seed);
     let mut used: HashSet<(usize, usize, usize, usize)> = HashSet::with_capacity(options.entries);
@@ -200,7 +273,12 @@ pub fn generate(source: &KnowledgeBase, options: SynthOptions) -> Result<Synthet
     let mut entries: Vec<Entry> = Vec::with_capacity(2 * options.entries);
     for i in 0..options.entries {
         let combo = loop {
-            let c = (rng.below(bases.len()), rng.below(SECTORS.len()), rng.below(PLACES.len()), rng.below(FACETS.len()));
+            let c = (
+                rng.below(bases.len()),
+                rng.below(SECTORS.len()),
+                rng.below(PLACES.len()),
+                rng.below(FACETS.len()),
+            );
             if used.insert(c) {
                 break c;
             }
@@ -213,19 +291,35 @@ pub fn generate(source: &KnowledgeBase, options: SynthOptions) -> Result<Synthet
         let related: Vec<String> = if i == 0 {
             Vec::new()
         } else {
-            (0..1 + rng.below(2)).map(|_| ids[rng.below(i)].clone()).collect::<HashSet<_>>().into_iter().collect()
+            (0..1 + rng.below(2))
+                .map(|_| ids[rng.below(i)].clone())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect()
         };
         let mut related = related;
         related.sort();
         let keep_seed = rng.next_u64();
         for lang in [Lang::Nb, Lang::En] {
             let mut local = SplitMix64::new(keep_seed);
-            entries.push(make_entry(&id, lang, base.get(lang), donor.get(lang), (s, p, f), &related, &mut local));
+            entries.push(make_entry(
+                &id,
+                lang,
+                base.get(lang),
+                donor.get(lang),
+                (s, p, f),
+                &related,
+                &mut local,
+            ));
         }
         ids.push(id);
     }
-    let mut kb = KnowledgeBase { entries, glossary: source.glossary.clone() };
-    kb.entries.sort_by(|a, b| (a.id.as_str(), a.lang).cmp(&(b.id.as_str(), b.lang)));
+    let mut kb = KnowledgeBase {
+        entries,
+        glossary: source.glossary.clone(),
+    };
+    kb.entries
+        .sort_by(|a, b| (a.id.as_str(), a.lang).cmp(&(b.id.as_str(), b.lang)));
     let questions = make_questions(&kb, options.questions, &mut rng);
     Ok(Synthetic { kb, questions })
 }
@@ -272,14 +366,23 @@ fn make_entry(
             questions.push(q);
         }
     }
-    let keyword = base.keywords.first().map(String::as_str).unwrap_or(base.title.as_str());
+    let keyword = base
+        .keywords
+        .first()
+        .map(String::as_str)
+        .unwrap_or(base.title.as_str());
     questions.push(format!("{keyword} {sector} {place}").to_lowercase());
     let mut keywords: Vec<String> = base.keywords.iter().take(6).cloned().collect();
     keywords.push(sector.to_string());
     keywords.push(place.to_string());
     // The body: the direct answer narrowed to the situation, most of the topic's detail,
     // and one paragraph from another topic.
-    let mut paragraphs: Vec<&str> = base.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect();
+    let mut paragraphs: Vec<&str> = base
+        .body
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
     let summary = paragraphs.first().copied().unwrap_or("");
     // Keep the direct answer short enough for the first chat message (lint warns at 700).
     let mut body = if context.chars().count() + summary.chars().count() < 680 {
@@ -293,7 +396,13 @@ fn make_entry(
             body.push_str(para);
         }
     }
-    let donor_paragraphs: Vec<&str> = donor.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).skip(1).collect();
+    let donor_paragraphs: Vec<&str> = donor
+        .body
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .skip(1)
+        .collect();
     if !donor_paragraphs.is_empty() {
         body.push_str("\n\n");
         let paragraph = *rng.pick(&donor_paragraphs);
@@ -316,7 +425,12 @@ fn make_entry(
 
 fn make_questions(kb: &KnowledgeBase, count: usize, rng: &mut SplitMix64) -> Vec<SynthQuestion> {
     // Single-word glossary synonyms, for swapping a word the way another user would say it.
-    let synonyms: Vec<&Vec<String>> = kb.glossary.groups.iter().filter(|g| g.iter().filter(|t| !t.contains(' ')).count() >= 2).collect();
+    let synonyms: Vec<&Vec<String>> = kb
+        .glossary
+        .groups
+        .iter()
+        .filter(|g| g.iter().filter(|t| !t.contains(' ')).count() >= 2)
+        .collect();
     let mut out = Vec::with_capacity(count);
     if kb.entries.is_empty() {
         return out;
@@ -326,12 +440,20 @@ fn make_questions(kb: &KnowledgeBase, count: usize, rng: &mut SplitMix64) -> Vec
             let (nb, en) = *rng.pick(OUT_OF_SCOPE);
             let lang = if rng.chance(0.5) { Lang::Nb } else { Lang::En };
             let text = perturb(if lang == Lang::Nb { nb } else { en }, &synonyms, rng);
-            out.push(SynthQuestion { expected: None, lang, text });
+            out.push(SynthQuestion {
+                expected: None,
+                lang,
+                text,
+            });
             continue;
         }
         let entry = rng.pick(&kb.entries);
         let question = rng.pick(&entry.questions);
-        out.push(SynthQuestion { expected: Some(entry.id.clone()), lang: entry.lang, text: perturb(question, &synonyms, rng) });
+        out.push(SynthQuestion {
+            expected: Some(entry.id.clone()),
+            lang: entry.lang,
+            text: perturb(question, &synonyms, rng),
+        });
     }
     out
 }
@@ -353,7 +475,11 @@ fn perturb(question: &str, synonyms: &[&Vec<String>], rng: &mut SplitMix64) -> S
                 words.remove(i);
             }
             3 => {
-                let long: Vec<usize> = (0..words.len()).filter(|&i| words[i].chars().all(char::is_alphabetic) && words[i].chars().count() >= 6).collect();
+                let long: Vec<usize> = (0..words.len())
+                    .filter(|&i| {
+                        words[i].chars().all(char::is_alphabetic) && words[i].chars().count() >= 6
+                    })
+                    .collect();
                 if !long.is_empty() {
                     let i = *rng.pick(&long);
                     let mut chars: Vec<char> = words[i].chars().collect();
@@ -364,9 +490,14 @@ fn perturb(question: &str, synonyms: &[&Vec<String>], rng: &mut SplitMix64) -> S
             }
             _ => {
                 for (i, w) in words.iter().enumerate() {
-                    let bare = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+                    let bare = w
+                        .trim_matches(|c: char| !c.is_alphanumeric())
+                        .to_lowercase();
                     if let Some(group) = synonyms.iter().find(|g| g.contains(&bare)) {
-                        let single: Vec<&String> = group.iter().filter(|t| !t.contains(' ') && **t != bare).collect();
+                        let single: Vec<&String> = group
+                            .iter()
+                            .filter(|t| !t.contains(' ') && **t != bare)
+                            .collect();
                         if !single.is_empty() {
                             words[i] = rng.pick(&single).to_string();
                             break;
@@ -387,15 +518,21 @@ pub fn write_dir(synthetic: &Synthetic, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(&entries).with_context(|| format!("creating {}", entries.display()))?;
     for e in &synthetic.kb.entries {
         let path = entries.join(format!("{}.{}.md", e.id, e.lang.code()));
-        std::fs::write(&path, e.to_markdown()).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, e.to_markdown())
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     let glossary = dir.join("glossary.txt");
-    std::fs::write(&glossary, synthetic.kb.glossary.to_text()).with_context(|| format!("writing {}", glossary.display()))?;
+    std::fs::write(&glossary, synthetic.kb.glossary.to_text())
+        .with_context(|| format!("writing {}", glossary.display()))?;
     let mut tsv = String::from("expected\tlang\tquestion\n");
     let mut txt = String::new();
     for q in &synthetic.questions {
         let text = q.text.replace(['\t', '\n'], " ");
-        tsv.push_str(&format!("{}\t{}\t{text}\n", q.expected.as_deref().unwrap_or("-"), q.lang));
+        tsv.push_str(&format!(
+            "{}\t{}\t{text}\n",
+            q.expected.as_deref().unwrap_or("-"),
+            q.lang
+        ));
         txt.push_str(&text);
         txt.push('\n');
     }
@@ -410,13 +547,19 @@ mod tests {
 
     fn bundled() -> KnowledgeBase {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-        crate::knowledge::load_dir(&dir).expect("the bundled knowledge base loads").0
+        crate::knowledge::load_dir(&dir)
+            .expect("the bundled knowledge base loads")
+            .0
     }
 
     #[test]
     fn the_same_seed_gives_the_same_base() {
         let source = bundled();
-        let options = SynthOptions { entries: 50, seed: 7, questions: 20 };
+        let options = SynthOptions {
+            entries: 50,
+            seed: 7,
+            questions: 20,
+        };
         let a = generate(&source, options).unwrap();
         let b = generate(&source, options).unwrap();
         assert_eq!(a.kb.entries, b.kb.entries);
@@ -428,7 +571,15 @@ mod tests {
     #[test]
     fn written_files_load_and_lint_clean() {
         let source = bundled();
-        let synthetic = generate(&source, SynthOptions { entries: 40, seed: 1, questions: 30 }).unwrap();
+        let synthetic = generate(
+            &source,
+            SynthOptions {
+                entries: 40,
+                seed: 1,
+                questions: 30,
+            },
+        )
+        .unwrap();
         assert_eq!(synthetic.kb.entries.len(), 80, "two languages per id");
         assert_eq!(synthetic.questions.len(), 30);
         let dir = tempfile::tempdir().unwrap();
@@ -445,16 +596,35 @@ mod tests {
 
     #[test]
     fn questions_name_existing_ids() {
-        let synthetic = generate(&bundled(), SynthOptions { entries: 30, seed: 3, questions: 100 }).unwrap();
+        let synthetic = generate(
+            &bundled(),
+            SynthOptions {
+                entries: 30,
+                seed: 3,
+                questions: 100,
+            },
+        )
+        .unwrap();
         let ids = synthetic.kb.ids();
-        assert!(synthetic.questions.iter().filter_map(|q| q.expected.as_deref()).all(|id| ids.contains(id)));
+        assert!(synthetic
+            .questions
+            .iter()
+            .filter_map(|q| q.expected.as_deref())
+            .all(|id| ids.contains(id)));
         assert!(synthetic.questions.iter().any(|q| q.expected.is_none()));
     }
 
     #[test]
     fn asking_for_too_many_is_an_error() {
         let source = bundled();
-        let err = generate(&source, SynthOptions { entries: max_entries(&source) + 1, seed: 0, questions: 0 });
+        let err = generate(
+            &source,
+            SynthOptions {
+                entries: max_entries(&source) + 1,
+                seed: 0,
+                questions: 0,
+            },
+        );
         assert!(matches!(err, Err(SynthError::TooMany { .. })));
     }
 }

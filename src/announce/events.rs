@@ -23,22 +23,57 @@ const RELATED_AFTER_SWITCH: usize = 3;
 /// Parts of words (folded) that make a question about an event; parts, because
 /// Norwegian compounds them: "leverandørkonferansen", "dialogmøtet".
 const TOPIC_PARTS: &[&str] = &[
-    "konferans", "arrangement", "pamelding", "pamelde", "seminar", "mote", "samling", "webinar", "kurs",
-    "conferenc", "event", "meeting", "registr", "workshop",
+    "konferans",
+    "arrangement",
+    "pamelding",
+    "pamelde",
+    "seminar",
+    "mote",
+    "samling",
+    "webinar",
+    "kurs",
+    "conferenc",
+    "event",
+    "meeting",
+    "registr",
+    "workshop",
 ];
 
 /// Question words that ask about an event's time, place or audience (folded, whole words).
 const DETAIL_WORDS: &[&str] = &[
-    "nar", "hvor", "hvem", "dato", "sted", "tid", "tidspunkt", "neste", "kommende", "delta", "when", "where",
-    "who", "date", "venue", "next", "upcoming", "attend", "register",
+    "nar",
+    "hvor",
+    "hvem",
+    "dato",
+    "sted",
+    "tid",
+    "tidspunkt",
+    "neste",
+    "kommende",
+    "delta",
+    "when",
+    "where",
+    "who",
+    "date",
+    "venue",
+    "next",
+    "upcoming",
+    "attend",
+    "register",
 ];
 
 fn has_topic_word(question: &str) -> bool {
-    words(question).iter().map(|w| fold(w)).any(|w| TOPIC_PARTS.iter().any(|p| w.contains(p)))
+    words(question)
+        .iter()
+        .map(|w| fold(w))
+        .any(|w| TOPIC_PARTS.iter().any(|p| w.contains(p)))
 }
 
 fn has_detail_word(question: &str) -> bool {
-    words(question).iter().map(|w| fold(w)).any(|w| DETAIL_WORDS.contains(&w.as_str()))
+    words(question)
+        .iter()
+        .map(|w| fold(w))
+        .any(|w| DETAIL_WORDS.contains(&w.as_str()))
 }
 
 /// Whether a question asks when, where or for whom an event is: "når er neste
@@ -61,8 +96,15 @@ pub fn is_event_question(question: &str) -> bool {
 ///   "Dette arrangementet er avholdt (1. november 2017)."
 ///
 /// Returns whether the reply's entry changed.
-pub fn prefer_upcoming_event(reply: &mut Reply, kb: &KnowledgeBase, tz: Tz, now: DateTime<Utc>) -> bool {
-    let Some(entry) = &reply.entry else { return false };
+pub fn prefer_upcoming_event(
+    reply: &mut Reply,
+    kb: &KnowledgeBase,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> bool {
+    let Some(entry) = &reply.entry else {
+        return false;
+    };
     let entry_is_event = entry.event.is_some();
     if !entry_is_event && !is_event_question(&reply.question) {
         return false;
@@ -79,10 +121,20 @@ pub fn prefer_upcoming_event(reply: &mut Reply, kb: &KnowledgeBase, tz: Tz, now:
         .collect();
     if entry_is_event && !pool.iter().any(|(c, _)| c.id == entry.id) {
         if let Some(event) = Event::from_entry(entry, tz) {
-            pool.push((Candidate { id: entry.id.clone(), title: entry.title.clone(), score: reply.score }, event));
+            pool.push((
+                Candidate {
+                    id: entry.id.clone(),
+                    title: entry.title.clone(),
+                    score: reply.score,
+                },
+                event,
+            ));
         }
     }
-    let upcoming = pool.iter().filter(|(_, e)| e.is_upcoming(now)).min_by_key(|(c, e)| (e.start, c.id.clone()));
+    let upcoming = pool
+        .iter()
+        .filter(|(_, e)| e.is_upcoming(now))
+        .min_by_key(|(c, e)| (e.start, c.id.clone()));
     let chosen = match upcoming {
         Some(found) => Some(found.clone()),
         // No upcoming event: an event keeps its answer (and is marked past); a general
@@ -90,14 +142,22 @@ pub fn prefer_upcoming_event(reply: &mut Reply, kb: &KnowledgeBase, tz: Tz, now:
         None if entry_is_event => pool.iter().find(|(c, _)| c.id == entry.id).cloned(),
         None => None,
     };
-    let Some((candidate, event)) = chosen else { return false };
+    let Some((candidate, event)) = chosen else {
+        return false;
+    };
     let changed = candidate.id != entry.id;
     // A tie between two events is settled by their dates, not asked about.
-    if reply.tied_with.as_ref().is_some_and(|t| pool.iter().any(|(c, _)| c.id == t.id)) {
+    if reply
+        .tied_with
+        .as_ref()
+        .is_some_and(|t| pool.iter().any(|(c, _)| c.id == t.id))
+    {
         reply.tied_with = None;
     }
     if changed {
-        let Some(new_entry) = kb.entry(&candidate.id, reply.lang).cloned() else { return false };
+        let Some(new_entry) = kb.entry(&candidate.id, reply.lang).cloned() else {
+            return false;
+        };
         reply.score = candidate.score;
         reply.tied_with = None;
         reply.related = new_entry
@@ -105,7 +165,11 @@ pub fn prefer_upcoming_event(reply: &mut Reply, kb: &KnowledgeBase, tz: Tz, now:
             .iter()
             .filter_map(|id| kb.entry(id, reply.lang))
             .take(RELATED_AFTER_SWITCH)
-            .map(|e| Candidate { id: e.id.clone(), title: e.title.clone(), score: 0.0 })
+            .map(|e| Candidate {
+                id: e.id.clone(),
+                title: e.title.clone(),
+                score: 0.0,
+            })
             .collect();
         reply.entry = Some(new_entry);
     }
@@ -130,7 +194,11 @@ pub fn stored_event_to_entry(stored: &StoredEvent, tz: Tz) -> Entry {
                 "Når er neste arrangement?".to_owned(),
                 title.to_owned(),
             ],
-            vec!["arrangement".to_owned(), "påmelding".to_owned(), event.venue.clone()],
+            vec![
+                "arrangement".to_owned(),
+                "påmelding".to_owned(),
+                event.venue.clone(),
+            ],
             ["Tid", "Sted", "For", "Arrangør", "Påmelding"],
         ),
         Lang::En => (
@@ -142,22 +210,38 @@ pub fn stored_event_to_entry(stored: &StoredEvent, tz: Tz) -> Entry {
                 "When is the next event?".to_owned(),
                 title.to_owned(),
             ],
-            vec!["event".to_owned(), "registration".to_owned(), event.venue.clone()],
+            vec![
+                "event".to_owned(),
+                "registration".to_owned(),
+                event.venue.clone(),
+            ],
             ["When", "Where", "For", "Organiser", "Registration"],
         ),
     };
     let mut details = vec![
-        format!("**{}:** {}", labels[0], event_span(event.start_local, event.end_local, lang)),
+        format!(
+            "**{}:** {}",
+            labels[0],
+            event_span(event.start_local, event.end_local, lang)
+        ),
         format!("**{}:** {}", labels[1], event.place()),
     ];
-    for (label, value) in [(labels[2], &event.audience), (labels[3], &event.organiser), (labels[4], &event.registration_url)] {
+    for (label, value) in [
+        (labels[2], &event.audience),
+        (labels[3], &event.organiser),
+        (labels[4], &event.registration_url),
+    ] {
         if let Some(value) = value.as_deref().filter(|v| !v.trim().is_empty()) {
             details.push(format!("**{label}:** {value}"));
         }
     }
     let details = details.join("\n");
     let description = event.description.trim();
-    let body = if description.is_empty() { details } else { format!("{description}\n\n{details}") };
+    let body = if description.is_empty() {
+        details
+    } else {
+        format!("{description}\n\n{details}")
+    };
     let source_name = event.organiser.clone().unwrap_or_else(|| match lang {
         Lang::Nb => "Arrangøren".to_owned(),
         Lang::En => "The organiser".to_owned(),
@@ -170,7 +254,10 @@ pub fn stored_event_to_entry(stored: &StoredEvent, tz: Tz) -> Entry {
         keywords,
         related: Vec::new(),
         reviewed: stored.updated_at.with_timezone(&tz).date_naive(),
-        sources: vec![Source { name: source_name, url: event.registration_url.clone().unwrap_or_default() }],
+        sources: vec![Source {
+            name: source_name,
+            url: event.registration_url.clone().unwrap_or_default(),
+        }],
         body,
         event: Some(EventInfo {
             start: event.start_local,
@@ -199,7 +286,12 @@ mod tests {
         ] {
             assert!(is_event_question(q), "{q}");
         }
-        for q in ["Hva er terskelverdien", "What is ESPD", "Hva er en dialogkonferanse?", "Hvem kan klage?"] {
+        for q in [
+            "Hva er terskelverdien",
+            "What is ESPD",
+            "Hva er en dialogkonferanse?",
+            "Hvem kan klage?",
+        ] {
             assert!(!is_event_question(q), "{q}");
         }
     }

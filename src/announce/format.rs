@@ -9,19 +9,49 @@ use super::model::{Event, DISCORD_MESSAGE_LIMIT};
 use crate::knowledge::Lang;
 
 const MONTHS_NB: [&str; 12] = [
-    "januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november",
+    "januar",
+    "februar",
+    "mars",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
     "desember",
 ];
 const MONTHS_EN: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 
 fn weekday(day: Weekday, lang: Lang) -> &'static str {
     let i = day.num_days_from_monday() as usize;
     match lang {
-        Lang::Nb => ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"][i],
-        Lang::En => ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][i],
+        Lang::Nb => [
+            "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag",
+        ][i],
+        Lang::En => [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ][i],
     }
 }
 
@@ -54,14 +84,42 @@ pub fn datetime_long(time: NaiveDateTime, lang: Lang) -> String {
 /// When an event is, in words: "onsdag 1. november 2017 kl. 09.00–15.30" /
 /// "Wednesday 1 November 2017, 09:00–15:30"; an event over several days names both.
 pub fn event_span(start: NaiveDateTime, end: NaiveDateTime, lang: Lang) -> String {
-    let day = |t: NaiveDateTime| format!("{} {}", weekday(t.weekday(), lang), date_long(t.date(), lang));
+    let day = |t: NaiveDateTime| {
+        format!(
+            "{} {}",
+            weekday(t.weekday(), lang),
+            date_long(t.date(), lang)
+        )
+    };
     match (lang, start.date() == end.date()) {
-        (Lang::Nb, true) => format!("{} kl. {}–{}", day(start), clock(start, lang), clock(end, lang)),
-        (Lang::En, true) => format!("{}, {}–{}", day(start), clock(start, lang), clock(end, lang)),
+        (Lang::Nb, true) => format!(
+            "{} kl. {}–{}",
+            day(start),
+            clock(start, lang),
+            clock(end, lang)
+        ),
+        (Lang::En, true) => format!(
+            "{}, {}–{}",
+            day(start),
+            clock(start, lang),
+            clock(end, lang)
+        ),
         (Lang::Nb, false) => {
-            format!("{} kl. {} – {} kl. {}", day(start), clock(start, lang), day(end), clock(end, lang))
+            format!(
+                "{} kl. {} – {} kl. {}",
+                day(start),
+                clock(start, lang),
+                day(end),
+                clock(end, lang)
+            )
         }
-        (Lang::En, false) => format!("{}, {} – {}, {}", day(start), clock(start, lang), day(end), clock(end, lang)),
+        (Lang::En, false) => format!(
+            "{}, {} – {}, {}",
+            day(start),
+            clock(start, lang),
+            day(end),
+            clock(end, lang)
+        ),
     }
 }
 
@@ -82,16 +140,29 @@ pub fn preview(text: &str) -> String {
 pub fn late_note(publish_at: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
     let local = publish_at.with_timezone(&tz).naive_local();
     match lang {
-        Lang::Nb => format!("(Forsinket: skulle vært publisert {}.)", datetime_long(local, lang)),
-        Lang::En => format!("(Delayed: should have been posted on {}.)", datetime_long(local, lang)),
+        Lang::Nb => format!(
+            "(Forsinket: skulle vært publisert {}.)",
+            datetime_long(local, lang)
+        ),
+        Lang::En => format!(
+            "(Delayed: should have been posted on {}.)",
+            datetime_long(local, lang)
+        ),
     }
 }
 
 /// The messages to post for an announcement: its text, and when it is late the note
 /// after it (as a second message if both do not fit in one).
-pub fn announcement_messages(text: &str, late_since: Option<DateTime<Utc>>, tz: Tz, lang: Lang) -> Vec<String> {
+pub fn announcement_messages(
+    text: &str,
+    late_since: Option<DateTime<Utc>>,
+    tz: Tz,
+    lang: Lang,
+) -> Vec<String> {
     let text = preview(text);
-    let Some(publish_at) = late_since else { return vec![text] };
+    let Some(publish_at) = late_since else {
+        return vec![text];
+    };
     let note = late_note(publish_at, tz, lang);
     let joined = format!("{text}\n\n{note}");
     if joined.chars().count() <= DISCORD_MESSAGE_LIMIT {
@@ -107,8 +178,20 @@ pub fn announcement_messages(text: &str, late_since: Option<DateTime<Utc>>, tz: 
 /// message and says how many were left out.
 pub fn event_list(events: &[Event], lang: Lang) -> String {
     let (heading, none, place, registration, more) = match lang {
-        Lang::Nb => ("**Kommende arrangementer**", "Ingen kommende arrangementer er lagt inn.", "Sted", "Påmelding", "og"),
-        Lang::En => ("**Upcoming events**", "No upcoming events have been added.", "Venue", "Registration", "and"),
+        Lang::Nb => (
+            "**Kommende arrangementer**",
+            "Ingen kommende arrangementer er lagt inn.",
+            "Sted",
+            "Påmelding",
+            "og",
+        ),
+        Lang::En => (
+            "**Upcoming events**",
+            "No upcoming events have been added.",
+            "Venue",
+            "Registration",
+            "and",
+        ),
     };
     if events.is_empty() {
         return none.to_owned();
@@ -127,7 +210,9 @@ pub fn event_list(events: &[Event], lang: Lang) -> String {
         }
         let rest = events.len() - i;
         let tail = format!("\n\n… {more} {rest}");
-        if out.chars().count() + item.chars().count() + tail.chars().count() + 8 > DISCORD_MESSAGE_LIMIT {
+        if out.chars().count() + item.chars().count() + tail.chars().count() + 8
+            > DISCORD_MESSAGE_LIMIT
+        {
             out.push_str(&tail);
             out.push('.');
             break;
@@ -144,12 +229,24 @@ fn before_words(remaining: TimeDelta, lang: Lang) -> String {
     let minutes = (seconds + 30) / 60;
     let (n, unit_nb, unit_en) = if minutes >= 23 * 60 + 30 {
         let d = (minutes + 12 * 60) / (24 * 60);
-        (d, if d == 1 { "dag" } else { "dager" }, if d == 1 { "day" } else { "days" })
+        (
+            d,
+            if d == 1 { "dag" } else { "dager" },
+            if d == 1 { "day" } else { "days" },
+        )
     } else if minutes >= 60 {
         let h = (minutes + 30) / 60;
-        (h, if h == 1 { "time" } else { "timer" }, if h == 1 { "hour" } else { "hours" })
+        (
+            h,
+            if h == 1 { "time" } else { "timer" },
+            if h == 1 { "hour" } else { "hours" },
+        )
     } else {
-        (minutes, if minutes == 1 { "minutt" } else { "minutter" }, if minutes == 1 { "minute" } else { "minutes" })
+        (
+            minutes,
+            if minutes == 1 { "minutt" } else { "minutter" },
+            if minutes == 1 { "minute" } else { "minutes" },
+        )
     };
     match lang {
         Lang::Nb => format!("om {n} {unit_nb}"),
@@ -193,8 +290,14 @@ pub fn event_timing_line(event: &Event, now: DateTime<Utc>, lang: Lang) -> Strin
     if event.start <= now {
         let until = clock(event.end_local, lang);
         return match lang {
-            Lang::Nb => format!("Arrangementet pågår nå (til kl. {until}), {}.", event.place()),
-            Lang::En => format!("This event is happening now (until {until}), {}.", event.place()),
+            Lang::Nb => format!(
+                "Arrangementet pågår nå (til kl. {until}), {}.",
+                event.place()
+            ),
+            Lang::En => format!(
+                "This event is happening now (until {until}), {}.",
+                event.place()
+            ),
         };
     }
     let span = event_span(event.start_local, event.end_local, lang);
@@ -214,7 +317,11 @@ mod tests {
     fn event(start: &str, end: &str) -> Event {
         let s = parse_local_datetime(start).unwrap();
         let e = parse_local_datetime(end).unwrap();
-        let at = |t: NaiveDateTime| super::super::model::resolve_local_time(t, Oslo).unwrap().utc;
+        let at = |t: NaiveDateTime| {
+            super::super::model::resolve_local_time(t, Oslo)
+                .unwrap()
+                .utc
+        };
         Event {
             id: "conference".into(),
             lang: Lang::Nb,
@@ -233,7 +340,9 @@ mod tests {
     }
 
     fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -242,8 +351,14 @@ mod tests {
         assert_eq!(datetime_long(t, Lang::Nb), "1. november 2017 kl. 09.00");
         assert_eq!(datetime_long(t, Lang::En), "1 November 2017 at 09:00");
         let end = parse_local_datetime("2017-11-01 15:30").unwrap();
-        assert_eq!(event_span(t, end, Lang::Nb), "onsdag 1. november 2017 kl. 09.00–15.30");
-        assert_eq!(event_span(t, end, Lang::En), "Wednesday 1 November 2017, 09:00–15:30");
+        assert_eq!(
+            event_span(t, end, Lang::Nb),
+            "onsdag 1. november 2017 kl. 09.00–15.30"
+        );
+        assert_eq!(
+            event_span(t, end, Lang::En),
+            "Wednesday 1 November 2017, 09:00–15:30"
+        );
     }
 
     #[test]
@@ -251,13 +366,20 @@ mod tests {
         let due = utc("2026-10-24T23:30:00Z");
         assert_eq!(
             announcement_messages("Hei!", Some(due), Oslo, Lang::Nb),
-            vec!["Hei!\n\n(Forsinket: skulle vært publisert 25. oktober 2026 kl. 01.30.)".to_owned()]
+            vec![
+                "Hei!\n\n(Forsinket: skulle vært publisert 25. oktober 2026 kl. 01.30.)".to_owned()
+            ]
         );
         assert_eq!(
             announcement_messages("Hi!", Some(due), Oslo, Lang::En),
-            vec!["Hi!\n\n(Delayed: should have been posted on 25 October 2026 at 01:30.)".to_owned()]
+            vec![
+                "Hi!\n\n(Delayed: should have been posted on 25 October 2026 at 01:30.)".to_owned()
+            ]
         );
-        assert_eq!(announcement_messages(" Hei! ", None, Oslo, Lang::Nb), vec!["Hei!".to_owned()]);
+        assert_eq!(
+            announcement_messages(" Hei! ", None, Oslo, Lang::Nb),
+            vec!["Hei!".to_owned()]
+        );
         let long = "x".repeat(DISCORD_MESSAGE_LIMIT);
         let parts = announcement_messages(&long, Some(due), Oslo, Lang::Nb);
         assert_eq!(parts.len(), 2);
@@ -270,10 +392,16 @@ mod tests {
         let list = event_list(std::slice::from_ref(&e), Lang::Nb);
         let unix = e.start.timestamp();
         assert_eq!(unix, utc("2026-11-04T08:00:00Z").timestamp());
-        assert!(list.contains(&format!("<t:{unix}:F> (<t:{unix}:R>)")), "{list}");
+        assert!(
+            list.contains(&format!("<t:{unix}:F> (<t:{unix}:R>)")),
+            "{list}"
+        );
         assert!(list.starts_with("**Kommende arrangementer**"));
         assert!(list.contains("Sted: Thon Hotel Ski, Jernbanesvingen 6, 1400 Ski"));
-        assert_eq!(event_list(&[], Lang::En), "No upcoming events have been added.");
+        assert_eq!(
+            event_list(&[], Lang::En),
+            "No upcoming events have been added."
+        );
         let many = vec![e; 60];
         let list = event_list(&many, Lang::Nb);
         assert!(list.chars().count() <= DISCORD_MESSAGE_LIMIT);
@@ -284,22 +412,32 @@ mod tests {
     fn timing_lines() {
         let e = event("2017-11-01 09:00", "2017-11-01 15:30");
         let after = utc("2026-01-01T00:00:00Z");
-        assert_eq!(event_timing_line(&e, after, Lang::Nb), "Dette arrangementet er avholdt (1. november 2017).");
-        assert_eq!(event_timing_line(&e, after, Lang::En), "This event took place on 1 November 2017.");
+        assert_eq!(
+            event_timing_line(&e, after, Lang::Nb),
+            "Dette arrangementet er avholdt (1. november 2017)."
+        );
+        assert_eq!(
+            event_timing_line(&e, after, Lang::En),
+            "This event took place on 1 November 2017."
+        );
         let before = utc("2017-10-01T00:00:00Z");
         assert_eq!(
             event_timing_line(&e, before, Lang::Nb),
             "Kommende arrangement: onsdag 1. november 2017 kl. 09.00–15.30, Thon Hotel Ski, Jernbanesvingen 6, 1400 Ski."
         );
         let during = utc("2017-11-01T10:00:00Z");
-        assert!(event_timing_line(&e, during, Lang::En).starts_with("This event is happening now (until 15:30)"));
+        assert!(event_timing_line(&e, during, Lang::En)
+            .starts_with("This event is happening now (until 15:30)"));
     }
 
     #[test]
     fn reminders_say_how_long_until() {
         let e = event("2026-11-04 09:00", "2026-11-04 15:30");
         let text = reminder_message(&e, TimeDelta::days(7), Lang::Nb);
-        assert!(text.starts_with("**Påminnelse:** Leverandørkonferansen starter om 7 dager – <t:"), "{text}");
+        assert!(
+            text.starts_with("**Påminnelse:** Leverandørkonferansen starter om 7 dager – <t:"),
+            "{text}"
+        );
         assert!(reminder_message(&e, TimeDelta::hours(2), Lang::En).contains("starts in 2 hours"));
         assert!(reminder_message(&e, TimeDelta::days(1), Lang::Nb).contains("om 1 dag "));
         let late = TimeDelta::hours(20) - TimeDelta::seconds(3);

@@ -58,7 +58,13 @@ pub fn ics_filename(event: &Event) -> String {
     let safe: String = event
         .id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("{safe}.ics")
 }
@@ -133,7 +139,9 @@ mod tests {
         let folded = fold_line(&line);
         let parts: Vec<&str> = folded.trim_end_matches("\r\n").split("\r\n").collect();
         assert_eq!(parts[0].len(), 75);
-        assert!(parts[1..].iter().all(|p| p.starts_with(' ') && p.len() <= 75));
+        assert!(parts[1..]
+            .iter()
+            .all(|p| p.starts_with(' ') && p.len() <= 75));
         assert_eq!(unfold(&folded), format!("{line}\r\n"));
     }
 
@@ -163,8 +171,12 @@ mod tests {
 
     #[test]
     fn a_whole_calendar() {
-        let start = DateTime::parse_from_rfc3339("2017-11-01T08:00:00Z").unwrap().with_timezone(&Utc);
-        let end = DateTime::parse_from_rfc3339("2017-11-01T14:30:00Z").unwrap().with_timezone(&Utc);
+        let start = DateTime::parse_from_rfc3339("2017-11-01T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let end = DateTime::parse_from_rfc3339("2017-11-01T14:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let event = Event {
             id: "conference-follo-2017".into(),
             lang: Lang::Nb,

@@ -31,11 +31,14 @@ pub use self::model::{
     validate_channel, validate_text, Event, ResolvedTime, DISCORD_MESSAGE_LIMIT,
 };
 pub use self::schedule::{
-    spawn_scheduler, spawn_scheduler_every, Attachment, PostError, PostFuture, Poster, RecordedPost, RecordingPoster,
-    Scheduler, SchedulerConfig, TickReport,
+    spawn_scheduler, spawn_scheduler_every, Attachment, PostError, PostFuture, Poster,
+    RecordedPost, RecordingPoster, Scheduler, SchedulerConfig, TickReport,
 };
 use crate::knowledge::{KnowledgeBase, Lang};
-use crate::store::{Announcement, AnnouncementId, EventId, NewAnnouncement, NewEvent, Store, StoreError, StoredEvent};
+use crate::store::{
+    Announcement, AnnouncementId, EventId, NewAnnouncement, NewEvent, Store, StoreError,
+    StoredEvent,
+};
 
 /// A time this close to now counts as now, not as the past: an organiser who types
 /// the current minute means "now".
@@ -57,15 +60,24 @@ pub enum AnnounceError {
          (daylight saving time begins); choose a time before 02:00 or from 03:00",
         local.format("%Y-%m-%d %H:%M")
     )]
-    NonexistentTime { local: NaiveDateTime, timezone: String },
+    NonexistentTime {
+        local: NaiveDateTime,
+        timezone: String,
+    },
     #[error("{} is in the past (it is now {}); choose a later time, or leave the time out to post now", at.format("%Y-%m-%d %H:%M"), now.format("%Y-%m-%d %H:%M"))]
-    InPast { at: NaiveDateTime, now: NaiveDateTime },
+    InPast {
+        at: NaiveDateTime,
+        now: NaiveDateTime,
+    },
     #[error("{text:?} is not a Discord channel id (a number such as 123456789012345678, or a #channel mention)")]
     BadChannel { text: String },
     #[error("channel {channel_id} is not a channel of this server that the bot can see")]
     UnknownChannel { channel_id: u64 },
     #[error("the event ends ({}) before it starts ({})", end.format("%Y-%m-%d %H:%M"), start.format("%Y-%m-%d %H:%M"))]
-    EndsBeforeStart { start: NaiveDateTime, end: NaiveDateTime },
+    EndsBeforeStart {
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+    },
     #[error("the event is already over (it ended {})", end.format("%Y-%m-%d %H:%M"))]
     EventOver { end: NaiveDateTime },
     #[error("`{field}` is empty")]
@@ -140,13 +152,14 @@ pub fn prepare_announcement(
 ) -> Result<PreparedAnnouncement, AnnounceError> {
     validate_channel(draft.channel_id, known_channels)?;
     let text = validate_text(&draft.text)?;
-    let (publish_at, notice, immediate) = match draft.at.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        None => (now, None, true),
-        Some(at) => {
-            let resolved = check_future(parse_local_time(at, tz)?, tz, now)?;
-            (resolved.utc, resolved.notice, false)
-        }
-    };
+    let (publish_at, notice, immediate) =
+        match draft.at.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => (now, None, true),
+            Some(at) => {
+                let resolved = check_future(parse_local_time(at, tz)?, tz, now)?;
+                (resolved.utc, resolved.notice, false)
+            }
+        };
     Ok(PreparedAnnouncement {
         announcement: NewAnnouncement {
             channel_id: draft.channel_id,
@@ -160,9 +173,16 @@ pub fn prepare_announcement(
     })
 }
 
-fn check_future(resolved: ResolvedTime, tz: Tz, now: DateTime<Utc>) -> Result<ResolvedTime, AnnounceError> {
+fn check_future(
+    resolved: ResolvedTime,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<ResolvedTime, AnnounceError> {
     if resolved.utc < now - PAST_TOLERANCE {
-        return Err(AnnounceError::InPast { at: resolved.local, now: now.with_timezone(&tz).naive_local() });
+        return Err(AnnounceError::InPast {
+            at: resolved.local,
+            now: now.with_timezone(&tz).naive_local(),
+        });
     }
     Ok(resolved)
 }
@@ -200,11 +220,17 @@ pub async fn edit_announcement(
         return Err(AnnounceError::NothingToChange);
     }
     let text = text.map(validate_text).transpose()?;
-    let resolved = at.map(|at| parse_local_time(at, tz).and_then(|r| check_future(r, tz, now))).transpose()?;
+    let resolved = at
+        .map(|at| parse_local_time(at, tz).and_then(|r| check_future(r, tz, now)))
+        .transpose()?;
     let notice = resolved.as_ref().and_then(|r| r.notice.clone());
-    let announcement =
-        store.edit_announcement(id, text.as_deref(), resolved.map(|r| r.utc), actor, now).await?;
-    Ok(Edited { announcement, notice })
+    let announcement = store
+        .edit_announcement(id, text.as_deref(), resolved.map(|r| r.utc), actor, now)
+        .await?;
+    Ok(Edited {
+        announcement,
+        notice,
+    })
 }
 
 /// Cancels a scheduled announcement.
@@ -242,7 +268,11 @@ pub struct PreparedEvent {
 }
 
 fn optional(value: &Option<String>) -> Option<String> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 fn required(value: &str, field: &'static str) -> Result<String, AnnounceError> {
@@ -266,18 +296,27 @@ pub fn prepare_event(
     let start = parse_local_time(&draft.start, tz)?;
     let end = parse_local_time(&draft.end, tz)?;
     if end.utc < start.utc {
-        return Err(AnnounceError::EndsBeforeStart { start: start.local, end: end.local });
+        return Err(AnnounceError::EndsBeforeStart {
+            start: start.local,
+            end: end.local,
+        });
     }
     if end.utc <= now {
         return Err(AnnounceError::EventOver { end: end.local });
     }
     let registration_url = optional(&draft.registration_url);
     if let Some(url) = &registration_url {
-        if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+        if !(url.starts_with("https://") || url.starts_with("http://"))
+            || url.contains(char::is_whitespace)
+        {
             return Err(AnnounceError::BadUrl { url: url.clone() });
         }
     }
-    let notices = [&start.notice, &end.notice].into_iter().flatten().cloned().collect();
+    let notices = [&start.notice, &end.notice]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
     Ok(PreparedEvent {
         event: NewEvent {
             title,
@@ -299,7 +338,11 @@ pub fn prepare_event(
 /// Stores a prepared event. It bumps the knowledge version, so running bots answer
 /// about it after their next poll (call [`App::reload_if_changed`](crate::app::App::reload_if_changed)
 /// to make this process answer at once).
-pub async fn add_event(store: &Store, prepared: &PreparedEvent, now: DateTime<Utc>) -> Result<StoredEvent, AnnounceError> {
+pub async fn add_event(
+    store: &Store,
+    prepared: &PreparedEvent,
+    now: DateTime<Utc>,
+) -> Result<StoredEvent, AnnounceError> {
     let (stored, _version) = store.add_event(&prepared.event, now).await?;
     Ok(stored)
 }
@@ -365,11 +408,17 @@ mod tests {
     use chrono_tz::Europe::Oslo;
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn draft(at: Option<&str>) -> AnnouncementDraft {
-        AnnouncementDraft { channel_id: 42, text: "Hei!".into(), at: at.map(str::to_owned) }
+        AnnouncementDraft {
+            channel_id: 42,
+            text: "Hei!".into(),
+            at: at.map(str::to_owned),
+        }
     }
 
     #[test]
@@ -382,14 +431,19 @@ mod tests {
 
     #[test]
     fn announcement_input_is_checked() {
-        let err = prepare_announcement(&draft(Some("2026-05-01 11:00")), &[], Oslo, "kari", now()).unwrap_err();
+        let err = prepare_announcement(&draft(Some("2026-05-01 11:00")), &[], Oslo, "kari", now())
+            .unwrap_err();
         assert!(matches!(err, AnnounceError::InPast { .. }), "{err}");
         assert!(err.is_user_error());
-        let ok = prepare_announcement(&draft(Some("2026-05-01 12:00")), &[], Oslo, "kari", now()).unwrap();
+        let ok = prepare_announcement(&draft(Some("2026-05-01 12:00")), &[], Oslo, "kari", now())
+            .unwrap();
         assert_eq!(ok.announcement.publish_at, now());
         assert!(!ok.immediate);
         let err = prepare_announcement(&draft(None), &[1, 2], Oslo, "kari", now()).unwrap_err();
-        assert!(matches!(err, AnnounceError::UnknownChannel { channel_id: 42 }));
+        assert!(matches!(
+            err,
+            AnnounceError::UnknownChannel { channel_id: 42 }
+        ));
     }
 
     #[test]
@@ -406,20 +460,35 @@ mod tests {
             organiser: None,
             lang: Lang::Nb,
         };
-        assert!(matches!(prepare_event(&d, Oslo, "kari", now()), Err(AnnounceError::EndsBeforeStart { .. })));
+        assert!(matches!(
+            prepare_event(&d, Oslo, "kari", now()),
+            Err(AnnounceError::EndsBeforeStart { .. })
+        ));
         d.end = "2026-11-04 15:00".into();
         let ok = prepare_event(&d, Oslo, "kari", now()).unwrap();
         assert_eq!(ok.event.registration_url, None);
         d.registration_url = Some("www.example.org".into());
-        assert!(matches!(prepare_event(&d, Oslo, "kari", now()), Err(AnnounceError::BadUrl { .. })));
+        assert!(matches!(
+            prepare_event(&d, Oslo, "kari", now()),
+            Err(AnnounceError::BadUrl { .. })
+        ));
         d.registration_url = None;
         d.venue = " ".into();
-        assert!(matches!(prepare_event(&d, Oslo, "kari", now()), Err(AnnounceError::MissingField { field: "venue" })));
+        assert!(matches!(
+            prepare_event(&d, Oslo, "kari", now()),
+            Err(AnnounceError::MissingField { field: "venue" })
+        ));
         d.venue = "Ski".into();
         d.start = "2026-03-29 02:15".into();
-        assert!(matches!(prepare_event(&d, Oslo, "kari", now()), Err(AnnounceError::NonexistentTime { .. })));
+        assert!(matches!(
+            prepare_event(&d, Oslo, "kari", now()),
+            Err(AnnounceError::NonexistentTime { .. })
+        ));
         d.start = "2026-04-01 09:00".into();
         d.end = "2026-04-01 10:00".into();
-        assert!(matches!(prepare_event(&d, Oslo, "kari", now()), Err(AnnounceError::EventOver { .. })));
+        assert!(matches!(
+            prepare_event(&d, Oslo, "kari", now()),
+            Err(AnnounceError::EventOver { .. })
+        ));
     }
 }

@@ -33,7 +33,11 @@ pub struct ResolvedTime {
 /// October) takes the first occurrence, still on summer time, and the notice says so.
 pub fn resolve_local_time(local: NaiveDateTime, tz: Tz) -> Result<ResolvedTime, AnnounceError> {
     match tz.from_local_datetime(&local) {
-        LocalResult::Single(at) => Ok(ResolvedTime { utc: at.with_timezone(&Utc), local, notice: None }),
+        LocalResult::Single(at) => Ok(ResolvedTime {
+            utc: at.with_timezone(&Utc),
+            local,
+            notice: None,
+        }),
         LocalResult::Ambiguous(first, second) => {
             let utc = first.with_timezone(&Utc);
             let notice = format!(
@@ -44,16 +48,25 @@ pub fn resolve_local_time(local: NaiveDateTime, tz: Tz) -> Result<ResolvedTime, 
                 first.format("%:z"),
                 second.format("%:z"),
             );
-            Ok(ResolvedTime { utc, local, notice: Some(notice) })
+            Ok(ResolvedTime {
+                utc,
+                local,
+                notice: Some(notice),
+            })
         }
-        LocalResult::None => Err(AnnounceError::NonexistentTime { local, timezone: tz.name().to_owned() }),
+        LocalResult::None => Err(AnnounceError::NonexistentTime {
+            local,
+            timezone: tz.name().to_owned(),
+        }),
     }
 }
 
 /// Parses "YYYY-MM-DD HH:MM" (also with `T` or seconds) as a wall-clock time in `tz`;
 /// see [`resolve_local_time`].
 pub fn parse_local_time(text: &str, tz: Tz) -> Result<ResolvedTime, AnnounceError> {
-    let local = parse_local_datetime(text).ok_or_else(|| AnnounceError::BadTime { text: text.trim().to_owned() })?;
+    let local = parse_local_datetime(text).ok_or_else(|| AnnounceError::BadTime {
+        text: text.trim().to_owned(),
+    })?;
     resolve_local_time(local, tz)
 }
 
@@ -61,10 +74,15 @@ pub fn parse_local_time(text: &str, tz: Tz) -> Result<ResolvedTime, AnnounceErro
 /// mention `<#123…>`. A snowflake is a non-zero 64-bit number.
 pub fn parse_channel_id(text: &str) -> Result<u64, AnnounceError> {
     let trimmed = text.trim();
-    let digits = trimmed.strip_prefix("<#").and_then(|t| t.strip_suffix('>')).unwrap_or(trimmed);
+    let digits = trimmed
+        .strip_prefix("<#")
+        .and_then(|t| t.strip_suffix('>'))
+        .unwrap_or(trimmed);
     match digits.parse::<u64>() {
         Ok(id) if id > 0 && digits.bytes().all(|b| b.is_ascii_digit()) => Ok(id),
-        _ => Err(AnnounceError::BadChannel { text: trimmed.to_owned() }),
+        _ => Err(AnnounceError::BadChannel {
+            text: trimmed.to_owned(),
+        }),
     }
 }
 
@@ -89,7 +107,10 @@ pub fn validate_text(text: &str) -> Result<String, AnnounceError> {
     }
     let chars = text.chars().count();
     if chars > DISCORD_MESSAGE_LIMIT {
-        return Err(AnnounceError::TooLong { chars, limit: DISCORD_MESSAGE_LIMIT });
+        return Err(AnnounceError::TooLong {
+            chars,
+            limit: DISCORD_MESSAGE_LIMIT,
+        });
     }
     Ok(text.to_owned())
 }
@@ -126,11 +147,10 @@ impl Event {
         let instant = |local: NaiveDateTime| -> DateTime<Utc> {
             match tz.from_local_datetime(&local) {
                 LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => at.with_timezone(&Utc),
-                LocalResult::None => {
-                    tz.from_local_datetime(&(local + chrono::TimeDelta::hours(1)))
-                        .earliest()
-                        .map_or_else(|| local.and_utc(), |at| at.with_timezone(&Utc))
-                }
+                LocalResult::None => tz
+                    .from_local_datetime(&(local + chrono::TimeDelta::hours(1)))
+                    .earliest()
+                    .map_or_else(|| local.and_utc(), |at| at.with_timezone(&Utc)),
             }
         };
         Some(Event {
@@ -200,13 +220,11 @@ pub fn events_from_knowledge(kb: &KnowledgeBase, lang: Lang, tz: Tz) -> Vec<Even
 /// Events in the order people want them: upcoming (and ongoing) first, soonest
 /// first; then past ones, most recent first.
 pub fn order_events(events: &mut [Event], now: DateTime<Utc>) {
-    events.sort_by(|a, b| {
-        match (a.is_upcoming(now), b.is_upcoming(now)) {
-            (true, false) => std::cmp::Ordering::Less,
-            (false, true) => std::cmp::Ordering::Greater,
-            (true, true) => (a.start, &a.id).cmp(&(b.start, &b.id)),
-            (false, false) => (b.start, &b.id).cmp(&(a.start, &a.id)),
-        }
+    events.sort_by(|a, b| match (a.is_upcoming(now), b.is_upcoming(now)) {
+        (true, false) => std::cmp::Ordering::Less,
+        (false, true) => std::cmp::Ordering::Greater,
+        (true, true) => (a.start, &a.id).cmp(&(b.start, &b.id)),
+        (false, false) => (b.start, &b.id).cmp(&(a.start, &a.id)),
     });
 }
 
@@ -220,7 +238,9 @@ mod tests {
     }
 
     fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -228,7 +248,10 @@ mod tests {
         let err = parse_local_time("2026-03-29 02:30", Oslo).unwrap_err();
         assert!(matches!(err, AnnounceError::NonexistentTime { .. }));
         let message = err.to_string();
-        assert!(message.contains("2026-03-29 02:30") && message.contains("does not exist"), "{message}");
+        assert!(
+            message.contains("2026-03-29 02:30") && message.contains("does not exist"),
+            "{message}"
+        );
         assert!(message.contains("Europe/Oslo"), "{message}");
     }
 
@@ -237,21 +260,46 @@ mod tests {
         let resolved = parse_local_time("2026-10-25 02:30", Oslo).unwrap();
         assert_eq!(resolved.utc, utc("2026-10-25T00:30:00Z"));
         let notice = resolved.notice.unwrap();
-        assert!(notice.contains("twice") && notice.contains("first"), "{notice}");
-        assert!(notice.contains("+02:00") && notice.contains("+01:00"), "{notice}");
+        assert!(
+            notice.contains("twice") && notice.contains("first"),
+            "{notice}"
+        );
+        assert!(
+            notice.contains("+02:00") && notice.contains("+01:00"),
+            "{notice}"
+        );
     }
 
     #[test]
     fn times_around_the_autumn_change_map_to_the_right_instants() {
-        assert_eq!(parse_local_time("2026-10-25 01:30", Oslo).unwrap().utc, utc("2026-10-24T23:30:00Z"));
-        assert_eq!(parse_local_time("2026-10-25 03:30", Oslo).unwrap().utc, utc("2026-10-25T02:30:00Z"));
-        assert!(parse_local_time("2026-10-25 03:30", Oslo).unwrap().notice.is_none());
-        assert_eq!(parse_local_time("2026-03-29 03:30", Oslo).unwrap().utc, utc("2026-03-29T01:30:00Z"));
+        assert_eq!(
+            parse_local_time("2026-10-25 01:30", Oslo).unwrap().utc,
+            utc("2026-10-24T23:30:00Z")
+        );
+        assert_eq!(
+            parse_local_time("2026-10-25 03:30", Oslo).unwrap().utc,
+            utc("2026-10-25T02:30:00Z")
+        );
+        assert!(parse_local_time("2026-10-25 03:30", Oslo)
+            .unwrap()
+            .notice
+            .is_none());
+        assert_eq!(
+            parse_local_time("2026-03-29 03:30", Oslo).unwrap().utc,
+            utc("2026-03-29T01:30:00Z")
+        );
     }
 
     #[test]
     fn unparseable_times_are_named() {
-        for bad in ["tomorrow", "2026-13-01 10:00", "2026-02-30 10:00", "2026-05-01", "10:00", ""] {
+        for bad in [
+            "tomorrow",
+            "2026-13-01 10:00",
+            "2026-02-30 10:00",
+            "2026-05-01",
+            "10:00",
+            "",
+        ] {
             let err = parse_local_time(bad, Oslo).unwrap_err();
             assert!(matches!(err, AnnounceError::BadTime { .. }), "{bad}: {err}");
         }
@@ -260,23 +308,53 @@ mod tests {
 
     #[test]
     fn channel_ids_are_snowflakes() {
-        assert_eq!(parse_channel_id("123456789012345678").unwrap(), 123456789012345678);
-        assert_eq!(parse_channel_id(" <#123456789012345678> ").unwrap(), 123456789012345678);
-        for bad in ["general", "#general", "0", "-5", "+5", "12345678901234567890123", "", "1.5"] {
-            assert!(matches!(parse_channel_id(bad), Err(AnnounceError::BadChannel { .. })), "{bad}");
+        assert_eq!(
+            parse_channel_id("123456789012345678").unwrap(),
+            123456789012345678
+        );
+        assert_eq!(
+            parse_channel_id(" <#123456789012345678> ").unwrap(),
+            123456789012345678
+        );
+        for bad in [
+            "general",
+            "#general",
+            "0",
+            "-5",
+            "+5",
+            "12345678901234567890123",
+            "",
+            "1.5",
+        ] {
+            assert!(
+                matches!(parse_channel_id(bad), Err(AnnounceError::BadChannel { .. })),
+                "{bad}"
+            );
         }
         assert!(validate_channel(5, &[]).is_ok());
         assert!(validate_channel(5, &[4, 5]).is_ok());
-        assert!(matches!(validate_channel(6, &[4, 5]), Err(AnnounceError::UnknownChannel { channel_id: 6 })));
+        assert!(matches!(
+            validate_channel(6, &[4, 5]),
+            Err(AnnounceError::UnknownChannel { channel_id: 6 })
+        ));
     }
 
     #[test]
     fn texts_must_fit_one_discord_message() {
-        assert!(matches!(validate_text("  \n "), Err(AnnounceError::EmptyText)));
+        assert!(matches!(
+            validate_text("  \n "),
+            Err(AnnounceError::EmptyText)
+        ));
         assert_eq!(validate_text(" Hei! ").unwrap(), "Hei!");
         let exactly = "å".repeat(DISCORD_MESSAGE_LIMIT);
         assert_eq!(validate_text(&exactly).unwrap(), exactly);
         let err = validate_text(&"a".repeat(DISCORD_MESSAGE_LIMIT + 1)).unwrap_err();
-        assert!(matches!(err, AnnounceError::TooLong { chars: 2001, limit: 2000 }));
+        assert!(matches!(
+            err,
+            AnnounceError::TooLong {
+                chars: 2001,
+                limit: 2000
+            }
+        ));
     }
 }

@@ -21,7 +21,9 @@ use super::model::{events_from_knowledge, Event};
 use crate::app::App;
 use crate::config::AnnouncementSettings;
 use crate::knowledge::Lang;
-use crate::store::{Announcement, AnnouncementId, DeliveryFailure, ReminderClaim, Store, StoreError};
+use crate::store::{
+    Announcement, AnnouncementId, DeliveryFailure, ReminderClaim, Store, StoreError,
+};
 
 /// How often [`spawn_scheduler`] looks for due announcements and reminders.
 pub const SCHEDULER_TICK: Duration = Duration::from_secs(5);
@@ -69,7 +71,12 @@ pub type PostFuture<'a> = Pin<Box<dyn Future<Output = Result<(), PostError>> + S
 /// `fn post<'a>(&'a self, …) -> PostFuture<'a> { Box::pin(async move { … }) }`.
 pub trait Poster: Send + Sync {
     /// Posts `text` (at most 2,000 characters) to the channel, with an optional file.
-    fn post<'a>(&'a self, channel_id: u64, text: &'a str, attachment: Option<Attachment>) -> PostFuture<'a>;
+    fn post<'a>(
+        &'a self,
+        channel_id: u64,
+        text: &'a str,
+        attachment: Option<Attachment>,
+    ) -> PostFuture<'a>;
 }
 
 /// One post a [`RecordingPoster`] received.
@@ -108,13 +115,22 @@ impl RecordingPoster {
 }
 
 impl Poster for RecordingPoster {
-    fn post<'a>(&'a self, channel_id: u64, text: &'a str, attachment: Option<Attachment>) -> PostFuture<'a> {
+    fn post<'a>(
+        &'a self,
+        channel_id: u64,
+        text: &'a str,
+        attachment: Option<Attachment>,
+    ) -> PostFuture<'a> {
         Box::pin(async move {
             if let Some(error) = self.failing.lock().ok().and_then(|f| f.clone()) {
                 return Err(error);
             }
             if let Ok(mut posts) = self.posts.lock() {
-                posts.push(RecordedPost { channel_id, text: text.to_owned(), attachment });
+                posts.push(RecordedPost {
+                    channel_id,
+                    text: text.to_owned(),
+                    attachment,
+                });
             }
             Ok(())
         })
@@ -143,7 +159,12 @@ impl SchedulerConfig {
             .reminder_days_before
             .iter()
             .map(|d| TimeDelta::days(i64::from(*d)))
-            .chain(settings.reminder_hours_before.iter().map(|h| TimeDelta::hours(i64::from(*h))))
+            .chain(
+                settings
+                    .reminder_hours_before
+                    .iter()
+                    .map(|h| TimeDelta::hours(i64::from(*h))),
+            )
             .filter(|o| *o > TimeDelta::zero())
             .collect();
         offsets.sort();
@@ -190,10 +211,19 @@ pub struct DueReminder<'a> {
 /// offset whose time has come, if that time is within the late limit. Larger offsets
 /// passed while no bot ran are not posted after a smaller one is due: one reminder
 /// per event at a time, never a burst.
-pub fn due_reminders<'a>(events: &'a [Event], config: &SchedulerConfig, now: DateTime<Utc>) -> Vec<DueReminder<'a>> {
+pub fn due_reminders<'a>(
+    events: &'a [Event],
+    config: &SchedulerConfig,
+    now: DateTime<Utc>,
+) -> Vec<DueReminder<'a>> {
     let mut due = Vec::new();
     for event in events.iter().filter(|e| e.start > now) {
-        let smallest = config.reminder_offsets.iter().copied().filter(|o| event.start - *o <= now).min();
+        let smallest = config
+            .reminder_offsets
+            .iter()
+            .copied()
+            .filter(|o| event.start - *o <= now)
+            .min();
         if let Some(offset) = smallest {
             if now - (event.start - offset) <= config.late_limit {
                 due.push(DueReminder { event, offset });
@@ -228,13 +258,19 @@ pub struct Scheduler {
 
 impl std::fmt::Debug for Scheduler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scheduler").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Scheduler")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
 impl Scheduler {
     pub fn new(store: Store, config: SchedulerConfig, poster: Arc<dyn Poster>) -> Scheduler {
-        Scheduler { store, config, poster }
+        Scheduler {
+            store,
+            config,
+            poster,
+        }
     }
 
     /// One round: due announcements, then due reminders of `events`. Errors are
@@ -251,7 +287,11 @@ impl Scheduler {
     }
 
     /// Claims the announcements due at `now` and posts, skips or fails each.
-    pub async fn post_due_announcements(&self, now: DateTime<Utc>, report: &mut TickReport) -> Result<(), StoreError> {
+    pub async fn post_due_announcements(
+        &self,
+        now: DateTime<Utc>,
+        report: &mut TickReport,
+    ) -> Result<(), StoreError> {
         loop {
             let claimed = self.store.claim_due_announcements(CLAIM_BATCH, now).await?;
             let full_batch = claimed.len() == CLAIM_BATCH as usize;
@@ -292,7 +332,10 @@ impl Scheduler {
         );
         let mut result = Ok(());
         for message in &messages {
-            result = self.poster.post(announcement.channel_id, message, None).await;
+            result = self
+                .poster
+                .post(announcement.channel_id, message, None)
+                .await;
             if result.is_err() {
                 break;
             }
@@ -308,9 +351,14 @@ impl Scheduler {
                 }
             }
             Err(error) => {
-                let outcome = self.store.mark_announcement_failed(id, &error.to_string(), now).await?;
+                let outcome = self
+                    .store
+                    .mark_announcement_failed(id, &error.to_string(), now)
+                    .await?;
                 match outcome {
-                    DeliveryFailure::GaveUp => tracing::error!(%id, %error, "gave up posting an announcement"),
+                    DeliveryFailure::GaveUp => {
+                        tracing::error!(%id, %error, "gave up posting an announcement")
+                    }
                     DeliveryFailure::WillRetry { attempts } => {
                         tracing::warn!(%id, %error, attempts, "posting an announcement failed; will retry")
                     }
@@ -329,23 +377,38 @@ impl Scheduler {
         now: DateTime<Utc>,
         report: &mut TickReport,
     ) -> Result<(), StoreError> {
-        let Some(channel) = self.config.reminder_channel else { return Ok(()) };
+        let Some(channel) = self.config.reminder_channel else {
+            return Ok(());
+        };
         for due in due_reminders(events, &self.config, now) {
-            let claim = ReminderClaim { event_key: due.event.id.clone(), offset_minutes: due.offset.num_minutes() };
-            if !self.store.claim_reminder(&claim, due.event.start, now).await? {
+            let claim = ReminderClaim {
+                event_key: due.event.id.clone(),
+                offset_minutes: due.offset.num_minutes(),
+            };
+            if !self
+                .store
+                .claim_reminder(&claim, due.event.start, now)
+                .await?
+            {
                 continue;
             }
             let text = reminder_message(due.event, due.event.start - now, self.config.lang);
-            let attachment =
-                Attachment { filename: ics_filename(due.event), bytes: event_ics(due.event, now).into_bytes() };
+            let attachment = Attachment {
+                filename: ics_filename(due.event),
+                bytes: event_ics(due.event, now).into_bytes(),
+            };
             match self.poster.post(channel, &text, Some(attachment)).await {
                 Ok(()) => {
                     self.store.mark_reminder_posted(&claim, now).await?;
-                    report.reminders.push((claim.event_key, claim.offset_minutes));
+                    report
+                        .reminders
+                        .push((claim.event_key, claim.offset_minutes));
                 }
                 Err(error) => {
                     tracing::warn!(event = %claim.event_key, %error, "posting a reminder failed; will retry");
-                    self.store.release_reminder(&claim, now + REMINDER_RETRY).await?;
+                    self.store
+                        .release_reminder(&claim, now + REMINDER_RETRY)
+                        .await?;
                 }
             }
         }
@@ -369,7 +432,8 @@ pub fn spawn_scheduler_every(app: App, poster: Arc<dyn Poster>, every: Duration)
         loop {
             interval.tick().await;
             let Some(store) = app.store() else { continue };
-            let events = events_from_knowledge(app.answerer().knowledge(), config.lang, config.timezone);
+            let events =
+                events_from_knowledge(app.answerer().knowledge(), config.lang, config.timezone);
             let scheduler = Scheduler::new(store, config.clone(), poster.clone());
             let report = scheduler.tick(&events, Utc::now()).await;
             if report != TickReport::default() {
@@ -384,7 +448,9 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -392,18 +458,33 @@ mod tests {
         let due = at("2026-05-01T10:00:00Z");
         let limit = TimeDelta::hours(12);
         assert_eq!(timing(due, due, limit), Timing::OnTime);
-        assert_eq!(timing(due, due + TimeDelta::seconds(90), limit), Timing::OnTime);
-        assert_eq!(timing(due, due + TimeDelta::minutes(3), limit), Timing::OnTime);
-        assert_eq!(timing(due, due + TimeDelta::minutes(6), limit), Timing::Late);
+        assert_eq!(
+            timing(due, due + TimeDelta::seconds(90), limit),
+            Timing::OnTime
+        );
+        assert_eq!(
+            timing(due, due + TimeDelta::minutes(3), limit),
+            Timing::OnTime
+        );
+        assert_eq!(
+            timing(due, due + TimeDelta::minutes(6), limit),
+            Timing::Late
+        );
         assert_eq!(timing(due, due + limit, limit), Timing::Late);
-        assert_eq!(timing(due, due + limit + TimeDelta::seconds(1), limit), Timing::TooLate);
+        assert_eq!(
+            timing(due, due + limit + TimeDelta::seconds(1), limit),
+            Timing::TooLate
+        );
     }
 
     #[test]
     fn offsets_come_from_the_settings_sorted() {
         let settings = crate::config::Settings::defaults().announcements;
         let config = SchedulerConfig::from_settings(&settings);
-        assert_eq!(config.reminder_offsets, vec![TimeDelta::hours(2), TimeDelta::days(1), TimeDelta::days(7)]);
+        assert_eq!(
+            config.reminder_offsets,
+            vec![TimeDelta::hours(2), TimeDelta::days(1), TimeDelta::days(7)]
+        );
         assert_eq!(config.lang, Lang::Nb);
     }
 }

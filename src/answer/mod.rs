@@ -93,8 +93,9 @@ impl Reply {
     }
 }
 
-static MENTION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"<(@[!&]?|#|a?:\w+:)\d+>|@(everyone|here)\b|https?://\S+").expect("valid regex"));
+static MENTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"<(@[!&]?|#|a?:\w+:)\d+>|@(everyone|here)\b|https?://\S+").expect("valid regex")
+});
 
 /// Remove what is not part of the question: Discord mentions, emoji tags, links.
 pub fn clean_question(text: &str) -> String {
@@ -114,7 +115,9 @@ pub struct Answerer {
 
 impl std::fmt::Debug for Answerer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Answerer").field("index", &self.index).finish()
+        f.debug_struct("Answerer")
+            .field("index", &self.index)
+            .finish()
     }
 }
 
@@ -128,7 +131,12 @@ impl Answerer {
             // The first entry of an id and language wins, as in `KnowledgeBase::entry`.
             slot.get_or_insert(i as u32);
         }
-        Ok(Answerer { kb, index, settings, positions })
+        Ok(Answerer {
+            kb,
+            index,
+            settings,
+            positions,
+        })
     }
 
     /// The entry of `id` in `lang`, or in the other language if that is all there is: the
@@ -152,8 +160,15 @@ impl Answerer {
     }
 
     fn candidate(&self, hit: &Hit, lang: Lang) -> Candidate {
-        let title = self.entry(&hit.id, lang).map(|e| e.title.clone()).unwrap_or_else(|| hit.id.clone());
-        Candidate { id: hit.id.clone(), title, score: hit.confidence }
+        let title = self
+            .entry(&hit.id, lang)
+            .map(|e| e.title.clone())
+            .unwrap_or_else(|| hit.id.clone());
+        Candidate {
+            id: hit.id.clone(),
+            title,
+            score: hit.confidence,
+        }
     }
 
     /// Answer one question. Never fails on user input: bad input gives a reply with a
@@ -162,7 +177,10 @@ impl Answerer {
         let mut cleaned = clean_question(question);
         let mut truncated = false;
         if cleaned.chars().count() > self.settings.max_question_chars {
-            cleaned = cleaned.chars().take(self.settings.max_question_chars).collect();
+            cleaned = cleaned
+                .chars()
+                .take(self.settings.max_question_chars)
+                .collect();
             truncated = true;
         }
         let lang = detect_language(&cleaned);
@@ -184,7 +202,9 @@ impl Answerer {
         }
         let hits = self.index.search(&cleaned, MAX_CANDIDATES)?;
         reply.candidates = hits.iter().map(|h| self.candidate(h, lang)).collect();
-        let Some(best) = hits.first() else { return Ok(reply) };
+        let Some(best) = hits.first() else {
+            return Ok(reply);
+        };
         reply.score = best.confidence;
         if best.confidence < self.settings.threshold {
             // Abstain; keep only candidates worth naming as "closest topics".
@@ -207,7 +227,11 @@ impl Answerer {
                 .filter(|id| Some(id.as_str()) != reply.tied_with.as_ref().map(|t| t.id.as_str()))
                 .filter_map(|id| self.entry(id, lang))
                 .take(self.settings.related)
-                .map(|e| Candidate { id: e.id.clone(), title: e.title.clone(), score: 0.0 })
+                .map(|e| Candidate {
+                    id: e.id.clone(),
+                    title: e.title.clone(),
+                    score: 0.0,
+                })
                 .collect();
         }
         reply.entry = entry;
@@ -242,7 +266,12 @@ mod tests {
             path: None,
         };
         let kb = KnowledgeBase {
-            entries: vec![entry("a", Lang::Nb), entry("a", Lang::En), entry("b", Lang::En), entry("c", Lang::Nb)],
+            entries: vec![
+                entry("a", Lang::Nb),
+                entry("a", Lang::En),
+                entry("b", Lang::En),
+                entry("c", Lang::Nb),
+            ],
             glossary: Default::default(),
         };
         let answerer = Answerer::new(kb.clone(), AnswerSettings::default()).unwrap();
@@ -255,7 +284,10 @@ mod tests {
 
     #[test]
     fn mentions_and_links_are_not_part_of_the_question() {
-        assert_eq!(clean_question("<@123> hva er <#456> @everyone https://x.no/a?b"), "hva er");
+        assert_eq!(
+            clean_question("<@123> hva er <#456> @everyone https://x.no/a?b"),
+            "hva er"
+        );
         assert_eq!(clean_question("<@&99>"), "");
     }
 }

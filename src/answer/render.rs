@@ -75,7 +75,11 @@ fn quote(lang: Lang, s: &str) -> String {
 }
 
 fn titles(lang: Lang, items: &[Candidate]) -> String {
-    items.iter().map(|c| quote(lang, &c.title)).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|c| quote(lang, &c.title))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The source line: "Kilde: Name (url) · sist gjennomgått 2026-11-29".
@@ -84,10 +88,22 @@ pub fn source_line(entry: &Entry, lang: Lang) -> String {
     let sources = entry
         .sources
         .iter()
-        .map(|s| if s.url.is_empty() { s.name.clone() } else { format!("{} ({})", s.name, s.url) })
+        .map(|s| {
+            if s.url.is_empty() {
+                s.name.clone()
+            } else {
+                format!("{} ({})", s.name, s.url)
+            }
+        })
         .collect::<Vec<_>>()
         .join("; ");
-    format!("{}: {} · {} {}", t.source, sources, t.reviewed, entry.reviewed.format("%Y-%m-%d"))
+    format!(
+        "{}: {} · {} {}",
+        t.source,
+        sources,
+        t.reviewed,
+        entry.reviewed.format("%Y-%m-%d")
+    )
 }
 
 /// "Did you mean A or B? Here is the answer about A:" for a near-tie.
@@ -122,15 +138,27 @@ pub fn render_text(reply: &Reply, logged: bool) -> String {
             if let Some(note) = &reply.event_note {
                 out.push_str(&format!("*{note}*\n\n"));
             }
-            out.push_str(&format!("{}\n\n{}", entry.body.trim(), source_line(entry, lang)));
+            out.push_str(&format!(
+                "{}\n\n{}",
+                entry.body.trim(),
+                source_line(entry, lang)
+            ));
             if !reply.related.is_empty() {
-                out.push_str(&format!("\n{}: {}", t.see_also, titles(lang, &reply.related)));
+                out.push_str(&format!(
+                    "\n{}: {}",
+                    t.see_also,
+                    titles(lang, &reply.related)
+                ));
             }
         }
         None => {
             out.push_str(t.abstain);
             out.push(' ');
-            out.push_str(if logged { t.abstain_logged } else { t.abstain_not_logged });
+            out.push_str(if logged {
+                t.abstain_logged
+            } else {
+                t.abstain_not_logged
+            });
             if !reply.candidates.is_empty() {
                 let closest: Vec<Candidate> = reply.candidates.iter().take(3).cloned().collect();
                 out.push_str(&format!("\n{}: {}", t.closest, titles(lang, &closest)));
@@ -147,7 +175,9 @@ pub fn render_text(reply: &Reply, logged: bool) -> String {
 /// Characters that Discord's Markdown gives a meaning: emphasis, underline, strike-through,
 /// spoilers, quotes, headings and subtext (`-#`), masked links, code. Escaped with a backslash so a user's
 /// text shows as typed.
-const MARKDOWN: &[char] = &['\\', '*', '_', '~', '|', '>', '#', '[', ']', '(', ')', '`', '-', '<', ':'];
+const MARKDOWN: &[char] = &[
+    '\\', '*', '_', '~', '|', '>', '#', '[', ']', '(', ')', '`', '-', '<', ':',
+];
 
 /// Text written by a user, made safe to show back in Discord (to advisers, in the queue
 /// listing): it displays literally, pings nobody and cannot hide or fake content.
@@ -227,10 +257,23 @@ mod tests {
 
     #[test]
     fn mentions_do_not_ping() {
-        for text in ["@everyone", "@here", "<@123456789012345678>", "<@!1>", "<@&1>", "hei @everyone!"] {
+        for text in [
+            "@everyone",
+            "@here",
+            "<@123456789012345678>",
+            "<@!1>",
+            "<@&1>",
+            "hei @everyone!",
+        ] {
             let escaped = escape_user_text(text);
-            assert!(!escaped.contains("@everyone") && !escaped.contains("@here"), "{escaped}");
-            assert!(!escaped.contains("<@1") && !escaped.contains("<@!") && !escaped.contains("<@&"), "{escaped}");
+            assert!(
+                !escaped.contains("@everyone") && !escaped.contains("@here"),
+                "{escaped}"
+            );
+            assert!(
+                !escaped.contains("<@1") && !escaped.contains("<@!") && !escaped.contains("<@&"),
+                "{escaped}"
+            );
             assert_eq!(displayed(&escaped), text);
         }
         assert!(!escape_user_text("<#123>").contains("<#"));
@@ -243,17 +286,36 @@ mod tests {
         assert_eq!(escape_user_text("`kode`"), "\\`kode\\`");
         assert_eq!(escape_user_text("# Overskrift"), "\\# Overskrift");
         assert_eq!(escape_user_text("> sitat"), "\\> sitat");
-        assert_eq!(escape_user_text("[klikk](https://x.no)"), "\\[klikk\\]\\(https\\://x.no\\)");
-        assert_eq!(escape_user_text("a\\*b"), "a\\\\\\*b", "a user's own backslash cannot unescape");
-        for text in ["~~x~~ __y__ *z* _w_", "```rust\nfn main() {}\n```", "-# small", "a\\", "Hva er ESPD?"] {
+        assert_eq!(
+            escape_user_text("[klikk](https://x.no)"),
+            "\\[klikk\\]\\(https\\://x.no\\)"
+        );
+        assert_eq!(
+            escape_user_text("a\\*b"),
+            "a\\\\\\*b",
+            "a user's own backslash cannot unescape"
+        );
+        for text in [
+            "~~x~~ __y__ *z* _w_",
+            "```rust\nfn main() {}\n```",
+            "-# small",
+            "a\\",
+            "Hva er ESPD?",
+        ] {
             assert_eq!(displayed(&escape_user_text(text)), text);
         }
     }
 
     #[test]
     fn plain_questions_are_unchanged() {
-        assert_eq!(escape_user_text("Hva er en rammeavtale?"), "Hva er en rammeavtale?");
-        assert_eq!(escape_user_text("Når er fristen, og hvor mange?"), "Når er fristen, og hvor mange?");
+        assert_eq!(
+            escape_user_text("Hva er en rammeavtale?"),
+            "Hva er en rammeavtale?"
+        );
+        assert_eq!(
+            escape_user_text("Når er fristen, og hvor mange?"),
+            "Når er fristen, og hvor mange?"
+        );
     }
 
     #[test]

@@ -64,14 +64,20 @@ pub struct ForgetArgs {
 }
 
 fn parse_day(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| format!("{text:?} is not a date YYYY-MM-DD"))
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a date YYYY-MM-DD"))
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    Store::connect(&settings.database.url).await.context("opening the database (database.url)")
+    Store::connect(&settings.database.url)
+        .await
+        .context("opening the database (database.url)")
 }
 
-pub async fn run_unanswered(settings: &Settings, cmd: UnansweredCommand) -> anyhow::Result<ExitCode> {
+pub async fn run_unanswered(
+    settings: &Settings,
+    cmd: UnansweredCommand,
+) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout();
     match cmd {
         UnansweredCommand::List { status, format } => {
@@ -97,7 +103,11 @@ pub async fn run_unanswered(settings: &Settings, cmd: UnansweredCommand) -> anyh
                 writeln!(out, "The queue is empty.")?;
             } else {
                 for i in items {
-                    let times = if i.count == 1 { "once".to_string() } else { format!("{} times", i.count) };
+                    let times = if i.count == 1 {
+                        "once".to_string()
+                    } else {
+                        format!("{} times", i.count)
+                    };
                     writeln!(
                         out,
                         "#{:<5} {:<9} asked {times}, first {} ({})  closest: {}\n       {}",
@@ -111,7 +121,13 @@ pub async fn run_unanswered(settings: &Settings, cmd: UnansweredCommand) -> anyh
                 }
             }
         }
-        UnansweredCommand::Answer { id, text, save_entry, entry, by } => {
+        UnansweredCommand::Answer {
+            id,
+            text,
+            save_entry,
+            entry,
+            by,
+        } => {
             let app = App::open(settings).await?;
             let learn = match (save_entry, entry) {
                 (true, _) => Learn::NewEntry,
@@ -119,9 +135,16 @@ pub async fn run_unanswered(settings: &Settings, cmd: UnansweredCommand) -> anyh
                 (false, None) => Learn::Nothing,
             };
             let done = adviser::answer(&app, QueueItemId(id), &text, &actor(&by), learn).await?;
-            writeln!(out, "Answered #{id}; {} asker(s) will be told.", done.outbox.len())?;
+            writeln!(
+                out,
+                "Answered #{id}; {} asker(s) will be told.",
+                done.outbox.len()
+            )?;
             if let Some(entry) = done.learned {
-                writeln!(out, "The bot now answers this question from entry {entry:?}.")?;
+                writeln!(
+                    out,
+                    "The bot now answers this question from entry {entry:?}."
+                )?;
             }
         }
         UnansweredCommand::Dismiss { id, reason, by } => {
@@ -141,9 +164,18 @@ pub async fn run_stats(settings: &Settings, args: StatsArgs) -> anyhow::Result<E
         writeln!(out, "{}", serde_json::to_string(&stats)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let since = args.since.map(|d| format!(" since {d}")).unwrap_or_default();
+    let since = args
+        .since
+        .map(|d| format!(" since {d}"))
+        .unwrap_or_default();
     writeln!(out, "Questions asked{since}: {}", stats.questions)?;
-    writeln!(out, "Answered: {} ({:.0} %), abstained: {}", stats.answered, stats.share_answered * 100.0, stats.abstained)?;
+    writeln!(
+        out,
+        "Answered: {} ({:.0} %), abstained: {}",
+        stats.answered,
+        stats.share_answered * 100.0,
+        stats.abstained
+    )?;
     writeln!(out, "Open queue: {}", stats.open_queue)?;
     writeln!(out, "Marked not helpful: {}", stats.unhelpful)?;
     if !stats.top_entries.is_empty() {
@@ -158,7 +190,9 @@ pub async fn run_stats(settings: &Settings, args: StatsArgs) -> anyhow::Result<E
 pub async fn run_forget(settings: &Settings, args: ForgetArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
     let report = store.forget_user(args.user_id.trim()).await?;
-    store.audit(&actor(&args.by), "forget", args.user_id.trim(), None).await?;
+    store
+        .audit(&actor(&args.by), "forget", args.user_id.trim(), None)
+        .await?;
     writeln!(
         std::io::stdout(),
         "Deleted {} question(s), {} feedback row(s), {} queue item(s) and {} pending reply(ies) of user {}.",

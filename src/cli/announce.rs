@@ -70,23 +70,35 @@ fn parse_announcement_id(text: &str) -> Result<AnnouncementId, String> {
     let digits = text.trim().trim_start_matches('#');
     match digits.parse::<i64>() {
         Ok(n) if n > 0 => Ok(AnnouncementId(n)),
-        _ => Err(format!("{text:?} is not an announcement id (a number such as 7)")),
+        _ => Err(format!(
+            "{text:?} is not an announcement id (a number such as 7)"
+        )),
     }
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    Store::connect(&settings.database.url).await.context("opening the database (database.url)")
+    Store::connect(&settings.database.url)
+        .await
+        .context("opening the database (database.url)")
 }
 
 /// `anbud announce`.
 pub async fn run_announce(settings: &Settings, args: AnnounceArgs) -> anyhow::Result<ExitCode> {
     let tz = settings.timezone();
     let now = Utc::now();
-    let draft = AnnouncementDraft { channel_id: args.channel, text: args.text, at: args.at };
+    let draft = AnnouncementDraft {
+        channel_id: args.channel,
+        text: args.text,
+        at: args.at,
+    };
     // The command line cannot see the server's channels; the Discord command checks them.
     let prepared = announce::prepare_announcement(&draft, &[], tz, &actor(&args.by), now)?;
     let mut out = std::io::stdout();
-    writeln!(out, "Preview (posted exactly like this):\n---\n{}\n---", prepared.preview())?;
+    writeln!(
+        out,
+        "Preview (posted exactly like this):\n---\n{}\n---",
+        prepared.preview()
+    )?;
     if let Some(notice) = &prepared.notice {
         writeln!(out, "Note: {notice}")?;
     }
@@ -97,7 +109,11 @@ pub async fn run_announce(settings: &Settings, args: AnnounceArgs) -> anyhow::Re
     let store = open_store(settings).await?;
     let stored = announce::schedule_announcement(&store, &prepared, now).await?;
     if prepared.immediate {
-        writeln!(out, "Announcement {} for channel {}: the next running bot posts it now.", stored.id, stored.channel_id)?;
+        writeln!(
+            out,
+            "Announcement {} for channel {}: the next running bot posts it now.",
+            stored.id, stored.channel_id
+        )?;
     } else {
         writeln!(
             out,
@@ -117,15 +133,25 @@ fn describe(a: &Announcement, tz: chrono_tz::Tz) -> String {
         status.push_str(" (late)");
     }
     let text: String = a.text.replace('\n', " ").chars().take(100).collect();
-    let mut line = format!("{:<6} {local}  {status:<15} channel {}\n       {text}", a.id.to_string(), a.channel_id);
+    let mut line = format!(
+        "{:<6} {local}  {status:<15} channel {}\n       {text}",
+        a.id.to_string(),
+        a.channel_id
+    );
     if let Some(error) = &a.last_error {
-        line.push_str(&format!("\n       last error ({} attempts): {error}", a.attempts));
+        line.push_str(&format!(
+            "\n       last error ({} attempts): {error}",
+            a.attempts
+        ));
     }
     line
 }
 
 /// `anbud announcements …`.
-pub async fn run_announcements(settings: &Settings, cmd: AnnouncementsCommand) -> anyhow::Result<ExitCode> {
+pub async fn run_announcements(
+    settings: &Settings,
+    cmd: AnnouncementsCommand,
+) -> anyhow::Result<ExitCode> {
     let tz = settings.timezone();
     let store = open_store(settings).await?;
     let mut out = std::io::stdout();
@@ -139,8 +165,12 @@ pub async fn run_announcements(settings: &Settings, cmd: AnnouncementsCommand) -
                     .iter()
                     .map(|a| {
                         let mut v = serde_json::to_value(a).unwrap_or_default();
-                        v["publish_at_local"] =
-                            a.publish_at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string().into();
+                        v["publish_at_local"] = a
+                            .publish_at
+                            .with_timezone(&tz)
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string()
+                            .into();
                         v
                     })
                     .collect();
@@ -158,13 +188,29 @@ pub async fn run_announcements(settings: &Settings, cmd: AnnouncementsCommand) -
             writeln!(out, "Cancelled announcement {id}.")?;
         }
         AnnouncementsCommand::Edit { id, text, at, by } => {
-            let edited =
-                announce::edit_announcement(&store, id, text.as_deref(), at.as_deref(), tz, &actor(&by), now).await?;
+            let edited = announce::edit_announcement(
+                &store,
+                id,
+                text.as_deref(),
+                at.as_deref(),
+                tz,
+                &actor(&by),
+                now,
+            )
+            .await?;
             if let Some(notice) = &edited.notice {
                 writeln!(out, "Note: {notice}")?;
             }
-            writeln!(out, "Changed announcement {id}:\n{}", describe(&edited.announcement, tz))?;
-            writeln!(out, "Preview:\n---\n{}\n---", announce::preview(&edited.announcement.text))?;
+            writeln!(
+                out,
+                "Changed announcement {id}:\n{}",
+                describe(&edited.announcement, tz)
+            )?;
+            writeln!(
+                out,
+                "Preview:\n---\n{}\n---",
+                announce::preview(&edited.announcement.text)
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

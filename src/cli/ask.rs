@@ -37,11 +37,18 @@ pub async fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitC
         let index = answerer.index();
         let cleaned = crate::answer::clean_question(q);
         for word in index.analyzer().analyse_question(&cleaned) {
-            let alts: Vec<String> = word.alternatives.iter().map(|(t, v)| format!("{t}({v:?})")).collect();
+            let alts: Vec<String> = word
+                .alternatives
+                .iter()
+                .map(|(t, v)| format!("{t}({v:?})"))
+                .collect();
             eprintln!("word {:?}: {}", word.surface, alts.join(" "));
         }
         for hit in index.search(&cleaned, 8)? {
-            eprintln!("hit {:<32} score {:.3} coverage {:.3} bm25 {:.2}", hit.id, hit.score, hit.coverage, hit.bm25);
+            eprintln!(
+                "hit {:<32} score {:.3} coverage {:.3} bm25 {:.2}",
+                hit.id, hit.score, hit.coverage, hit.bm25
+            );
         }
     }
     match (args.question, args.format) {
@@ -101,7 +108,8 @@ pub async fn run_chat(settings: &Settings, _args: ChatArgs) -> anyhow::Result<Ex
     }
     // Lines come from a blocking reader thread, so answers and the outbox can be
     // served while waiting for the next line.
-    let (lines_tx, mut lines) = tokio::sync::mpsc::channel::<Result<String, std::io::ErrorKind>>(16);
+    let (lines_tx, mut lines) =
+        tokio::sync::mpsc::channel::<Result<String, std::io::ErrorKind>>(16);
     std::thread::spawn(move || {
         let stdin = std::io::stdin();
         loop {
@@ -148,16 +156,29 @@ pub async fn run_chat(settings: &Settings, _args: ChatArgs) -> anyhow::Result<Ex
         out.flush()?;
     }
     maintenance.abort();
-    app.logger().wait_flushed(std::time::Duration::from_secs(2)).await;
+    app.logger()
+        .wait_flushed(std::time::Duration::from_secs(2))
+        .await;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Print advisers' answers to questions asked in the terminal.
 async fn deliver_terminal_outbox(app: &App, out: &mut impl Write) -> anyhow::Result<()> {
-    let Some(store) = app.store() else { return Ok(()) };
-    let Ok(messages) = store.pending_outbox_for(crate::store::Source::Terminal, 20).await else { return Ok(()) };
+    let Some(store) = app.store() else {
+        return Ok(());
+    };
+    let Ok(messages) = store
+        .pending_outbox_for(crate::store::Source::Terminal, 20)
+        .await
+    else {
+        return Ok(());
+    };
     for m in messages {
-        let heading = if m.lang == "en" { "An adviser answered your question" } else { "En rådgiver har svart på spørsmålet ditt" };
+        let heading = if m.lang == "en" {
+            "An adviser answered your question"
+        } else {
+            "En rådgiver har svart på spørsmålet ditt"
+        };
         writeln!(out, "\n{heading} «{}»:\n{}\n", m.question, m.text)?;
         out.flush()?;
         if let Err(e) = store.mark_delivered(m.id).await {

@@ -75,7 +75,9 @@ pub async fn run(settings: &Settings, cmd: EventsCommand) -> anyhow::Result<Exit
                     eprintln!("anbud: the database is unavailable; showing the knowledge files' events only");
                     Vec::new()
                 }
-                Err(e) => return Err(anyhow::Error::new(e).context("opening the database (database.url)")),
+                Err(e) => {
+                    return Err(anyhow::Error::new(e).context("opening the database (database.url)"))
+                }
             };
             let events = announce::all_events(&kb, &stored, lang, tz, all, now);
             if format == Format::Json {
@@ -89,12 +91,27 @@ pub async fn run(settings: &Settings, cmd: EventsCommand) -> anyhow::Result<Exit
                     .collect();
                 writeln!(out, "{}", serde_json::Value::Array(rows))?;
             } else if events.is_empty() {
-                writeln!(out, "{}", if all { "No events." } else { "No upcoming events." })?;
+                writeln!(
+                    out,
+                    "{}",
+                    if all {
+                        "No events."
+                    } else {
+                        "No upcoming events."
+                    }
+                )?;
             } else {
                 for e in &events {
                     let when = format::event_span(e.start_local, e.end_local, Lang::En);
                     let past = if e.is_upcoming(now) { "" } else { "  (past)" };
-                    writeln!(out, "{:<28} {when}{past}\n{:<28} {} — {}", e.id, "", e.title, e.place())?;
+                    writeln!(
+                        out,
+                        "{:<28} {when}{past}\n{:<28} {} — {}",
+                        e.id,
+                        "",
+                        e.title,
+                        e.place()
+                    )?;
                 }
             }
         }
@@ -127,7 +144,9 @@ pub async fn run(settings: &Settings, cmd: EventsCommand) -> anyhow::Result<Exit
             for notice in &prepared.notices {
                 writeln!(out, "Note: {notice}")?;
             }
-            let store = Store::connect(&settings.database.url).await.context("opening the database (database.url)")?;
+            let store = Store::connect(&settings.database.url)
+                .await
+                .context("opening the database (database.url)")?;
             let stored = announce::add_event(&store, &prepared, now).await?;
             writeln!(
                 out,
@@ -140,7 +159,11 @@ pub async fn run(settings: &Settings, cmd: EventsCommand) -> anyhow::Result<Exit
         EventsCommand::Ics { id } => {
             let kb = load_knowledge(settings).context("loading the knowledge base")?;
             let store = if crate::store::EventId::parse(&id).is_some() {
-                Some(Store::connect(&settings.database.url).await.context("opening the database (database.url)")?)
+                Some(
+                    Store::connect(&settings.database.url)
+                        .await
+                        .context("opening the database (database.url)")?,
+                )
             } else {
                 None
             };

@@ -50,15 +50,30 @@ pub async fn run(settings: &Settings, cmd: KbCommand) -> anyhow::Result<ExitCode
             let kb = app.answerer().knowledge().clone();
             export(&kb, format, dir)
         }
-        KbCommand::Generate { entries, seed, questions, out } => {
-            generate(settings, SynthOptions { entries, seed, questions }, &out)
-        }
+        KbCommand::Generate {
+            entries,
+            seed,
+            questions,
+            out,
+        } => generate(
+            settings,
+            SynthOptions {
+                entries,
+                seed,
+                questions,
+            },
+            &out,
+        ),
     }
 }
 
 fn generate(settings: &Settings, options: SynthOptions, out: &Path) -> anyhow::Result<ExitCode> {
-    let (source, _) = knowledge::load_dir(&settings.knowledge.dir)
-        .with_context(|| format!("loading the source knowledge base from {}", settings.knowledge.dir.display()))?;
+    let (source, _) = knowledge::load_dir(&settings.knowledge.dir).with_context(|| {
+        format!(
+            "loading the source knowledge base from {}",
+            settings.knowledge.dir.display()
+        )
+    })?;
     let synthetic = synth::generate(&source, options)?;
     synth::write_dir(&synthetic, out)?;
     eprintln!(
@@ -92,7 +107,10 @@ fn lint(settings: &Settings) -> anyhow::Result<ExitCode> {
             for p in &problems {
                 println!("{p}");
             }
-            let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+            let errors = problems
+                .iter()
+                .filter(|p| p.severity == Severity::Error)
+                .count();
             eprintln!("{}: {errors} error(s)", settings.knowledge.dir.display());
             Ok(ExitCode::FAILURE)
         }
@@ -103,7 +121,11 @@ fn lint(settings: &Settings) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn export(kb: &knowledge::KnowledgeBase, format: Format, dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+fn export(
+    kb: &knowledge::KnowledgeBase,
+    format: Format,
+    dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     match format {
         Format::Json | Format::Text => {
             let items: Vec<_> = knowledge::by_id(&kb.entries)
@@ -136,16 +158,26 @@ fn export(kb: &knowledge::KnowledgeBase, format: Format, dir: Option<PathBuf>) -
                 })
                 .collect();
             use std::io::Write;
-            writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&items)?)?;
+            writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string_pretty(&items)?
+            )?;
         }
         Format::Markdown => {
             let dir = dir.context("`kb export --format markdown` needs a folder to write into")?;
             for e in &kb.entries {
-                let sub = if e.event.is_some() { "events" } else { "entries" };
+                let sub = if e.event.is_some() {
+                    "events"
+                } else {
+                    "entries"
+                };
                 let folder = dir.join(sub);
-                std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
+                std::fs::create_dir_all(&folder)
+                    .with_context(|| format!("creating {}", folder.display()))?;
                 let path = folder.join(format!("{}.{}.md", e.id, e.lang.code()));
-                std::fs::write(&path, e.to_markdown()).with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, e.to_markdown())
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
             eprintln!("wrote {} files to {}", kb.entries.len(), dir.display());
         }

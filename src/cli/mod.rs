@@ -16,7 +16,11 @@ use clap::{Parser, Subcommand};
 use crate::config::{Overrides, Settings};
 
 #[derive(Debug, Parser)]
-#[command(name = "anbud", version, about = "Answers suppliers' questions about Norwegian public procurement")]
+#[command(
+    name = "anbud",
+    version,
+    about = "Answers suppliers' questions about Norwegian public procurement"
+)]
 pub struct Cli {
     /// A configuration file layered over the defaults.
     #[arg(long, global = true, value_name = "FILE")]
@@ -86,7 +90,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("anbud: cannot start the async runtime: {e}");
@@ -121,7 +129,10 @@ pub fn main() -> ExitCode {
 
 /// `anbud ask … | head` closes our stdout early: that is not an error.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Who is acting, for the audit log: `--by`, else the login name.
@@ -140,5 +151,8 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

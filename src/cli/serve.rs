@@ -17,6 +17,8 @@ pub async fn run(settings: &Settings, _args: ServeArgs) -> anyhow::Result<ExitCo
     // The token first: a missing token is reported before anything is loaded.
     let token = discord::token_from_env()?;
     let app = App::open(settings).await?;
-    discord::serve(app, token).await.context("running the Discord bot")?;
+    discord::serve(app, token)
+        .await
+        .context("running the Discord bot")?;
     Ok(ExitCode::SUCCESS)
 }

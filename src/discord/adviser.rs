@@ -22,7 +22,9 @@ pub fn commands() -> Vec<poise::Command<super::Data, Error>> {
 /// Who acts, for the audit log and "answer from an adviser (name)".
 fn adviser_name(ctx: Context<'_>) -> String {
     let user = ctx.author();
-    user.global_name.clone().unwrap_or_else(|| user.name.clone())
+    user.global_name
+        .clone()
+        .unwrap_or_else(|| user.name.clone())
 }
 
 async fn say_private(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Error> {
@@ -34,8 +36,12 @@ async fn say_private(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Er
 /// (then it goes to `on_error`, which logs it and apologises).
 fn adviser_error_text(lang: Lang, error: &AdviserError) -> Option<String> {
     match error {
-        AdviserError::NoDatabase | AdviserError::UnknownEntry(_) | AdviserError::EmptyAnswer => Some(error.to_string()),
-        AdviserError::Store(StoreError::NotFound { .. } | StoreError::InvalidState { .. }) => Some(error.to_string()),
+        AdviserError::NoDatabase | AdviserError::UnknownEntry(_) | AdviserError::EmptyAnswer => {
+            Some(error.to_string())
+        }
+        AdviserError::Store(StoreError::NotFound { .. } | StoreError::InvalidState { .. }) => {
+            Some(error.to_string())
+        }
         AdviserError::Store(e) if e.is_unavailable() => Some(
             tr(
                 lang,
@@ -95,12 +101,19 @@ pub async fn unanswered(
             item.count,
             item.lang,
             tr(lang, "nærmest", "closest"),
-            item.best_candidate.as_deref().map(escape_markdown).unwrap_or_else(|| "–".into()),
+            item.best_candidate
+                .as_deref()
+                .map(escape_markdown)
+                .unwrap_or_else(|| "–".into()),
             quote_block(&item.question, 300),
         ));
     }
     if items.len() > LIST_LIMIT {
-        text.push_str(&format!("… {} {}", items.len() - LIST_LIMIT, tr(lang, "til", "more")));
+        text.push_str(&format!(
+            "… {} {}",
+            items.len() - LIST_LIMIT,
+            tr(lang, "til", "more")
+        ));
     }
     say_private(ctx, text).await
 }
@@ -113,15 +126,22 @@ pub async fn answer(
     #[description = "Your answer"]
     #[max_length = 1800]
     text: String,
-    #[description = "Make a new knowledge entry from the question and this answer"] save_entry: Option<bool>,
-    #[description = "Or: add the question as a wording of this existing entry id"] entry: Option<String>,
+    #[description = "Make a new knowledge entry from the question and this answer"]
+    save_entry: Option<bool>,
+    #[description = "Or: add the question as a wording of this existing entry id"] entry: Option<
+        String,
+    >,
 ) -> Result<(), Error> {
     let lang = ctx_lang(ctx);
     let learn = match (save_entry.unwrap_or(false), entry) {
         (true, Some(_)) => {
             return say_private(
                 ctx,
-                tr(lang, "Velg enten save_entry eller entry, ikke begge.", "Choose save_entry or entry, not both."),
+                tr(
+                    lang,
+                    "Velg enten save_entry eller entry, ikke begge.",
+                    "Choose save_entry or entry, not both.",
+                ),
             )
             .await
         }
@@ -130,11 +150,27 @@ pub async fn answer(
         (false, None) => Learn::Nothing,
     };
     ctx.defer_ephemeral().await?;
-    match core::answer(&ctx.data().app, QueueItemId(id), &text, &adviser_name(ctx), learn).await {
+    match core::answer(
+        &ctx.data().app,
+        QueueItemId(id),
+        &text,
+        &adviser_name(ctx),
+        learn,
+    )
+    .await
+    {
         Ok(done) => {
             let mut reply = match lang {
-                Lang::Nb => format!("Besvarte {}; {} spørrer(e) får svaret.", done.item.id, done.outbox.len()),
-                Lang::En => format!("Answered {}; {} asker(s) will get the answer.", done.item.id, done.outbox.len()),
+                Lang::Nb => format!(
+                    "Besvarte {}; {} spørrer(e) får svaret.",
+                    done.item.id,
+                    done.outbox.len()
+                ),
+                Lang::En => format!(
+                    "Answered {}; {} asker(s) will get the answer.",
+                    done.item.id,
+                    done.outbox.len()
+                ),
             };
             if let Some(entry) = done.learned {
                 reply.push_str(&match lang {
@@ -159,8 +195,21 @@ pub async fn dismiss(
     #[description = "Why (for the audit log)"] reason: Option<String>,
 ) -> Result<(), Error> {
     let lang = ctx_lang(ctx);
-    match core::dismiss(&ctx.data().app, QueueItemId(id), reason.as_deref(), &adviser_name(ctx)).await {
-        Ok(()) => say_private(ctx, format!("{} {}.", tr(lang, "Avviste", "Dismissed"), QueueItemId(id))).await,
+    match core::dismiss(
+        &ctx.data().app,
+        QueueItemId(id),
+        reason.as_deref(),
+        &adviser_name(ctx),
+    )
+    .await
+    {
+        Ok(()) => {
+            say_private(
+                ctx,
+                format!("{} {}.", tr(lang, "Avviste", "Dismissed"), QueueItemId(id)),
+            )
+            .await
+        }
         Err(e) => match adviser_error_text(lang, &e) {
             Some(text) => say_private(ctx, text).await,
             None => Err(e.into()),
@@ -181,7 +230,10 @@ pub async fn kb(_ctx: Context<'_>) -> Result<(), Error> {
 
 /// Show a knowledge entry.
 #[poise::command(slash_command, rename = "show", check = "is_adviser")]
-pub async fn kb_show(ctx: Context<'_>, #[description = "Entry id"] id: String) -> Result<(), Error> {
+pub async fn kb_show(
+    ctx: Context<'_>,
+    #[description = "Entry id"] id: String,
+) -> Result<(), Error> {
     let lang = ctx_lang(ctx);
     let answerer = ctx.data().app.answerer();
     let Some(entry) = answerer.knowledge().entry(id.trim(), lang) else {
@@ -250,13 +302,22 @@ impl EntryForm {
         keywords: Vec<String>,
         adviser: &str,
     ) -> Result<LearnedEntry, &'static str> {
-        let url = self.source_url.as_deref().map(str::trim).filter(|u| !u.is_empty());
+        let url = self
+            .source_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty());
         if let Some(url) = url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+            if !(url.starts_with("https://") || url.starts_with("http://"))
+                || url.contains(char::is_whitespace)
+            {
                 return Err("the source URL must start with https:// (or be empty)");
             }
         }
-        if self.title.trim().is_empty() || self.body.trim().is_empty() || self.source_name.trim().is_empty() {
+        if self.title.trim().is_empty()
+            || self.body.trim().is_empty()
+            || self.source_name.trim().is_empty()
+        {
             return Err("title, answer and source name are required");
         }
         Ok(LearnedEntry {
@@ -317,7 +378,13 @@ async fn save_form(
     let ui = ctx_lang(ctx);
     let learned = match form.to_learned(id, lang, keywords, &adviser_name(ctx)) {
         Ok(learned) => learned,
-        Err(problem) => return say_private(ctx, format!("{} {problem}", tr(ui, "Ikke lagret:", "Not saved:"))).await,
+        Err(problem) => {
+            return say_private(
+                ctx,
+                format!("{} {problem}", tr(ui, "Ikke lagret:", "Not saved:")),
+            )
+            .await
+        }
     };
     let Some(store) = ctx.data().app.store() else {
         return say_private(ctx, AdviserError::NoDatabase.to_string()).await;
@@ -326,7 +393,11 @@ async fn save_form(
     ctx.data().app.reload_if_changed().await;
     let text = match ui {
         Lang::Nb => {
-            format!("Lagret `{id}` ({}): «{}». Boten svarer nå fra den.", lang.code(), escape_markdown(&learned.title))
+            format!(
+                "Lagret `{id}` ({}): «{}». Boten svarer nå fra den.",
+                lang.code(),
+                escape_markdown(&learned.title)
+            )
         }
         Lang::En => format!(
             "Saved `{id}` ({}): \"{}\". The bot now answers from it.",
@@ -350,11 +421,21 @@ async fn open_form<M: poise::Modal>(
         .filter(move |m| m.data.custom_id == wanted)
         .timeout(FORM_TIMEOUT)
         .stream();
-    ctx.interaction.create_response(ctx.serenity_context(), M::create(defaults, custom_id)).await?;
-    ctx.has_sent_initial_response.store(true, std::sync::atomic::Ordering::SeqCst);
-    let Some(submitted) = submissions.next().await else { return Ok(None) };
+    ctx.interaction
+        .create_response(ctx.serenity_context(), M::create(defaults, custom_id))
+        .await?;
+    ctx.has_sent_initial_response
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let Some(submitted) = submissions.next().await else {
+        return Ok(None);
+    };
     // Close the form on the adviser's screen; the result follows as a message.
-    submitted.create_response(ctx.serenity_context(), serenity::CreateInteractionResponse::Acknowledge).await?;
+    submitted
+        .create_response(
+            ctx.serenity_context(),
+            serenity::CreateInteractionResponse::Acknowledge,
+        )
+        .await?;
     M::parse(submitted.data.clone())
         .map(Some)
         .map_err(|e| Error::Unexpected(format!("the form came back incomplete: {e}")))
@@ -378,7 +459,14 @@ pub async fn kb_add(ctx: poise::ApplicationContext<'_, super::Data, Error>) -> R
         id = format!("{base}-{n}");
         n += 1;
     }
-    save_form(poise::Context::Application(ctx), &form, &id, lang, Vec::new()).await
+    save_form(
+        poise::Context::Application(ctx),
+        &form,
+        &id,
+        lang,
+        Vec::new(),
+    )
+    .await
 }
 
 /// Edit a knowledge entry (a form opens with its text); saved as the adviser's version.
@@ -391,18 +479,35 @@ pub async fn kb_edit(
     let context = poise::Context::Application(ctx);
     let ui = ctx_lang(context);
     let lang = lang.as_deref().and_then(Lang::parse).unwrap_or(ui);
-    let entry = ctx.data().app.answerer().knowledge().entry(id.trim(), lang).cloned();
+    let entry = ctx
+        .data()
+        .app
+        .answerer()
+        .knowledge()
+        .entry(id.trim(), lang)
+        .cloned();
     let Some(entry) = entry else {
         return say_private(
             context,
-            format!("{} `{}`.", tr(ui, "Fant ingen oppføring med id", "No entry with id"), escape_markdown(id.trim())),
+            format!(
+                "{} `{}`.",
+                tr(ui, "Fant ingen oppføring med id", "No entry with id"),
+                escape_markdown(id.trim())
+            ),
         )
         .await;
     };
     let Some(form) = open_form(ctx, Some(EntryForm::from_entry(&entry))).await? else {
         return Ok(());
     };
-    save_form(context, &form, &entry.id, entry.lang, entry.keywords.clone()).await
+    save_form(
+        context,
+        &form,
+        &entry.id,
+        entry.lang,
+        entry.keywords.clone(),
+    )
+    .await
 }
 
 /// Re-read the knowledge folder; on errors the old knowledge stays.
@@ -414,7 +519,11 @@ pub async fn kb_reload(ctx: Context<'_>) -> Result<(), Error> {
         Ok(count) => {
             say_private(
                 ctx,
-                format!("{} {count} {}.", tr(lang, "Lastet inn på nytt:", "Reloaded:"), tr(lang, "temaer", "topics")),
+                format!(
+                    "{} {count} {}.",
+                    tr(lang, "Lastet inn på nytt:", "Reloaded:"),
+                    tr(lang, "temaer", "topics")
+                ),
             )
             .await
         }
@@ -443,7 +552,10 @@ pub async fn kb_reload(ctx: Context<'_>) -> Result<(), Error> {
             } else {
                 text
             };
-            let reply = poise::CreateReply::default().content(text).ephemeral(true).allowed_mentions(no_mentions());
+            let reply = poise::CreateReply::default()
+                .content(text)
+                .ephemeral(true)
+                .allowed_mentions(no_mentions());
             ctx.send(reply).await?;
             Ok(())
         }
@@ -470,7 +582,10 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
         ),
     };
     if !s.top_entries.is_empty() {
-        text.push_str(&format!("\n{}:", tr(lang, "Mest brukte temaer", "Most used topics")));
+        text.push_str(&format!(
+            "\n{}:",
+            tr(lang, "Mest brukte temaer", "Most used topics")
+        ));
         for (id, n) in &s.top_entries {
             text.push_str(&format!("\n`{n:>5}` {}", escape_markdown(id)));
         }
@@ -484,8 +599,14 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(slug_id("Hva er en rammeavtale?"), "learned-hva-er-en-rammeavtale");
-        assert_eq!(slug_id("Små og mellomstore bedrifter"), "learned-sma-og-mellomstore-bedrifter");
+        assert_eq!(
+            slug_id("Hva er en rammeavtale?"),
+            "learned-hva-er-en-rammeavtale"
+        );
+        assert_eq!(
+            slug_id("Små og mellomstore bedrifter"),
+            "learned-sma-og-mellomstore-bedrifter"
+        );
         assert_eq!(slug_id("???"), "learned-entry");
         assert!(slug_id(&"a".repeat(100)).len() <= "learned-".len() + 40);
     }
@@ -500,7 +621,10 @@ mod tests {
             source_url: Some("javascript:alert(1)".into()),
         };
         assert!(form.to_learned("x", Lang::Nb, vec![], "a").is_err());
-        let form = EntryForm { source_url: Some(" https://lovdata.no ".into()), ..form };
+        let form = EntryForm {
+            source_url: Some(" https://lovdata.no ".into()),
+            ..form
+        };
         let learned = form.to_learned("x", Lang::Nb, vec![], "a").unwrap();
         assert_eq!(learned.title, "Tittel");
         assert_eq!(learned.questions, vec!["Én?", "To?"]);

@@ -6,8 +6,9 @@ use std::time::Instant;
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
 use serenity::{
-    ButtonStyle, ChannelId, ComponentInteraction, CreateActionRow, CreateButton, CreateInteractionResponse,
-    CreateInteractionResponseMessage, GuildId, Message, MessageType, UserId,
+    ButtonStyle, ChannelId, ComponentInteraction, CreateActionRow, CreateButton,
+    CreateInteractionResponse, CreateInteractionResponseMessage, GuildId, Message, MessageType,
+    UserId,
 };
 
 use super::buttons::ButtonAction;
@@ -59,7 +60,9 @@ const SHORT_FOLLOW_UP_WORDS: usize = 5;
 /// What to ask for a follow-up in a thread: the follow-up alone when it stands on its own
 /// (answered and not short), else the first question and the follow-up together.
 pub fn follow_up_question(first: &str, follow_up: &str, alone_answered: bool) -> String {
-    let words = crate::answer::clean_question(follow_up).split_whitespace().count();
+    let words = crate::answer::clean_question(follow_up)
+        .split_whitespace()
+        .count();
     if alone_answered && words >= SHORT_FOLLOW_UP_WORDS {
         follow_up.to_string()
     } else {
@@ -83,14 +86,34 @@ pub fn answer_components(rendered: &Rendered, key: u64, share: bool) -> Vec<Crea
     let mut rows = Vec::new();
     let mut first = Vec::new();
     if let Some(entry_id) = &rendered.entry_id {
-        let feedback =
-            |helpful: bool| ButtonAction::Feedback { helpful, lang, key, entry_id: entry_id.clone() }.custom_id();
+        let feedback = |helpful: bool| {
+            ButtonAction::Feedback {
+                helpful,
+                lang,
+                key,
+                entry_id: entry_id.clone(),
+            }
+            .custom_id()
+        };
         if let (Some(yes), Some(no)) = (feedback(true), feedback(false)) {
-            first.push(CreateButton::new(yes).label(tr(lang, "Nyttig", "Helpful")).style(ButtonStyle::Success));
-            first.push(CreateButton::new(no).label(tr(lang, "Ikke nyttig", "Not helpful")).style(ButtonStyle::Danger));
+            first.push(
+                CreateButton::new(yes)
+                    .label(tr(lang, "Nyttig", "Helpful"))
+                    .style(ButtonStyle::Success),
+            );
+            first.push(
+                CreateButton::new(no)
+                    .label(tr(lang, "Ikke nyttig", "Not helpful"))
+                    .style(ButtonStyle::Danger),
+            );
         }
         if share {
-            if let Some(id) = (ButtonAction::Share { lang, entry_id: entry_id.clone() }).custom_id() {
+            if let Some(id) = (ButtonAction::Share {
+                lang,
+                entry_id: entry_id.clone(),
+            })
+            .custom_id()
+            {
                 first.push(
                     CreateButton::new(id)
                         .label(tr(lang, "Del i kanalen", "Share in channel"))
@@ -106,9 +129,17 @@ pub fn answer_components(rendered: &Rendered, key: u64, share: bool) -> Vec<Crea
         .topics
         .iter()
         .filter_map(|t| {
-            let id = ButtonAction::Topic { lang, entry_id: t.id.clone() }.custom_id()?;
+            let id = ButtonAction::Topic {
+                lang,
+                entry_id: t.id.clone(),
+            }
+            .custom_id()?;
             let label: String = t.label.chars().take(80).collect();
-            Some(CreateButton::new(id).label(label).style(ButtonStyle::Secondary))
+            Some(
+                CreateButton::new(id)
+                    .label(label)
+                    .style(ButtonStyle::Secondary),
+            )
         })
         .collect();
     if !topics.is_empty() {
@@ -156,7 +187,12 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     if !data.state.rate.allow(msg.author.id.get(), Instant::now()) {
         tracing::info!(user = %msg.author.id, "rate limited");
         let text = rate_limited_text(detect_language(&msg.content));
-        send::post(http, msg.channel_id, Outgoing::text(text).replying_to(Some(msg.id))).await?;
+        send::post(
+            http,
+            msg.channel_id,
+            Outgoing::text(text).replying_to(Some(msg.id)),
+        )
+        .await?;
         return Ok(());
     }
 
@@ -172,7 +208,10 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     let mut target = msg.channel_id;
     let mut reply_to = Some(msg.id);
     let mut thread = thread_question.as_ref().map(|_| msg.channel_id);
-    if settings.reply_mode == ReplyMode::Thread && trigger != Trigger::FollowUp && trigger != Trigger::DirectMessage {
+    if settings.reply_mode == ReplyMode::Thread
+        && trigger != Trigger::FollowUp
+        && trigger != Trigger::DirectMessage
+    {
         match send::open_thread(http, msg.channel_id, msg.id, &msg.content).await {
             Ok(opened) => {
                 data.state.remember_thread(opened.id, &msg.content);
@@ -184,7 +223,13 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
         }
     }
 
-    let origin = discord_origin(msg.guild_id, Some(msg.channel_id), Some(msg.id), thread, msg.author.id);
+    let origin = discord_origin(
+        msg.guild_id,
+        Some(msg.channel_id),
+        Some(msg.id),
+        thread,
+        msg.author.id,
+    );
     let asked = data.app.ask(&question, origin).await;
     let rendered = render_reply(&asked.reply, asked.logged);
     let key = data.state.remember_question(&question);
@@ -227,13 +272,22 @@ pub async fn ask(
         ctx.defer().await?;
     }
     // A private question's answer from an adviser goes by DM; a public one to the channel.
-    let thread = data.state.thread_question(ctx.channel_id()).map(|_| ctx.channel_id());
+    let thread = data
+        .state
+        .thread_question(ctx.channel_id())
+        .map(|_| ctx.channel_id());
     let channel = (!private).then(|| ctx.channel_id());
     let origin = discord_origin(ctx.guild_id(), channel, None, thread, ctx.author().id);
     let asked = data.app.ask(&question, origin).await;
     let rendered = render_reply(&asked.reply, asked.logged);
     let key = data.state.remember_question(&question);
-    send_chunks(ctx, &rendered.chunks, answer_components(&rendered, key, private), private).await?;
+    send_chunks(
+        ctx,
+        &rendered.chunks,
+        answer_components(&rendered, key, private),
+        private,
+    )
+    .await?;
     tracing::debug!(
         elapsed_ms = received.elapsed().as_millis() as u64,
         answered = asked.reply.answered(),
@@ -255,8 +309,10 @@ pub async fn send_chunks(
 ) -> Result<(), Error> {
     let last = chunks.len().saturating_sub(1);
     for (i, chunk) in chunks.iter().enumerate() {
-        let mut reply =
-            poise::CreateReply::default().content(chunk.clone()).ephemeral(ephemeral).allowed_mentions(no_mentions());
+        let mut reply = poise::CreateReply::default()
+            .content(chunk.clone())
+            .ephemeral(ephemeral)
+            .allowed_mentions(no_mentions());
         if i == last && !components.is_empty() {
             reply = reply.components(components.clone());
         }
@@ -266,9 +322,14 @@ pub async fn send_chunks(
 }
 
 /// An ephemeral answer to a button click.
-fn private_response(text: impl Into<String>, components: Vec<CreateActionRow>) -> CreateInteractionResponse {
-    let mut message =
-        CreateInteractionResponseMessage::new().content(text).ephemeral(true).allowed_mentions(no_mentions());
+fn private_response(
+    text: impl Into<String>,
+    components: Vec<CreateActionRow>,
+) -> CreateInteractionResponse {
+    let mut message = CreateInteractionResponseMessage::new()
+        .content(text)
+        .ephemeral(true)
+        .allowed_mentions(no_mentions());
     if !components.is_empty() {
         message = message.components(components);
     }
@@ -276,7 +337,11 @@ fn private_response(text: impl Into<String>, components: Vec<CreateActionRow>) -
 }
 
 /// A click on one of the bot's buttons.
-pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInteraction) -> Result<(), Error> {
+pub async fn on_click(
+    ctx: &serenity::Context,
+    data: &Data,
+    click: &ComponentInteraction,
+) -> Result<(), Error> {
     let received = Instant::now();
     let Some(action) = ButtonAction::parse(&click.data.custom_id) else {
         // Not ours (or forged): say nothing useful, but do not leave the click hanging.
@@ -285,16 +350,41 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
     };
     let http = &ctx.http;
     match action {
-        ButtonAction::Feedback { helpful, lang, key, entry_id } => {
+        ButtonAction::Feedback {
+            helpful,
+            lang,
+            key,
+            entry_id,
+        } => {
             let question = data
                 .state
                 .question(key)
-                .or_else(|| click.message.referenced_message.as_ref().map(|m| m.content.clone()))
-                .or_else(|| data.app.answerer().knowledge().entry(&entry_id, lang).map(|e| e.title.clone()))
+                .or_else(|| {
+                    click
+                        .message
+                        .referenced_message
+                        .as_ref()
+                        .map(|m| m.content.clone())
+                })
+                .or_else(|| {
+                    data.app
+                        .answerer()
+                        .knowledge()
+                        .entry(&entry_id, lang)
+                        .map(|e| e.title.clone())
+                })
                 .unwrap_or_else(|| entry_id.clone());
-            let thread = data.state.thread_question(click.channel_id).map(|_| click.channel_id);
-            let origin =
-                discord_origin(click.guild_id, Some(click.channel_id), Some(click.message.id), thread, click.user.id);
+            let thread = data
+                .state
+                .thread_question(click.channel_id)
+                .map(|_| click.channel_id);
+            let origin = discord_origin(
+                click.guild_id,
+                Some(click.channel_id),
+                Some(click.message.id),
+                thread,
+                click.user.id,
+            );
             let feedback = NewFeedback {
                 entry_id,
                 lang: lang.code().to_string(),
@@ -318,7 +408,9 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
                     "Thanks for telling us! An adviser will look at your question, and you will get the answer here.",
                 )
             };
-            click.create_response(http, private_response(text, Vec::new())).await?;
+            click
+                .create_response(http, private_response(text, Vec::new()))
+                .await?;
             match outcome {
                 Ok(LogOutcome::Stored(Some(logged))) if logged.is_new => {
                     delivery::alert_advisers(http, &data.app, logged).await
@@ -336,10 +428,19 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
                     let key = data.state.remember_question(&entry.title);
                     // An interaction response is one message: the first part, the rest follow.
                     let mut chunks = rendered.chunks.clone();
-                    let first = if chunks.is_empty() { String::new() } else { chunks.remove(0) };
-                    let components =
-                        if chunks.is_empty() { answer_components(&rendered, key, true) } else { Vec::new() };
-                    click.create_response(http, private_response(first, components)).await?;
+                    let first = if chunks.is_empty() {
+                        String::new()
+                    } else {
+                        chunks.remove(0)
+                    };
+                    let components = if chunks.is_empty() {
+                        answer_components(&rendered, key, true)
+                    } else {
+                        Vec::new()
+                    };
+                    click
+                        .create_response(http, private_response(first, components))
+                        .await?;
                     let last = chunks.len().saturating_sub(1);
                     for (i, chunk) in chunks.into_iter().enumerate() {
                         let mut followup = serenity::CreateInteractionResponseFollowup::new()
@@ -354,7 +455,11 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
                     None
                 }
                 None => Some(private_response(
-                    tr(lang, "Det temaet finnes ikke lenger.", "That topic no longer exists."),
+                    tr(
+                        lang,
+                        "Det temaet finnes ikke lenger.",
+                        "That topic no longer exists.",
+                    ),
                     Vec::new(),
                 )),
             };
@@ -363,7 +468,12 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
             }
         }
         ButtonAction::Share { lang, entry_id } => {
-            let text = data.app.answerer().knowledge().entry(&entry_id, lang).map(|e| entry_text(e, lang));
+            let text = data
+                .app
+                .answerer()
+                .knowledge()
+                .entry(&entry_id, lang)
+                .map(|e| entry_text(e, lang));
             match text {
                 Some(text) => {
                     let shared = tr(lang, "delte dette svaret", "shared this answer");
@@ -372,7 +482,10 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
                     click
                         .create_response(
                             http,
-                            private_response(tr(lang, "Delt i kanalen.", "Shared in the channel."), Vec::new()),
+                            private_response(
+                                tr(lang, "Delt i kanalen.", "Shared in the channel."),
+                                Vec::new(),
+                            ),
                         )
                         .await?;
                 }
@@ -381,7 +494,11 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
                         .create_response(
                             http,
                             private_response(
-                                tr(lang, "Det svaret finnes ikke lenger.", "That answer no longer exists."),
+                                tr(
+                                    lang,
+                                    "Det svaret finnes ikke lenger.",
+                                    "That answer no longer exists.",
+                                ),
                                 Vec::new(),
                             ),
                         )
@@ -390,8 +507,15 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
             }
         }
         ButtonAction::Forget { confirm, user } => {
-            super::everyone::on_forget_click(ctx, data, click, confirm, user, lang_from_locale(Some(&click.locale)))
-                .await?;
+            super::everyone::on_forget_click(
+                ctx,
+                data,
+                click,
+                confirm,
+                user,
+                lang_from_locale(Some(&click.locale)),
+            )
+            .await?;
         }
     }
     tracing::debug!(elapsed_ms = received.elapsed().as_millis() as u64, custom_id = %click.data.custom_id, "handled a button");
@@ -405,17 +529,36 @@ mod tests {
     #[test]
     fn who_gets_an_answer() {
         assert_eq!(trigger(true, true, true, true, true), None, "never a bot");
-        assert_eq!(trigger(false, true, false, false, false), Some(Trigger::DirectMessage));
-        assert_eq!(trigger(false, false, true, false, false), Some(Trigger::QaChannel));
-        assert_eq!(trigger(false, false, false, true, false), Some(Trigger::Mention));
-        assert_eq!(trigger(false, false, false, false, true), Some(Trigger::FollowUp));
-        assert_eq!(trigger(false, false, false, false, false), None, "other channels stay quiet");
+        assert_eq!(
+            trigger(false, true, false, false, false),
+            Some(Trigger::DirectMessage)
+        );
+        assert_eq!(
+            trigger(false, false, true, false, false),
+            Some(Trigger::QaChannel)
+        );
+        assert_eq!(
+            trigger(false, false, false, true, false),
+            Some(Trigger::Mention)
+        );
+        assert_eq!(
+            trigger(false, false, false, false, true),
+            Some(Trigger::FollowUp)
+        );
+        assert_eq!(
+            trigger(false, false, false, false, false),
+            None,
+            "other channels stay quiet"
+        );
     }
 
     #[test]
     fn follow_ups_borrow_the_first_question_when_needed() {
         let first = "Hva er en dialogkonferanse?";
-        assert_eq!(follow_up_question(first, "Og for små bedrifter?", true), format!("{first}\nOg for små bedrifter?"));
+        assert_eq!(
+            follow_up_question(first, "Og for små bedrifter?", true),
+            format!("{first}\nOg for små bedrifter?")
+        );
         assert_eq!(
             follow_up_question(first, "Hva er fristen for å klage på en tildeling?", false),
             format!("{first}\nHva er fristen for å klage på en tildeling?")

@@ -14,7 +14,12 @@ pub const MAX_CUSTOM_ID: usize = 100;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ButtonAction {
     /// "Helpful" / "Not helpful" under an answer. `key` finds the question in memory.
-    Feedback { helpful: bool, lang: Lang, key: u64, entry_id: String },
+    Feedback {
+        helpful: bool,
+        lang: Lang,
+        key: u64,
+        entry_id: String,
+    },
     /// Show a related or closest topic.
     Topic { lang: Lang, entry_id: String },
     /// Post a privately shown answer in the channel.
@@ -26,21 +31,35 @@ pub enum ButtonAction {
 fn valid_entry_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
 }
 
 impl ButtonAction {
     /// The custom id, or `None` when it would not be valid (an odd entry id, too long).
     pub fn custom_id(&self) -> Option<String> {
         let id = match self {
-            ButtonAction::Feedback { helpful, lang, key, entry_id } => {
+            ButtonAction::Feedback {
+                helpful,
+                lang,
+                key,
+                entry_id,
+            } => {
                 let verdict = if *helpful { "y" } else { "n" };
                 format!("{PREFIX}:fb:{verdict}:{}:{key}:{entry_id}", lang.code())
             }
-            ButtonAction::Topic { lang, entry_id } => format!("{PREFIX}:topic:{}:{entry_id}", lang.code()),
-            ButtonAction::Share { lang, entry_id } => format!("{PREFIX}:share:{}:{entry_id}", lang.code()),
+            ButtonAction::Topic { lang, entry_id } => {
+                format!("{PREFIX}:topic:{}:{entry_id}", lang.code())
+            }
+            ButtonAction::Share { lang, entry_id } => {
+                format!("{PREFIX}:share:{}:{entry_id}", lang.code())
+            }
             ButtonAction::Forget { confirm, user } => {
-                format!("{PREFIX}:forget:{}:{user}", if *confirm { "yes" } else { "no" })
+                format!(
+                    "{PREFIX}:forget:{}:{user}",
+                    if *confirm { "yes" } else { "no" }
+                )
             }
         };
         let entry_ok = match self {
@@ -75,8 +94,14 @@ impl ButtonAction {
                 key: key.parse().ok()?,
                 entry_id: entry(id)?,
             }),
-            [PREFIX, "topic", code, id] => Some(ButtonAction::Topic { lang: lang(code)?, entry_id: entry(id)? }),
-            [PREFIX, "share", code, id] => Some(ButtonAction::Share { lang: lang(code)?, entry_id: entry(id)? }),
+            [PREFIX, "topic", code, id] => Some(ButtonAction::Topic {
+                lang: lang(code)?,
+                entry_id: entry(id)?,
+            }),
+            [PREFIX, "share", code, id] => Some(ButtonAction::Share {
+                lang: lang(code)?,
+                entry_id: entry(id)?,
+            }),
             [PREFIX, "forget", answer, user] => Some(ButtonAction::Forget {
                 confirm: match *answer {
                     "yes" => true,
@@ -97,12 +122,34 @@ mod tests {
     #[test]
     fn round_trips() {
         let actions = [
-            ButtonAction::Feedback { helpful: true, lang: Lang::Nb, key: 7, entry_id: "award-criteria".into() },
-            ButtonAction::Feedback { helpful: false, lang: Lang::En, key: 0, entry_id: "learned-12".into() },
-            ButtonAction::Topic { lang: Lang::En, entry_id: "complaints".into() },
-            ButtonAction::Share { lang: Lang::Nb, entry_id: "direct_award.v2".into() },
-            ButtonAction::Forget { confirm: true, user: 1_100_000_000_000_000_401 },
-            ButtonAction::Forget { confirm: false, user: 1 },
+            ButtonAction::Feedback {
+                helpful: true,
+                lang: Lang::Nb,
+                key: 7,
+                entry_id: "award-criteria".into(),
+            },
+            ButtonAction::Feedback {
+                helpful: false,
+                lang: Lang::En,
+                key: 0,
+                entry_id: "learned-12".into(),
+            },
+            ButtonAction::Topic {
+                lang: Lang::En,
+                entry_id: "complaints".into(),
+            },
+            ButtonAction::Share {
+                lang: Lang::Nb,
+                entry_id: "direct_award.v2".into(),
+            },
+            ButtonAction::Forget {
+                confirm: true,
+                user: 1_100_000_000_000_000_401,
+            },
+            ButtonAction::Forget {
+                confirm: false,
+                user: 1,
+            },
         ];
         for action in actions {
             let id = action.custom_id().unwrap();
@@ -129,12 +176,29 @@ mod tests {
         ] {
             assert_eq!(ButtonAction::parse(bad), None, "{bad:?}");
         }
-        assert_eq!(ButtonAction::parse(&format!("anbud:topic:nb:{}", "a".repeat(200))), None);
+        assert_eq!(
+            ButtonAction::parse(&format!("anbud:topic:nb:{}", "a".repeat(200))),
+            None
+        );
     }
 
     #[test]
     fn odd_entry_ids_get_no_button() {
-        assert_eq!(ButtonAction::Topic { lang: Lang::Nb, entry_id: "a:b".into() }.custom_id(), None);
-        assert_eq!(ButtonAction::Topic { lang: Lang::Nb, entry_id: "x".repeat(65) }.custom_id(), None);
+        assert_eq!(
+            ButtonAction::Topic {
+                lang: Lang::Nb,
+                entry_id: "a:b".into()
+            }
+            .custom_id(),
+            None
+        );
+        assert_eq!(
+            ButtonAction::Topic {
+                lang: Lang::Nb,
+                entry_id: "x".repeat(65)
+            }
+            .custom_id(),
+            None
+        );
     }
 }

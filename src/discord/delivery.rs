@@ -19,10 +19,18 @@ const OUTBOX_BATCH: u32 = 20;
 /// Where an answer to `origin` is posted: the thread if there is one, else the channel,
 /// replying to the question when it is in that same channel.
 pub fn delivery_target(origin: &Origin) -> Option<(ChannelId, Option<MessageId>)> {
-    let id = |s: &Option<String>| s.as_deref().and_then(|s| s.parse::<u64>().ok()).filter(|n| *n != 0);
+    let id = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|n| *n != 0)
+    };
     let channel = id(&origin.channel_id);
     let target = id(&origin.thread_id).or(channel)?;
-    let reply_to = if Some(target) == channel { id(&origin.message_id).map(MessageId::new) } else { None };
+    let reply_to = if Some(target) == channel {
+        id(&origin.message_id).map(MessageId::new)
+    } else {
+        None
+    };
     Some((ChannelId::new(target), reply_to))
 }
 
@@ -31,7 +39,11 @@ pub fn outbox_text(message: &OutboxMessage) -> String {
     let lang = Lang::parse(&message.lang).unwrap_or(Lang::Nb);
     format!(
         "**{}**\n{}\n\n{}",
-        tr(lang, "Svar fra en rådgiver på spørsmålet ditt:", "An adviser has answered your question:"),
+        tr(
+            lang,
+            "Svar fra en rådgiver på spørsmålet ditt:",
+            "An adviser has answered your question:"
+        ),
         quote_block(&message.question, 300),
         message.text.trim()
     )
@@ -41,10 +53,20 @@ pub fn outbox_text(message: &OutboxMessage) -> String {
 /// direct message to the asker.
 pub async fn deliver(http: &Http, message: &OutboxMessage) -> Result<(), serenity::Error> {
     let text = outbox_text(message);
-    let user =
-        message.origin.user_id.as_deref().and_then(|u| u.parse::<u64>().ok()).filter(|n| *n != 0).map(UserId::new);
+    let user = message
+        .origin
+        .user_id
+        .as_deref()
+        .and_then(|u| u.parse::<u64>().ok())
+        .filter(|n| *n != 0)
+        .map(UserId::new);
     if let Some((channel, reply_to)) = delivery_target(&message.origin) {
-        let first = send::post(http, channel, Outgoing::text(text.clone()).replying_to(reply_to)).await;
+        let first = send::post(
+            http,
+            channel,
+            Outgoing::text(text.clone()).replying_to(reply_to),
+        )
+        .await;
         let error = match first {
             Ok(_) => return Ok(()),
             // The question was deleted: answer in the channel without the reference.
@@ -62,8 +84,12 @@ pub async fn deliver(http: &Http, message: &OutboxMessage) -> Result<(), serenit
         tracing::info!(outbox = %message.id, "the channel is gone; answering by direct message");
     }
     match user {
-        Some(user) => send::post_dm(http, user, Outgoing::text(text)).await.map(|_| ()),
-        None => Err(serenity::Error::Other("the answer has neither a channel nor a user to go to")),
+        Some(user) => send::post_dm(http, user, Outgoing::text(text))
+            .await
+            .map(|_| ()),
+        None => Err(serenity::Error::Other(
+            "the answer has neither a channel nor a user to go to",
+        )),
     }
 }
 
@@ -74,7 +100,10 @@ pub async fn outbox_loop(app: App, http: Arc<Http>, every: Duration) {
     loop {
         ticker.tick().await;
         let Some(store) = app.store() else { continue };
-        let batch = match store.pending_outbox_for(Source::Discord, OUTBOX_BATCH).await {
+        let batch = match store
+            .pending_outbox_for(Source::Discord, OUTBOX_BATCH)
+            .await
+        {
             Ok(batch) => batch,
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the outbox");
@@ -103,7 +132,9 @@ pub async fn outbox_loop(app: App, http: Arc<Http>, every: Duration) {
 /// Post a new queue item to `discord.adviser_channel`, if one is configured: the question
 /// (escaped), how often it was asked, the closest topic.
 pub async fn alert_advisers(http: &Http, app: &App, logged: Logged) {
-    let Some(channel) = app.settings.discord.adviser_channel else { return };
+    let Some(channel) = app.settings.discord.adviser_channel else {
+        return;
+    };
     let Some(store) = app.store() else { return };
     let item = match store.get_item(logged.item_id).await {
         Ok(item) => item,
@@ -116,11 +147,20 @@ pub async fn alert_advisers(http: &Http, app: &App, logged: Logged) {
         .best_candidate
         .as_deref()
         .map(|id| {
-            let title = app.answerer().knowledge().entry(id, Lang::Nb).map(|e| e.title.clone()).unwrap_or_default();
+            let title = app
+                .answerer()
+                .knowledge()
+                .entry(id, Lang::Nb)
+                .map(|e| e.title.clone())
+                .unwrap_or_default();
             format!("{} (`{id}`, {:.2})", escape_markdown(&title), item.score)
         })
         .unwrap_or_else(|| "–".to_string());
-    let reason = if item.reason.not_helpful > 0 { "markert som ikke nyttig" } else { "boten svarte ikke" };
+    let reason = if item.reason.not_helpful > 0 {
+        "markert som ikke nyttig"
+    } else {
+        "boten svarte ikke"
+    };
     let text = format!(
         "**Nytt spørsmål i køen {}** ({reason}, spurt {} gang(er), språk {})\n{}\nNærmeste tema: {closest}\nSvar med `/answer id:{} text:…` eller avvis med `/dismiss id:{}`.",
         item.id,
@@ -168,13 +208,20 @@ mod tests {
             Some((ChannelId::new(10), Some(MessageId::new(20))))
         );
         // Thread opened on the question: post in the thread, the question is in the parent.
-        assert_eq!(delivery_target(&origin(Some("10"), Some("20"), Some("20"))), Some((ChannelId::new(20), None)));
+        assert_eq!(
+            delivery_target(&origin(Some("10"), Some("20"), Some("20"))),
+            Some((ChannelId::new(20), None))
+        );
         // A follow-up inside the thread: reply to it there.
         assert_eq!(
             delivery_target(&origin(Some("20"), Some("20"), Some("30"))),
             Some((ChannelId::new(20), Some(MessageId::new(30))))
         );
-        assert_eq!(delivery_target(&origin(None, None, None)), None, "a DM answer");
+        assert_eq!(
+            delivery_target(&origin(None, None, None)),
+            None,
+            "a DM answer"
+        );
         assert_eq!(delivery_target(&origin(Some("x"), None, None)), None);
     }
 }

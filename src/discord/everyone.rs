@@ -45,8 +45,10 @@ pub fn help_text(lang: Lang) -> &'static str {
 /// What the bot can do and how to ask.
 #[poise::command(slash_command)]
 pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
-    let reply =
-        poise::CreateReply::default().content(help_text(ctx_lang(ctx))).ephemeral(true).allowed_mentions(no_mentions());
+    let reply = poise::CreateReply::default()
+        .content(help_text(ctx_lang(ctx)))
+        .ephemeral(true)
+        .allowed_mentions(no_mentions());
     ctx.send(reply).await?;
     Ok(())
 }
@@ -57,14 +59,28 @@ pub async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
     let lang = ctx_lang(ctx);
     let user = ctx.author().id.get();
     let (Some(yes), Some(no)) = (
-        ButtonAction::Forget { confirm: true, user }.custom_id(),
-        ButtonAction::Forget { confirm: false, user }.custom_id(),
+        ButtonAction::Forget {
+            confirm: true,
+            user,
+        }
+        .custom_id(),
+        ButtonAction::Forget {
+            confirm: false,
+            user,
+        }
+        .custom_id(),
     ) else {
-        return Err(Error::Unexpected("forget buttons could not be built".into()));
+        return Err(Error::Unexpected(
+            "forget buttons could not be built".into(),
+        ));
     };
     let buttons = CreateActionRow::Buttons(vec![
-        CreateButton::new(yes).label(tr(lang, "Ja, slett", "Yes, delete")).style(ButtonStyle::Danger),
-        CreateButton::new(no).label(tr(lang, "Avbryt", "Cancel")).style(ButtonStyle::Secondary),
+        CreateButton::new(yes)
+            .label(tr(lang, "Ja, slett", "Yes, delete"))
+            .style(ButtonStyle::Danger),
+        CreateButton::new(no)
+            .label(tr(lang, "Avbryt", "Cancel"))
+            .style(ButtonStyle::Secondary),
     ]);
     let text = tr(
         lang,
@@ -121,12 +137,20 @@ pub async fn on_forget_click(
             "Den knappen er ikke til deg. Bruk /forget-me selv.",
             "That button is not for you. Use /forget-me yourself.",
         );
-        click.create_response(&ctx.http, respond(text.to_string(), false)).await?;
+        click
+            .create_response(&ctx.http, respond(text.to_string(), false))
+            .await?;
         return Ok(());
     }
     if !confirm {
-        let text = tr(lang, "Greit, ingenting er slettet.", "All right, nothing was deleted.");
-        click.create_response(&ctx.http, respond(text.to_string(), true)).await?;
+        let text = tr(
+            lang,
+            "Greit, ingenting er slettet.",
+            "All right, nothing was deleted.",
+        );
+        click
+            .create_response(&ctx.http, respond(text.to_string(), true))
+            .await?;
         return Ok(());
     }
     let Some(store) = data.app.store() else {
@@ -135,11 +159,19 @@ pub async fn on_forget_click(
             "Jeg får ikke kontakt med databasen akkurat nå, så ingenting er slettet. Prøv igjen om litt.",
             "I cannot reach the database right now, so nothing was deleted. Please try again in a moment.",
         );
-        click.create_response(&ctx.http, respond(text.to_string(), true)).await?;
+        click
+            .create_response(&ctx.http, respond(text.to_string(), true))
+            .await?;
         return Ok(());
     };
     let report = store.forget_user(&user.to_string()).await?;
-    tracing::info!(asks = report.asks_deleted, items = report.items_deleted, "forgot a user at their request");
-    click.create_response(&ctx.http, respond(forget_report_text(lang, &report), true)).await?;
+    tracing::info!(
+        asks = report.asks_deleted,
+        items = report.items_deleted,
+        "forgot a user at their request"
+    );
+    click
+        .create_response(&ctx.http, respond(forget_report_text(lang, &report), true))
+        .await?;
     Ok(())
 }

@@ -19,8 +19,14 @@ pub const MESSAGE_LIMIT: usize = 1950;
 
 /// The language of an interaction's locale: "nb"/"no"/"nn" → Bokmål, else English.
 pub fn lang_from_locale(locale: Option<&str>) -> Lang {
-    let Some(locale) = locale else { return Lang::En };
-    let primary = locale.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    let Some(locale) = locale else {
+        return Lang::En;
+    };
+    let primary = locale
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match primary.as_str() {
         "nb" | "no" | "nn" => Lang::Nb,
         _ => Lang::En,
@@ -74,16 +80,34 @@ pub fn source_line(entry: &Entry, lang: Lang) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    format!("{}: {} · {} {}", t.source, sources, t.reviewed, entry.reviewed.format("%Y-%m-%d"))
+    format!(
+        "{}: {} · {} {}",
+        t.source,
+        sources,
+        t.reviewed,
+        entry.reviewed.format("%Y-%m-%d")
+    )
 }
 
 /// An entry as a message: bold title, body, source line.
 pub fn entry_text(entry: &Entry, lang: Lang) -> String {
-    format!("**{}**\n\n{}\n\n{}", entry.title.trim(), entry.body.trim(), source_line(entry, lang))
+    format!(
+        "**{}**\n\n{}\n\n{}",
+        entry.title.trim(),
+        entry.body.trim(),
+        source_line(entry, lang)
+    )
 }
 
 fn topic_buttons(items: &[Candidate]) -> Vec<TopicButton> {
-    items.iter().take(3).map(|c| TopicButton { id: c.id.clone(), label: c.title.clone() }).collect()
+    items
+        .iter()
+        .take(3)
+        .map(|c| TopicButton {
+            id: c.id.clone(),
+            label: c.title.clone(),
+        })
+        .collect()
 }
 
 /// A reply from the answering core as a Discord message, in the asker's language.
@@ -99,7 +123,10 @@ pub fn render_reply(reply: &Reply, logged: bool) -> Rendered {
     } else if let Some(entry) = &reply.entry {
         if let Some(other) = &reply.tied_with {
             text.push_str(&crate::answer::tie_line(lang, &entry.title, &other.title));
-            topics.push(TopicButton { id: other.id.clone(), label: other.title.clone() });
+            topics.push(TopicButton {
+                id: other.id.clone(),
+                label: other.title.clone(),
+            });
         }
         text.push_str(&entry_text(entry, lang));
         topics.extend(topic_buttons(&reply.related));
@@ -107,7 +134,11 @@ pub fn render_reply(reply: &Reply, logged: bool) -> Rendered {
     } else {
         text.push_str(t.abstain);
         text.push(' ');
-        text.push_str(if logged { t.abstain_logged } else { t.abstain_not_logged });
+        text.push_str(if logged {
+            t.abstain_logged
+        } else {
+            t.abstain_not_logged
+        });
         if !reply.candidates.is_empty() {
             text.push_str(&format!("\n{}:", t.closest));
             topics = topic_buttons(&reply.candidates);
@@ -117,7 +148,12 @@ pub fn render_reply(reply: &Reply, logged: bool) -> Rendered {
         text.push_str("\n\n");
         text.push_str(t.truncated);
     }
-    Rendered { chunks: split_message(&text, MESSAGE_LIMIT), entry_id: reply.id().map(str::to_string), topics, lang }
+    Rendered {
+        chunks: split_message(&text, MESSAGE_LIMIT),
+        entry_id: reply.id().map(str::to_string),
+        topics,
+        lang,
+    }
 }
 
 /// Escape what could hide or fake content when user text is echoed: Markdown markers,
@@ -133,7 +169,10 @@ pub fn quote_block(text: &str, max_chars: usize) -> String {
     if text.trim().chars().count() > max_chars {
         cut.push('…');
     }
-    cut.lines().map(|l| format!("> {}", escape_markdown(l))).collect::<Vec<_>>().join("\n")
+    cut.lines()
+        .map(|l| format!("> {}", escape_markdown(l)))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 // ------------------------------------------------------------------ splitting
@@ -182,7 +221,11 @@ pub fn split_message(text: &str, limit: usize) -> Vec<String> {
             break;
         }
         // The byte index just after `limit` characters.
-        let window_end = start + rest.char_indices().nth(limit).map_or(rest.len(), |(i, _)| i);
+        let window_end = start
+            + rest
+                .char_indices()
+                .nth(limit)
+                .map_or(rest.len(), |(i, _)| i);
         let split = best_split(text, start, window_end, limit, &ranges);
         let chunk = text[start..split].trim_end();
         if !chunk.is_empty() {
@@ -194,20 +237,36 @@ pub fn split_message(text: &str, limit: usize) -> Vec<String> {
 }
 
 /// Where to end the chunk that starts at `start` and may reach `window_end` (exclusive).
-fn best_split(text: &str, start: usize, window_end: usize, limit: usize, ranges: &[Range<usize>]) -> usize {
+fn best_split(
+    text: &str,
+    start: usize,
+    window_end: usize,
+    limit: usize,
+    ranges: &[Range<usize>],
+) -> usize {
     let window = &text[start..window_end];
     // Boundaries of higher rank are only taken when the chunk is not tiny.
     let min_good = start + window.char_indices().nth(limit / 3).map_or(0, |(i, _)| i);
     let candidates = |pattern: &'static str, offset: usize| {
-        window.match_indices(pattern).map(move |(i, _)| start + i + offset).collect::<Vec<_>>()
+        window
+            .match_indices(pattern)
+            .map(move |(i, _)| start + i + offset)
+            .collect::<Vec<_>>()
     };
     let levels: [Vec<usize>; 3] = [
         candidates("\n\n", 0),
         candidates("\n", 0),
-        [". ", "? ", "! ", ".\n"].iter().flat_map(|p| candidates(p, 1)).collect(),
+        [". ", "? ", "! ", ".\n"]
+            .iter()
+            .flat_map(|p| candidates(p, 1))
+            .collect(),
     ];
     for level in levels {
-        if let Some(at) = level.into_iter().filter(|&at| at >= min_good && !is_protected(ranges, at)).max() {
+        if let Some(at) = level
+            .into_iter()
+            .filter(|&at| at >= min_good && !is_protected(ranges, at))
+            .max()
+        {
             return at;
         }
     }
@@ -236,7 +295,11 @@ mod tests {
 
     fn lens_ok(chunks: &[String], limit: usize) {
         for c in chunks {
-            assert!(c.chars().count() <= limit, "chunk of {} chars: {c:?}", c.chars().count());
+            assert!(
+                c.chars().count() <= limit,
+                "chunk of {} chars: {c:?}",
+                c.chars().count()
+            );
             assert!(!c.is_empty());
         }
     }
@@ -266,7 +329,13 @@ mod tests {
     fn prefers_lines_then_sentences() {
         let text = format!("{}\n{}", "a ".repeat(30).trim(), "b ".repeat(30).trim());
         let chunks = split_message(&text, 80);
-        assert_eq!(chunks, vec!["a ".repeat(30).trim().to_string(), "b ".repeat(30).trim().to_string()]);
+        assert_eq!(
+            chunks,
+            vec![
+                "a ".repeat(30).trim().to_string(),
+                "b ".repeat(30).trim().to_string()
+            ]
+        );
         let text = format!("{}. {}.", "a ".repeat(30).trim(), "b ".repeat(30).trim());
         let chunks = split_message(&text, 80);
         assert_eq!(chunks[0], format!("{}.", "a ".repeat(30).trim()));
@@ -286,25 +355,39 @@ mod tests {
 
     #[test]
     fn never_inside_a_url_bold_or_code() {
-        let url = "https://www.anskaffelser.no/verktoy/veiledere/en-veldig-lang-sti?med=parametre og mer";
+        let url =
+            "https://www.anskaffelser.no/verktoy/veiledere/en-veldig-lang-sti?med=parametre og mer";
         let bold = "**dette er en fet tekst med flere ord**";
         let code = "`kode med mellomrom i seg`";
-        let link = "[Lov om offentlige anskaffelser](<https://lovdata.no/dokument/NL/lov/2016-06-17-73>)";
+        let link =
+            "[Lov om offentlige anskaffelser](<https://lovdata.no/dokument/NL/lov/2016-06-17-73>)";
         let filler = "ord ".repeat(7);
-        let text = format!("{filler}{url} {filler}{bold} {filler}{code} {filler}{link} {filler}").repeat(6);
+        let text = format!("{filler}{url} {filler}{bold} {filler}{code} {filler}{link} {filler}")
+            .repeat(6);
         for limit in [100, 120, 200, 333] {
             let chunks = split_message(&text, limit);
             lens_ok(&chunks, limit);
             let joined = chunks.join(" ");
             assert_eq!(words(&joined), words(&text), "limit {limit}");
             for c in &chunks {
-                assert_eq!(c.matches("**").count() % 2, 0, "bold split at {limit}: {c:?}");
-                assert_eq!(c.matches('`').count() % 2, 0, "code split at {limit}: {c:?}");
+                assert_eq!(
+                    c.matches("**").count() % 2,
+                    0,
+                    "bold split at {limit}: {c:?}"
+                );
+                assert_eq!(
+                    c.matches('`').count() % 2,
+                    0,
+                    "code split at {limit}: {c:?}"
+                );
                 if c.contains("https://www.anskaffelser") {
                     assert!(c.contains("parametre"), "url split at {limit}: {c:?}");
                 }
                 if c.contains("[Lov") {
-                    assert!(c.contains("2016-06-17-73>)"), "link split at {limit}: {c:?}");
+                    assert!(
+                        c.contains("2016-06-17-73>)"),
+                        "link split at {limit}: {c:?}"
+                    );
                 }
             }
         }

@@ -29,7 +29,9 @@ use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use secrecy::{ExposeSecret, SecretString};
-use serenity::{ChannelId, FullEvent, GatewayIntents, HttpBuilder, Interaction, RoleId, ShardManager};
+use serenity::{
+    ChannelId, FullEvent, GatewayIntents, HttpBuilder, Interaction, RoleId, ShardManager,
+};
 
 use crate::adviser::AdviserError;
 use crate::announce::{self, AnnounceError};
@@ -102,12 +104,19 @@ impl BotState {
     }
 
     pub fn remember_thread(&self, thread: ChannelId, question: &str) {
-        self.threads.lock().unwrap_or_else(|p| p.into_inner()).insert(thread.get(), question.to_string());
+        self.threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(thread.get(), question.to_string());
     }
 
     /// The first question of a thread the bot opened, if `channel` is one.
     pub fn thread_question(&self, channel: ChannelId) -> Option<String> {
-        self.threads.lock().unwrap_or_else(|p| p.into_inner()).get(&channel.get()).cloned()
+        self.threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&channel.get())
+            .cloned()
     }
 
     /// Keep a question for its feedback buttons; returns the key to put in their ids.
@@ -122,7 +131,11 @@ impl BotState {
     }
 
     pub fn question(&self, key: u64) -> Option<String> {
-        self.questions.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()
+        self.questions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned()
     }
 }
 
@@ -161,22 +174,36 @@ pub fn has_any_role(roles: &[RoleId], allowed: &[u64]) -> bool {
 /// (what Discord vouches for), not from the cache. Empty in direct messages.
 fn invoker_roles(ctx: Context<'_>) -> Vec<RoleId> {
     match ctx {
-        poise::Context::Application(app) => {
-            app.interaction.member.as_ref().map(|m| m.roles.clone()).unwrap_or_default()
-        }
-        poise::Context::Prefix(prefix) => prefix.msg.member.as_ref().map(|m| m.roles.clone()).unwrap_or_default(),
+        poise::Context::Application(app) => app
+            .interaction
+            .member
+            .as_ref()
+            .map(|m| m.roles.clone())
+            .unwrap_or_default(),
+        poise::Context::Prefix(prefix) => prefix
+            .msg
+            .member
+            .as_ref()
+            .map(|m| m.roles.clone())
+            .unwrap_or_default(),
     }
 }
 
 /// poise check: the invoker has a role in `discord.adviser_roles`.
 pub async fn is_adviser(ctx: Context<'_>) -> Result<bool, Error> {
-    Ok(has_any_role(&invoker_roles(ctx), &ctx.data().app.settings.discord.adviser_roles))
+    Ok(has_any_role(
+        &invoker_roles(ctx),
+        &ctx.data().app.settings.discord.adviser_roles,
+    ))
 }
 
 /// poise check: the invoker has a role in `discord.organiser_roles` (for `/announce` and
 /// `/events`).
 pub async fn is_organiser(ctx: Context<'_>) -> Result<bool, Error> {
-    Ok(has_any_role(&invoker_roles(ctx), &ctx.data().app.settings.discord.organiser_roles))
+    Ok(has_any_role(
+        &invoker_roles(ctx),
+        &ctx.data().app.settings.discord.organiser_roles,
+    ))
 }
 
 /// The language to talk to the invoker in: the interaction's locale.
@@ -223,8 +250,10 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 "Beklager, noe gikk galt hos meg. Prøv igjen om litt; vedvarer det, si fra til en rådgiver.",
                 "Sorry, something went wrong on my side. Please try again in a moment; if it persists, tell an adviser.",
             );
-            let reply =
-                poise::CreateReply::default().content(text).ephemeral(true).allowed_mentions(send::no_mentions());
+            let reply = poise::CreateReply::default()
+                .content(text)
+                .ephemeral(true)
+                .allowed_mentions(send::no_mentions());
             if let Err(e) = ctx.send(reply).await {
                 tracing::warn!(error = %e, "could not tell the user about a failed command");
             }
@@ -248,8 +277,10 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                     "This command is for advisers only. You can ask me with /ask, or type /help to see what I can do.",
                 )
             };
-            let reply =
-                poise::CreateReply::default().content(text).ephemeral(true).allowed_mentions(send::no_mentions());
+            let reply = poise::CreateReply::default()
+                .content(text)
+                .ephemeral(true)
+                .allowed_mentions(send::no_mentions());
             if let Err(e) = ctx.send(reply).await {
                 tracing::warn!(error = %e, "could not send a refusal");
             }
@@ -266,14 +297,17 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
 }
 
 /// Messages and button clicks (slash commands go through poise's command dispatch).
-async fn on_event(framework: poise::FrameworkContext<'_, Data, Error>, event: &FullEvent) -> Result<(), Error> {
+async fn on_event(
+    framework: poise::FrameworkContext<'_, Data, Error>,
+    event: &FullEvent,
+) -> Result<(), Error> {
     let ctx = framework.serenity_context;
     let data = framework.user_data;
     match event {
         FullEvent::Message { new_message } => answering::on_message(ctx, data, new_message).await,
-        FullEvent::InteractionCreate { interaction: Interaction::Component(click) } => {
-            answering::on_click(ctx, data, click).await
-        }
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Component(click),
+        } => answering::on_click(ctx, data, click).await,
         _ => Ok(()),
     }
 }
@@ -291,11 +325,13 @@ impl RunningBot {
         match self.client.take() {
             Some(task) => match task.await {
                 Ok(result) => result.map_err(|e| DiscordError::Client(Box::new(e))),
-                Err(e) => Err(DiscordError::Client(Box::new(serenity::Error::Other(if e.is_panic() {
-                    "client panicked"
-                } else {
-                    "client cancelled"
-                })))),
+                Err(e) => Err(DiscordError::Client(Box::new(serenity::Error::Other(
+                    if e.is_panic() {
+                        "client panicked"
+                    } else {
+                        "client cancelled"
+                    },
+                )))),
             },
             None => Ok(()),
         }
@@ -332,7 +368,10 @@ fn check_settings(app: &App) -> Result<(), DiscordError> {
     if discord.rate_limit_per_minute > 10_000 {
         return Err(DiscordError::Config {
             key: "discord.rate_limit_per_minute",
-            problem: format!("{} is not a sensible limit (0 turns it off)", discord.rate_limit_per_minute),
+            problem: format!(
+                "{} is not a sensible limit (0 turns it off)",
+                discord.rate_limit_per_minute
+            ),
         });
     }
     Ok(())
@@ -347,10 +386,15 @@ pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordE
     let mut http = HttpBuilder::new(token.expose_secret());
     if !settings.api_url.is_empty() {
         // serenity's rate limiter ignores the proxy; with it off a 429 reaches send.rs.
-        http = http.proxy(settings.api_url.trim_end_matches('/')).ratelimiter_disabled(true);
+        http = http
+            .proxy(settings.api_url.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
     }
     let http = http.build();
-    let data = Data { app: app.clone(), state: Arc::new(BotState::new(settings.rate_limit_per_minute)) };
+    let data = Data {
+        app: app.clone(),
+        state: Arc::new(BotState::new(settings.rate_limit_per_minute)),
+    };
     let guilds = settings.command_guilds.clone();
     let options = poise::FrameworkOptions {
         commands: commands(),
@@ -386,13 +430,25 @@ pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordE
     let tick = Duration::from_millis(app.settings.announcements.scheduler_tick_ms.max(50));
     let background = vec![
         app.spawn_maintenance(),
-        announce::spawn_scheduler_every(app.clone(), Arc::new(poster::DiscordPoster::new(http.clone())), tick),
-        tokio::spawn(delivery::outbox_loop(app.clone(), http.clone(), Duration::from_secs(1))),
+        announce::spawn_scheduler_every(
+            app.clone(),
+            Arc::new(poster::DiscordPoster::new(http.clone())),
+            tick,
+        ),
+        tokio::spawn(delivery::outbox_loop(
+            app.clone(),
+            http.clone(),
+            Duration::from_secs(1),
+        )),
         tokio::spawn(delivery::flushed_alerts(app.clone(), http.clone())),
     ];
     let shard_manager = client.shard_manager.clone();
     let task = tokio::spawn(async move { client.start().await });
-    Ok(RunningBot { shard_manager, client: Some(task), background })
+    Ok(RunningBot {
+        shard_manager,
+        client: Some(task),
+        background,
+    })
 }
 
 /// `anbud serve`: run until Ctrl-C or a fatal gateway error, then flush what the
@@ -408,7 +464,10 @@ pub async fn serve(app: App, token: SecretString) -> Result<(), DiscordError> {
     };
     bot.stop().await;
     if !app.logger().wait_flushed(Duration::from_secs(5)).await {
-        tracing::warn!(buffered = app.logger().buffered(), "stopped with writes the database has not taken");
+        tracing::warn!(
+            buffered = app.logger().buffered(),
+            "stopped with writes the database has not taken"
+        );
     }
     result
 }
@@ -453,7 +512,10 @@ mod tests {
             "announcements",
             "events",
         ] {
-            assert!(names.iter().any(|n| n == name), "{name} missing from {names:?}");
+            assert!(
+                names.iter().any(|n| n == name),
+                "{name} missing from {names:?}"
+            );
         }
     }
 }

@@ -18,8 +18,8 @@ use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
 use serenity::futures::StreamExt;
 use serenity::{
-    ButtonStyle, ChannelType, CreateActionRow, CreateAttachment, CreateButton, CreateInteractionResponse,
-    CreateInteractionResponseMessage,
+    ButtonStyle, ChannelType, CreateActionRow, CreateAttachment, CreateButton,
+    CreateInteractionResponse, CreateInteractionResponseMessage,
 };
 
 use super::answering::send_chunks;
@@ -27,7 +27,8 @@ use super::format::{quote_block, split_message, tr, MESSAGE_LIMIT};
 use super::send::no_mentions;
 use super::{ctx_lang, is_organiser, Context, Data, Error};
 use crate::announce::{
-    self, discord_timestamp, ics, AnnounceError, AnnouncementDraft, EventDraft, PreparedAnnouncement,
+    self, discord_timestamp, ics, AnnounceError, AnnouncementDraft, EventDraft,
+    PreparedAnnouncement,
 };
 use crate::knowledge::Lang;
 use crate::search::detect_language;
@@ -51,7 +52,13 @@ pub fn commands() -> Vec<poise::Command<Data, Error>> {
 /// Who acts, for the audit log.
 fn organiser_name(ctx: Context<'_>) -> String {
     let user = ctx.author();
-    format!("{} (discord {})", user.global_name.clone().unwrap_or_else(|| user.name.clone()), user.id)
+    format!(
+        "{} (discord {})",
+        user.global_name
+            .clone()
+            .unwrap_or_else(|| user.name.clone()),
+        user.id
+    )
 }
 
 async fn say_private(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Error> {
@@ -68,7 +75,10 @@ async fn refuse(ctx: Context<'_>, error: AnnounceError, changes: bool) -> Result
     tracing::info!(command = %ctx.command().qualified_name, error = %error, "organiser input refused");
     let lang = ctx_lang(ctx);
     let text = if changes {
-        format!("{} {error}", tr(lang, "Ingenting er endret:", "Nothing was changed:"))
+        format!(
+            "{} {error}",
+            tr(lang, "Ingenting er endret:", "Nothing was changed:")
+        )
     } else {
         error.to_string()
     };
@@ -86,7 +96,9 @@ fn guild_text_channels(ctx: Context<'_>) -> Vec<u64> {
             .map(|c| c.id.get())
             .collect(),
         None => {
-            tracing::warn!("the guild is not in the cache; the announcement channel is not checked");
+            tracing::warn!(
+                "the guild is not in the cache; the announcement channel is not checked"
+            );
             Vec::new()
         }
     }
@@ -94,7 +106,11 @@ fn guild_text_channels(ctx: Context<'_>) -> Vec<u64> {
 
 /// "<t:…:F> (<t:…:R>)": shown in each reader's own time zone and language.
 fn when(at: DateTime<Utc>) -> String {
-    format!("{} ({})", discord_timestamp(at, 'F'), discord_timestamp(at, 'R'))
+    format!(
+        "{} ({})",
+        discord_timestamp(at, 'F'),
+        discord_timestamp(at, 'R')
+    )
 }
 
 /// The status of an announcement in words.
@@ -104,7 +120,9 @@ pub fn status_text(status: AnnouncementStatus, late: bool, lang: Lang) -> &'stat
         (AnnouncementStatus::Posted, false) => tr(lang, "publisert", "posted"),
         (AnnouncementStatus::Posted, true) => tr(lang, "publisert (forsinket)", "posted (late)"),
         (AnnouncementStatus::Cancelled, _) => tr(lang, "avlyst", "cancelled"),
-        (AnnouncementStatus::Skipped, _) => tr(lang, "hoppet over (for sent)", "skipped (too late)"),
+        (AnnouncementStatus::Skipped, _) => {
+            tr(lang, "hoppet over (for sent)", "skipped (too late)")
+        }
         (AnnouncementStatus::Failed, _) => tr(lang, "mislyktes", "failed"),
     }
 }
@@ -123,14 +141,23 @@ pub fn describe(a: &Announcement, lang: Lang) -> String {
     if a.status != AnnouncementStatus::Posted {
         if let Some(error) = &a.last_error {
             let error: String = error.chars().take(200).collect();
-            line.push_str(&format!("\n{} ({}×): {}", tr(lang, "Siste feil", "Last error"), a.attempts, error));
+            line.push_str(&format!(
+                "\n{} ({}×): {}",
+                tr(lang, "Siste feil", "Last error"),
+                a.attempts,
+                error
+            ));
         }
     }
     line
 }
 
 /// What the organiser is told once an announcement is stored.
-pub fn scheduled_text(stored: &Announcement, prepared: &PreparedAnnouncement, lang: Lang) -> String {
+pub fn scheduled_text(
+    stored: &Announcement,
+    prepared: &PreparedAnnouncement,
+    lang: Lang,
+) -> String {
     let mut text = if prepared.immediate {
         match lang {
             Lang::Nb => format!(
@@ -167,24 +194,39 @@ pub fn scheduled_text(stored: &Announcement, prepared: &PreparedAnnouncement, la
 /// The custom ids of the preview's buttons. Not `anbud:`-prefixed, so the general
 /// button handler ignores them; the command that showed the preview collects them.
 fn confirm_ids(interaction: u64) -> (String, String) {
-    (format!("anbud-announce:publish:{interaction}"), format!("anbud-announce:cancel:{interaction}"))
+    (
+        format!("anbud-announce:publish:{interaction}"),
+        format!("anbud-announce:cancel:{interaction}"),
+    )
 }
 
 /// Post an announcement, now or at a time (organisers). Shows a private preview first.
-#[poise::command(slash_command, guild_only, check = "is_organiser", category = "organiser")]
+#[poise::command(
+    slash_command,
+    guild_only,
+    check = "is_organiser",
+    category = "organiser"
+)]
 pub async fn announce(
     ctx: Context<'_>,
     #[description = "Where to post it"]
     #[channel_types("Text", "News")]
     channel: serenity::ChannelId,
-    #[description = "The message, exactly as it will be posted (at most 2000 characters)"] text: String,
-    #[description = "When, Norwegian time: YYYY-MM-DD HH:MM (leave out to post now)"] at: Option<String>,
+    #[description = "The message, exactly as it will be posted (at most 2000 characters)"]
+    text: String,
+    #[description = "When, Norwegian time: YYYY-MM-DD HH:MM (leave out to post now)"] at: Option<
+        String,
+    >,
 ) -> Result<(), Error> {
     let lang = ctx_lang(ctx);
     let tz = ctx.data().app.settings.timezone();
     let known = guild_text_channels(ctx);
     let actor = organiser_name(ctx);
-    let draft = AnnouncementDraft { channel_id: channel.get(), text, at };
+    let draft = AnnouncementDraft {
+        channel_id: channel.get(),
+        text,
+        at,
+    };
     let prepared = match announce::prepare_announcement(&draft, &known, tz, &actor, Utc::now()) {
         Ok(prepared) => prepared,
         Err(e) => return refuse(ctx, e, true).await,
@@ -218,8 +260,12 @@ pub async fn announce(
     }
     say_private(ctx, intro).await?;
     let buttons = CreateActionRow::Buttons(vec![
-        CreateButton::new(publish_id.clone()).label(tr(lang, "Publiser", "Publish")).style(ButtonStyle::Success),
-        CreateButton::new(cancel_id).label(tr(lang, "Avbryt", "Cancel")).style(ButtonStyle::Secondary),
+        CreateButton::new(publish_id.clone())
+            .label(tr(lang, "Publiser", "Publish"))
+            .style(ButtonStyle::Success),
+        CreateButton::new(cancel_id)
+            .label(tr(lang, "Avbryt", "Cancel"))
+            .style(ButtonStyle::Secondary),
     ]);
     let preview = poise::CreateReply::default()
         .content(prepared.preview())
@@ -229,7 +275,9 @@ pub async fn announce(
     let handle = ctx.send(preview).await?;
 
     let Some(click) = clicks.next().await else {
-        handle.edit(ctx, poise::CreateReply::default().components(Vec::new())).await?;
+        handle
+            .edit(ctx, poise::CreateReply::default().components(Vec::new()))
+            .await?;
         return say_private(
             ctx,
             tr(
@@ -242,11 +290,23 @@ pub async fn announce(
     };
     // Keep the preview, take the buttons away: each preview is published at most once.
     let buttons_off = CreateInteractionResponse::UpdateMessage(
-        CreateInteractionResponseMessage::new().components(Vec::new()).allowed_mentions(no_mentions()),
+        CreateInteractionResponseMessage::new()
+            .components(Vec::new())
+            .allowed_mentions(no_mentions()),
     );
-    click.create_response(ctx.serenity_context(), buttons_off).await?;
+    click
+        .create_response(ctx.serenity_context(), buttons_off)
+        .await?;
     if click.data.custom_id != publish_id {
-        return say_private(ctx, tr(lang, "Avbrutt; ingenting er lagret.", "Cancelled; nothing was stored.")).await;
+        return say_private(
+            ctx,
+            tr(
+                lang,
+                "Avbrutt; ingenting er lagret.",
+                "Cancelled; nothing was stored.",
+            ),
+        )
+        .await;
     }
     // Check again at the moment of publishing: the time may have passed meanwhile, and
     // "now" means the click.
@@ -306,7 +366,12 @@ pub async fn announcements(_ctx: Context<'_>) -> Result<(), Error> {
 }
 
 /// List announcements with their ids, status and times.
-#[poise::command(slash_command, rename = "list", check = "is_organiser", category = "organiser")]
+#[poise::command(
+    slash_command,
+    rename = "list",
+    check = "is_organiser",
+    category = "organiser"
+)]
 pub async fn announcements_list(
     ctx: Context<'_>,
     #[description = "Only this status (default: all)"] status: Option<StatusChoice>,
@@ -315,7 +380,9 @@ pub async fn announcements_list(
     let Some(store) = ctx.data().app.store() else {
         return refuse(ctx, AnnounceError::NoDatabase, false).await;
     };
-    let list = store.list_announcements(status.map(AnnouncementStatus::from)).await?;
+    let list = store
+        .list_announcements(status.map(AnnouncementStatus::from))
+        .await?;
     if list.is_empty() {
         return say_private(ctx, tr(lang, "Ingen kunngjøringer.", "No announcements.")).await;
     }
@@ -333,7 +400,12 @@ pub async fn announcements_list(
 }
 
 /// Change the text and/or the time of a scheduled announcement.
-#[poise::command(slash_command, rename = "edit", check = "is_organiser", category = "organiser")]
+#[poise::command(
+    slash_command,
+    rename = "edit",
+    check = "is_organiser",
+    category = "organiser"
+)]
 pub async fn announcements_edit(
     ctx: Context<'_>,
     #[description = "The announcement's number"]
@@ -349,28 +421,54 @@ pub async fn announcements_edit(
     };
     let id = AnnouncementId(id);
     let actor = organiser_name(ctx);
-    let edited =
-        match announce::edit_announcement(&store, id, text.as_deref(), at.as_deref(), tz, &actor, Utc::now()).await {
-            Ok(edited) => edited,
-            Err(e) => return refuse(ctx, e, true).await,
-        };
+    let edited = match announce::edit_announcement(
+        &store,
+        id,
+        text.as_deref(),
+        at.as_deref(),
+        tz,
+        &actor,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(edited) => edited,
+        Err(e) => return refuse(ctx, e, true).await,
+    };
     let a = &edited.announcement;
     let mut reply = match lang {
-        Lang::Nb => format!("Endret kunngjøring {id}. Den publiseres i <#{}> {}.", a.channel_id, when(a.publish_at)),
+        Lang::Nb => format!(
+            "Endret kunngjøring {id}. Den publiseres i <#{}> {}.",
+            a.channel_id,
+            when(a.publish_at)
+        ),
         Lang::En => {
-            format!("Changed announcement {id}. It will be posted in <#{}> {}.", a.channel_id, when(a.publish_at))
+            format!(
+                "Changed announcement {id}. It will be posted in <#{}> {}.",
+                a.channel_id,
+                when(a.publish_at)
+            )
         }
     };
     if let Some(notice) = &edited.notice {
         reply.push_str(&format!("\n{notice}"));
     }
-    reply.push_str(tr(lang, "\nSlik blir den (neste melding):", "\nThis is how it will look (next message):"));
+    reply.push_str(tr(
+        lang,
+        "\nSlik blir den (neste melding):",
+        "\nThis is how it will look (next message):",
+    ));
     say_private(ctx, reply).await?;
     say_private(ctx, announce::preview(&a.text)).await
 }
 
 /// Cancel a scheduled announcement.
-#[poise::command(slash_command, rename = "cancel", check = "is_organiser", category = "organiser")]
+#[poise::command(
+    slash_command,
+    rename = "cancel",
+    check = "is_organiser",
+    category = "organiser"
+)]
 pub async fn announcements_cancel(
     ctx: Context<'_>,
     #[description = "The announcement's number"]
@@ -383,13 +481,26 @@ pub async fn announcements_cancel(
     };
     let id = AnnouncementId(id);
     match announce::cancel_announcement(&store, id, &organiser_name(ctx), Utc::now()).await {
-        Ok(_) => say_private(ctx, format!("{} {id}.", tr(lang, "Avlyste kunngjøring", "Cancelled announcement"))).await,
+        Ok(_) => {
+            say_private(
+                ctx,
+                format!(
+                    "{} {id}.",
+                    tr(lang, "Avlyste kunngjøring", "Cancelled announcement")
+                ),
+            )
+            .await
+        }
         Err(e) => refuse(ctx, e, true).await,
     }
 }
 
 /// Events: upcoming ones, calendar files; organisers add them.
-#[poise::command(slash_command, subcommands("events_list", "events_ics", "events_add"), subcommand_required)]
+#[poise::command(
+    slash_command,
+    subcommands("events_list", "events_ics", "events_add"),
+    subcommand_required
+)]
 pub async fn events(_ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
@@ -418,7 +529,11 @@ pub fn event_choices(events: &[announce::Event], partial: &str) -> Vec<(String, 
     let partial = partial.trim().to_lowercase();
     events
         .iter()
-        .filter(|e| partial.is_empty() || e.title.to_lowercase().contains(&partial) || e.id.contains(&partial))
+        .filter(|e| {
+            partial.is_empty()
+                || e.title.to_lowercase().contains(&partial)
+                || e.id.contains(&partial)
+        })
         .take(25)
         .map(|e| {
             let label = format!("{} ({})", e.title, e.start_local.format("%Y-%m-%d"));
@@ -432,7 +547,10 @@ pub fn event_choices(events: &[announce::Event], partial: &str) -> Vec<(String, 
         .collect()
 }
 
-async fn autocomplete_event(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+async fn autocomplete_event(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
     let lang = ctx_lang(ctx);
     let tz = ctx.data().app.settings.timezone();
     let answerer = ctx.data().app.answerer();
@@ -456,26 +574,45 @@ pub async fn events_ics(
     let tz = ctx.data().app.settings.timezone();
     let answerer = ctx.data().app.answerer();
     let store = ctx.data().app.store();
-    let event = match announce::find_event(&id, answerer.knowledge(), store.as_ref(), lang, tz).await {
-        Ok(event) => event,
-        Err(e) => return refuse(ctx, e, false).await,
-    };
-    let file = CreateAttachment::bytes(ics::event_ics(&event, Utc::now()).into_bytes(), ics::ics_filename(&event));
+    let event =
+        match announce::find_event(&id, answerer.knowledge(), store.as_ref(), lang, tz).await {
+            Ok(event) => event,
+            Err(e) => return refuse(ctx, e, false).await,
+        };
+    let file = CreateAttachment::bytes(
+        ics::event_ics(&event, Utc::now()).into_bytes(),
+        ics::ics_filename(&event),
+    );
     let text = match lang {
         Lang::Nb => {
-            format!("Kalenderfil for **{}**: åpne den for å legge arrangementet i kalenderen din.", event.title)
+            format!(
+                "Kalenderfil for **{}**: åpne den for å legge arrangementet i kalenderen din.",
+                event.title
+            )
         }
-        Lang::En => format!("Calendar file for **{}**: open it to add the event to your calendar.", event.title),
+        Lang::En => format!(
+            "Calendar file for **{}**: open it to add the event to your calendar.",
+            event.title
+        ),
     };
-    let reply =
-        poise::CreateReply::default().content(text).attachment(file).ephemeral(true).allowed_mentions(no_mentions());
+    let reply = poise::CreateReply::default()
+        .content(text)
+        .attachment(file)
+        .ephemeral(true)
+        .allowed_mentions(no_mentions());
     ctx.send(reply).await?;
     Ok(())
 }
 
 /// Add an event (organisers). Running bots answer about it at once.
 #[allow(clippy::too_many_arguments)]
-#[poise::command(slash_command, rename = "add", guild_only, check = "is_organiser", category = "organiser")]
+#[poise::command(
+    slash_command,
+    rename = "add",
+    guild_only,
+    check = "is_organiser",
+    category = "organiser"
+)]
 pub async fn events_add(
     ctx: Context<'_>,
     #[description = "Title"]
@@ -492,10 +629,12 @@ pub async fn events_add(
 ) -> Result<(), Error> {
     let ui = ctx_lang(ctx);
     let tz = ctx.data().app.settings.timezone();
-    let event_lang = lang
-        .as_deref()
-        .and_then(Lang::parse)
-        .unwrap_or_else(|| detect_language(&format!("{title} {}", description.as_deref().unwrap_or_default())));
+    let event_lang = lang.as_deref().and_then(Lang::parse).unwrap_or_else(|| {
+        detect_language(&format!(
+            "{title} {}",
+            description.as_deref().unwrap_or_default()
+        ))
+    });
     let draft = EventDraft {
         title,
         start,
@@ -549,12 +688,34 @@ mod tests {
     fn organiser_commands_are_marked_and_checked() {
         for command in commands() {
             let organiser_only = command.name != "events";
-            assert_eq!(command.category.as_deref() == Some(CATEGORY), organiser_only, "{}", command.name);
-            assert_eq!(!command.checks.is_empty(), organiser_only, "{}", command.name);
+            assert_eq!(
+                command.category.as_deref() == Some(CATEGORY),
+                organiser_only,
+                "{}",
+                command.name
+            );
+            assert_eq!(
+                !command.checks.is_empty(),
+                organiser_only,
+                "{}",
+                command.name
+            );
             for sub in &command.subcommands {
                 let organiser_only = organiser_only || sub.name == "add";
-                assert_eq!(!sub.checks.is_empty(), organiser_only, "{} {}", command.name, sub.name);
-                assert_eq!(sub.category.as_deref() == Some(CATEGORY), organiser_only, "{} {}", command.name, sub.name);
+                assert_eq!(
+                    !sub.checks.is_empty(),
+                    organiser_only,
+                    "{} {}",
+                    command.name,
+                    sub.name
+                );
+                assert_eq!(
+                    sub.category.as_deref() == Some(CATEGORY),
+                    organiser_only,
+                    "{} {}",
+                    command.name,
+                    sub.name
+                );
             }
         }
     }
@@ -570,7 +731,10 @@ mod tests {
     #[test]
     fn event_choices_match_title_or_id() {
         use chrono::NaiveDate;
-        let start = NaiveDate::from_ymd_opt(2027, 2, 10).unwrap().and_hms_opt(9, 0, 0).unwrap();
+        let start = NaiveDate::from_ymd_opt(2027, 2, 10)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap();
         let at = DateTime::from_timestamp(1_802_246_400, 0).unwrap();
         let event = |id: &str, title: &str| announce::Event {
             id: id.into(),
@@ -587,10 +751,16 @@ mod tests {
             organiser: None,
             audience: None,
         };
-        let events = vec![event("event-1", "Leverandørkonferansen i Ski"), event("event-2", &"Dialogmøte ".repeat(20))];
+        let events = vec![
+            event("event-1", "Leverandørkonferansen i Ski"),
+            event("event-2", &"Dialogmøte ".repeat(20)),
+        ];
         assert_eq!(
             event_choices(&events, "konferanse"),
-            vec![("Leverandørkonferansen i Ski (2027-02-10)".to_owned(), "event-1".to_owned())]
+            vec![(
+                "Leverandørkonferansen i Ski (2027-02-10)".to_owned(),
+                "event-1".to_owned()
+            )]
         );
         assert_eq!(event_choices(&events, "event-2")[0].1, "event-2");
         assert!(event_choices(&events, "")[1].0.chars().count() <= 100);
@@ -599,7 +769,13 @@ mod tests {
 
     #[test]
     fn statuses_read_in_both_languages() {
-        assert_eq!(status_text(AnnouncementStatus::Posted, true, Lang::Nb), "publisert (forsinket)");
-        assert_eq!(status_text(AnnouncementStatus::Skipped, false, Lang::En), "skipped (too late)");
+        assert_eq!(
+            status_text(AnnouncementStatus::Posted, true, Lang::Nb),
+            "publisert (forsinket)"
+        );
+        assert_eq!(
+            status_text(AnnouncementStatus::Skipped, false, Lang::En),
+            "skipped (too late)"
+        );
     }
 }

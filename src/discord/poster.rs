@@ -30,14 +30,22 @@ impl DiscordPoster {
 }
 
 impl Poster for DiscordPoster {
-    fn post<'a>(&'a self, channel_id: u64, text: &'a str, attachment: Option<Attachment>) -> PostFuture<'a> {
+    fn post<'a>(
+        &'a self,
+        channel_id: u64,
+        text: &'a str,
+        attachment: Option<Attachment>,
+    ) -> PostFuture<'a> {
         Box::pin(async move {
             let channel = ChannelId::new(channel_id);
             let mut outgoing = Outgoing::text(text).kept_whole();
             if let Some(file) = attachment {
                 outgoing = outgoing.with_file(CreateAttachment::bytes(file.bytes, file.filename));
             }
-            send::post(&self.http, channel, outgoing).await.map(|_| ()).map_err(|e| post_error(channel_id, &e))
+            send::post(&self.http, channel, outgoing)
+                .await
+                .map(|_| ())
+                .map_err(|e| post_error(channel_id, &e))
         })
     }
 }
@@ -47,7 +55,9 @@ impl Poster for DiscordPoster {
 pub fn post_error(channel_id: u64, error: &serenity::Error) -> PostError {
     match error {
         // serenity checks the bot's permissions from its cache before sending.
-        serenity::Error::Model(serenity::ModelError::InvalidPermissions { .. }) => PostError::Forbidden(channel_id),
+        serenity::Error::Model(serenity::ModelError::InvalidPermissions { .. }) => {
+            PostError::Forbidden(channel_id)
+        }
         _ => match send::status(error) {
             Some(404) => PostError::UnknownChannel(channel_id),
             Some(403) => PostError::Forbidden(channel_id),
@@ -67,6 +77,9 @@ mod tests {
             present: serenity::Permissions::SEND_MESSAGES,
         });
         assert_eq!(post_error(7, &error), PostError::Forbidden(7));
-        assert!(matches!(post_error(7, &serenity::Error::Other("boom")), PostError::Failed(_)));
+        assert!(matches!(
+            post_error(7, &serenity::Error::Other("boom")),
+            PostError::Failed(_)
+        ));
     }
 }

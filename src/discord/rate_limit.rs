@@ -19,7 +19,11 @@ impl RateLimiter {
     }
 
     pub fn new(per_window: u32, window: Duration) -> RateLimiter {
-        RateLimiter { per_window, window, hits: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            per_window,
+            window,
+            hits: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Count a question of `user` at `now`; false when it is over the limit (and then it
@@ -28,14 +32,23 @@ impl RateLimiter {
         if self.per_window == 0 {
             return true;
         }
-        let mut hits = self.hits.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut hits = self
+            .hits
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         // Forget users who have been quiet, so the map does not grow without end.
         if hits.len() > 10_000 {
             let window = self.window;
-            hits.retain(|_, q| q.back().is_some_and(|t| now.saturating_duration_since(*t) < window));
+            hits.retain(|_, q| {
+                q.back()
+                    .is_some_and(|t| now.saturating_duration_since(*t) < window)
+            });
         }
         let queue = hits.entry(user).or_default();
-        while queue.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.window) {
+        while queue
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= self.window)
+        {
             queue.pop_front();
         }
         if queue.len() >= self.per_window as usize {
@@ -57,7 +70,10 @@ mod tests {
         assert!(limiter.allow(1, t0));
         assert!(limiter.allow(1, t0 + Duration::from_secs(1)));
         assert!(!limiter.allow(1, t0 + Duration::from_secs(2)));
-        assert!(limiter.allow(2, t0 + Duration::from_secs(2)), "another user is not limited");
+        assert!(
+            limiter.allow(2, t0 + Duration::from_secs(2)),
+            "another user is not limited"
+        );
         // The first question leaves the window after 60 s.
         assert!(limiter.allow(1, t0 + Duration::from_secs(60)));
         assert!(!limiter.allow(1, t0 + Duration::from_secs(60)));

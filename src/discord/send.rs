@@ -8,8 +8,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use serenity::all::{
-    ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateMessage, GuildChannel, Http, Message,
-    MessageId, UserId,
+    ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateMessage,
+    GuildChannel, Http, Message, MessageId, UserId,
 };
 
 use super::format::{split_message, DISCORD_LIMIT, MESSAGE_LIMIT};
@@ -54,7 +54,11 @@ where
         match request().await {
             Err(e) if is_rate_limited(&e) && tries < RETRIES_ON_429 => {
                 tries += 1;
-                tracing::debug!(wait_ms = wait.as_millis() as u64, tries, "Discord answered 429; retrying");
+                tracing::debug!(
+                    wait_ms = wait.as_millis() as u64,
+                    tries,
+                    "Discord answered 429; retrying"
+                );
                 tokio::time::sleep(wait).await;
                 wait *= 2;
             }
@@ -79,7 +83,10 @@ pub struct Outgoing {
 
 impl Outgoing {
     pub fn text(text: impl Into<String>) -> Outgoing {
-        Outgoing { text: text.into(), ..Outgoing::default() }
+        Outgoing {
+            text: text.into(),
+            ..Outgoing::default()
+        }
     }
 
     pub fn replying_to(mut self, message: Option<MessageId>) -> Outgoing {
@@ -104,13 +111,23 @@ impl Outgoing {
 }
 
 /// Post `outgoing` in `channel`; returns the messages posted (one per part).
-pub async fn post(http: &Http, channel: ChannelId, outgoing: Outgoing) -> Result<Vec<Message>, serenity::Error> {
-    let limit = if outgoing.keep_whole { DISCORD_LIMIT } else { MESSAGE_LIMIT };
+pub async fn post(
+    http: &Http,
+    channel: ChannelId,
+    outgoing: Outgoing,
+) -> Result<Vec<Message>, serenity::Error> {
+    let limit = if outgoing.keep_whole {
+        DISCORD_LIMIT
+    } else {
+        MESSAGE_LIMIT
+    };
     let chunks = split_message(&outgoing.text, limit);
     let last = chunks.len().saturating_sub(1);
     let mut posted = Vec::with_capacity(chunks.len());
     for (i, chunk) in chunks.into_iter().enumerate() {
-        let mut builder = CreateMessage::new().content(chunk).allowed_mentions(no_mentions());
+        let mut builder = CreateMessage::new()
+            .content(chunk)
+            .allowed_mentions(no_mentions());
         if i == 0 {
             if let Some(reply_to) = outgoing.reply_to {
                 builder = builder.reference_message((channel, reply_to));
@@ -130,7 +147,11 @@ pub async fn post(http: &Http, channel: ChannelId, outgoing: Outgoing) -> Result
 
 /// Post `outgoing` to a user as a direct message (no reply reference: the question was
 /// elsewhere).
-pub async fn post_dm(http: &Http, user: UserId, mut outgoing: Outgoing) -> Result<Vec<Message>, serenity::Error> {
+pub async fn post_dm(
+    http: &Http,
+    user: UserId,
+    mut outgoing: Outgoing,
+) -> Result<Vec<Message>, serenity::Error> {
     let channel = retry_on_429(|| user.create_dm_channel(http)).await?;
     outgoing.reply_to = None;
     post(http, channel.id, outgoing).await
@@ -144,8 +165,14 @@ pub async fn open_thread(
     question: &str,
 ) -> Result<GuildChannel, serenity::Error> {
     let name = thread_name(question);
-    retry_on_429(|| channel.create_thread_from_message(http, message, serenity::all::CreateThread::new(name.clone())))
-        .await
+    retry_on_429(|| {
+        channel.create_thread_from_message(
+            http,
+            message,
+            serenity::all::CreateThread::new(name.clone()),
+        )
+    })
+    .await
 }
 
 /// A thread name from a question: one line, at most 90 characters.
@@ -169,7 +196,10 @@ mod tests {
 
     #[test]
     fn thread_names_are_short_single_lines() {
-        assert_eq!(thread_name("<@1> Hva er en TED-kunngjøring?\nMer tekst"), "Hva er en TED-kunngjøring?");
+        assert_eq!(
+            thread_name("<@1> Hva er en TED-kunngjøring?\nMer tekst"),
+            "Hva er en TED-kunngjøring?"
+        );
         assert_eq!(thread_name("<@1>"), "Spørsmål");
         assert_eq!(thread_name(&"a".repeat(200)).chars().count(), 91);
     }
@@ -178,8 +208,12 @@ mod tests {
     fn no_mentions_allows_nothing() {
         let json = serde_json::to_value(no_mentions()).unwrap();
         assert_eq!(json["parse"], serde_json::json!([]));
-        assert!(json.get("users").is_none_or(|u| u.as_array().is_some_and(|a| a.is_empty())));
-        assert!(json.get("roles").is_none_or(|u| u.as_array().is_some_and(|a| a.is_empty())));
+        assert!(json
+            .get("users")
+            .is_none_or(|u| u.as_array().is_some_and(|a| a.is_empty())));
+        assert!(json
+            .get("roles")
+            .is_none_or(|u| u.as_array().is_some_and(|a| a.is_empty())));
     }
 
     #[tokio::test]

@@ -107,7 +107,11 @@ impl Entry {
 
     /// The first paragraph of the body: the direct answer.
     pub fn summary(&self) -> &str {
-        self.body.split("\n\n").map(str::trim).find(|p| !p.is_empty()).unwrap_or("")
+        self.body
+            .split("\n\n")
+            .map(str::trim)
+            .find(|p| !p.is_empty())
+            .unwrap_or("")
     }
 
     /// Write the entry in the knowledge file format (for `kb export --format markdown`).
@@ -127,11 +131,20 @@ impl Entry {
         if !self.related.is_empty() {
             line("related", toml_array(&self.related));
         }
-        line("reviewed", toml_string(&self.reviewed.format("%Y-%m-%d").to_string()));
+        line(
+            "reviewed",
+            toml_string(&self.reviewed.format("%Y-%m-%d").to_string()),
+        );
         if let Some(event) = &self.event {
             front.push_str("\n[event]\n");
-            front.push_str(&format!("start = {}\n", toml_string(&event.start.format("%Y-%m-%d %H:%M").to_string())));
-            front.push_str(&format!("end = {}\n", toml_string(&event.end.format("%Y-%m-%d %H:%M").to_string())));
+            front.push_str(&format!(
+                "start = {}\n",
+                toml_string(&event.start.format("%Y-%m-%d %H:%M").to_string())
+            ));
+            front.push_str(&format!(
+                "end = {}\n",
+                toml_string(&event.end.format("%Y-%m-%d %H:%M").to_string())
+            ));
             front.push_str(&format!("venue = {}\n", toml_string(&event.venue)));
             for (key, value) in [
                 ("address", &event.address),
@@ -229,10 +242,23 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
     // parsing the file `to_markdown` writes gives the same entry back.
     let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
     if lines.first().map(|l| l.trim_end()) != Some("+++") {
-        return Err(vec![Problem::error(path, 1, "the file must start with a `+++` line (front matter)")]);
+        return Err(vec![Problem::error(
+            path,
+            1,
+            "the file must start with a `+++` line (front matter)",
+        )]);
     }
-    let Some(close) = lines.iter().skip(1).position(|l| l.trim_end() == "+++").map(|i| i + 1) else {
-        return Err(vec![Problem::error(path, 1, "the front matter is not closed by a `+++` line")]);
+    let Some(close) = lines
+        .iter()
+        .skip(1)
+        .position(|l| l.trim_end() == "+++")
+        .map(|i| i + 1)
+    else {
+        return Err(vec![Problem::error(
+            path,
+            1,
+            "the front matter is not closed by a `+++` line",
+        )]);
     };
     let front_text = lines[1..close].join("\n");
     let body = lines[close + 1..].join("\n").trim().to_string();
@@ -243,10 +269,19 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
         Err(e) => {
             let line = e
                 .span()
-                .map(|s| front_text[..s.start.min(front_text.len())].matches('\n').count() + 2)
+                .map(|s| {
+                    front_text[..s.start.min(front_text.len())]
+                        .matches('\n')
+                        .count()
+                        + 2
+                })
                 .unwrap_or(1);
             let message = e.message().trim().to_string();
-            return Err(vec![Problem::error(path, line, format!("front matter: {message}"))]);
+            return Err(vec![Problem::error(
+                path,
+                line,
+                format!("front matter: {message}"),
+            )]);
         }
     };
     // Line numbers of keys, for messages about a key that is present but wrong.
@@ -266,7 +301,11 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
         match value.map(|v| v.trim().to_string()) {
             Some(v) if !v.is_empty() => v,
             Some(_) => {
-                errors.push(Problem::error(path, key_line(key), format!("`{key}` is empty")));
+                errors.push(Problem::error(
+                    path,
+                    key_line(key),
+                    format!("`{key}` is empty"),
+                ));
                 String::new()
             }
             None => {
@@ -284,7 +323,11 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
         "en" => Some(Lang::En),
         "" => None,
         other => {
-            errors.push(Problem::error(path, key_line("lang"), format!("`lang` must be \"nb\" or \"en\", not {other:?}")));
+            errors.push(Problem::error(
+                path,
+                key_line("lang"),
+                format!("`lang` must be \"nb\" or \"en\", not {other:?}"),
+            ));
             None
         }
     };
@@ -300,7 +343,10 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
             warnings.push(Problem::warning(
                 path,
                 key_line("id"),
-                format!("the file should be named {id}.{}.md to match its `id` and `lang`", lang.code()),
+                format!(
+                    "the file should be named {id}.{}.md to match its `id` and `lang`",
+                    lang.code()
+                ),
             ));
         }
     }
@@ -315,7 +361,11 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
         .map(|q| q.trim().to_string())
         .collect();
     if questions.iter().any(|q| q.is_empty()) {
-        errors.push(Problem::error(path, key_line("questions"), "`questions` has an empty question"));
+        errors.push(Problem::error(
+            path,
+            key_line("questions"),
+            "`questions` has an empty question",
+        ));
     }
     let distinct_questions = questions.iter().filter(|q| !q.is_empty()).count();
     if distinct_questions < MIN_QUESTIONS && !questions.is_empty() {
@@ -345,17 +395,29 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
     };
     if let Some(d) = reviewed {
         if d > chrono::Local::now().date_naive() + chrono::Duration::days(1) {
-            errors.push(Problem::error(path, key_line("reviewed"), format!("`reviewed` date {d} is in the future")));
+            errors.push(Problem::error(
+                path,
+                key_line("reviewed"),
+                format!("`reviewed` date {d} is in the future"),
+            ));
         }
     }
 
     let sources = front.sources.unwrap_or_default();
     if sources.is_empty() {
-        errors.push(Problem::error(path, 1, "missing field `sources`: at least one [[sources]] with name and url"));
+        errors.push(Problem::error(
+            path,
+            1,
+            "missing field `sources`: at least one [[sources]] with name and url",
+        ));
     }
     for s in &sources {
         if s.name.trim().is_empty() {
-            errors.push(Problem::error(path, key_line("sources"), "a source has an empty `name`"));
+            errors.push(Problem::error(
+                path,
+                key_line("sources"),
+                "a source has an empty `name`",
+            ));
         }
         if !(s.url.starts_with("https://") || s.url.starts_with("http://")) {
             errors.push(Problem::error(
@@ -368,10 +430,17 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
 
     let event = front.event.and_then(|raw| {
         let line = key_line("event");
-        let time = |v: Option<toml::Value>, key: &str, errors: &mut Vec<Problem>| -> Option<NaiveDateTime> {
+        let time = |v: Option<toml::Value>,
+                    key: &str,
+                    errors: &mut Vec<Problem>|
+         -> Option<NaiveDateTime> {
             match v {
                 None => {
-                    errors.push(Problem::error(path, line, format!("missing field `event.{key}`")));
+                    errors.push(Problem::error(
+                        path,
+                        line,
+                        format!("missing field `event.{key}`"),
+                    ));
                     None
                 }
                 Some(v) => parse_datetime(&v).or_else(|| {
@@ -392,7 +461,11 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
         }
         if let (Some(s), Some(e)) = (start, end) {
             if e < s {
-                errors.push(Problem::error(path, line, "the event ends before it starts"));
+                errors.push(Problem::error(
+                    path,
+                    line,
+                    "the event ends before it starts",
+                ));
             }
         }
         Some(EventInfo {
@@ -407,7 +480,11 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
     });
 
     if body.is_empty() {
-        errors.push(Problem::error(path, body_line.min(lines.len().max(1)), "the entry has an empty body"));
+        errors.push(Problem::error(
+            path,
+            body_line.min(lines.len().max(1)),
+            "the entry has an empty body",
+        ));
     } else {
         let first = body.split("\n\n").next().unwrap_or("").chars().count();
         if first > 700 {
@@ -441,7 +518,9 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
 fn is_valid_id(id: &str) -> bool {
     !id.starts_with('-')
         && !id.ends_with('-')
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// `thresholds.nb.md` → ("thresholds", "nb").
@@ -464,9 +543,14 @@ fn parse_date(value: &toml::Value) -> Option<NaiveDate> {
 /// Parse a local date and time as organisers write it: "2017-11-01 09:00" (or with `T`).
 pub fn parse_local_datetime(text: &str) -> Option<NaiveDateTime> {
     let t = text.trim();
-    ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+    [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
 }
 
 fn parse_datetime(value: &toml::Value) -> Option<NaiveDateTime> {
@@ -490,7 +574,8 @@ mod tests {
     #[test]
     fn parses_a_valid_entry() {
         let text = sample("keywords = [\"terskel\"]", "Første avsnitt.\n\nDetalj.");
-        let (entry, warnings) = parse_entry_file(Path::new("k/entries/thresholds.nb.md"), &text).unwrap();
+        let (entry, warnings) =
+            parse_entry_file(Path::new("k/entries/thresholds.nb.md"), &text).unwrap();
         assert!(warnings.is_empty());
         assert_eq!(entry.id, "thresholds");
         assert_eq!(entry.lang, Lang::Nb);

@@ -40,9 +40,17 @@ impl Glossary {
             if let Some((from, to)) = line.split_once("=>") {
                 let (from, to) = (words(from), words(to));
                 if from.is_empty() || to.is_empty() || to.iter().any(|w| w.contains("=>")) {
-                    problems.push(Problem::error(path, line_no, "a spelling rule needs `from => to` with words on both sides"));
+                    problems.push(Problem::error(
+                        path,
+                        line_no,
+                        "a spelling rule needs `from => to` with words on both sides",
+                    ));
                 } else if from == to {
-                    problems.push(Problem::error(path, line_no, "a spelling rule maps a word to itself"));
+                    problems.push(Problem::error(
+                        path,
+                        line_no,
+                        "a spelling rule maps a word to itself",
+                    ));
                 } else {
                     glossary.rules.push(SpellingRule { from, to });
                 }
@@ -56,23 +64,28 @@ impl Glossary {
                 ));
                 continue;
             }
-            let terms: Vec<String> = line
-                .split(',')
-                .map(|t| words(t).join(" "))
-                .collect();
+            let terms: Vec<String> = line.split(',').map(|t| words(t).join(" ")).collect();
             if terms.iter().any(|t| t.is_empty()) {
                 problems.push(Problem::error(path, line_no, "a synonym group has an empty term (two commas in a row, or a comma at the end)"));
                 continue;
             }
             if terms.len() < 2 {
-                problems.push(Problem::error(path, line_no, "a synonym group needs at least two terms separated by commas"));
+                problems.push(Problem::error(
+                    path,
+                    line_no,
+                    "a synonym group needs at least two terms separated by commas",
+                ));
                 continue;
             }
             let mut unique = terms.clone();
             unique.sort();
             unique.dedup();
             if unique.len() != terms.len() {
-                problems.push(Problem::warning(path, line_no, "a synonym group repeats a term"));
+                problems.push(Problem::warning(
+                    path,
+                    line_no,
+                    "a synonym group repeats a term",
+                ));
             }
             glossary.groups.push(terms);
         }
@@ -87,7 +100,11 @@ impl Glossary {
             out.push('\n');
         }
         for rule in &self.rules {
-            out.push_str(&format!("{} => {}\n", rule.from.join(" "), rule.to.join(" ")));
+            out.push_str(&format!(
+                "{} => {}\n",
+                rule.from.join(" "),
+                rule.to.join(" ")
+            ));
         }
         out
     }
@@ -101,7 +118,10 @@ mod tests {
     fn reads_groups_rules_and_reports_broken_lines() {
         let text = "# comment\nanbud, tilbud, bid\n\nkva => hva\nbroken line\n, a\nx => \n";
         let (g, problems) = Glossary::parse(Path::new("glossary.txt"), text);
-        assert_eq!(g.groups, vec![vec!["anbud".to_string(), "tilbud".into(), "bid".into()]]);
+        assert_eq!(
+            g.groups,
+            vec![vec!["anbud".to_string(), "tilbud".into(), "bid".into()]]
+        );
         assert_eq!(g.rules.len(), 1);
         let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![5, 6, 7]);
@@ -109,10 +129,13 @@ mod tests {
 
     #[test]
     fn text_round_trips() {
-        let (g, _) = Glossary::parse(Path::new("g"), "Anbud, tilbud, tender competition
+        let (g, _) = Glossary::parse(
+            Path::new("g"),
+            "Anbud, tilbud, tender competition
 kva => hva
 upp handling => anskaffelse
-");
+",
+        );
         let (again, problems) = Glossary::parse(Path::new("g"), &g.to_text());
         assert!(problems.is_empty());
         assert_eq!(again.groups, g.groups);

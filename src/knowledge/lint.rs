@@ -23,11 +23,21 @@ pub struct Problem {
 
 impl Problem {
     pub fn error(path: &Path, line: usize, message: impl Into<String>) -> Problem {
-        Problem { path: path.to_path_buf(), line: line.max(1), severity: Severity::Error, message: message.into() }
+        Problem {
+            path: path.to_path_buf(),
+            line: line.max(1),
+            severity: Severity::Error,
+            message: message.into(),
+        }
     }
 
     pub fn warning(path: &Path, line: usize, message: impl Into<String>) -> Problem {
-        Problem { path: path.to_path_buf(), line: line.max(1), severity: Severity::Warning, message: message.into() }
+        Problem {
+            path: path.to_path_buf(),
+            line: line.max(1),
+            severity: Severity::Warning,
+            message: message.into(),
+        }
     }
 }
 
@@ -37,12 +47,22 @@ impl fmt::Display for Problem {
             Severity::Error => "",
             Severity::Warning => "warning: ",
         };
-        write!(f, "{}:{}: {level}{}", self.path.display(), self.line, self.message)
+        write!(
+            f,
+            "{}:{}: {level}{}",
+            self.path.display(),
+            self.line,
+            self.message
+        )
     }
 }
 
 pub(crate) fn format_problems(problems: &[Problem]) -> String {
-    problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Checks across files: duplicate ids, entries in one language only, unknown `related` ids.
@@ -71,12 +91,21 @@ pub(crate) fn check_collection(entries: &[Entry], problems: &mut Vec<Problem>) {
             problems.push(Problem::error(
                 path,
                 1,
-                format!("entry {:?} exists only in {}: add the {} version", e.id, e.lang, e.lang.other()),
+                format!(
+                    "entry {:?} exists only in {}: add the {} version",
+                    e.id,
+                    e.lang,
+                    e.lang.other()
+                ),
             ));
         }
         for r in &e.related {
             if !ids.contains(r.as_str()) {
-                problems.push(Problem::warning(path, 1, format!("`related` names unknown id {r:?}")));
+                problems.push(Problem::warning(
+                    path,
+                    1,
+                    format!("`related` names unknown id {r:?}"),
+                ));
             }
         }
     }

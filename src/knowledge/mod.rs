@@ -8,7 +8,9 @@ mod entry;
 mod glossary;
 mod lint;
 
-pub use entry::{parse_entry_file, parse_local_datetime, Entry, EventInfo, Lang, Source, MIN_QUESTIONS};
+pub use entry::{
+    parse_entry_file, parse_local_datetime, Entry, EventInfo, Lang, Source, MIN_QUESTIONS,
+};
 pub use glossary::{Glossary, SpellingRule};
 pub use lint::{Problem, Severity};
 
@@ -59,8 +61,10 @@ impl KnowledgeBase {
     /// language as a file entry replaces it: the adviser's newer answer wins.
     pub fn merge_learned(&mut self, learned: Vec<Entry>) {
         for entry in learned {
-            if let Some(existing) =
-                self.entries.iter_mut().find(|e| e.id == entry.id && e.lang == entry.lang)
+            if let Some(existing) = self
+                .entries
+                .iter_mut()
+                .find(|e| e.id == entry.id && e.lang == entry.lang)
             {
                 *existing = entry;
             } else {
@@ -97,7 +101,8 @@ impl KnowledgeBase {
     }
 
     fn sort(&mut self) {
-        self.entries.sort_by(|a, b| (a.id.as_str(), a.lang).cmp(&(b.id.as_str(), b.lang)));
+        self.entries
+            .sort_by(|a, b| (a.id.as_str(), a.lang).cmp(&(b.id.as_str(), b.lang)));
     }
 }
 
@@ -118,7 +123,10 @@ pub fn load_dir(dir: &Path) -> Result<(KnowledgeBase, Vec<Problem>), KnowledgeEr
             continue;
         }
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder)
-            .map_err(|source| KnowledgeError::Unreadable { path: folder.clone(), source })?
+            .map_err(|source| KnowledgeError::Unreadable {
+                path: folder.clone(),
+                source,
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "md"))
             .collect();
@@ -135,7 +143,11 @@ pub fn load_dir(dir: &Path) -> Result<(KnowledgeBase, Vec<Problem>), KnowledgeEr
                 Ok((entry, mut warnings)) => {
                     problems.append(&mut warnings);
                     if sub == "events" && entry.event.is_none() {
-                        problems.push(Problem::error(&path, 1, "a file under events/ needs an [event] table"));
+                        problems.push(Problem::error(
+                            &path,
+                            1,
+                            "a file under events/ needs an [event] table",
+                        ));
                     }
                     entries.push(entry);
                 }
@@ -152,12 +164,20 @@ pub fn load_dir(dir: &Path) -> Result<(KnowledgeBase, Vec<Problem>), KnowledgeEr
                 glossary
             }
             Err(e) => {
-                problems.push(Problem::error(&glossary_path, 1, format!("cannot read file: {e}")));
+                problems.push(Problem::error(
+                    &glossary_path,
+                    1,
+                    format!("cannot read file: {e}"),
+                ));
                 Glossary::default()
             }
         }
     } else {
-        problems.push(Problem::warning(&glossary_path, 1, "no glossary: synonyms and spelling rules are off"));
+        problems.push(Problem::warning(
+            &glossary_path,
+            1,
+            "no glossary: synonyms and spelling rules are off",
+        ));
         Glossary::default()
     };
     lint::check_collection(&entries, &mut problems);

@@ -9,7 +9,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use tantivy::tokenizer::{Language, Stemmer, TokenFilter, TokenStream, Tokenizer, WhitespaceTokenizer};
+use tantivy::tokenizer::{
+    Language, Stemmer, TokenFilter, TokenStream, Tokenizer, WhitespaceTokenizer,
+};
 
 use crate::knowledge::{Glossary, KnowledgeBase, Lang};
 
@@ -64,58 +66,414 @@ pub fn words(text: &str) -> Vec<String> {
 /// and English. Compared after folding.
 const STOP_WORDS: &[&str] = &[
     // Bokmål
-    "og", "i", "jeg", "det", "at", "en", "et", "den", "til", "er", "som", "pa", "de", "med",
-    "han", "av", "ikke", "der", "sa", "var", "meg", "seg", "men", "ett", "har", "om", "vi",
-    "min", "mitt", "ha", "hadde", "hun", "na", "over", "da", "ved", "fra", "du", "ut", "sin",
-    "dem", "oss", "opp", "man", "kan", "hans", "hvor", "eller", "hva", "skal", "selv", "sjol",
-    "her", "alle", "vil", "bli", "ble", "blitt", "kunne", "inn", "nar", "vaere", "kom", "noen",
-    "noe", "ville", "dere", "deres", "kun", "ja", "etter", "ned", "skulle", "denne", "for",
-    "deg", "si", "sine", "sitt", "mot", "a", "meget", "hvorfor", "dette", "disse", "uten",
-    "hvordan", "ingen", "din", "ditt", "blir", "samme", "hvilken", "hvilke", "sann", "inni",
-    "mellom", "var", "vart", "vare", "hver", "hvem", "vors", "hvis", "bade", "bare", "enn",
-    "fordi", "for", "mange", "ogsa", "slik", "vaert", "mye", "mer", "mest", "nei", "gjor",
-    "gjore", "gjelder", "egentlig", "liksom", "hei", "hallo", "takk", "lurer", "lure",
-    "spor", "sporsmal", "fa", "far", "finnes", "fins", "bor", "ma", "matte", "altsa", "vel",
-    "jo", "nok", "helt", "litt", "ganske", "veldig", "sant", "godt", "bra", "hos", "mine",
-    "vart", "vaart", "annen", "andre", "ene", "hvilket", "hvordan", "hvorfor", "hvis",
+    "og",
+    "i",
+    "jeg",
+    "det",
+    "at",
+    "en",
+    "et",
+    "den",
+    "til",
+    "er",
+    "som",
+    "pa",
+    "de",
+    "med",
+    "han",
+    "av",
+    "ikke",
+    "der",
+    "sa",
+    "var",
+    "meg",
+    "seg",
+    "men",
+    "ett",
+    "har",
+    "om",
+    "vi",
+    "min",
+    "mitt",
+    "ha",
+    "hadde",
+    "hun",
+    "na",
+    "over",
+    "da",
+    "ved",
+    "fra",
+    "du",
+    "ut",
+    "sin",
+    "dem",
+    "oss",
+    "opp",
+    "man",
+    "kan",
+    "hans",
+    "hvor",
+    "eller",
+    "hva",
+    "skal",
+    "selv",
+    "sjol",
+    "her",
+    "alle",
+    "vil",
+    "bli",
+    "ble",
+    "blitt",
+    "kunne",
+    "inn",
+    "nar",
+    "vaere",
+    "kom",
+    "noen",
+    "noe",
+    "ville",
+    "dere",
+    "deres",
+    "kun",
+    "ja",
+    "etter",
+    "ned",
+    "skulle",
+    "denne",
+    "for",
+    "deg",
+    "si",
+    "sine",
+    "sitt",
+    "mot",
+    "a",
+    "meget",
+    "hvorfor",
+    "dette",
+    "disse",
+    "uten",
+    "hvordan",
+    "ingen",
+    "din",
+    "ditt",
+    "blir",
+    "samme",
+    "hvilken",
+    "hvilke",
+    "sann",
+    "inni",
+    "mellom",
+    "var",
+    "vart",
+    "vare",
+    "hver",
+    "hvem",
+    "vors",
+    "hvis",
+    "bade",
+    "bare",
+    "enn",
+    "fordi",
+    "for",
+    "mange",
+    "ogsa",
+    "slik",
+    "vaert",
+    "mye",
+    "mer",
+    "mest",
+    "nei",
+    "gjor",
+    "gjore",
+    "gjelder",
+    "egentlig",
+    "liksom",
+    "hei",
+    "hallo",
+    "takk",
+    "lurer",
+    "lure",
+    "spor",
+    "sporsmal",
+    "fa",
+    "far",
+    "finnes",
+    "fins",
+    "bor",
+    "ma",
+    "matte",
+    "altsa",
+    "vel",
+    "jo",
+    "nok",
+    "helt",
+    "litt",
+    "ganske",
+    "veldig",
+    "sant",
+    "godt",
+    "bra",
+    "hos",
+    "mine",
+    "vart",
+    "vaart",
+    "annen",
+    "andre",
+    "ene",
+    "hvilket",
+    "hvordan",
+    "hvorfor",
+    "hvis",
     // Nynorsk and Swedish fillers not mapped by the glossary
-    "kva", "korleis", "kvifor", "kven", "kvar", "eg", "ikkje", "me", "dykk", "vad", "hur",
-    "jag", "inte", "och", "ar", "aer", "vem", "nar", "varfor", "kan", "ska", "vara", "har", "det",
-    "en", "ett", "att", "pa", "av", "om", "som", "med", "till", "mig", "oss", "vi",
+    "kva",
+    "korleis",
+    "kvifor",
+    "kven",
+    "kvar",
+    "eg",
+    "ikkje",
+    "me",
+    "dykk",
+    "vad",
+    "hur",
+    "jag",
+    "inte",
+    "och",
+    "ar",
+    "aer",
+    "vem",
+    "nar",
+    "varfor",
+    "kan",
+    "ska",
+    "vara",
+    "har",
+    "det",
+    "en",
+    "ett",
+    "att",
+    "pa",
+    "av",
+    "om",
+    "som",
+    "med",
+    "till",
+    "mig",
+    "oss",
+    "vi",
     // English
-    "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "was", "were",
-    "be", "been", "being", "do", "does", "did", "done", "doing", "what", "how", "why", "when",
-    "where", "who", "whom", "which", "whose", "can", "could", "should", "would", "will",
-    "shall", "may", "might", "must", "i", "me", "my", "we", "us", "our", "you", "your", "it",
-    "its", "they", "them", "their", "he", "she", "his", "her", "this", "that", "these",
-    "those", "there", "here", "with", "as", "at", "by", "from", "about", "into", "if", "then",
-    "so", "not", "no", "yes", "any", "some", "all", "also", "just", "get", "got", "have",
-    "has", "had", "please", "hi", "hello", "thanks", "thank", "wondering", "know", "tell",
-    "need", "want", "like", "one", "much", "many", "more", "most", "very", "really", "such",
-    "than", "too", "only", "other", "own", "same", "up", "out", "over", "under", "again",
-    "anyone", "someone", "something", "anything", "way", "ok", "okay", "im", "ive", "dont",
-    "doesnt", "cant", "whats", "hows", "s", "t", "d", "ll", "m", "re", "ve",
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "of",
+    "to",
+    "in",
+    "on",
+    "for",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "do",
+    "does",
+    "did",
+    "done",
+    "doing",
+    "what",
+    "how",
+    "why",
+    "when",
+    "where",
+    "who",
+    "whom",
+    "which",
+    "whose",
+    "can",
+    "could",
+    "should",
+    "would",
+    "will",
+    "shall",
+    "may",
+    "might",
+    "must",
+    "i",
+    "me",
+    "my",
+    "we",
+    "us",
+    "our",
+    "you",
+    "your",
+    "it",
+    "its",
+    "they",
+    "them",
+    "their",
+    "he",
+    "she",
+    "his",
+    "her",
+    "this",
+    "that",
+    "these",
+    "those",
+    "there",
+    "here",
+    "with",
+    "as",
+    "at",
+    "by",
+    "from",
+    "about",
+    "into",
+    "if",
+    "then",
+    "so",
+    "not",
+    "no",
+    "yes",
+    "any",
+    "some",
+    "all",
+    "also",
+    "just",
+    "get",
+    "got",
+    "have",
+    "has",
+    "had",
+    "please",
+    "hi",
+    "hello",
+    "thanks",
+    "thank",
+    "wondering",
+    "know",
+    "tell",
+    "need",
+    "want",
+    "like",
+    "one",
+    "much",
+    "many",
+    "more",
+    "most",
+    "very",
+    "really",
+    "such",
+    "than",
+    "too",
+    "only",
+    "other",
+    "own",
+    "same",
+    "up",
+    "out",
+    "over",
+    "under",
+    "again",
+    "anyone",
+    "someone",
+    "something",
+    "anything",
+    "way",
+    "ok",
+    "okay",
+    "im",
+    "ive",
+    "dont",
+    "doesnt",
+    "cant",
+    "whats",
+    "hows",
+    "s",
+    "t",
+    "d",
+    "ll",
+    "m",
+    "re",
+    "ve",
 ];
 
 /// Words that carry little topic but are not stop words: generic verbs and nouns of
 /// asking ("how does X work", "what does X mean"). They still count, at a low weight,
 /// so an entry is not judged on whether it happens to use them. Compared after folding.
 const FILLERS: &[&str] = &[
-    "fungerer", "fungere", "funker", "virker", "betyr", "bety", "innebaerer", "inneber",
-    "skjer", "forklar", "forklare", "forklaring", "info", "informasjon", "generelt",
-    "works", "work", "working", "mean", "means", "meaning", "happens", "happen", "explain",
-    "explanation", "information", "info", "general", "generally", "basically", "exactly",
-    "typical", "typically", "usually", "vanligvis", "normalt", "egentlig", "konkret",
-    "eksempel", "example", "tips", "advice", "rad", "hjelp", "help", "trenger", "need",
-    "needs", "vite", "know", "lurer", "wonder", "best", "beste", "lurt", "smart",
+    "fungerer",
+    "fungere",
+    "funker",
+    "virker",
+    "betyr",
+    "bety",
+    "innebaerer",
+    "inneber",
+    "skjer",
+    "forklar",
+    "forklare",
+    "forklaring",
+    "info",
+    "informasjon",
+    "generelt",
+    "works",
+    "work",
+    "working",
+    "mean",
+    "means",
+    "meaning",
+    "happens",
+    "happen",
+    "explain",
+    "explanation",
+    "information",
+    "info",
+    "general",
+    "generally",
+    "basically",
+    "exactly",
+    "typical",
+    "typically",
+    "usually",
+    "vanligvis",
+    "normalt",
+    "egentlig",
+    "konkret",
+    "eksempel",
+    "example",
+    "tips",
+    "advice",
+    "rad",
+    "hjelp",
+    "help",
+    "trenger",
+    "need",
+    "needs",
+    "vite",
+    "know",
+    "lurer",
+    "wonder",
+    "best",
+    "beste",
+    "lurt",
+    "smart",
 ];
 
 /// Everyday words: the most frequent words of Bokmål and English (see the file's header).
 const GENERAL_WORDS: &str = include_str!("general_words.txt");
 
-static GENERAL_WORD_SET: std::sync::LazyLock<HashSet<&'static str>> = std::sync::LazyLock::new(|| {
-    GENERAL_WORDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
-});
+static GENERAL_WORD_SET: std::sync::LazyLock<HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        GENERAL_WORDS
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    });
 
 /// Is this folded word an everyday word rather than a term of the trade?
 pub fn is_general_word(folded: &str) -> bool {
@@ -129,18 +487,113 @@ pub fn is_filler(folded: &str) -> bool {
 
 /// Words that tell the question's language (folded). Shared words count for neither.
 const NB_MARKERS: &[&str] = &[
-    "og", "jeg", "det", "er", "som", "pa", "med", "av", "ikke", "hva", "hvordan", "hvor",
-    "hvem", "nar", "kan", "vi", "skal", "til", "en", "et", "for", "om", "vil", "har", "har",
-    "hvorfor", "hvilke", "hvilken", "blir", "ma", "bor", "gjelder", "eller", "kva", "korleis",
-    "eg", "ikkje", "kvifor", "vad", "hur", "jag", "och", "inte", "vara", "finnes", "fa",
-    "dere", "oss", "meg", "mitt", "min", "kommunen", "anbud", "tilbud", "leverandor",
-    "bedrift", "firma", "sporsmal", "frist", "krav", "kommune", "kommuner", "innkjop",
+    "og",
+    "jeg",
+    "det",
+    "er",
+    "som",
+    "pa",
+    "med",
+    "av",
+    "ikke",
+    "hva",
+    "hvordan",
+    "hvor",
+    "hvem",
+    "nar",
+    "kan",
+    "vi",
+    "skal",
+    "til",
+    "en",
+    "et",
+    "for",
+    "om",
+    "vil",
+    "har",
+    "har",
+    "hvorfor",
+    "hvilke",
+    "hvilken",
+    "blir",
+    "ma",
+    "bor",
+    "gjelder",
+    "eller",
+    "kva",
+    "korleis",
+    "eg",
+    "ikkje",
+    "kvifor",
+    "vad",
+    "hur",
+    "jag",
+    "och",
+    "inte",
+    "vara",
+    "finnes",
+    "fa",
+    "dere",
+    "oss",
+    "meg",
+    "mitt",
+    "min",
+    "kommunen",
+    "anbud",
+    "tilbud",
+    "leverandor",
+    "bedrift",
+    "firma",
+    "sporsmal",
+    "frist",
+    "krav",
+    "kommune",
+    "kommuner",
+    "innkjop",
 ];
 const EN_MARKERS: &[&str] = &[
-    "the", "and", "what", "how", "is", "are", "do", "does", "can", "we", "i", "to", "of", "in",
-    "for", "when", "where", "who", "which", "should", "my", "our", "you", "a", "an", "with",
-    "it", "this", "that", "about", "be", "there", "if", "bid", "tender", "supplier",
-    "company", "municipality", "procurement", "requirements", "deadline", "contract",
+    "the",
+    "and",
+    "what",
+    "how",
+    "is",
+    "are",
+    "do",
+    "does",
+    "can",
+    "we",
+    "i",
+    "to",
+    "of",
+    "in",
+    "for",
+    "when",
+    "where",
+    "who",
+    "which",
+    "should",
+    "my",
+    "our",
+    "you",
+    "a",
+    "an",
+    "with",
+    "it",
+    "this",
+    "that",
+    "about",
+    "be",
+    "there",
+    "if",
+    "bid",
+    "tender",
+    "supplier",
+    "company",
+    "municipality",
+    "procurement",
+    "requirements",
+    "deadline",
+    "contract",
 ];
 
 /// Which language a question is written in. Bokmål unless the English signal is clearly
@@ -239,7 +692,9 @@ pub struct Analyzer {
 
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Analyzer").field("vocabulary", &self.vocabulary.len()).finish()
+        f.debug_struct("Analyzer")
+            .field("vocabulary", &self.vocabulary.len())
+            .finish()
     }
 }
 
@@ -266,7 +721,11 @@ impl Analyzer {
         for rule in &kb.glossary.rules {
             let from: Vec<String> = rule.from.iter().map(|w| fold(w)).collect();
             let to: Vec<String> = rule.to.iter().map(|w| fold(w)).collect();
-            analyzer.spelling.entry(from[0].clone()).or_default().push((from, to));
+            analyzer
+                .spelling
+                .entry(from[0].clone())
+                .or_default()
+                .push((from, to));
         }
         for rules in analyzer.spelling.values_mut() {
             // Longest match first.
@@ -316,8 +775,11 @@ impl Analyzer {
             let mut analysed = Vec::new();
             for term in group {
                 for lang in [Lang::Nb, Lang::En] {
-                    let folded: Vec<String> =
-                        words(term).iter().map(|w| fold(w)).filter(|w| !is_stop_word(w)).collect();
+                    let folded: Vec<String> = words(term)
+                        .iter()
+                        .map(|w| fold(w))
+                        .filter(|w| !is_stop_word(w))
+                        .collect();
                     let seq: Vec<String> = folded.iter().map(|w| self.stem(w, lang)).collect();
                     if seq.is_empty() || analysed.iter().any(|(s, _)| *s == seq) {
                         continue;
@@ -325,7 +787,12 @@ impl Analyzer {
                     let expansion: Vec<String> = if seq.len() == 1 {
                         seq.clone()
                     } else {
-                        folded.iter().zip(&seq).filter(|(f, _)| !is_general_word(f)).map(|(_, s)| s.clone()).collect()
+                        folded
+                            .iter()
+                            .zip(&seq)
+                            .filter(|(f, _)| !is_general_word(f))
+                            .map(|(_, s)| s.clone())
+                            .collect()
                     };
                     self.longest_synonym = self.longest_synonym.max(seq.len());
                     let groups = self.synonym_index.entry(seq.clone()).or_default();
@@ -349,7 +816,10 @@ impl Analyzer {
             for d in deletions_of(term) {
                 self.deletions.entry(d).or_default().push(term.clone());
             }
-            self.deletions.entry(term.clone()).or_default().push(term.clone());
+            self.deletions
+                .entry(term.clone())
+                .or_default()
+                .push(term.clone());
         }
     }
 
@@ -366,7 +836,11 @@ impl Analyzer {
         let mut stemmer = Stemmer::new(language).transform(WhitespaceTokenizer::default());
         let lower = word.to_lowercase();
         let mut stream = stemmer.token_stream(&lower);
-        let stemmed = if stream.advance() { stream.token().text.clone() } else { lower.clone() };
+        let stemmed = if stream.advance() {
+            stream.token().text.clone()
+        } else {
+            lower.clone()
+        };
         fold(&stemmed)
     }
 
@@ -408,7 +882,10 @@ impl Analyzer {
             return known.parts.clone();
         }
         let chars: Vec<char> = folded.chars().collect();
-        if chars.len() < 2 * MIN_PART || chars.len() > MAX_COMPOUND_CHARS || chars.iter().any(|c| c.is_ascii_digit()) {
+        if chars.len() < 2 * MIN_PART
+            || chars.len() > MAX_COMPOUND_CHARS
+            || chars.iter().any(|c| c.is_ascii_digit())
+        {
             return Vec::new();
         }
         let mut memo = SplitMemo::default();
@@ -416,7 +893,14 @@ impl Analyzer {
     }
 
     /// Is `chars[from..to]` a word of the vocabulary (as it is, or stemmed)?
-    fn known_range(&self, chars: &[char], from: usize, to: usize, lang: Lang, memo: &mut SplitMemo) -> bool {
+    fn known_range(
+        &self,
+        chars: &[char],
+        from: usize,
+        to: usize,
+        lang: Lang,
+        memo: &mut SplitMemo,
+    ) -> bool {
         if to - from < MIN_PART {
             return false;
         }
@@ -427,7 +911,13 @@ impl Analyzer {
     }
 
     /// The best split of `chars[start..]` into known parts, or nothing.
-    fn split_from(&self, chars: &[char], start: usize, lang: Lang, memo: &mut SplitMemo) -> Vec<String> {
+    fn split_from(
+        &self,
+        chars: &[char],
+        start: usize,
+        lang: Lang,
+        memo: &mut SplitMemo,
+    ) -> Vec<String> {
         if let Some(done) = memo.parts.get(&start) {
             return done.clone();
         }
@@ -437,12 +927,19 @@ impl Analyzer {
             for split in MIN_PART..=len - MIN_PART {
                 let end = start + split;
                 // Linking letters: anbud-s-konkurranse, tilbud-s-frist, behov-s-kartlegging.
-                let left_ends = [Some(end), matches!(chars[end - 1], 's' | 'e').then(|| end - 1)];
-                let Some(left_end) = left_ends.into_iter().flatten().find(|&e| self.known_range(chars, start, e, lang, memo))
+                let left_ends = [
+                    Some(end),
+                    matches!(chars[end - 1], 's' | 'e').then(|| end - 1),
+                ];
+                let Some(left_end) = left_ends
+                    .into_iter()
+                    .flatten()
+                    .find(|&e| self.known_range(chars, start, e, lang, memo))
                 else {
                     continue;
                 };
-                let mut parts = vec![self.stem(&chars[start..left_end].iter().collect::<String>(), lang)];
+                let mut parts =
+                    vec![self.stem(&chars[start..left_end].iter().collect::<String>(), lang)];
                 if self.known_range(chars, end, chars.len(), lang, memo) {
                     parts.push(self.stem(&chars[end..].iter().collect::<String>(), lang));
                 } else {
@@ -493,11 +990,20 @@ impl Analyzer {
             }
             let slot = lang_slot(lang);
             if !self.memo[slot].contains_key(&w) {
-                let analysis = WordAnalysis { stem: self.stem(&w, lang), parts: self.compound_parts(&w, lang) };
+                let analysis = WordAnalysis {
+                    stem: self.stem(&w, lang),
+                    parts: self.compound_parts(&w, lang),
+                };
                 self.memo[slot].insert(w.clone(), analysis);
             }
             let analysis = &self.memo[slot][&w];
-            out.parts.extend(analysis.parts.iter().filter(|p| **p != analysis.stem).cloned());
+            out.parts.extend(
+                analysis
+                    .parts
+                    .iter()
+                    .filter(|p| **p != analysis.stem)
+                    .cloned(),
+            );
             out.terms.push(analysis.stem.clone());
         }
         out
@@ -522,7 +1028,9 @@ impl Analyzer {
             for lang in [Lang::Nb, Lang::En] {
                 push(self.stem(w, lang), Variant::Exact, &mut alternatives);
             }
-            let known = alternatives.iter().any(|(t, _)| self.vocabulary.contains(t))
+            let known = alternatives
+                .iter()
+                .any(|(t, _)| self.vocabulary.contains(t))
                 || self.vocabulary.contains(w);
             for lang in [Lang::Nb, Lang::En] {
                 for part in self.compound_parts(w, lang) {
@@ -531,14 +1039,22 @@ impl Analyzer {
             }
             if !known {
                 let mut sources: Vec<String> = vec![w.clone()];
-                sources.extend(alternatives.iter().filter(|(_, v)| *v == Variant::Exact).map(|(t, _)| t.clone()));
+                sources.extend(
+                    alternatives
+                        .iter()
+                        .filter(|(_, v)| *v == Variant::Exact)
+                        .map(|(t, _)| t.clone()),
+                );
                 for source in sources {
                     for typo in self.typo_candidates(&source) {
                         push(typo, Variant::Typo, &mut alternatives);
                     }
                 }
             }
-            out.push(QueryWord { surface: w.clone(), alternatives });
+            out.push(QueryWord {
+                surface: w.clone(),
+                alternatives,
+            });
         }
         self.expand_synonyms(&mut out);
         out
@@ -577,7 +1093,9 @@ impl Analyzer {
                         .collect()
                 };
                 for seq in sequences {
-                    let Some(groups) = self.synonym_index.get(&seq) else { continue };
+                    let Some(groups) = self.synonym_index.get(&seq) else {
+                        continue;
+                    };
                     for &g in groups {
                         for (synonym, expansion) in &self.synonym_groups[g] {
                             if *synonym == seq {
@@ -632,7 +1150,8 @@ impl Analyzer {
 /// Folded word → is it a stop word?
 pub fn is_stop_word(folded: &str) -> bool {
     // A set, not a scan of the list: this runs for every word of every entry.
-    static SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| STOP_WORDS.iter().copied().collect());
+    static SET: LazyLock<HashSet<&'static str>> =
+        LazyLock::new(|| STOP_WORDS.iter().copied().collect());
     SET.contains(folded)
 }
 
@@ -658,7 +1177,9 @@ pub fn damerau_levenshtein(a: &str, b: &str) -> usize {
     for i in 1..=n {
         for j in 1..=m {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
             }
@@ -675,7 +1196,10 @@ mod tests {
     fn kb(body: &str, glossary: &str) -> KnowledgeBase {
         let entry = Entry::new("x", Lang::Nb, "Rammeavtale", &[], body);
         let (glossary, _) = Glossary::parse(std::path::Path::new("g"), glossary);
-        KnowledgeBase { entries: vec![entry], glossary }
+        KnowledgeBase {
+            entries: vec![entry],
+            glossary,
+        }
     }
 
     #[test]
@@ -696,10 +1220,16 @@ mod tests {
 
     #[test]
     fn compound_words_split_into_known_parts() {
-        let a = Analyzer::new(&kb("En anbud er et tilbud i en konkurranse. Avtale og ramme.", ""));
+        let a = Analyzer::new(&kb(
+            "En anbud er et tilbud i en konkurranse. Avtale og ramme.",
+            "",
+        ));
         let parts = a.compound_parts(&fold("anbudskonkurransen"), Lang::Nb);
         assert!(parts.contains(&a.stem("anbud", Lang::Nb)), "{parts:?}");
-        assert!(parts.contains(&a.stem("konkurranse", Lang::Nb)), "{parts:?}");
+        assert!(
+            parts.contains(&a.stem("konkurranse", Lang::Nb)),
+            "{parts:?}"
+        );
         assert!(a.compound_parts("xyzqwertyu", Lang::Nb).is_empty());
     }
 
@@ -708,14 +1238,26 @@ mod tests {
         // Found by the robustness tests: "rammeavtale" × 200 took exponential time (each
         // "ramme"/"rammeavtale" boundary doubled the splits tried) and hung the answerer.
         let a = Analyzer::new(&kb("ramme avtale rammeavtale anbud konkurranse", ""));
-        for word in ["rammeavtale".repeat(200), "rammeavtale".repeat(4), "anbuds".repeat(8)] {
+        for word in [
+            "rammeavtale".repeat(200),
+            "rammeavtale".repeat(4),
+            "anbuds".repeat(8),
+        ] {
             let start = std::time::Instant::now();
             let parts = a.compound_parts(&fold(&word), Lang::Nb);
-            assert!(start.elapsed() < std::time::Duration::from_secs(1), "{word}: {:?}", start.elapsed());
-            assert!(parts.iter().all(|p| p.chars().count() <= word.chars().count()));
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(1),
+                "{word}: {:?}",
+                start.elapsed()
+            );
+            assert!(parts
+                .iter()
+                .all(|p| p.chars().count() <= word.chars().count()));
         }
         // Within the length limit, repeated words still split.
-        assert!(!a.compound_parts(&fold(&"rammeavtale".repeat(4)), Lang::Nb).is_empty());
+        assert!(!a
+            .compound_parts(&fold(&"rammeavtale".repeat(4)), Lang::Nb)
+            .is_empty());
     }
 
     #[test]
@@ -724,16 +1266,37 @@ mod tests {
         let terms: Vec<String> = a.vocabulary.iter().cloned().collect();
         a.set_index_terms(terms.iter());
         let words = a.analyse_question("dokumentasjn");
-        assert!(words[0].alternatives.iter().any(|(t, v)| *v == Variant::Typo && t.starts_with("dokumentasj")), "{words:?}");
+        assert!(
+            words[0]
+                .alternatives
+                .iter()
+                .any(|(t, v)| *v == Variant::Typo && t.starts_with("dokumentasj")),
+            "{words:?}"
+        );
     }
 
     #[test]
     fn spelling_rules_and_synonyms_apply() {
-        let a = Analyzer::new(&kb("rammeavtale", "rammeavtale, framework agreement\nramavtal => rammeavtale\n"));
+        let a = Analyzer::new(&kb(
+            "rammeavtale",
+            "rammeavtale, framework agreement\nramavtal => rammeavtale\n",
+        ));
         let words = a.analyse_question("Vad är ett ramavtal?");
         let rammeavtale = a.stem("rammeavtale", Lang::Nb);
-        assert!(words.iter().any(|w| w.alternatives.iter().any(|(t, v)| *t == rammeavtale && *v == Variant::Exact)), "{words:?}");
-        assert!(words.iter().any(|w| w.alternatives.iter().any(|(t, v)| t == "framework" && *v == Variant::Synonym)), "{words:?}");
+        assert!(
+            words.iter().any(|w| w
+                .alternatives
+                .iter()
+                .any(|(t, v)| *t == rammeavtale && *v == Variant::Exact)),
+            "{words:?}"
+        );
+        assert!(
+            words.iter().any(|w| w
+                .alternatives
+                .iter()
+                .any(|(t, v)| t == "framework" && *v == Variant::Synonym)),
+            "{words:?}"
+        );
     }
 
     #[test]

@@ -12,9 +12,7 @@ use std::collections::HashMap;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST,
-};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
@@ -236,7 +234,10 @@ impl SearchIndex {
             parts: text_field(&mut builder, "parts"),
         };
         let index = Index::create_in_ram(builder.build());
-        index.tokenizers().register(TOKENIZER, TextAnalyzer::builder(WhitespaceTokenizer::default()).build());
+        index.tokenizers().register(
+            TOKENIZER,
+            TextAnalyzer::builder(WhitespaceTokenizer::default()).build(),
+        );
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 64_000_000)?;
 
         let mut ids: Vec<String> = Vec::new();
@@ -257,12 +258,23 @@ impl SearchIndex {
             let keywords = analyzer.analyse_text_memoised(&entry.keywords.join(" . "), lang);
             let mut body_text = entry.body.clone();
             if let Some(event) = &entry.event {
-                body_text.push_str(&format!(" {} {}", event.venue, event.address.as_deref().unwrap_or("")));
+                body_text.push_str(&format!(
+                    " {} {}",
+                    event.venue,
+                    event.address.as_deref().unwrap_or("")
+                ));
             }
             let body = analyzer.analyse_text_memoised(&body_text, lang);
             let mut strong_parts = title.parts.clone();
             strong_parts.extend(keywords.parts.iter().cloned());
-            numbers.extend(&mut terms.core, title.terms.iter().chain(&keywords.terms).chain(&strong_parts));
+            numbers.extend(
+                &mut terms.core,
+                title
+                    .terms
+                    .iter()
+                    .chain(&keywords.terms)
+                    .chain(&strong_parts),
+            );
             numbers.extend(&mut terms.weak, body.terms.iter().chain(&body.parts));
             numbers.mark(IN_TITLE, &title.terms);
             numbers.mark(IN_KEYWORDS, &keywords.terms);
@@ -300,7 +312,10 @@ impl SearchIndex {
             }
         }
         writer.commit()?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
 
         let mut doc_freq: Vec<u32> = vec![0; numbers.numbers.len()];
         let mut all: Vec<u32> = Vec::new();
@@ -318,12 +333,25 @@ impl SearchIndex {
             .numbers
             .into_iter()
             .map(|(term, number)| {
-                let info = TermInfo { number, doc_freq: doc_freq[number as usize], fields: numbers.fields[number as usize] };
+                let info = TermInfo {
+                    number,
+                    doc_freq: doc_freq[number as usize],
+                    fields: numbers.fields[number as usize],
+                };
                 (term, info)
             })
             .collect();
         analyzer.set_index_terms(terms.keys());
-        Ok(SearchIndex { reader, fields, analyzer, doc_ids, doc_is_question, ids, entry_terms, terms })
+        Ok(SearchIndex {
+            reader,
+            fields,
+            analyzer,
+            doc_ids,
+            doc_is_question,
+            ids,
+            entry_terms,
+            terms,
+        })
     }
 
     /// Number of distinct entry ids.
@@ -359,11 +387,16 @@ impl SearchIndex {
         for (score, address) in top {
             let column = match columns.entry(address.segment_ord) {
                 std::collections::hash_map::Entry::Occupied(c) => c.into_mut(),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(searcher.segment_reader(address.segment_ord).fast_fields().u64("ord")?)
-                }
+                std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                    searcher
+                        .segment_reader(address.segment_ord)
+                        .fast_fields()
+                        .u64("ord")?,
+                ),
             };
-            let Some(ord) = column.first(address.doc_id) else { continue };
+            let Some(ord) = column.first(address.doc_id) else {
+                continue;
+            };
             let id = self.doc_ids[ord as usize];
             let is_question = self.doc_is_question[ord as usize];
             let slot = best.entry(id).or_insert((0.0, 0.0));
@@ -394,7 +427,11 @@ impl SearchIndex {
                 }
             })
             .collect();
-        let top_bm25 = hits.iter().map(|h| h.bm25).fold(0.0f32, f32::max).max(f32::EPSILON);
+        let top_bm25 = hits
+            .iter()
+            .map(|h| h.bm25)
+            .fold(0.0f32, f32::max)
+            .max(f32::EPSILON);
         for h in &mut hits {
             h.score = h.bm25 / top_bm25 + COVERAGE_IN_RANK * h.coverage;
         }
@@ -406,7 +443,8 @@ impl SearchIndex {
         for (i, h) in hits.iter_mut().enumerate() {
             let next = scores.get(i + 1).copied().unwrap_or(0.0);
             let margin = (h.score - next).clamp(0.0, MARGIN_CAP);
-            let covered = (1.0 - QUESTION_SHARE) * h.known_coverage + QUESTION_SHARE * h.question_coverage;
+            let covered =
+                (1.0 - QUESTION_SHARE) * h.known_coverage + QUESTION_SHARE * h.question_coverage;
             let base = covered * (1.0 - UNKNOWN_PENALTY * h.unknown_share);
             h.confidence = (base + MARGIN_WEIGHT * margin).clamp(0.0, 1.0);
         }
@@ -433,8 +471,14 @@ impl SearchIndex {
                     if in_fields & bit == 0 {
                         continue;
                     }
-                    let q = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
-                    disjuncts.push(Box::new(BoostQuery::new(Box::new(q), boost * variant.weight())));
+                    let q = TermQuery::new(
+                        Term::from_field_text(field, term),
+                        IndexRecordOption::WithFreqs,
+                    );
+                    disjuncts.push(Box::new(BoostQuery::new(
+                        Box::new(q),
+                        boost * variant.weight(),
+                    )));
                 }
             }
             if disjuncts.is_empty() {
@@ -442,7 +486,10 @@ impl SearchIndex {
             }
             // Rarer words count more; a word's best match counts, its others a little.
             let dismax = DisjunctionMaxQuery::with_tie_breaker(disjuncts, 0.15);
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(dismax), 0.5 + weight))));
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(dismax), 0.5 + weight)),
+            ));
         }
         (!clauses.is_empty()).then(|| BooleanQuery::new(clauses))
     }
@@ -459,7 +506,11 @@ impl SearchIndex {
                 if analysis::is_filler(&w.surface) {
                     return FILLER_WEIGHT;
                 }
-                let cap = if analysis::is_general_word(&w.surface) { GENERAL_WORD_CAP * max } else { max };
+                let cap = if analysis::is_general_word(&w.surface) {
+                    GENERAL_WORD_CAP * max
+                } else {
+                    max
+                };
                 let df = w
                     .alternatives
                     .iter()
@@ -470,8 +521,15 @@ impl SearchIndex {
                     Some(df) => (1.0 + n / (df as f32 + 0.5)).ln().min(cap),
                     None => {
                         // Unknown word: weigh it fully unless a synonym or part is known.
-                        let known_otherwise = w.alternatives.iter().any(|(t, _)| self.terms.contains_key(t));
-                        if known_otherwise { 0.8 * max } else { max }
+                        let known_otherwise = w
+                            .alternatives
+                            .iter()
+                            .any(|(t, _)| self.terms.contains_key(t));
+                        if known_otherwise {
+                            0.8 * max
+                        } else {
+                            max
+                        }
                     }
                 }
             })
@@ -483,12 +541,25 @@ impl SearchIndex {
     fn alternative_numbers(&self, words: &[QueryWord]) -> Vec<Vec<Option<u32>>> {
         words
             .iter()
-            .map(|w| w.alternatives.iter().map(|(t, _)| self.terms.get(t).map(|i| i.number)).collect())
+            .map(|w| {
+                w.alternatives
+                    .iter()
+                    .map(|(t, _)| self.terms.get(t).map(|i| i.number))
+                    .collect()
+            })
             .collect()
     }
 
-    fn coverage(&self, id: u32, words: &[QueryWord], weights: &[f32], numbers: &[Vec<Option<u32>>]) -> Coverage {
-        let Some(terms) = self.entry_terms.get(id as usize) else { return Coverage::default() };
+    fn coverage(
+        &self,
+        id: u32,
+        words: &[QueryWord],
+        weights: &[f32],
+        numbers: &[Vec<Option<u32>>],
+    ) -> Coverage {
+        let Some(terms) = self.entry_terms.get(id as usize) else {
+            return Coverage::default();
+        };
         let mut covered = 0.0;
         let mut total = 0.0;
         let mut known_total = 0.0;
@@ -530,9 +601,17 @@ impl SearchIndex {
         }
         Coverage {
             all: covered / total,
-            known: if known_total > 0.0 { covered / known_total } else { 0.0 },
+            known: if known_total > 0.0 {
+                covered / known_total
+            } else {
+                0.0
+            },
             unknown_share: 1.0 - known_total / total,
-            question: if known_total > 0.0 { (best_question / known_total).min(1.0) } else { 0.0 },
+            question: if known_total > 0.0 {
+                (best_question / known_total).min(1.0)
+            } else {
+                0.0
+            },
         }
     }
 }
@@ -547,13 +626,40 @@ mod tests {
     }
 
     fn kb() -> KnowledgeBase {
-        let (glossary, _) = Glossary::parse(std::path::Path::new("g"), "rammeavtale, framework agreement\n");
+        let (glossary, _) = Glossary::parse(
+            std::path::Path::new("g"),
+            "rammeavtale, framework agreement\n",
+        );
         KnowledgeBase {
             entries: vec![
-                entry("framework", Lang::Nb, "Rammeavtaler", &["Hva er en rammeavtale?"], "En rammeavtale varer vanligvis i fire år, med avrop."),
-                entry("framework", Lang::En, "Framework agreements", &["What is a framework agreement?"], "A framework agreement usually lasts four years."),
-                entry("purchase", Lang::Nb, "Innkjøpsplaner", &["Hvor finner jeg kommunens innkjøpsplan?"], "Kommunen publiserer en plan for innkjøp."),
-                entry("purchase", Lang::En, "Procurement plans", &["Where is the procurement plan?"], "The municipality publishes a plan."),
+                entry(
+                    "framework",
+                    Lang::Nb,
+                    "Rammeavtaler",
+                    &["Hva er en rammeavtale?"],
+                    "En rammeavtale varer vanligvis i fire år, med avrop.",
+                ),
+                entry(
+                    "framework",
+                    Lang::En,
+                    "Framework agreements",
+                    &["What is a framework agreement?"],
+                    "A framework agreement usually lasts four years.",
+                ),
+                entry(
+                    "purchase",
+                    Lang::Nb,
+                    "Innkjøpsplaner",
+                    &["Hvor finner jeg kommunens innkjøpsplan?"],
+                    "Kommunen publiserer en plan for innkjøp.",
+                ),
+                entry(
+                    "purchase",
+                    Lang::En,
+                    "Procurement plans",
+                    &["Where is the procurement plan?"],
+                    "The municipality publishes a plan.",
+                ),
             ],
             glossary,
         }
@@ -562,10 +668,25 @@ mod tests {
     #[test]
     fn finds_entries_across_spellings_compounds_and_languages() {
         let index = SearchIndex::build(&kb()).unwrap();
-        for q in ["rammeavtalen", "hvor lenge varer rammeavtaler", "framework agreement duration", "innkjop plan", "innkjøpsplanen til kommunen", "framwork agreemnt"] {
+        for q in [
+            "rammeavtalen",
+            "hvor lenge varer rammeavtaler",
+            "framework agreement duration",
+            "innkjop plan",
+            "innkjøpsplanen til kommunen",
+            "framwork agreemnt",
+        ] {
             let hits = index.search(q, 5).unwrap();
-            let expected = if q.contains("innkj") { "purchase" } else { "framework" };
-            assert_eq!(hits.first().map(|h| h.id.as_str()), Some(expected), "{q}: {hits:?}");
+            let expected = if q.contains("innkj") {
+                "purchase"
+            } else {
+                "framework"
+            };
+            assert_eq!(
+                hits.first().map(|h| h.id.as_str()),
+                Some(expected),
+                "{q}: {hits:?}"
+            );
         }
     }
 
@@ -575,6 +696,10 @@ mod tests {
         let hits = index.search("weather forecast tomorrow Bergen", 5).unwrap();
         assert!(hits.iter().all(|h| h.confidence < 0.3), "{hits:?}");
         assert!(index.search("", 5).unwrap().is_empty());
-        assert!(index.search("title:x AND (((", 5).unwrap().iter().all(|h| h.confidence < 0.5));
+        assert!(index
+            .search("title:x AND (((", 5)
+            .unwrap()
+            .iter()
+            .all(|h| h.confidence < 0.5));
     }
 }

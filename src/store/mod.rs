@@ -254,7 +254,10 @@ impl Store {
         text: &str,
         adviser: &str,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        dispatch!(self, answer_item(id, &storable(text), &storable(adviser), now()))
+        dispatch!(
+            self,
+            answer_item(id, &storable(text), &storable(adviser), now())
+        )
     }
 
     /// Closes an open item without an answer (spam, a duplicate, out of
@@ -286,7 +289,11 @@ impl Store {
 
     /// [`Store::pending_outbox`] for replies to questions from one kind of place: the
     /// terminal chat delivers terminal replies, the Discord bot Discord replies.
-    pub async fn pending_outbox_for(&self, source: Source, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+    pub async fn pending_outbox_for(
+        &self,
+        source: Source,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
         let now = now();
         let lease = TimeDelta::from_std(OUTBOX_LEASE).unwrap_or(TimeDelta::MAX);
         dispatch!(self, claim_outbox(limit, now, now + lease, source.as_str()))
@@ -544,7 +551,10 @@ impl Store {
         late: bool,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        dispatch!(self, mark_announcement_posted(id, late, now.trunc_subsecs(6)))
+        dispatch!(
+            self,
+            mark_announcement_posted(id, late, now.trunc_subsecs(6))
+        )
     }
 
     /// Records that a claimed announcement was not posted because it was too

@@ -6,8 +6,8 @@
 //   `const BEGIN_WRITE`  how a writing transaction starts,
 //   `const CLAIM_OUTBOX`, `const CLAIM_ANNOUNCEMENTS` the claims, the statements whose
 //                        text differs (PostgreSQL adds FOR UPDATE SKIP LOCKED).
-// Everything else is the same SQL text on both databases: `$N` placeholders,
-// `RETURNING`, `ON CONFLICT` and `CAST` mean the same on SQLite and PostgreSQL.
+// Everything else is the same SQL text on both databases, because `$N` placeholders
+// and `RETURNING`, `ON CONFLICT` and `CAST` mean the same on SQLite and PostgreSQL.
 // Only bound parameters carry values; no text is ever formatted into SQL.
 
 use chrono::{DateTime, NaiveDate, Utc};

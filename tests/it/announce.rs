@@ -15,8 +15,8 @@ mod schedule;
 use std::sync::Arc;
 
 use anbud::announce::{
-    self, AnnouncementDraft, Attachment, PostFuture, Poster, RecordedPost, RecordingPoster, Scheduler,
-    SchedulerConfig,
+    self, AnnouncementDraft, Attachment, PostFuture, Poster, RecordedPost, RecordingPoster,
+    Scheduler, SchedulerConfig,
 };
 use anbud::knowledge::Lang;
 use anbud::store::{Announcement, Store};
@@ -30,7 +30,9 @@ pub const REMINDERS: u64 = 223_456_789_012_345_678;
 
 /// A UTC instant from RFC 3339 text.
 pub fn utc(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).expect("an RFC 3339 time").with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(text)
+        .expect("an RFC 3339 time")
+        .with_timezone(&Utc)
 }
 
 /// The scheduler settings of the tests: Oslo, Bokmål, 12 hours late limit, reminders
@@ -51,10 +53,22 @@ pub fn scheduler(store: &Store, poster: &Arc<RecordingPoster>) -> Scheduler {
 }
 
 /// Prepares and stores an announcement of `text` at local time `at` (`None`: now).
-pub async fn schedule(store: &Store, text: &str, at: Option<&str>, now: DateTime<Utc>) -> Announcement {
-    let draft = AnnouncementDraft { channel_id: CHANNEL, text: text.into(), at: at.map(str::to_owned) };
-    let prepared = announce::prepare_announcement(&draft, &[], Oslo, "organiser", now).expect("valid announcement");
-    announce::schedule_announcement(store, &prepared, now).await.expect("stored")
+pub async fn schedule(
+    store: &Store,
+    text: &str,
+    at: Option<&str>,
+    now: DateTime<Utc>,
+) -> Announcement {
+    let draft = AnnouncementDraft {
+        channel_id: CHANNEL,
+        text: text.into(),
+        at: at.map(str::to_owned),
+    };
+    let prepared = announce::prepare_announcement(&draft, &[], Oslo, "organiser", now)
+        .expect("valid announcement");
+    announce::schedule_announcement(store, &prepared, now)
+        .await
+        .expect("stored")
 }
 
 /// A poster that takes a little time per post, so racing schedulers interleave, and
@@ -72,7 +86,12 @@ impl SlowPoster {
 }
 
 impl Poster for SlowPoster {
-    fn post<'a>(&'a self, channel_id: u64, text: &'a str, attachment: Option<Attachment>) -> PostFuture<'a> {
+    fn post<'a>(
+        &'a self,
+        channel_id: u64,
+        text: &'a str,
+        attachment: Option<Attachment>,
+    ) -> PostFuture<'a> {
         Box::pin(async move {
             tokio::time::sleep(std::time::Duration::from_millis(3)).await;
             self.inner.post(channel_id, text, attachment).await

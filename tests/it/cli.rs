@@ -19,7 +19,10 @@ fn anbud(db: &Path) -> Command {
 #[test]
 fn ask_json_is_one_object_on_one_line_with_the_contract_fields() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = anbud(tmp.path()).args(["ask", "--format", "json", "Hva er en rammeavtale?"]).output().unwrap();
+    let out = anbud(tmp.path())
+        .args(["ask", "--format", "json", "Hva er en rammeavtale?"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 1, "{text}");
@@ -36,7 +39,10 @@ fn ask_json_is_one_object_on_one_line_with_the_contract_fields() {
     assert!(v["source"]["url"].as_str().unwrap().starts_with("https://"));
     assert!(v["source"]["reviewed"].as_str().unwrap().len() == 10);
 
-    let out = anbud(tmp.path()).args(["ask", "--format", "json", "What is a framework agreement?"]).output().unwrap();
+    let out = anbud(tmp.path())
+        .args(["ask", "--format", "json", "What is a framework agreement?"])
+        .output()
+        .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["lang"], "en");
     assert_eq!(v["id"], "framework-agreements");
@@ -46,10 +52,19 @@ fn ask_json_is_one_object_on_one_line_with_the_contract_fields() {
 #[test]
 fn ask_text_shows_title_source_and_review_date_or_abstains_kindly() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = anbud(tmp.path()).args(["ask", "hvordan fungerer en dialogkonferanse"]).output().unwrap();
+    let out = anbud(tmp.path())
+        .args(["ask", "hvordan fungerer en dialogkonferanse"])
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("Kilde: ") && text.contains("sist gjennomgått 20"), "{text}");
-    let out = anbud(tmp.path()).args(["ask", "What is the weather like in Bergen tomorrow?"]).output().unwrap();
+    assert!(
+        text.contains("Kilde: ") && text.contains("sist gjennomgått 20"),
+        "{text}"
+    );
+    let out = anbud(tmp.path())
+        .args(["ask", "What is the weather like in Bergen tomorrow?"])
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("adviser"), "{text}");
     assert!(!text.contains("Source: "), "{text}");
@@ -85,7 +100,10 @@ fn batch_mode_gives_one_line_per_input_line_whatever_it_holds() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    let values: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    let values: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
     assert_eq!(values.len(), lines.len());
     assert_eq!(values[0]["id"], "espd");
     assert_eq!(values[1]["answered"], false);
@@ -101,7 +119,10 @@ fn batch_mode_gives_one_line_per_input_line_whatever_it_holds() {
 #[test]
 fn kb_export_json_has_every_entry_in_both_languages() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = anbud(tmp.path()).args(["kb", "export", "--format", "json"]).output().unwrap();
+    let out = anbud(tmp.path())
+        .args(["kb", "export", "--format", "json"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let items = v.as_array().unwrap();
@@ -110,7 +131,12 @@ fn kb_export_json_has_every_entry_in_both_languages() {
         for key in ["id", "title", "body", "questions", "keywords"] {
             assert!(!item[key].is_null(), "{key} missing in {item}");
         }
-        assert_eq!(item["languages"].as_array().unwrap().len(), 2, "{}", item["id"]);
+        assert_eq!(
+            item["languages"].as_array().unwrap().len(),
+            2,
+            "{}",
+            item["id"]
+        );
     }
 }
 
@@ -131,10 +157,21 @@ fn a_bad_configuration_names_the_key() {
 fn answers_while_the_database_is_unreachable() {
     let out = Command::new(env!("CARGO_BIN_EXE_anbud"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["--database", "postgres://postgres@127.0.0.1:1/nowhere", "ask", "--format", "json", "Hva er ESPD?"])
+        .args([
+            "--database",
+            "postgres://postgres@127.0.0.1:1/nowhere",
+            "ask",
+            "--format",
+            "json",
+            "Hva er ESPD?",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["id"], "espd");
 }
@@ -157,7 +194,9 @@ fn batch(input: &[u8]) -> Vec<Value> {
     writer.join().unwrap().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).expect("the output is UTF-8");
-    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
 }
 
 /// Bytes of one input line: anything but the line feed.

@@ -47,7 +47,11 @@ fn subcommand(name: &str, opts: Value) -> Value {
 }
 
 fn posts_in(t: &TestBot, channel: u64) -> Vec<Posted> {
-    t.fake.posted().into_iter().filter(|p| p.channel_id == channel && p.source == PostSource::ChannelMessage).collect()
+    t.fake
+        .posted()
+        .into_iter()
+        .filter(|p| p.channel_id == channel && p.source == PostSource::ChannelMessage)
+        .collect()
 }
 
 /// Runs `/announce` as `user` and returns the interaction id and the preview message
@@ -61,8 +65,17 @@ async fn announce_preview(t: &TestBot, text: &str, at: Option<&str>) -> (u64, Po
     );
     let intro = t.interaction_reply(command).await;
     assert!(intro.is_ephemeral());
-    assert!(intro.content.contains("Forhåndsvisning"), "{}", intro.content);
-    let preview = t.fake.wait_for_post(WAIT, |p| p.interaction_id == Some(command) && !p.custom_ids().is_empty()).await;
+    assert!(
+        intro.content.contains("Forhåndsvisning"),
+        "{}",
+        intro.content
+    );
+    let preview = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.interaction_id == Some(command) && !p.custom_ids().is_empty()
+        })
+        .await;
     assert!(preview.is_ephemeral());
     assert_no_mentions(&preview);
     (command, preview)
@@ -89,8 +102,15 @@ async fn a_scheduled_announcement_is_posted_at_its_time() {
     };
     let stored = t.store().add_announcement(&new, Utc::now()).await.unwrap();
 
-    t.fake.assert_no_post(Duration::from_millis(1200), |p| p.channel_id == ids::ANNOUNCEMENTS_CHANNEL).await;
-    let posted = t.fake.wait_for_post(WAIT, |p| p.channel_id == ids::ANNOUNCEMENTS_CHANNEL).await;
+    t.fake
+        .assert_no_post(Duration::from_millis(1200), |p| {
+            p.channel_id == ids::ANNOUNCEMENTS_CHANNEL
+        })
+        .await;
+    let posted = t
+        .fake
+        .wait_for_post(WAIT, |p| p.channel_id == ids::ANNOUNCEMENTS_CHANNEL)
+        .await;
     assert!(Utc::now() >= publish_at, "posted before its time");
     assert_eq!(posted.source, PostSource::ChannelMessage);
     assert_eq!(posted.content, text, "exactly the text, no late note");
@@ -118,11 +138,17 @@ async fn an_announcement_for_a_channel_that_is_gone_records_why() {
     loop {
         let a = t.store().get_announcement(stored.id).await.unwrap();
         if let Some(error) = &a.last_error {
-            assert!(error.contains("does not exist or the bot cannot see it"), "{error}");
+            assert!(
+                error.contains("does not exist or the bot cannot see it"),
+                "{error}"
+            );
             assert_eq!(a.status, AnnouncementStatus::Scheduled, "retried later");
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "no attempt recorded: {a:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no attempt recorded: {a:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -145,26 +171,47 @@ async fn an_event_reminder_is_posted_before_the_event_with_its_calendar_file() {
         lang: Lang::Nb,
     };
     let prepared = announce::prepare_event(&draft, Oslo, "test", Utc::now()).unwrap();
-    let stored = announce::add_event(&t.store(), &prepared, Utc::now()).await.unwrap();
+    let stored = announce::add_event(&t.store(), &prepared, Utc::now())
+        .await
+        .unwrap();
     t.app.reload_if_changed().await;
 
-    let reminder = t.fake.wait_for_post(WAIT, |p| p.channel_id == ids::ANNOUNCEMENTS_CHANNEL).await;
+    let reminder = t
+        .fake
+        .wait_for_post(WAIT, |p| p.channel_id == ids::ANNOUNCEMENTS_CHANNEL)
+        .await;
     assert!(
-        reminder.content.starts_with("**Påminnelse:** Dialogmøte om skoleskyss starter om"),
+        reminder
+            .content
+            .starts_with("**Påminnelse:** Dialogmøte om skoleskyss starter om"),
         "{}",
         reminder.content
     );
     let unix = stored.event.start_at.timestamp();
-    assert!(reminder.content.contains(&format!("<t:{unix}:F>")), "{}", reminder.content);
-    assert!(reminder.content.contains("<https://example.org/pamelding>"), "{}", reminder.content);
+    assert!(
+        reminder.content.contains(&format!("<t:{unix}:F>")),
+        "{}",
+        reminder.content
+    );
+    assert!(
+        reminder.content.contains("<https://example.org/pamelding>"),
+        "{}",
+        reminder.content
+    );
     assert_no_mentions(&reminder);
     assert_eq!(reminder.attachments.len(), 1, "the calendar file");
     let file = &reminder.attachments[0];
     assert_eq!(file.filename, "event-1.ics");
-    assert!(file.text().contains("BEGIN:VCALENDAR") && file.text().contains("Dialogmøte om skoleskyss"));
+    assert!(
+        file.text().contains("BEGIN:VCALENDAR") && file.text().contains("Dialogmøte om skoleskyss")
+    );
 
     tokio::time::sleep(Duration::from_millis(3 * TICK_MS)).await;
-    assert_eq!(posts_in(&t, ids::ANNOUNCEMENTS_CHANNEL).len(), 1, "each reminder once");
+    assert_eq!(
+        posts_in(&t, ids::ANNOUNCEMENTS_CHANNEL).len(),
+        1,
+        "each reminder once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,41 +219,90 @@ async fn announce_shows_a_preview_and_publishes_on_confirm() {
     let t = organiser_bot().await;
 
     // Now: preview, nothing stored, publish, posted once by the scheduler.
-    let text = "Velkommen til høstens dialogmøter!\n\n**Program:** https://example.org/program @everyone";
+    let text =
+        "Velkommen til høstens dialogmøter!\n\n**Program:** https://example.org/program @everyone";
     let (command, preview) = announce_preview(&t, text, None).await;
     assert_eq!(preview.content, text, "the preview is exactly the message");
-    assert!(t.store().list_announcements(None).await.unwrap().is_empty(), "nothing stored before Publish");
-    t.fake.button_click(ids::ORGANISER_USER, ids::GENERAL_CHANNEL, preview.message_id, &button(&preview, "publish"));
+    assert!(
+        t.store().list_announcements(None).await.unwrap().is_empty(),
+        "nothing stored before Publish"
+    );
+    t.fake.button_click(
+        ids::ORGANISER_USER,
+        ids::GENERAL_CHANNEL,
+        preview.message_id,
+        &button(&preview, "publish"),
+    );
     let done = t
         .fake
-        .wait_for_post(WAIT, |p| p.interaction_id == Some(command) && p.content.contains("Lagret som kunngjøring"))
+        .wait_for_post(WAIT, |p| {
+            p.interaction_id == Some(command) && p.content.contains("Lagret som kunngjøring")
+        })
         .await;
     assert!(done.is_ephemeral());
-    assert!(done.content.contains("#1") && done.content.contains("noen sekunder"), "{}", done.content);
-    let posted = t.fake.wait_for_post(WAIT, |p| p.channel_id == ids::ANNOUNCEMENTS_CHANNEL).await;
+    assert!(
+        done.content.contains("#1") && done.content.contains("noen sekunder"),
+        "{}",
+        done.content
+    );
+    let posted = t
+        .fake
+        .wait_for_post(WAIT, |p| p.channel_id == ids::ANNOUNCEMENTS_CHANNEL)
+        .await;
     assert_eq!(posted.content, text);
     assert_no_mentions(&posted);
     tokio::time::sleep(Duration::from_millis(3 * TICK_MS)).await;
-    assert_eq!(posts_in(&t, ids::ANNOUNCEMENTS_CHANNEL).len(), 1, "posted exactly once");
+    assert_eq!(
+        posts_in(&t, ids::ANNOUNCEMENTS_CHANNEL).len(),
+        1,
+        "posted exactly once"
+    );
 
     // At a time: the organiser is told when, as a Discord timestamp.
-    let tomorrow = (Utc::now() + TimeDelta::days(1)).with_timezone(&Oslo).format("%Y-%m-%d 09:00").to_string();
+    let tomorrow = (Utc::now() + TimeDelta::days(1))
+        .with_timezone(&Oslo)
+        .format("%Y-%m-%d 09:00")
+        .to_string();
     let (command, preview) = announce_preview(&t, "Husk fristen i morgen.", Some(&tomorrow)).await;
-    t.fake.button_click(ids::ORGANISER_USER, ids::GENERAL_CHANNEL, preview.message_id, &button(&preview, "publish"));
+    t.fake.button_click(
+        ids::ORGANISER_USER,
+        ids::GENERAL_CHANNEL,
+        preview.message_id,
+        &button(&preview, "publish"),
+    );
     let done = t
         .fake
-        .wait_for_post(WAIT, |p| p.interaction_id == Some(command) && p.content.contains("Lagret som kunngjøring"))
+        .wait_for_post(WAIT, |p| {
+            p.interaction_id == Some(command) && p.content.contains("Lagret som kunngjøring")
+        })
         .await;
-    let list = t.store().list_announcements(Some(AnnouncementStatus::Scheduled)).await.unwrap();
+    let list = t
+        .store()
+        .list_announcements(Some(AnnouncementStatus::Scheduled))
+        .await
+        .unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(oslo(list[0].publish_at), tomorrow);
     let unix = list[0].publish_at.timestamp();
-    assert!(done.content.contains(&format!("<t:{unix}:F>")), "{}", done.content);
+    assert!(
+        done.content.contains(&format!("<t:{unix}:F>")),
+        "{}",
+        done.content
+    );
 
     // Cancel: nothing stored.
     let (command, preview) = announce_preview(&t, "Dette blir ikke noe av.", None).await;
-    t.fake.button_click(ids::ORGANISER_USER, ids::GENERAL_CHANNEL, preview.message_id, &button(&preview, "cancel"));
-    t.fake.wait_for_post(WAIT, |p| p.interaction_id == Some(command) && p.content.contains("Avbrutt")).await;
+    t.fake.button_click(
+        ids::ORGANISER_USER,
+        ids::GENERAL_CHANNEL,
+        preview.message_id,
+        &button(&preview, "cancel"),
+    );
+    t.fake
+        .wait_for_post(WAIT, |p| {
+            p.interaction_id == Some(command) && p.content.contains("Avbrutt")
+        })
+        .await;
     assert_eq!(t.store().list_announcements(None).await.unwrap().len(), 2);
 }
 
@@ -221,20 +317,49 @@ async fn announcements_are_listed_edited_and_cancelled() {
     };
     let stored = t.store().add_announcement(&new, Utc::now()).await.unwrap();
 
-    let command =
-        t.fake.slash_command(ids::ORGANISER_USER, ids::GENERAL_CHANNEL, "announcements", subcommand("list", json!([])));
+    let command = t.fake.slash_command(
+        ids::ORGANISER_USER,
+        ids::GENERAL_CHANNEL,
+        "announcements",
+        subcommand("list", json!([])),
+    );
     let list = t.interaction_reply(command).await;
     assert!(list.is_ephemeral());
-    assert!(list.content.contains("**#1** · planlagt · <t:"), "{}", list.content);
-    assert!(list.content.contains(&format!("<#{}>", ids::ANNOUNCEMENTS_CHANNEL)), "{}", list.content);
-    assert!(list.content.contains("Konferansen flyttes."), "{}", list.content);
+    assert!(
+        list.content.contains("**#1** · planlagt · <t:"),
+        "{}",
+        list.content
+    );
+    assert!(
+        list.content
+            .contains(&format!("<#{}>", ids::ANNOUNCEMENTS_CHANNEL)),
+        "{}",
+        list.content
+    );
+    assert!(
+        list.content.contains("Konferansen flyttes."),
+        "{}",
+        list.content
+    );
 
     let later = oslo(Utc::now() + TimeDelta::days(3));
-    let edit = options(&[("id", json!(1)), ("text", json!("Konferansen flyttes til torsdag.")), ("at", json!(later))]);
-    let command =
-        t.fake.slash_command(ids::ORGANISER_USER, ids::GENERAL_CHANNEL, "announcements", subcommand("edit", edit));
+    let edit = options(&[
+        ("id", json!(1)),
+        ("text", json!("Konferansen flyttes til torsdag.")),
+        ("at", json!(later)),
+    ]);
+    let command = t.fake.slash_command(
+        ids::ORGANISER_USER,
+        ids::GENERAL_CHANNEL,
+        "announcements",
+        subcommand("edit", edit),
+    );
     let edited = t.interaction_reply(command).await;
-    assert!(edited.content.contains("Endret kunngjøring #1"), "{}", edited.content);
+    assert!(
+        edited.content.contains("Endret kunngjøring #1"),
+        "{}",
+        edited.content
+    );
     let after = t.store().get_announcement(stored.id).await.unwrap();
     assert_eq!(after.text, "Konferansen flyttes til torsdag.");
     assert_eq!(oslo(after.publish_at), later);
@@ -247,14 +372,29 @@ async fn announcements_are_listed_edited_and_cancelled() {
         subcommand("cancel", cancel.clone()),
     );
     let cancelled = t.interaction_reply(command).await;
-    assert!(cancelled.content.contains("Avlyste kunngjøring #1"), "{}", cancelled.content);
-    assert_eq!(t.store().get_announcement(stored.id).await.unwrap().status, AnnouncementStatus::Cancelled);
+    assert!(
+        cancelled.content.contains("Avlyste kunngjøring #1"),
+        "{}",
+        cancelled.content
+    );
+    assert_eq!(
+        t.store().get_announcement(stored.id).await.unwrap().status,
+        AnnouncementStatus::Cancelled
+    );
 
     // Only a scheduled one can be cancelled: the core's reason, not an apology.
-    let command =
-        t.fake.slash_command(ids::ORGANISER_USER, ids::GENERAL_CHANNEL, "announcements", subcommand("cancel", cancel));
+    let command = t.fake.slash_command(
+        ids::ORGANISER_USER,
+        ids::GENERAL_CHANNEL,
+        "announcements",
+        subcommand("cancel", cancel),
+    );
     let refused = t.interaction_reply(command).await;
-    assert!(refused.content.contains("only a scheduled announcement"), "{}", refused.content);
+    assert!(
+        refused.content.contains("only a scheduled announcement"),
+        "{}",
+        refused.content
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -268,24 +408,48 @@ async fn non_organisers_are_refused_politely_and_nothing_changes() {
     );
     let refusal = t.interaction_reply(command).await;
     assert!(refusal.is_ephemeral());
-    assert!(refusal.content.contains("bare for arrangører"), "{}", refusal.content);
+    assert!(
+        refusal.content.contains("bare for arrangører"),
+        "{}",
+        refusal.content
+    );
     assert!(refusal.custom_ids().is_empty(), "no preview, no buttons");
 
     // An adviser is not an organiser either.
-    let command =
-        t.fake.slash_command(ids::ADVISER_USER, ids::GENERAL_CHANNEL, "announcements", subcommand("list", json!([])));
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::GENERAL_CHANNEL,
+        "announcements",
+        subcommand("list", json!([])),
+    );
     let refusal = t.interaction_reply(command).await;
-    assert!(refusal.content.contains("bare for arrangører"), "{}", refusal.content);
+    assert!(
+        refusal.content.contains("bare for arrangører"),
+        "{}",
+        refusal.content
+    );
 
     let add = options(&[
         ("title", json!("Falsk konferanse")),
         ("start", json!(oslo(Utc::now() + TimeDelta::days(10)))),
-        ("end", json!(oslo(Utc::now() + TimeDelta::days(10) + TimeDelta::hours(1)))),
+        (
+            "end",
+            json!(oslo(Utc::now() + TimeDelta::days(10) + TimeDelta::hours(1))),
+        ),
         ("venue", json!("Et sted")),
     ]);
-    let command = t.fake.slash_command(ids::SUPPLIER_USER, ids::GENERAL_CHANNEL, "events", subcommand("add", add));
+    let command = t.fake.slash_command(
+        ids::SUPPLIER_USER,
+        ids::GENERAL_CHANNEL,
+        "events",
+        subcommand("add", add),
+    );
     let refusal = t.interaction_reply(command).await;
-    assert!(refusal.is_ephemeral() && refusal.content.contains("bare for arrangører"), "{}", refusal.content);
+    assert!(
+        refusal.is_ephemeral() && refusal.content.contains("bare for arrangører"),
+        "{}",
+        refusal.content
+    );
 
     tokio::time::sleep(Duration::from_millis(3 * TICK_MS)).await;
     assert!(t.store().list_announcements(None).await.unwrap().is_empty());
@@ -297,10 +461,26 @@ async fn non_organisers_are_refused_politely_and_nothing_changes() {
 async fn bad_times_and_overlong_texts_are_refused_with_a_clear_message() {
     let t = organiser_bot().await;
     let cases = [
-        ("Hei!".to_owned(), Some("i morgen"), "\"i morgen\" is not a time; write it as YYYY-MM-DD HH:MM"),
-        ("Hei!".to_owned(), Some("2020-01-01 10:00"), "2020-01-01 10:00 is in the past"),
-        ("Hei!".to_owned(), Some("2030-03-31 02:30"), "does not exist in Europe/Oslo"),
-        ("x".repeat(2001), None, "the text has 2001 characters; Discord allows at most 2000"),
+        (
+            "Hei!".to_owned(),
+            Some("i morgen"),
+            "\"i morgen\" is not a time; write it as YYYY-MM-DD HH:MM",
+        ),
+        (
+            "Hei!".to_owned(),
+            Some("2020-01-01 10:00"),
+            "2020-01-01 10:00 is in the past",
+        ),
+        (
+            "Hei!".to_owned(),
+            Some("2030-03-31 02:30"),
+            "does not exist in Europe/Oslo",
+        ),
+        (
+            "x".repeat(2001),
+            None,
+            "the text has 2001 characters; Discord allows at most 2000",
+        ),
     ];
     for (text, at, expected) in cases {
         let command = t.fake.slash_command(
@@ -311,8 +491,16 @@ async fn bad_times_and_overlong_texts_are_refused_with_a_clear_message() {
         );
         let refused = t.interaction_reply(command).await;
         assert!(refused.is_ephemeral());
-        assert!(refused.content.contains("Ingenting er endret:"), "{}", refused.content);
-        assert!(refused.content.contains(expected), "{expected:?} not in {}", refused.content);
+        assert!(
+            refused.content.contains("Ingenting er endret:"),
+            "{}",
+            refused.content
+        );
+        assert!(
+            refused.content.contains(expected),
+            "{expected:?} not in {}",
+            refused.content
+        );
         assert!(refused.custom_ids().is_empty(), "no preview");
     }
     // A channel that is not one of the server's.
@@ -323,8 +511,15 @@ async fn bad_times_and_overlong_texts_are_refused_with_a_clear_message() {
         announce_options(1_100_000_000_000_000_999, "Hei!", None),
     );
     let refused = t.interaction_reply(command).await;
-    assert!(refused.content.contains("is not a channel of this server"), "{}", refused.content);
-    assert!(t.store().list_announcements(None).await.unwrap().is_empty(), "nothing stored");
+    assert!(
+        refused.content.contains("is not a channel of this server"),
+        "{}",
+        refused.content
+    );
+    assert!(
+        t.store().list_announcements(None).await.unwrap().is_empty(),
+        "nothing stored"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -338,23 +533,58 @@ async fn events_are_added_listed_with_timestamps_and_give_a_calendar_file() {
         ("venue", json!("Thon Hotel Ski")),
         ("address", json!("Jernbanesvingen 6, 1400 Ski")),
         ("registration_url", json!("https://example.org/pamelding")),
-        ("description", json!("Kommunene legger fram planlagte anskaffelser.")),
+        (
+            "description",
+            json!("Kommunene legger fram planlagte anskaffelser."),
+        ),
     ]);
-    let command = t.fake.slash_command(ids::ORGANISER_USER, ids::GENERAL_CHANNEL, "events", subcommand("add", add));
+    let command = t.fake.slash_command(
+        ids::ORGANISER_USER,
+        ids::GENERAL_CHANNEL,
+        "events",
+        subcommand("add", add),
+    );
     let added = t.interaction_reply(command).await;
     assert!(added.is_ephemeral());
-    assert!(added.content.contains("La til arrangementet `event-1`"), "{}", added.content);
+    assert!(
+        added.content.contains("La til arrangementet `event-1`"),
+        "{}",
+        added.content
+    );
     let stored = t.store().list_events().await.unwrap();
     assert_eq!(stored.len(), 1);
     let unix = stored[0].event.start_at.timestamp();
 
     // Everyone can list events and get the calendar file.
-    let command = t.fake.slash_command(ids::SUPPLIER_USER, ids::QA_CHANNEL, "events", subcommand("list", json!([])));
+    let command = t.fake.slash_command(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        "events",
+        subcommand("list", json!([])),
+    );
     let list = t.interaction_reply(command).await;
-    assert!(list.content.starts_with("**Kommende arrangementer**"), "{}", list.content);
-    assert!(list.content.contains("**Leverandørkonferansen i Ski**"), "{}", list.content);
-    assert!(list.content.contains(&format!("<t:{unix}:F> (<t:{unix}:R>)")), "{}", list.content);
-    assert!(list.content.contains("Sted: Thon Hotel Ski, Jernbanesvingen 6, 1400 Ski"), "{}", list.content);
+    assert!(
+        list.content.starts_with("**Kommende arrangementer**"),
+        "{}",
+        list.content
+    );
+    assert!(
+        list.content.contains("**Leverandørkonferansen i Ski**"),
+        "{}",
+        list.content
+    );
+    assert!(
+        list.content
+            .contains(&format!("<t:{unix}:F> (<t:{unix}:R>)")),
+        "{}",
+        list.content
+    );
+    assert!(
+        list.content
+            .contains("Sted: Thon Hotel Ski, Jernbanesvingen 6, 1400 Ski"),
+        "{}",
+        list.content
+    );
     assert_no_mentions(&list);
 
     let command = t.fake.slash_command(
@@ -363,13 +593,23 @@ async fn events_are_added_listed_with_timestamps_and_give_a_calendar_file() {
         "events",
         subcommand("ics", options(&[("id", json!("event-1"))])),
     );
-    let ics = t.fake.wait_for_callback(WAIT, |c| c.interaction_id == command).await;
+    let ics = t
+        .fake
+        .wait_for_callback(WAIT, |c| c.interaction_id == command)
+        .await;
     assert!(ics.is_ephemeral());
-    assert!(ics.content().contains("Leverandørkonferansen i Ski"), "{}", ics.content());
+    assert!(
+        ics.content().contains("Leverandørkonferansen i Ski"),
+        "{}",
+        ics.content()
+    );
     assert_eq!(ics.files.len(), 1, "the .ics is attached");
     assert_eq!(ics.files[0].filename, "event-1.ics");
     let body = ics.files[0].text();
-    assert!(body.contains("BEGIN:VEVENT") && body.contains("Leverandørkonferansen i Ski"), "{body}");
+    assert!(
+        body.contains("BEGIN:VEVENT") && body.contains("Leverandørkonferansen i Ski"),
+        "{body}"
+    );
 
     // An unknown id is answered with the reason.
     let command = t.fake.slash_command(
@@ -379,5 +619,11 @@ async fn events_are_added_listed_with_timestamps_and_give_a_calendar_file() {
         subcommand("ics", options(&[("id", json!("no-such-event"))])),
     );
     let refused = t.interaction_reply(command).await;
-    assert!(refused.content.contains("there is no event with id \"no-such-event\""), "{}", refused.content);
+    assert!(
+        refused
+            .content
+            .contains("there is no event with id \"no-such-event\""),
+        "{}",
+        refused.content
+    );
 }

@@ -825,7 +825,8 @@ impl FakeDiscord {
         } else {
             options
         };
-        let mut data = json!({ "id": sid(command_id), "name": name, "type": 1, "options": options });
+        let mut data =
+            json!({ "id": sid(command_id), "name": name, "type": 1, "options": options });
         // Like Discord, resolve channel options (type 7) in `data.resolved.channels`.
         let mut channel_ids = Vec::new();
         collect_channel_options(&data["options"], &mut channel_ids);
@@ -833,8 +834,12 @@ impl FakeDiscord {
             let mut resolved = Map::new();
             for id in channel_ids {
                 let partial = match self.shared.channel_json(&st, id) {
-                    Some(c) => json!({ "id": sid(id), "type": c["type"], "name": c["name"], "permissions": "0" }),
-                    None => json!({ "id": sid(id), "type": 0, "name": format!("channel{id}"), "permissions": "0" }),
+                    Some(c) => {
+                        json!({ "id": sid(id), "type": c["type"], "name": c["name"], "permissions": "0" })
+                    }
+                    None => {
+                        json!({ "id": sid(id), "type": 0, "name": format!("channel{id}"), "permissions": "0" })
+                    }
                 };
                 resolved.insert(id.to_string(), partial);
             }

@@ -18,7 +18,10 @@ use crate::store::TestDb;
 /// A copy of the bundled knowledge base the test may break.
 fn knowledge_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"), dir.path());
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+        dir.path(),
+    );
     dir
 }
 
@@ -75,7 +78,12 @@ fn answers(app: &App, question: &str) -> Option<String> {
 
 /// The ids of the index the app answers from now.
 fn index_ids(app: &App) -> Vec<String> {
-    app.answerer().knowledge().ids().into_iter().map(str::to_string).collect()
+    app.answerer()
+        .knowledge()
+        .ids()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Log lines written on this thread while the guard lives (use a current-thread runtime,
@@ -94,7 +102,10 @@ impl CapturedLogs {
             .with_ansi(false)
             .with_writer(move || SharedWriter(Arc::clone(&writer)))
             .finish();
-        let logs = CapturedLogs { buffer, _guard: tracing::subscriber::set_default(subscriber) };
+        let logs = CapturedLogs {
+            buffer,
+            _guard: tracing::subscriber::set_default(subscriber),
+        };
         logs.refresh();
         logs
     }
@@ -129,7 +140,9 @@ impl Write for SharedWriter {
 async fn a_reload_stopped_halfway_leaves_the_old_index_answering() {
     let db = TestDb::sqlite().await;
     let knowledge = knowledge_copy();
-    let app = App::open(&settings(knowledge.path(), &db.url)).await.unwrap();
+    let app = App::open(&settings(knowledge.path(), &db.url))
+        .await
+        .unwrap();
     let old_ids = index_ids(&app);
     assert_eq!(answers(&app, "Hva er ESPD?").as_deref(), Some("espd"));
     assert_eq!(answers(&app, GIRAFFE_QUESTION), None);
@@ -189,20 +202,28 @@ impl Gate {
         let gate = open.clone();
         let acceptor = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) = tokio::net::TcpStream::connect(target).await else { continue };
+                let Ok(server) = tokio::net::TcpStream::connect(target).await else {
+                    continue;
+                };
                 let (client_read, client_write) = client.into_split();
                 let (server_read, server_write) = server.into_split();
                 tokio::spawn(pump(client_read, server_write, gate.subscribe()));
                 tokio::spawn(pump(server_read, client_write, gate.subscribe()));
             }
         });
-        Gate { address, open, acceptor }
+        Gate {
+            address,
+            open,
+            acceptor,
+        }
     }
 
     fn url(&self, url: &str) -> String {
         let start = url.find("://").unwrap() + 3;
         let end = url[start..].find('/').map_or(url.len(), |i| start + i);
-        let user = url[start..end].rsplit_once('@').map_or(String::new(), |(user, _)| format!("{user}@"));
+        let user = url[start..end]
+            .rsplit_once('@')
+            .map_or(String::new(), |(user, _)| format!("{user}@"));
         format!("{}{user}{}{}", &url[..start], self.address, &url[end..])
     }
 
@@ -247,7 +268,9 @@ async fn a_reload_stopped_while_the_database_hangs_leaves_the_old_index_answerin
     db.store().await.close().await;
     let gate = Gate::new(server_address(&db.url)).await;
     let knowledge = knowledge_copy();
-    let app = App::open(&settings(knowledge.path(), &gate.url(&db.url))).await.unwrap();
+    let app = App::open(&settings(knowledge.path(), &gate.url(&db.url)))
+        .await
+        .unwrap();
     let old_ids = index_ids(&app);
     add_giraffe_entry(knowledge.path());
 
@@ -255,23 +278,40 @@ async fn a_reload_stopped_while_the_database_hangs_leaves_the_old_index_answerin
     // knowledge, which does not come: stopped there, for certain.
     gate.hold();
     let dropped = tokio::time::timeout(Duration::from_millis(500), app.reload()).await;
-    assert!(dropped.is_err(), "the reload was still waiting for the database");
-    assert_eq!(index_ids(&app), old_ids, "a dropped reload swaps nothing in");
+    assert!(
+        dropped.is_err(),
+        "the reload was still waiting for the database"
+    );
+    assert_eq!(
+        index_ids(&app),
+        old_ids,
+        "a dropped reload swaps nothing in"
+    );
     assert_eq!(answers(&app, "Hva er ESPD?").as_deref(), Some("espd"));
     assert_eq!(answers(&app, GIRAFFE_QUESTION), None);
 
     let reloading = app.clone();
     let task = tokio::spawn(async move { reloading.reload().await });
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(!task.is_finished(), "the reload is waiting for the database");
+    assert!(
+        !task.is_finished(),
+        "the reload is waiting for the database"
+    );
     task.abort();
     assert!(task.await.unwrap_err().is_cancelled());
-    assert_eq!(index_ids(&app), old_ids, "an aborted reload swaps nothing in");
+    assert_eq!(
+        index_ids(&app),
+        old_ids,
+        "an aborted reload swaps nothing in"
+    );
     assert_eq!(answers(&app, GIRAFFE_QUESTION), None);
 
     // The database answers again: a reload goes through.
     gate.release();
-    tokio::time::timeout(Duration::from_secs(30), app.reload()).await.expect("the reload finishes").unwrap();
+    tokio::time::timeout(Duration::from_secs(30), app.reload())
+        .await
+        .expect("the reload finishes")
+        .unwrap();
     assert_eq!(answers(&app, GIRAFFE_QUESTION).as_deref(), Some("giraffes"));
 }
 
@@ -295,7 +335,9 @@ async fn a_knowledge_file_broken_while_running_keeps_the_old_index_and_names_pat
     let logs = CapturedLogs::start();
     let db = TestDb::sqlite().await;
     let knowledge = knowledge_copy();
-    let app = App::open(&settings(knowledge.path(), &db.url)).await.unwrap();
+    let app = App::open(&settings(knowledge.path(), &db.url))
+        .await
+        .unwrap();
     let old_ids = index_ids(&app);
 
     // An adviser saves a file with a broken line 4 while the bot runs.
@@ -306,9 +348,16 @@ async fn a_knowledge_file_broken_while_running_keeps_the_old_index_and_names_pat
     lines[3] = "title = \"unterminated";
     std::fs::write(&broken, lines.join("\n")).unwrap();
 
-    let error = app.reload().await.expect_err("a broken file fails the reload").to_string();
+    let error = app
+        .reload()
+        .await
+        .expect_err("a broken file fails the reload")
+        .to_string();
     let expected = format!("{}:4: ", broken.display());
-    assert!(error.contains(&expected), "the error names {expected}: {error}");
+    assert!(
+        error.contains(&expected),
+        "the error names {expected}: {error}"
+    );
     assert_eq!(index_ids(&app), old_ids);
     assert_eq!(answers(&app, "Hva er ESPD?").as_deref(), Some("espd"));
     let asked = app.ask("Hva er ESPD?", Origin::terminal()).await;
@@ -317,12 +366,21 @@ async fn a_knowledge_file_broken_while_running_keeps_the_old_index_and_names_pat
     // Knowledge taught in the database triggers a reload, which fails on the same file:
     // the bot goes on with the old index and says why in the log.
     let store = app.store().expect("connected");
-    store.save_learned_entry(&learned("hippo-complaints")).await.unwrap();
-    assert!(!app.reload_if_changed().await, "a failed reload reports no change");
+    store
+        .save_learned_entry(&learned("hippo-complaints"))
+        .await
+        .unwrap();
+    assert!(
+        !app.reload_if_changed().await,
+        "a failed reload reports no change"
+    );
     assert_eq!(index_ids(&app), old_ids);
     assert_eq!(answers(&app, "Hva er ESPD?").as_deref(), Some("espd"));
     let log = logs.text();
-    assert!(log.contains("keeping the old index") && log.contains(&expected), "{log}");
+    assert!(
+        log.contains("keeping the old index") && log.contains(&expected),
+        "{log}"
+    );
 
     // Fixed: the next reload takes both the file and the learned entry.
     std::fs::write(&broken, original).unwrap();
@@ -335,9 +393,23 @@ async fn a_knowledge_file_broken_while_running_keeps_the_old_index_and_names_pat
 
 /// Questions the bundled knowledge base cannot answer, each its own queue item.
 fn unanswerable(range: std::ops::Range<usize>) -> Vec<String> {
-    let animals = ["sjiraff", "flodhest", "krokodille", "pingvin", "sebra", "kenguru", "elefant", "neshorn"];
+    let animals = [
+        "sjiraff",
+        "flodhest",
+        "krokodille",
+        "pingvin",
+        "sebra",
+        "kenguru",
+        "elefant",
+        "neshorn",
+    ];
     range
-        .map(|i| format!("Hvor mye veier en {} nummer {i} i dyreparken?", animals[i % animals.len()]))
+        .map(|i| {
+            format!(
+                "Hvor mye veier en {} nummer {i} i dyreparken?",
+                animals[i % animals.len()]
+            )
+        })
         .collect()
 }
 
@@ -347,7 +419,11 @@ async fn ask_in_time(app: &App, question: &str) -> bool {
     let asked = app.ask(question, Origin::terminal()).await;
     // The acquire timeout (5 s) is the longest the first write may wait for a database
     // that has just gone away; the reply itself was ready before that.
-    assert!(start.elapsed() < Duration::from_secs(15), "{question}: {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{question}: {:?}",
+        start.elapsed()
+    );
     assert!(!render(&asked.reply).is_empty());
     asked.logged
 }
@@ -365,7 +441,9 @@ async fn postgres_cut_mid_run_keeps_answering_and_loses_nothing() {
     let relay = Relay::new(server_address(&db.url)).await;
     relay.start().await;
     let knowledge = knowledge_copy();
-    let app = App::open(&settings(knowledge.path(), &relay.url(&db.url))).await.unwrap();
+    let app = App::open(&settings(knowledge.path(), &relay.url(&db.url)))
+        .await
+        .unwrap();
     assert!(app.store().is_some());
 
     let before = unanswerable(0..3);
@@ -377,27 +455,47 @@ async fn postgres_cut_mid_run_keeps_answering_and_loses_nothing() {
     relay.stop().await;
     let during = unanswerable(3..13);
     for q in &during {
-        assert!(ask_in_time(&app, q).await, "an abstention is logged (buffered) while the database is down");
+        assert!(
+            ask_in_time(&app, q).await,
+            "an abstention is logged (buffered) while the database is down"
+        );
         assert!(!app.answer_only(q).answered());
     }
     for _ in 0..5 {
         let asked = app.ask("Hva er ESPD?", Origin::terminal()).await;
-        assert_eq!(asked.reply.id(), Some("espd"), "answers go on while the database is down");
+        assert_eq!(
+            asked.reply.id(),
+            Some("espd"),
+            "answers go on while the database is down"
+        );
     }
     // 10 abstentions + 15 "question asked" + 5 "answer given".
     assert_eq!(app.logger().buffered(), 30);
     assert_eq!(app.logger().dropped(), 0);
 
     relay.start().await;
-    assert!(app.logger().wait_flushed(Duration::from_secs(60)).await, "the buffer is written when the database is back");
+    assert!(
+        app.logger().wait_flushed(Duration::from_secs(60)).await,
+        "the buffer is written when the database is back"
+    );
 
     let store = db.store().await;
-    let queue: Vec<String> = store.list_queue(None).await.unwrap().into_iter().map(|i| i.question).collect();
+    let queue: Vec<String> = store
+        .list_queue(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.question)
+        .collect();
     let mut all = before.clone();
     all.extend(during);
     assert_eq!(queue, all, "every abstention reached the queue, in order");
     let stats = store.stats(None).await.unwrap();
-    assert_eq!((stats.questions, stats.answered, stats.abstained), (18, 5, 13), "{stats:?}");
+    assert_eq!(
+        (stats.questions, stats.answered, stats.abstained),
+        (18, 5, 13),
+        "{stats:?}"
+    );
     relay.stop().await;
 }
 
@@ -449,7 +547,10 @@ impl TinyDisk {
 impl Drop for TinyDisk {
     fn drop(&mut self) {
         // Lazy, so a file still open somewhere cannot keep the mount busy.
-        let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
@@ -473,7 +574,10 @@ async fn sqlite_disk_full_keeps_answering_and_keeps_the_questions() {
     let mut after_full = 0;
     for i in 0..2_000 {
         let question = format!("{}{padding}", unanswerable(i..i + 1)[0]);
-        assert!(ask_in_time(&app, &question).await, "every abstention is stored or buffered");
+        assert!(
+            ask_in_time(&app, &question).await,
+            "every abstention is stored or buffered"
+        );
         asked.push(question.chars().take(4000).collect::<String>());
         if app.logger().buffered() > 0 {
             after_full += 1;
@@ -483,15 +587,31 @@ async fn sqlite_disk_full_keeps_answering_and_keeps_the_questions() {
         }
     }
     assert!(after_full == 5, "the disk never filled up");
-    assert_eq!(answers(&app, "Hva er ESPD?").as_deref(), Some("espd"), "answering goes on");
+    assert_eq!(
+        answers(&app, "Hva er ESPD?").as_deref(),
+        Some("espd"),
+        "answering goes on"
+    );
     let log = logs.text();
-    assert!(log.contains("database or disk is full"), "the log says why: {log}");
+    assert!(
+        log.contains("database or disk is full"),
+        "the log says why: {log}"
+    );
 
     std::fs::remove_file(filler).unwrap();
-    assert!(app.logger().wait_flushed(Duration::from_secs(60)).await, "written once there is room");
+    assert!(
+        app.logger().wait_flushed(Duration::from_secs(60)).await,
+        "written once there is room"
+    );
     assert_eq!(app.logger().dropped(), 0);
     let store = app.store().unwrap();
-    let queue: Vec<String> = store.list_queue(None).await.unwrap().into_iter().map(|i| i.question).collect();
+    let queue: Vec<String> = store
+        .list_queue(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.question)
+        .collect();
     assert_eq!(queue.len(), asked.len(), "{}", logs.text());
     assert_eq!(queue, asked, "every question kept, in order");
     let stats = store.stats(None).await.unwrap();

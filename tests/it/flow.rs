@@ -20,7 +20,11 @@ fn anbud(db: &str, args: &[&str]) -> Value {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "anbud {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "anbud {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     serde_json::from_str(text.trim()).unwrap_or(Value::String(text))
 }
@@ -54,7 +58,12 @@ impl Chat {
                 }
             }
         });
-        Chat { child, stdin, lines, seen: Vec::new() }
+        Chat {
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+        }
     }
 
     fn ask(&mut self, question: &str) {
@@ -74,7 +83,10 @@ impl Chat {
                 }
             }
         }
-        panic!("chat did not print {needle:?} within {within:?}; it printed:\n{}", self.seen.join("\n"));
+        panic!(
+            "chat did not print {needle:?} within {within:?}; it printed:\n{}",
+            self.seen.join("\n")
+        );
     }
 }
 
@@ -92,7 +104,10 @@ async fn whole_flow(db: &TestDb) {
     let mut chat = Chat::start(url);
 
     let question = "Hvordan søker jeg om parkeringstillatelse for firmabilen?";
-    for wording in [question, "hvordan søker jeg om parkeringstillatelse for firmabilen"] {
+    for wording in [
+        question,
+        "hvordan søker jeg om parkeringstillatelse for firmabilen",
+    ] {
         let reply = anbud(url, &["ask", "--format", "json", wording]);
         assert_eq!(reply["answered"], false, "{reply}");
     }
@@ -101,13 +116,28 @@ async fn whole_flow(db: &TestDb) {
 
     let list = anbud(url, &["unanswered", "list", "--format", "json"]);
     let items = list.as_array().unwrap();
-    assert_eq!(items.len(), 1, "one item for three asks of the same question: {list}");
+    assert_eq!(
+        items.len(),
+        1,
+        "one item for three asks of the same question: {list}"
+    );
     assert_eq!(items[0]["count"], 3);
     assert_eq!(items[0]["status"], "open");
     let id = items[0]["id"].as_i64().unwrap().to_string();
 
     let answer = "Parkeringstillatelse søker du om hos kommunens parkeringsetat; det er ikke en anskaffelse.";
-    anbud(url, &["unanswered", "answer", &id, answer, "--save-entry", "--by", "kari"]);
+    anbud(
+        url,
+        &[
+            "unanswered",
+            "answer",
+            &id,
+            answer,
+            "--save-entry",
+            "--by",
+            "kari",
+        ],
+    );
     // The askers in the terminal are told through the outbox.
     chat.expect("En rådgiver har svart", Duration::from_secs(10));
     chat.expect("parkeringsetat", Duration::from_secs(5));
@@ -119,33 +149,82 @@ async fn whole_flow(db: &TestDb) {
     chat.ask("hvordan søker jeg parkeringstillatelse til firmabilen?");
     chat.expect("parkeringsetat", Duration::from_secs(5));
 
-    let list = anbud(url, &["unanswered", "list", "--status", "answered", "--format", "json"]);
+    let list = anbud(
+        url,
+        &[
+            "unanswered",
+            "list",
+            "--status",
+            "answered",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["answer"], answer);
 
     // A new wording of an existing entry.
-    let wording = "Hva kalles det når kommunen bestiller fra oss flere ganger i året uten ny utlysning?";
+    let wording =
+        "Hva kalles det når kommunen bestiller fra oss flere ganger i året uten ny utlysning?";
     let before = anbud(url, &["ask", "--format", "json", wording]);
     assert_eq!(before["answered"], false, "{before}");
-    let list = anbud(url, &["unanswered", "list", "--status", "open", "--format", "json"]);
+    let list = anbud(
+        url,
+        &["unanswered", "list", "--status", "open", "--format", "json"],
+    );
     let id = list[0]["id"].as_i64().unwrap().to_string();
-    anbud(url, &["unanswered", "answer", &id, "Det er en rammeavtale med avrop.", "--entry", "framework-agreements"]);
+    anbud(
+        url,
+        &[
+            "unanswered",
+            "answer",
+            &id,
+            "Det er en rammeavtale med avrop.",
+            "--entry",
+            "framework-agreements",
+        ],
+    );
     let after = anbud(url, &["ask", "--format", "json", wording]);
     assert_eq!(after["id"], "framework-agreements", "{after}");
 
     // Dismiss and stats.
-    let off = anbud(url, &["ask", "--format", "json", "Hvem vant fotballkampen i går?"]);
+    let off = anbud(
+        url,
+        &["ask", "--format", "json", "Hvem vant fotballkampen i går?"],
+    );
     assert_eq!(off["answered"], false);
-    let open = anbud(url, &["unanswered", "list", "--status", "open", "--format", "json"]);
-    let id = open.as_array().unwrap().last().unwrap()["id"].as_i64().unwrap().to_string();
-    anbud(url, &["unanswered", "dismiss", &id, "--reason", "off topic"]);
+    let open = anbud(
+        url,
+        &["unanswered", "list", "--status", "open", "--format", "json"],
+    );
+    let id = open.as_array().unwrap().last().unwrap()["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    anbud(
+        url,
+        &["unanswered", "dismiss", &id, "--reason", "off topic"],
+    );
     let stats = anbud(url, &["stats", "--format", "json"]);
     assert!(stats["questions"].as_u64().unwrap() >= 6, "{stats}");
     assert!(stats["answered"].as_u64().unwrap() >= 2, "{stats}");
     // Exported for review in git, in the knowledge format.
     let dir = tempfile::tempdir().unwrap();
-    anbud(url, &["kb", "export", "--format", "markdown", dir.path().to_str().unwrap()]);
-    let exported = std::fs::read_to_string(dir.path().join(format!("entries/learned-{}.nb.md", items[0]["id"]))).unwrap();
+    anbud(
+        url,
+        &[
+            "kb",
+            "export",
+            "--format",
+            "markdown",
+            dir.path().to_str().unwrap(),
+        ],
+    );
+    let exported = std::fs::read_to_string(
+        dir.path()
+            .join(format!("entries/learned-{}.nb.md", items[0]["id"])),
+    )
+    .unwrap();
     assert!(exported.contains("parkeringsetat") && exported.starts_with("+++"));
 }
 
@@ -156,6 +235,8 @@ async fn sqlite_whole_adviser_flow() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_whole_adviser_flow() {
-    let Some(db) = TestDb::postgres().await else { return };
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
     whole_flow(&db).await;
 }

@@ -12,8 +12,12 @@ fn bundled() -> PathBuf {
 
 #[test]
 fn every_required_topic_has_both_languages_sources_dates_and_questions() {
-    let topics = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/quality/topics.txt")).unwrap();
-    let (kb, _) = knowledge::load_dir(&bundled()).expect("the bundled knowledge base loads without errors");
+    let topics = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/quality/topics.txt"),
+    )
+    .unwrap();
+    let (kb, _) =
+        knowledge::load_dir(&bundled()).expect("the bundled knowledge base loads without errors");
     let mut problems = Vec::new();
     for id in topics.lines().map(str::trim).filter(|l| !l.is_empty()) {
         for lang in [Lang::Nb, Lang::En] {
@@ -22,16 +26,23 @@ fn every_required_topic_has_both_languages_sources_dates_and_questions() {
                 continue;
             };
             if e.sources.is_empty() || e.sources.iter().any(|s| !s.url.starts_with("https://")) {
-                problems.push(format!("{id} ({lang}): needs a source with an https address"));
+                problems.push(format!(
+                    "{id} ({lang}): needs a source with an https address"
+                ));
             }
             if e.reviewed.year() < 2020 {
                 problems.push(format!("{id} ({lang}): review date {}", e.reviewed));
             }
             if e.questions.len() < 5 {
-                problems.push(format!("{id} ({lang}): {} example questions", e.questions.len()));
+                problems.push(format!(
+                    "{id} ({lang}): {} example questions",
+                    e.questions.len()
+                ));
             }
             if e.summary().chars().count() > 700 {
-                problems.push(format!("{id} ({lang}): first paragraph too long for one chat message"));
+                problems.push(format!(
+                    "{id} ({lang}): first paragraph too long for one chat message"
+                ));
             }
         }
     }
@@ -47,9 +58,17 @@ fn folder(edit: impl FnOnce(&Path)) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("entries")).unwrap();
     for lang in ["nb", "en"] {
-        std::fs::write(dir.path().join(format!("entries/demo.{lang}.md")), GOOD.replace("LANG", lang)).unwrap();
+        std::fs::write(
+            dir.path().join(format!("entries/demo.{lang}.md")),
+            GOOD.replace("LANG", lang),
+        )
+        .unwrap();
     }
-    std::fs::write(dir.path().join("glossary.txt"), "anbud, tilbud, bid\nkva => hva\n").unwrap();
+    std::fs::write(
+        dir.path().join("glossary.txt"),
+        "anbud, tilbud, bid\nkva => hva\n",
+    )
+    .unwrap();
     edit(dir.path());
     dir
 }
@@ -61,7 +80,10 @@ fn lint(dir: &Path) -> (i32, String) {
         .args(["kb", "lint"])
         .output()
         .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 fn assert_lint_error(edit: impl FnOnce(&Path), file: &str, line: usize, needle: &str) {
@@ -70,7 +92,8 @@ fn assert_lint_error(edit: impl FnOnce(&Path), file: &str, line: usize, needle: 
     assert_eq!(code, 1, "lint should fail: {out}");
     let expected_prefix = format!("{}:{line}: ", dir.path().join(file).display());
     assert!(
-        out.lines().any(|l| l.starts_with(&expected_prefix) && l.contains(needle)),
+        out.lines()
+            .any(|l| l.starts_with(&expected_prefix) && l.contains(needle)),
         "expected `{expected_prefix}…{needle}…` in:\n{out}"
     );
 }
@@ -88,7 +111,11 @@ fn lint_reports_a_missing_field() {
     assert_lint_error(
         |d| {
             let p = d.join("entries/demo.nb.md");
-            std::fs::write(&p, GOOD.replace("LANG", "nb").replace("title = \"Demo\"\n", "")).unwrap();
+            std::fs::write(
+                &p,
+                GOOD.replace("LANG", "nb").replace("title = \"Demo\"\n", ""),
+            )
+            .unwrap();
         },
         "entries/demo.nb.md",
         1,
@@ -99,7 +126,13 @@ fn lint_reports_a_missing_field() {
 #[test]
 fn lint_reports_a_duplicate_id() {
     assert_lint_error(
-        |d| std::fs::write(d.join("entries/demo-copy.nb.md"), GOOD.replace("LANG", "nb")).unwrap(),
+        |d| {
+            std::fs::write(
+                d.join("entries/demo-copy.nb.md"),
+                GOOD.replace("LANG", "nb"),
+            )
+            .unwrap()
+        },
         "entries/demo.nb.md",
         1,
         "duplicate id \"demo\" in language nb",
@@ -109,7 +142,14 @@ fn lint_reports_a_duplicate_id() {
 #[test]
 fn lint_reports_a_bad_date() {
     assert_lint_error(
-        |d| std::fs::write(d.join("entries/demo.en.md"), GOOD.replace("LANG", "en").replace("2026-01-01", "2026-13-45")).unwrap(),
+        |d| {
+            std::fs::write(
+                d.join("entries/demo.en.md"),
+                GOOD.replace("LANG", "en")
+                    .replace("2026-01-01", "2026-13-45"),
+            )
+            .unwrap()
+        },
         "entries/demo.en.md",
         6,
         "`reviewed` must be a date",
@@ -119,7 +159,14 @@ fn lint_reports_a_bad_date() {
 #[test]
 fn lint_reports_an_unknown_key() {
     assert_lint_error(
-        |d| std::fs::write(d.join("entries/demo.en.md"), GOOD.replace("LANG", "en").replace("title = \"Demo\"", "title = \"Demo\"\nauthor = \"me\"")).unwrap(),
+        |d| {
+            std::fs::write(
+                d.join("entries/demo.en.md"),
+                GOOD.replace("LANG", "en")
+                    .replace("title = \"Demo\"", "title = \"Demo\"\nauthor = \"me\""),
+            )
+            .unwrap()
+        },
         "entries/demo.en.md",
         5,
         "author",
@@ -129,7 +176,13 @@ fn lint_reports_an_unknown_key() {
 #[test]
 fn lint_reports_an_empty_body() {
     assert_lint_error(
-        |d| std::fs::write(d.join("entries/demo.en.md"), GOOD.replace("LANG", "en").replace("Body.\n", "\n")).unwrap(),
+        |d| {
+            std::fs::write(
+                d.join("entries/demo.en.md"),
+                GOOD.replace("LANG", "en").replace("Body.\n", "\n"),
+            )
+            .unwrap()
+        },
         "entries/demo.en.md",
         12,
         "empty body",
@@ -139,7 +192,13 @@ fn lint_reports_an_empty_body() {
 #[test]
 fn lint_reports_a_broken_glossary_line() {
     assert_lint_error(
-        |d| std::fs::write(d.join("glossary.txt"), "anbud, tilbud\nthis line = broken\nkva => \n").unwrap(),
+        |d| {
+            std::fs::write(
+                d.join("glossary.txt"),
+                "anbud, tilbud\nthis line = broken\nkva => \n",
+            )
+            .unwrap()
+        },
         "glossary.txt",
         2,
         "cannot read this line",
@@ -159,13 +218,26 @@ fn lint_reports_an_entry_in_one_language() {
 #[test]
 fn lint_reports_too_few_questions_and_a_broken_front_matter() {
     assert_lint_error(
-        |d| std::fs::write(d.join("entries/demo.en.md"), GOOD.replace("LANG", "en").replace("\"d\", \"e\"", "")).unwrap(),
+        |d| {
+            std::fs::write(
+                d.join("entries/demo.en.md"),
+                GOOD.replace("LANG", "en").replace("\"d\", \"e\"", ""),
+            )
+            .unwrap()
+        },
         "entries/demo.en.md",
         5,
         "at least 5",
     );
     assert_lint_error(
-        |d| std::fs::write(d.join("entries/demo.en.md"), GOOD.replace("LANG", "en").replace("title = \"Demo\"", "title = \"Demo")).unwrap(),
+        |d| {
+            std::fs::write(
+                d.join("entries/demo.en.md"),
+                GOOD.replace("LANG", "en")
+                    .replace("title = \"Demo\"", "title = \"Demo"),
+            )
+            .unwrap()
+        },
         "entries/demo.en.md",
         4,
         "front matter",

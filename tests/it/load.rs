@@ -20,7 +20,11 @@ fn questions() -> Vec<String> {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/quality/questions.tsv"),
     )
     .unwrap();
-    text.lines().skip(1).filter_map(|l| l.split('\t').nth(4)).map(str::to_string).collect()
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').nth(4))
+        .map(str::to_string)
+        .collect()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -38,7 +42,9 @@ async fn two_thousand_questions_from_two_hundred_users_all_get_one_reply() {
     for burst in 0..QUESTIONS / USERS as usize {
         for user in 0..USERS {
             let i = burst * USERS as usize + user as usize;
-            let id = t.fake.send_message(ids::QA_CHANNEL, FIRST_USER + user, &pool[i % pool.len()]);
+            let id = t
+                .fake
+                .send_message(ids::QA_CHANNEL, FIRST_USER + user, &pool[i % pool.len()]);
             sent.insert(id, Instant::now());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -56,22 +62,49 @@ async fn two_thousand_questions_from_two_hundred_users_all_get_one_reply() {
     }
     let total = started.elapsed();
     let unanswered: Vec<&u64> = sent.keys().filter(|id| !seen.contains_key(id)).collect();
-    assert!(unanswered.is_empty(), "{} of {QUESTIONS} questions got no reply", unanswered.len());
+    assert!(
+        unanswered.is_empty(),
+        "{} of {QUESTIONS} questions got no reply",
+        unanswered.len()
+    );
 
     // Exactly one reply message starts the answer to each question (long answers continue
     // in messages that are not replies).
-    let replies: Vec<u64> = t.fake.posted().iter().filter_map(|p| p.reply_to()).filter(|id| sent.contains_key(id)).collect();
+    let replies: Vec<u64> = t
+        .fake
+        .posted()
+        .iter()
+        .filter_map(|p| p.reply_to())
+        .filter(|id| sent.contains_key(id))
+        .collect();
     let distinct: HashSet<u64> = replies.iter().copied().collect();
     assert_eq!(distinct.len(), QUESTIONS);
     assert_eq!(replies.len(), QUESTIONS, "no question is answered twice");
 
     // Nothing lost: every question counted, every abstention in the queue.
-    assert!(t.app.logger().wait_flushed(Duration::from_secs(60)).await, "the store caught up");
+    assert!(
+        t.app.logger().wait_flushed(Duration::from_secs(60)).await,
+        "the store caught up"
+    );
     let stats = t.store().stats(None).await.unwrap();
     assert_eq!(stats.questions as usize, QUESTIONS, "{stats:?}");
-    assert_eq!((stats.answered + stats.abstained) as usize, QUESTIONS, "{stats:?}");
-    let asks: u64 = t.store().list_queue(None).await.unwrap().iter().map(|i| i.count).sum();
-    assert_eq!(asks, stats.abstained, "every abstention is an ask in the queue");
+    assert_eq!(
+        (stats.answered + stats.abstained) as usize,
+        QUESTIONS,
+        "{stats:?}"
+    );
+    let asks: u64 = t
+        .store()
+        .list_queue(None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.count)
+        .sum();
+    assert_eq!(
+        asks, stats.abstained,
+        "every abstention is an ask in the queue"
+    );
 
     let mut latencies: Vec<Duration> = seen.into_values().collect();
     latencies.sort();

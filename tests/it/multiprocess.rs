@@ -37,16 +37,26 @@ impl TestDatabase {
     /// but cannot be reached, so CI cannot pass by skipping.
     fn create() -> Option<TestDatabase> {
         let Ok(base_url) = std::env::var(POSTGRES_URL_VAR) else {
-            eprintln!("skipped: set {POSTGRES_URL_VAR} to run the multi-process test on PostgreSQL");
+            eprintln!(
+                "skipped: set {POSTGRES_URL_VAR} to run the multi-process test on PostgreSQL"
+            );
             return None;
         };
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         let name = format!("anbud_mp_{}_{}", std::process::id(), nanos % 1_000_000_000);
         block_on(async {
-            let mut admin = tokio::time::timeout(STEP_TIMEOUT, sqlx::PgConnection::connect(&base_url))
-                .await
-                .unwrap_or_else(|_| panic!("{POSTGRES_URL_VAR}={base_url} did not answer in time"))
-                .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={base_url} cannot be reached: {e}"));
+            let mut admin =
+                tokio::time::timeout(STEP_TIMEOUT, sqlx::PgConnection::connect(&base_url))
+                    .await
+                    .unwrap_or_else(|_| {
+                        panic!("{POSTGRES_URL_VAR}={base_url} did not answer in time")
+                    })
+                    .unwrap_or_else(|e| {
+                        panic!("{POSTGRES_URL_VAR}={base_url} cannot be reached: {e}")
+                    });
             // The name is made here from digits and underscores, never from input.
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&mut admin)
@@ -58,7 +68,11 @@ impl TestDatabase {
             Some((server, _)) => format!("{server}/{name}"),
             None => format!("{base_url}/{name}"),
         };
-        Some(TestDatabase { url, base_url, name })
+        Some(TestDatabase {
+            url,
+            base_url,
+            name,
+        })
     }
 }
 
@@ -66,9 +80,13 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         let (base_url, name) = (self.base_url.clone(), self.name.clone());
         block_on(async move {
-            if let Ok(Ok(mut admin)) = tokio::time::timeout(STEP_TIMEOUT, sqlx::PgConnection::connect(&base_url)).await {
+            if let Ok(Ok(mut admin)) =
+                tokio::time::timeout(STEP_TIMEOUT, sqlx::PgConnection::connect(&base_url)).await
+            {
                 let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut admin)
+                    .await;
                 let _ = admin.close().await;
             }
         });
@@ -76,7 +94,11 @@ impl Drop for TestDatabase {
 }
 
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(future)
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(future)
 }
 
 /// A small knowledge folder whose words the test questions do not share, so those
@@ -96,21 +118,39 @@ fn write_knowledge(dir: &Path) {
         "framework-agreements",
         "nb",
         "Rammeavtaler",
-        &["Hva er en rammeavtale?", "Hvor lenge varer en rammeavtale?", "rammeavtale avrop", "Kan kommunen forlenge rammeavtalen?", "Hva er et avrop?"],
+        &[
+            "Hva er en rammeavtale?",
+            "Hvor lenge varer en rammeavtale?",
+            "rammeavtale avrop",
+            "Kan kommunen forlenge rammeavtalen?",
+            "Hva er et avrop?",
+        ],
         "En rammeavtale fastsetter vilkårene for senere avrop, vanligvis i høyst fire år.",
     );
     entry(
         "framework-agreements",
         "en",
         "Framework agreements",
-        &["What is a framework agreement?", "How long does a framework agreement last?", "framework call-off", "Can the agreement be extended?", "What is a call-off?"],
+        &[
+            "What is a framework agreement?",
+            "How long does a framework agreement last?",
+            "framework call-off",
+            "Can the agreement be extended?",
+            "What is a call-off?",
+        ],
         "A framework agreement sets the terms for later call-offs, usually for at most four years.",
     );
     entry(
         "complaints",
         "nb",
         "Klage på en anskaffelse",
-        &["Hvordan klager jeg på en tildeling?", "Hva er KOFA?", "klagenemnd anskaffelser", "Kan jeg klage på konkurransen?", "Hvor lang er klagefristen?"],
+        &[
+            "Hvordan klager jeg på en tildeling?",
+            "Hva er KOFA?",
+            "klagenemnd anskaffelser",
+            "Kan jeg klage på konkurransen?",
+            "Hvor lang er klagefristen?",
+        ],
         "Du kan klage til oppdragsgiveren og til Klagenemnda for offentlige anskaffelser (KOFA).",
     );
     entry(
@@ -120,7 +160,11 @@ fn write_knowledge(dir: &Path) {
         &["How do I complain about an award?", "What is KOFA?", "complaints board procurement", "Can I complain about the competition?", "What is the deadline for complaints?"],
         "You can complain to the contracting authority and to the Complaints Board for Public Procurement (KOFA).",
     );
-    std::fs::write(dir.join("glossary.txt"), "rammeavtale, framework agreement\n").unwrap();
+    std::fs::write(
+        dir.join("glossary.txt"),
+        "rammeavtale, framework agreement\n",
+    )
+    .unwrap();
 }
 
 /// What a chat process said to one question.
@@ -160,13 +204,20 @@ impl Chat {
                 }
             }
         });
-        Chat { name, child, stdin, lines }
+        Chat {
+            name,
+            child,
+            stdin,
+            lines,
+        }
     }
 
     /// Ask a question and wait for the reply (an abstention or an answer), skipping other
     /// output such as advisers' answers delivered from the outbox.
     fn ask(&mut self, question: &str, timeout: Duration) -> Said {
-        writeln!(self.stdin, "{question}").and_then(|_| self.stdin.flush()).unwrap_or_else(|e| panic!("{}: write: {e}", self.name));
+        writeln!(self.stdin, "{question}")
+            .and_then(|_| self.stdin.flush())
+            .unwrap_or_else(|e| panic!("{}: write: {e}", self.name));
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -175,13 +226,20 @@ impl Chat {
                     if line.starts_with("Det spørsmålet kan jeg ikke svare sikkert på") {
                         return Said::Abstained;
                     }
-                    if let Some(title) = line.strip_prefix("**").and_then(|l| l.strip_suffix("**")) {
+                    if let Some(title) = line.strip_prefix("**").and_then(|l| l.strip_suffix("**"))
+                    {
                         return Said::Answered(title.to_string());
                     }
                 }
-                Err(RecvTimeoutError::Timeout) => panic!("{}: no reply to {question:?} within {timeout:?}", self.name),
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("{}: no reply to {question:?} within {timeout:?}", self.name)
+                }
                 Err(RecvTimeoutError::Disconnected) => {
-                    panic!("{}: the process ended before replying to {question:?}: {:?}", self.name, self.child.try_wait())
+                    panic!(
+                        "{}: the process ended before replying to {question:?}: {:?}",
+                        self.name,
+                        self.child.try_wait()
+                    )
                 }
             }
         }
@@ -257,7 +315,11 @@ fn run(workdir: &Path, database_url: &str, args: &[&str]) -> String {
 
 /// The open queue item holding `question`.
 fn queue_id(workdir: &Path, database_url: &str, question: &str) -> i64 {
-    let list = run(workdir, database_url, &["unanswered", "list", "--status", "open", "--format", "json"]);
+    let list = run(
+        workdir,
+        database_url,
+        &["unanswered", "list", "--status", "open", "--format", "json"],
+    );
     let items: serde_json::Value = serde_json::from_str(list.trim()).expect("queue JSON");
     items
         .as_array()
@@ -271,19 +333,36 @@ fn queue_id(workdir: &Path, database_url: &str, question: &str) -> i64 {
 /// Two chats; the question is abstained in A; an adviser answers it (`extra` says how the
 /// bot learns); A and B then answer it from the entry titled `title`.
 fn taught_knowledge_reaches_both_chats(question: &str, extra: &[&str], title: &str) {
-    let Some(db) = TestDatabase::create() else { return };
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
     let workdir = tempfile::tempdir().expect("a temporary folder");
     write_knowledge(&workdir.path().join("knowledge"));
 
     let mut a = Chat::start("A", workdir.path(), &db.url);
-    assert_eq!(a.ask(question, START_TIMEOUT), Said::Abstained, "A should abstain before it is taught");
+    assert_eq!(
+        a.ask(question, START_TIMEOUT),
+        Said::Abstained,
+        "A should abstain before it is taught"
+    );
     // B starts after A has migrated the new database.
     let mut b = Chat::start("B", workdir.path(), &db.url);
-    assert_eq!(b.ask(question, START_TIMEOUT), Said::Abstained, "B should abstain before it is taught");
+    assert_eq!(
+        b.ask(question, START_TIMEOUT),
+        Said::Abstained,
+        "B should abstain before it is taught"
+    );
 
     let id = queue_id(workdir.path(), &db.url, question);
     let id_text = id.to_string();
-    let mut args = vec!["unanswered", "answer", id_text.as_str(), "Bussene i Tromsø er grønne, sier rådgiveren.", "--by", "tester"];
+    let mut args = vec![
+        "unanswered",
+        "answer",
+        id_text.as_str(),
+        "Bussene i Tromsø er grønne, sier rådgiveren.",
+        "--by",
+        "tester",
+    ];
     args.extend_from_slice(extra);
     run(workdir.path(), &db.url, &args);
 

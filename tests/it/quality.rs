@@ -26,11 +26,16 @@ struct Row {
 /// Both question files: `questions.tsv` (splits `dev` and held-out `test`) and
 /// `questions2.tsv` (split `dev2`, written later and independently of the entries).
 fn rows() -> Vec<Row> {
-    ["questions.tsv", "questions2.tsv"].iter().flat_map(|name| read_rows(name)).collect()
+    ["questions.tsv", "questions2.tsv"]
+        .iter()
+        .flat_map(|name| read_rows(name))
+        .collect()
 }
 
 fn read_rows(name: &str) -> Vec<Row> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/quality").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/quality")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .skip(1)
@@ -60,7 +65,11 @@ impl Tally {
         self.right += usize::from(ok);
     }
     fn share(&self) -> f64 {
-        if self.total == 0 { 1.0 } else { self.right as f64 / self.total as f64 }
+        if self.total == 0 {
+            1.0
+        } else {
+            self.right as f64 / self.total as f64
+        }
     }
 }
 
@@ -76,25 +85,42 @@ fn answers_in_scope_questions_and_abstains_on_the_rest() {
     let (kb, _) = knowledge::load_dir(&dir).expect("the bundled knowledge base loads");
     let settings = Settings::defaults();
     let answerer = Answerer::new(kb, settings.answer.clone()).expect("index");
-    let ids = answerer.knowledge().ids().into_iter().map(str::to_string).collect::<Vec<_>>();
+    let ids = answerer
+        .knowledge()
+        .ids()
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
 
     let mut in_scope = BTreeMap::<String, Tally>::new();
     let mut out_of_scope = BTreeMap::<String, Tally>::new();
     let mut by_kind = BTreeMap::<String, Tally>::new();
     let mut misses = Vec::new();
     let rows = rows();
-    assert!(rows.iter().filter(|r| r.expected.is_some()).count() >= 200, "at least 200 in-scope questions");
-    assert!(rows.iter().filter(|r| r.expected.is_none()).count() >= 50, "at least 50 out-of-scope questions");
+    assert!(
+        rows.iter().filter(|r| r.expected.is_some()).count() >= 200,
+        "at least 200 in-scope questions"
+    );
+    assert!(
+        rows.iter().filter(|r| r.expected.is_none()).count() >= 50,
+        "at least 50 out-of-scope questions"
+    );
     for row in &rows {
-        let reply = answerer.answer(&row.question).expect("answering never fails on text");
-        let ok = match &row.expected {
-            Some(expected) => {
-                assert!(ids.contains(expected), "questions.tsv names unknown id {expected}");
-                let ok = reply.id() == Some(expected.as_str());
-                in_scope.entry(row.split.clone()).or_default().add(ok);
-                in_scope.entry("all".into()).or_default().add(ok);
-                if !ok {
-                    misses.push(format!(
+        let reply = answerer
+            .answer(&row.question)
+            .expect("answering never fails on text");
+        let ok =
+            match &row.expected {
+                Some(expected) => {
+                    assert!(
+                        ids.contains(expected),
+                        "questions.tsv names unknown id {expected}"
+                    );
+                    let ok = reply.id() == Some(expected.as_str());
+                    in_scope.entry(row.split.clone()).or_default().add(ok);
+                    in_scope.entry("all".into()).or_default().add(ok);
+                    if !ok {
+                        misses.push(format!(
                         "[{}/{}] expected {expected}, got {} (score {:.2}, candidates {:?}): {}",
                         row.split,
                         row.kind,
@@ -103,26 +129,26 @@ fn answers_in_scope_questions_and_abstains_on_the_rest() {
                         reply.candidates.iter().map(|c| c.id.as_str()).take(3).collect::<Vec<_>>(),
                         row.question
                     ));
+                    }
+                    ok
                 }
-                ok
-            }
-            None => {
-                let ok = !reply.answered();
-                out_of_scope.entry(row.split.clone()).or_default().add(ok);
-                out_of_scope.entry("all".into()).or_default().add(ok);
-                if !ok {
-                    misses.push(format!(
-                        "[{}/{}] should abstain, answered {} (score {:.2}): {}",
-                        row.split,
-                        row.kind,
-                        reply.id().unwrap_or("?"),
-                        reply.score,
-                        row.question
-                    ));
+                None => {
+                    let ok = !reply.answered();
+                    out_of_scope.entry(row.split.clone()).or_default().add(ok);
+                    out_of_scope.entry("all".into()).or_default().add(ok);
+                    if !ok {
+                        misses.push(format!(
+                            "[{}/{}] should abstain, answered {} (score {:.2}): {}",
+                            row.split,
+                            row.kind,
+                            reply.id().unwrap_or("?"),
+                            reply.score,
+                            row.question
+                        ));
+                    }
+                    ok
                 }
-                ok
-            }
-        };
+            };
         by_kind.entry(row.kind.clone()).or_default().add(ok);
     }
     for m in &misses {
@@ -134,7 +160,14 @@ fn answers_in_scope_questions_and_abstains_on_the_rest() {
     for (split, t) in &out_of_scope {
         eprintln!("out-of-scope abstention [{split}]: {t}");
     }
-    eprintln!("by kind: {}", by_kind.iter().map(|(k, t)| format!("{k} {t}")).collect::<Vec<_>>().join("; "));
+    eprintln!(
+        "by kind: {}",
+        by_kind
+            .iter()
+            .map(|(k, t)| format!("{k} {t}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
     let acc = in_scope["all"].share();
     let abst = out_of_scope["all"].share();
     assert!(
@@ -154,8 +187,18 @@ fn every_topic_title_finds_its_entry_in_both_languages() {
     for entry in &kb.entries {
         let reply = answerer.answer(&entry.title).unwrap();
         if reply.id() != Some(entry.id.as_str()) {
-            wrong.push(format!("{} ({}): {:?} → {:?}", entry.id, entry.lang, entry.title, reply.id()));
+            wrong.push(format!(
+                "{} ({}): {:?} → {:?}",
+                entry.id,
+                entry.lang,
+                entry.title,
+                reply.id()
+            ));
         }
     }
-    assert!(wrong.is_empty(), "titles that do not find their entry:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "titles that do not find their entry:\n{}",
+        wrong.join("\n")
+    );
 }

@@ -26,7 +26,10 @@ use serde_json::Value;
 
 /// `n` cases, or `PROPTEST_CASES` when set (a longer run: `PROPTEST_CASES=20000`).
 fn cases(n: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(n)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(n)
 }
 
 /// A liveness bound, not a benchmark: generous enough for a debug build on a busy machine,
@@ -62,20 +65,120 @@ static VOCABULARY: LazyLock<Vec<String>> = LazyLock::new(|| {
 /// and zero-width marks, combining and case-changing letters, emoji sequences, Discord
 /// markdown and mentions, query syntax, SQL, format strings.
 const FRAGMENTS: &[&str] = &[
-    " ", "  ", "\n", "\r", "\r\n", "\t", "\0", "\u{7}", "\u{1b}[31m", "\u{85}",
-    "\u{202e}", "\u{202d}", "\u{200f}", "\u{200e}", "\u{2066}", "\u{2069}", "\u{200b}", "\u{200d}",
-    "\u{feff}", "\u{00ad}", "\u{2028}", "\u{2029}", "\u{0301}", "\u{0308}", "e\u{0301}",
-    "ﬁ", "ß", "ẞ", "İ", "ı", "ǅ", "Å", "Å", "ÆØÅ", "æøå", "aa", "aaa", "AAAA", "ꙮ",
-    "🙂", "👩\u{200d}👩\u{200d}👧", "🇳🇴", "1\u{fe0f}\u{20e3}", "\u{10ffff}", "\u{e000}", "\u{fffd}",
-    "<@123456789012345678>", "<@!1>", "<@&1>", "<#1>", "<:anbud:123>", "<a:x:1>", "<@", "<@>",
-    "@everyone", "@here", "@ everyone", "**x**", "__x__", "~~x~~", "||spoiler||", "`code`",
-    "```rust\nfn main() {}\n```", "```", "> quote", ">>> all", "# heading", "-# small",
-    "[lenke](https://x.no)", "https://example.com/?q=(", "http://", "www.x.no",
-    "title:x AND (", "body:\"", "question:", "*", "?", "~2", "^3", "+anbud -tilbud", "NOT", "OR",
-    "AND", "[a TO b]", "{", "}", "\\", "\"", "'", "((((", "))))", "()", "IN [", ":",
-    "'; DROP TABLE asks; --", "$1", "?1", "' OR '1'='1", "/* */", "%s", "%n", "{}", "{0}",
-    "{{x}}", "${HOME}", "../../etc/passwd", "NaN", "-0", "1e309", "9999999999999999999999",
-    "+++", "\n+++\n", "'''", "\"\"\"",
+    " ",
+    "  ",
+    "\n",
+    "\r",
+    "\r\n",
+    "\t",
+    "\0",
+    "\u{7}",
+    "\u{1b}[31m",
+    "\u{85}",
+    "\u{202e}",
+    "\u{202d}",
+    "\u{200f}",
+    "\u{200e}",
+    "\u{2066}",
+    "\u{2069}",
+    "\u{200b}",
+    "\u{200d}",
+    "\u{feff}",
+    "\u{00ad}",
+    "\u{2028}",
+    "\u{2029}",
+    "\u{0301}",
+    "\u{0308}",
+    "e\u{0301}",
+    "ﬁ",
+    "ß",
+    "ẞ",
+    "İ",
+    "ı",
+    "ǅ",
+    "Å",
+    "Å",
+    "ÆØÅ",
+    "æøå",
+    "aa",
+    "aaa",
+    "AAAA",
+    "ꙮ",
+    "🙂",
+    "👩\u{200d}👩\u{200d}👧",
+    "🇳🇴",
+    "1\u{fe0f}\u{20e3}",
+    "\u{10ffff}",
+    "\u{e000}",
+    "\u{fffd}",
+    "<@123456789012345678>",
+    "<@!1>",
+    "<@&1>",
+    "<#1>",
+    "<:anbud:123>",
+    "<a:x:1>",
+    "<@",
+    "<@>",
+    "@everyone",
+    "@here",
+    "@ everyone",
+    "**x**",
+    "__x__",
+    "~~x~~",
+    "||spoiler||",
+    "`code`",
+    "```rust\nfn main() {}\n```",
+    "```",
+    "> quote",
+    ">>> all",
+    "# heading",
+    "-# small",
+    "[lenke](https://x.no)",
+    "https://example.com/?q=(",
+    "http://",
+    "www.x.no",
+    "title:x AND (",
+    "body:\"",
+    "question:",
+    "*",
+    "?",
+    "~2",
+    "^3",
+    "+anbud -tilbud",
+    "NOT",
+    "OR",
+    "AND",
+    "[a TO b]",
+    "{",
+    "}",
+    "\\",
+    "\"",
+    "'",
+    "((((",
+    "))))",
+    "()",
+    "IN [",
+    ":",
+    "'; DROP TABLE asks; --",
+    "$1",
+    "?1",
+    "' OR '1'='1",
+    "/* */",
+    "%s",
+    "%n",
+    "{}",
+    "{0}",
+    "{{x}}",
+    "${HOME}",
+    "../../etc/passwd",
+    "NaN",
+    "-0",
+    "1e309",
+    "9999999999999999999999",
+    "+++",
+    "\n+++\n",
+    "'''",
+    "\"\"\"",
 ];
 
 fn fragment() -> impl Strategy<Value = String> {
@@ -105,20 +208,31 @@ fn long_text() -> impl Strategy<Value = String> {
             let n = n.min(100_000 / p.len().max(1));
             p.repeat(n)
         }),
-        (0usize..6_000, real_word()).prop_map(|(n, w)| format!("{}{w}{}", "(".repeat(n), ")".repeat(n))),
-        (prop::collection::vec(real_word(), 1..6), 1usize..200).prop_map(|(ws, n)| ws.concat().repeat(n)),
+        (0usize..6_000, real_word()).prop_map(|(n, w)| format!(
+            "{}{w}{}",
+            "(".repeat(n),
+            ")".repeat(n)
+        )),
+        (prop::collection::vec(real_word(), 1..6), 1usize..200)
+            .prop_map(|(ws, n)| ws.concat().repeat(n)),
     ]
 }
 
 /// Everything that must hold for one question: bounded time, a reply, text and JSON.
 fn check_answer(question: &str) -> Result<(), TestCaseError> {
     let start = Instant::now();
-    let reply = ANSWERER.answer(question).map_err(|e| TestCaseError::fail(format!("index error: {e}")))?;
+    let reply = ANSWERER
+        .answer(question)
+        .map_err(|e| TestCaseError::fail(format!("index error: {e}")))?;
     let logged = render_text(&reply, true);
     let not_logged = render_text(&reply, false);
     let json = render_json(&reply);
     let elapsed = start.elapsed();
-    prop_assert!(elapsed < LIVENESS, "took {elapsed:?} for a question of {} bytes", question.len());
+    prop_assert!(
+        elapsed < LIVENESS,
+        "took {elapsed:?} for a question of {} bytes",
+        question.len()
+    );
     for text in [&logged, &not_logged] {
         prop_assert!(!text.trim().is_empty(), "empty reply text");
         prop_assert!(!text.contains('\0'));
@@ -133,8 +247,13 @@ fn check_answer(question: &str) -> Result<(), TestCaseError> {
     prop_assert!((0.0..=1.0).contains(&reply.score), "score {}", reply.score);
     let line = serde_json::to_string(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert!(!line.contains('\n'), "a JSON reply is one line");
-    let back: Value = serde_json::from_str(&line).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    prop_assert_eq!(back["question"].as_str(), Some(question), "the question comes back verbatim");
+    let back: Value =
+        serde_json::from_str(&line).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(
+        back["question"].as_str(),
+        Some(question),
+        "the question comes back verbatim"
+    );
     prop_assert_eq!(back["answered"].as_bool(), Some(reply.answered()));
     prop_assert!(back["candidates"].is_array() && back["lang"].is_string());
     Ok(())
@@ -204,7 +323,13 @@ proptest! {
 
 #[test]
 fn the_named_nasty_inputs_get_a_reply_in_bounded_time() {
-    let words_2000: String = VOCABULARY.iter().cycle().take(2_000).cloned().collect::<Vec<_>>().join(" ");
+    let words_2000: String = VOCABULARY
+        .iter()
+        .cycle()
+        .take(2_000)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
     let cases: Vec<String> = vec![
         String::new(),
         "\0".repeat(10),
@@ -222,7 +347,9 @@ fn the_named_nasty_inputs_get_a_reply_in_bounded_time() {
         "\u{202e}\u{200b}🙂\u{feff}".repeat(1_000),
     ];
     for question in &cases {
-        check_answer(question).unwrap_or_else(|e| panic!("{:?}…: {e}", question.chars().take(40).collect::<String>()));
+        check_answer(question).unwrap_or_else(|e| {
+            panic!("{:?}…: {e}", question.chars().take(40).collect::<String>())
+        });
     }
 }
 
@@ -234,14 +361,52 @@ fn entry_path() -> &'static Path {
 
 /// Front-matter lines, valid and broken, for files that get past the first checks.
 const FRONT_LINES: &[&str] = &[
-    "id = \"thresholds\"", "id = \"Bad Id\"", "id = \"\"", "id = 3", "lang = \"nb\"", "lang = \"en\"",
-    "lang = \"sv\"", "title = \"T\"", "title = \"\"", "questions = [\"a\", \"b\", \"c\", \"d\", \"e\"]",
-    "questions = [\"\"]", "questions = []", "questions = \"x\"", "keywords = [\"k\"]", "related = [\"x\"]",
-    "reviewed = \"2026-01-02\"", "reviewed = 2026-01-02", "reviewed = \"9999-12-31\"", "reviewed = \"yesterday\"",
-    "reviewed = 2026-01-02T10:00:00Z", "[[sources]]", "name = \"Lovdata\"", "url = \"https://lovdata.no/\"",
-    "url = \"ftp://x\"", "name = \"\"", "[event]", "start = \"2026-01-02 10:00\"", "end = \"2026-01-01 10:00\"",
-    "start = 2026-01-02T10:00:00", "venue = \"Oslo\"", "colour = \"blue\"", "[sources]", "x = [", "\"",
-    "'''", "\"\"\"", "= =", "[[", "]]", "+++", "+++ ", "\u{feff}+++", "\r", "", "#", "a.b.c = 1",
+    "id = \"thresholds\"",
+    "id = \"Bad Id\"",
+    "id = \"\"",
+    "id = 3",
+    "lang = \"nb\"",
+    "lang = \"en\"",
+    "lang = \"sv\"",
+    "title = \"T\"",
+    "title = \"\"",
+    "questions = [\"a\", \"b\", \"c\", \"d\", \"e\"]",
+    "questions = [\"\"]",
+    "questions = []",
+    "questions = \"x\"",
+    "keywords = [\"k\"]",
+    "related = [\"x\"]",
+    "reviewed = \"2026-01-02\"",
+    "reviewed = 2026-01-02",
+    "reviewed = \"9999-12-31\"",
+    "reviewed = \"yesterday\"",
+    "reviewed = 2026-01-02T10:00:00Z",
+    "[[sources]]",
+    "name = \"Lovdata\"",
+    "url = \"https://lovdata.no/\"",
+    "url = \"ftp://x\"",
+    "name = \"\"",
+    "[event]",
+    "start = \"2026-01-02 10:00\"",
+    "end = \"2026-01-01 10:00\"",
+    "start = 2026-01-02T10:00:00",
+    "venue = \"Oslo\"",
+    "colour = \"blue\"",
+    "[sources]",
+    "x = [",
+    "\"",
+    "'''",
+    "\"\"\"",
+    "= =",
+    "[[",
+    "]]",
+    "+++",
+    "+++ ",
+    "\u{feff}+++",
+    "\r",
+    "",
+    "#",
+    "a.b.c = 1",
 ];
 
 fn front_line() -> impl Strategy<Value = String> {
@@ -288,7 +453,13 @@ fn check_parse(text: &str) -> Result<(), TestCaseError> {
         Err(problems) => {
             prop_assert!(!problems.is_empty(), "an error without a problem");
             for p in problems {
-                prop_assert!(p.line >= 1 && p.line <= max_line, "line {} of {}: {}", p.line, max_line, p);
+                prop_assert!(
+                    p.line >= 1 && p.line <= max_line,
+                    "line {} of {}: {}",
+                    p.line,
+                    max_line,
+                    p
+                );
                 prop_assert!(!p.message.trim().is_empty());
             }
         }
@@ -339,15 +510,17 @@ fn event() -> impl Strategy<Value = EventInfo> {
         prop::option::of(any::<String>()),
         prop::option::of(any::<String>()),
     )
-        .prop_map(|(start, minutes, venue, address, registration_url, organiser, audience)| EventInfo {
-            start,
-            end: start + chrono::Duration::minutes(minutes),
-            venue,
-            address,
-            registration_url,
-            organiser,
-            audience,
-        })
+        .prop_map(
+            |(start, minutes, venue, address, registration_url, organiser, audience)| EventInfo {
+                start,
+                end: start + chrono::Duration::minutes(minutes),
+                venue,
+                address,
+                registration_url,
+                organiser,
+                audience,
+            },
+        )
 }
 
 /// A valid entry: what `parse_entry_file` accepts and `Entry::to_markdown` must write back.
@@ -361,27 +534,34 @@ fn valid_entry() -> impl Strategy<Value = Entry> {
         prop::collection::vec("[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", 0..3),
         date(),
         prop::collection::vec(
-            (trimmed_text(), "https://[a-z.]{1,20}/[\\PC]{0,20}").prop_map(|(name, url)| Source { name, url }),
+            (trimmed_text(), "https://[a-z.]{1,20}/[\\PC]{0,20}")
+                .prop_map(|(name, url)| Source { name, url }),
             1..3,
         ),
         // A carriage return is a line ending in a file: "\r\n" in a body reads back as "\n"
         // (see `crlf_files_read_like_lf_files`), so bodies here hold none.
-        trimmed_text().prop_map(|b| b.replace('\r', "")).prop_filter("non-empty body", |b| !b.trim().is_empty()),
+        trimmed_text()
+            .prop_map(|b| b.replace('\r', ""))
+            .prop_filter("non-empty body", |b| !b.trim().is_empty()),
         prop::option::of(event()),
     )
-        .prop_map(|(id, lang, title, questions, keywords, related, reviewed, sources, body, event)| Entry {
-            id,
-            lang,
-            title,
-            questions,
-            keywords,
-            related,
-            reviewed,
-            sources,
-            body,
-            event,
-            path: Some(entry_path().to_path_buf()),
-        })
+        .prop_map(
+            |(id, lang, title, questions, keywords, related, reviewed, sources, body, event)| {
+                Entry {
+                    id,
+                    lang,
+                    title,
+                    questions,
+                    keywords,
+                    related,
+                    reviewed,
+                    sources,
+                    body,
+                    event,
+                    path: Some(entry_path().to_path_buf()),
+                }
+            },
+        )
 }
 
 proptest! {

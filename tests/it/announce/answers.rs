@@ -17,7 +17,10 @@ use chrono_tz::Europe::Oslo;
 use super::db::{on_both_databases, TestDb};
 use super::{schedule, utc, CHANNEL};
 
-on_both_databases!(database_events_are_answered_upcoming_first, a_running_bot_posts_scheduled_announcements);
+on_both_databases!(
+    database_events_are_answered_upcoming_first,
+    a_running_bot_posts_scheduled_announcements
+);
 
 fn conference(id: &str, year: i32, start: &str, end: &str) -> Entry {
     Entry {
@@ -32,11 +35,20 @@ fn conference(id: &str, year: i32, start: &str, end: &str) -> Entry {
             "Hvordan melder jeg meg på leverandørkonferansen?".into(),
             "leverandørkonferanse Ski".into(),
         ],
-        keywords: vec!["konferanse".into(), "leverandørkonferanse".into(), "arrangement".into()],
+        keywords: vec![
+            "konferanse".into(),
+            "leverandørkonferanse".into(),
+            "arrangement".into(),
+        ],
         related: Vec::new(),
         reviewed: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        sources: vec![Source { name: "Leverandørutviklingsprogrammet".into(), url: "https://example.org/".into() }],
-        body: format!("Leverandørkonferansen i Ski i {year} er for bedrifter som vil selge til kommunene."),
+        sources: vec![Source {
+            name: "Leverandørutviklingsprogrammet".into(),
+            url: "https://example.org/".into(),
+        }],
+        body: format!(
+            "Leverandørkonferansen i Ski i {year} er for bedrifter som vil selge til kommunene."
+        ),
         event: Some(EventInfo {
             start: parse_local_datetime(start).unwrap(),
             end: parse_local_datetime(end).unwrap(),
@@ -65,7 +77,10 @@ fn thresholds() -> Entry {
         keywords: vec!["terskelverdi".into()],
         related: Vec::new(),
         reviewed: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        sources: vec![Source { name: "Lovdata".into(), url: "https://lovdata.no/".into() }],
+        sources: vec![Source {
+            name: "Lovdata".into(),
+            url: "https://lovdata.no/".into(),
+        }],
         body: "Terskelverdiene avgjør hvilke regler som gjelder.".into(),
         event: None,
         path: None,
@@ -76,15 +91,29 @@ fn thresholds() -> Entry {
 fn the_upcoming_conference_is_answered_before_the_past_one() {
     let kb = KnowledgeBase {
         entries: vec![
-            conference("conference-2017", 2017, "2017-11-01 09:00", "2017-11-01 15:30"),
-            conference("conference-2026", 2026, "2026-11-04 09:00", "2026-11-04 15:30"),
+            conference(
+                "conference-2017",
+                2017,
+                "2017-11-01 09:00",
+                "2017-11-01 15:30",
+            ),
+            conference(
+                "conference-2026",
+                2026,
+                "2026-11-04 09:00",
+                "2026-11-04 15:30",
+            ),
             thresholds(),
         ],
         glossary: Default::default(),
     };
     let answerer = Answerer::new(kb, AnswerSettings::default()).unwrap();
     let now = utc("2026-10-01T10:00:00Z");
-    for question in ["når er neste konferanse?", "Hvor er konferansen?", "hvem kan delta på konferansen?"] {
+    for question in [
+        "når er neste konferanse?",
+        "Hvor er konferansen?",
+        "hvem kan delta på konferansen?",
+    ] {
         let mut reply = answerer.answer(question).unwrap();
         assert!(reply.answered(), "{question}: {reply:?}");
         announce::prefer_upcoming_event(&mut reply, answerer.knowledge(), Oslo, now);
@@ -93,9 +122,15 @@ fn the_upcoming_conference_is_answered_before_the_past_one() {
             reply.event_note.as_deref(),
             Some("Kommende arrangement: onsdag 4. november 2026 kl. 09.00–15.30, Thon Hotel Ski, Jernbanesvingen 6, 1400 Ski."),
         );
-        assert!(reply.tied_with.is_none(), "two events are told apart by date, not asked about");
+        assert!(
+            reply.tied_with.is_none(),
+            "two events are told apart by date, not asked about"
+        );
         let text = render_text(&reply, false);
-        assert!(text.contains("*Kommende arrangement: onsdag 4. november 2026"), "{text}");
+        assert!(
+            text.contains("*Kommende arrangement: onsdag 4. november 2026"),
+            "{text}"
+        );
     }
 
     // A year later both are past: the answer says so.
@@ -103,21 +138,40 @@ fn the_upcoming_conference_is_answered_before_the_past_one() {
     let mut reply = answerer.answer("når er konferansen?").unwrap();
     announce::prefer_upcoming_event(&mut reply, answerer.knowledge(), Oslo, later);
     let note = reply.event_note.clone().unwrap();
-    assert!(note.starts_with("Dette arrangementet er avholdt ("), "{note}");
-    let year = if reply.id() == Some("conference-2017") { "2017" } else { "2026" };
+    assert!(
+        note.starts_with("Dette arrangementet er avholdt ("),
+        "{note}"
+    );
+    let year = if reply.id() == Some("conference-2017") {
+        "2017"
+    } else {
+        "2026"
+    };
     assert!(note.contains(year), "{note}");
 
     // Questions about other things are left alone.
     let mut reply = answerer.answer("hva er terskelverdiene?").unwrap();
-    assert!(!announce::prefer_upcoming_event(&mut reply, answerer.knowledge(), Oslo, now));
+    assert!(!announce::prefer_upcoming_event(
+        &mut reply,
+        answerer.knowledge(),
+        Oslo,
+        now
+    ));
     assert_eq!(reply.id(), Some("thresholds"));
     assert!(reply.event_note.is_none());
 }
 
 fn settings(db: &TestDb, env: &[(&str, &str)]) -> Settings {
     let knowledge: PathBuf = [env!("CARGO_MANIFEST_DIR"), "knowledge"].iter().collect();
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let overrides = Overrides { knowledge_dir: Some(knowledge), database_url: Some(db.url.clone()), ..Default::default() };
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let overrides = Overrides {
+        knowledge_dir: Some(knowledge),
+        database_url: Some(db.url.clone()),
+        ..Default::default()
+    };
     Settings::from_sources(None, &env, &overrides).expect("test settings")
 }
 
@@ -128,7 +182,10 @@ async fn database_events_are_answered_upcoming_first(db: &TestDb) {
     // Before any database event: the 2017 conference, marked as past.
     let reply = app.answer_only_at("Når og hvor er leverandørkonferansen i Ski?", now);
     assert_eq!(reply.id(), Some("conference-follo-2017"), "{reply:?}");
-    assert_eq!(reply.event_note.as_deref(), Some("Dette arrangementet er avholdt (1. november 2017)."));
+    assert_eq!(
+        reply.event_note.as_deref(),
+        Some("Dette arrangementet er avholdt (1. november 2017).")
+    );
 
     // An organiser adds next year's conference (through another process, say).
     let store = db.store().await;
@@ -140,40 +197,78 @@ async fn database_events_are_answered_upcoming_first(db: &TestDb) {
         address: Some("Jernbanesvingen 6, 1400 Ski".into()),
         registration_url: Some("https://example.org/pamelding".into()),
         audience: Some("Bedrifter som vil selge til kommunene".into()),
-        description: Some("Follo-kommunene legger fram planlagte anskaffelser på leverandørkonferansen.".into()),
+        description: Some(
+            "Follo-kommunene legger fram planlagte anskaffelser på leverandørkonferansen.".into(),
+        ),
         organiser: Some("Leverandørutviklingsprogrammet".into()),
         lang: Lang::Nb,
     };
     let prepared = announce::prepare_event(&draft, Oslo, "organiser", now).unwrap();
     let stored = announce::add_event(&store, &prepared, now).await.unwrap();
-    assert!(app.reload_if_changed().await, "the knowledge version changed");
+    assert!(
+        app.reload_if_changed().await,
+        "the knowledge version changed"
+    );
 
-    for question in ["Når er neste leverandørkonferanse?", "Hvor er leverandørkonferansen?"] {
+    for question in [
+        "Når er neste leverandørkonferanse?",
+        "Hvor er leverandørkonferansen?",
+    ] {
         let reply = app.answer_only_at(question, now);
-        assert_eq!(reply.id(), Some(stored.id.knowledge_id().as_str()), "{question}: {reply:?}");
+        assert_eq!(
+            reply.id(),
+            Some(stored.id.knowledge_id().as_str()),
+            "{question}: {reply:?}"
+        );
         let note = reply.event_note.as_deref().unwrap_or_default();
-        assert!(note.starts_with("Kommende arrangement: onsdag 10. februar 2027 kl. 09.00–15.30"), "{note}");
+        assert!(
+            note.starts_with("Kommende arrangement: onsdag 10. februar 2027 kl. 09.00–15.30"),
+            "{note}"
+        );
         let text = render_text(&reply, false);
         assert!(text.contains("Jernbanesvingen 6"), "{text}");
     }
 
     // `/events` lists it with Discord timestamps; the past one is not listed.
     let events = announce::upcoming_events(app.answerer().knowledge(), Lang::Nb, Oslo, now);
-    assert_eq!(events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["event-1"]);
+    assert_eq!(
+        events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["event-1"]
+    );
     let list = announce::format::event_list(&events, Lang::Nb);
     let unix = utc("2027-02-10T08:00:00Z").timestamp();
-    assert!(list.contains(&format!("<t:{unix}:F> (<t:{unix}:R>)")), "{list}");
+    assert!(
+        list.contains(&format!("<t:{unix}:F> (<t:{unix}:R>)")),
+        "{list}"
+    );
 
     // Its calendar file, by database id and by knowledge id.
     let kb = app.answerer();
     for id in ["1", "event-1"] {
-        let event = announce::find_event(id, kb.knowledge(), Some(&store), Lang::Nb, Oslo).await.unwrap();
+        let event = announce::find_event(id, kb.knowledge(), Some(&store), Lang::Nb, Oslo)
+            .await
+            .unwrap();
         let ics = announce::ics::event_ics(&event, now);
-        assert!(ics.contains("SUMMARY:Leverandørkonferansen i Ski 2027\r\n"), "{ics}");
+        assert!(
+            ics.contains("SUMMARY:Leverandørkonferansen i Ski 2027\r\n"),
+            "{ics}"
+        );
     }
-    let file_event = announce::find_event("conference-follo-2017", kb.knowledge(), None, Lang::Nb, Oslo).await.unwrap();
+    let file_event = announce::find_event(
+        "conference-follo-2017",
+        kb.knowledge(),
+        None,
+        Lang::Nb,
+        Oslo,
+    )
+    .await
+    .unwrap();
     assert_eq!(file_event.start, utc("2017-11-01T08:00:00Z"));
-    assert!(announce::find_event("nope", kb.knowledge(), None, Lang::Nb, Oslo).await.is_err());
+    assert!(
+        announce::find_event("nope", kb.knowledge(), None, Lang::Nb, Oslo)
+            .await
+            .is_err()
+    );
 }
 
 async fn a_running_bot_posts_scheduled_announcements(db: &TestDb) {
@@ -181,7 +276,11 @@ async fn a_running_bot_posts_scheduled_announcements(db: &TestDb) {
     let store = app.store().expect("connected");
     let stored = schedule(&store, "Hei fra planleggeren!", None, Utc::now()).await;
     let poster = Arc::new(RecordingPoster::new());
-    let handle = announce::schedule::spawn_scheduler_every(app.clone(), poster.clone(), Duration::from_millis(50));
+    let handle = announce::schedule::spawn_scheduler_every(
+        app.clone(),
+        poster.clone(),
+        Duration::from_millis(50),
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while poster.posts().is_empty() && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -190,6 +289,12 @@ async fn a_running_bot_posts_scheduled_announcements(db: &TestDb) {
     handle.abort();
     let posts = poster.posts();
     assert_eq!(posts.len(), 1, "{posts:?}");
-    assert_eq!((posts[0].channel_id, posts[0].text.as_str()), (CHANNEL, "Hei fra planleggeren!"));
-    assert_eq!(store.get_announcement(stored.id).await.unwrap().status, anbud::store::AnnouncementStatus::Posted);
+    assert_eq!(
+        (posts[0].channel_id, posts[0].text.as_str()),
+        (CHANNEL, "Hei fra planleggeren!")
+    );
+    assert_eq!(
+        store.get_announcement(stored.id).await.unwrap().status,
+        anbud::store::AnnouncementStatus::Posted
+    );
 }

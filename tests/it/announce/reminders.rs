@@ -68,17 +68,38 @@ async fn reminders_are_posted_once_at_each_offset(db: &TestDb) {
     }
     let posts = poster.posts();
     assert!(posts.iter().all(|p| p.channel_id == REMINDERS));
-    assert!(posts[0].text.contains("starter om 7 dager"), "{}", posts[0].text);
-    assert!(posts[1].text.contains("starter om 1 dag "), "{}", posts[1].text);
-    assert!(posts[2].text.contains("starter om 2 timer"), "{}", posts[2].text);
+    assert!(
+        posts[0].text.contains("starter om 7 dager"),
+        "{}",
+        posts[0].text
+    );
+    assert!(
+        posts[1].text.contains("starter om 1 dag "),
+        "{}",
+        posts[1].text
+    );
+    assert!(
+        posts[2].text.contains("starter om 2 timer"),
+        "{}",
+        posts[2].text
+    );
     let unix = start.timestamp();
-    assert!(posts[0].text.contains(&format!("<t:{unix}:F> (<t:{unix}:R>)")), "{}", posts[0].text);
+    assert!(
+        posts[0]
+            .text
+            .contains(&format!("<t:{unix}:F> (<t:{unix}:R>)")),
+        "{}",
+        posts[0].text
+    );
     let ics = posts[0].attachment.as_ref().expect("the calendar file");
     assert_eq!(ics.filename, format!("{}.ics", event.id));
     let text = String::from_utf8(ics.bytes.clone()).unwrap();
     assert!(text.contains("DTSTART:20261104T080000Z\r\n"), "{text}");
     let sent = store.reminders_posted().await.unwrap();
-    assert_eq!(sent.iter().map(|r| r.offset_minutes).collect::<Vec<_>>(), [120, 24 * 60, 7 * 24 * 60]);
+    assert_eq!(
+        sent.iter().map(|r| r.offset_minutes).collect::<Vec<_>>(),
+        [120, 24 * 60, 7 * 24 * 60]
+    );
 }
 
 async fn racing_schedulers_post_each_reminder_once(db: &TestDb) {
@@ -97,7 +118,13 @@ async fn racing_schedulers_post_each_reminder_once(db: &TestDb) {
         }
     }
     let total = first_poster.posts().len() + second_poster.posts().len();
-    assert_eq!(total, 3, "one reminder per offset: {:?} {:?}", first_poster.posts(), second_poster.posts());
+    assert_eq!(
+        total,
+        3,
+        "one reminder per offset: {:?} {:?}",
+        first_poster.posts(),
+        second_poster.posts()
+    );
 }
 
 async fn reminders_missed_long_ago_are_not_posted(db: &TestDb) {
@@ -107,15 +134,35 @@ async fn reminders_missed_long_ago_are_not_posted(db: &TestDb) {
     let scheduler = scheduler(&store, &poster);
     let events = std::slice::from_ref(&event);
     // The bot starts three days before: the 7-day reminder is long gone.
-    scheduler.tick(events, event.start - TimeDelta::days(3)).await;
+    scheduler
+        .tick(events, event.start - TimeDelta::days(3))
+        .await;
     assert!(poster.posts().is_empty());
     // It was down over the 1-day mark and comes back 20 hours before the start.
-    scheduler.tick(events, event.start - TimeDelta::hours(20)).await;
-    assert_eq!(poster.posts().len(), 1, "four hours late is within the limit");
-    assert!(poster.posts()[0].text.contains("starter om 20 timer"), "{}", poster.posts()[0].text);
+    scheduler
+        .tick(events, event.start - TimeDelta::hours(20))
+        .await;
+    assert_eq!(
+        poster.posts().len(),
+        1,
+        "four hours late is within the limit"
+    );
+    assert!(
+        poster.posts()[0].text.contains("starter om 20 timer"),
+        "{}",
+        poster.posts()[0].text
+    );
     // Down again over the 2-hour mark, back 30 minutes before: the 2-hour one, once.
-    scheduler.tick(events, event.start - TimeDelta::minutes(30)).await;
-    scheduler.tick(events, event.start - TimeDelta::minutes(29)).await;
+    scheduler
+        .tick(events, event.start - TimeDelta::minutes(30))
+        .await;
+    scheduler
+        .tick(events, event.start - TimeDelta::minutes(29))
+        .await;
     assert_eq!(poster.posts().len(), 2);
-    assert!(poster.posts()[1].text.contains("starter om 30 minutter"), "{}", poster.posts()[1].text);
+    assert!(
+        poster.posts()[1].text.contains("starter om 30 minutter"),
+        "{}",
+        poster.posts()[1].text
+    );
 }
