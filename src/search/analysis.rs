@@ -6,7 +6,7 @@
 //! splitting against the knowledge base's own vocabulary ("anbudskonkurranse" → "anbud" +
 //! "konkurranse"). Questions also get typo candidates and glossary synonyms.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::LazyLock;
 
 use tantivy::tokenizer::{
@@ -710,11 +710,11 @@ impl Analyzer {
     /// and typo correction.
     pub fn new(kb: &KnowledgeBase) -> Analyzer {
         let mut analyzer = Analyzer {
-            memo: [HashMap::new(), HashMap::new()],
-            spelling: HashMap::new(),
-            vocabulary: HashSet::new(),
-            deletions: HashMap::new(),
-            synonym_index: HashMap::new(),
+            memo: [HashMap::default(), HashMap::default()],
+            spelling: HashMap::default(),
+            vocabulary: HashSet::default(),
+            deletions: HashMap::default(),
+            synonym_index: HashMap::default(),
             synonym_groups: Vec::new(),
             longest_synonym: 0,
         };
@@ -733,8 +733,8 @@ impl Analyzer {
         }
         // Vocabulary: every word of every entry, stemmed in its language, and unstemmed.
         // Each distinct word is stemmed once per language.
-        let mut vocabulary = HashSet::new();
-        let mut seen: [HashSet<String>; 2] = [HashSet::new(), HashSet::new()];
+        let mut vocabulary = HashSet::default();
+        let mut seen: [HashSet<String>; 2] = [HashSet::default(), HashSet::default()];
         for entry in &kb.entries {
             let seen = &mut seen[lang_slot(entry.lang)];
             let texts = std::iter::once(entry.title.as_str())

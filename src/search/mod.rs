@@ -1,20 +1,32 @@
 //! Entries → a tantivy index → ranked hits with a comparable confidence.
 //!
-//! The index holds two kinds of documents: one per entry and language (title, keywords,
-//! body) and one per example question, which points back to its entry. Users' questions
-//! look more like other questions than like answer prose, so question-to-question
-//! matching carries the most weight. Queries are built from analysed terms in code:
-//! user text never reaches tantivy's query parser.
+//! The tantivy index holds one document per entry and language: title, keywords, body,
+//! compound parts, and all its example questions. Answering a question is two steps:
+//!
+//! 1. **Candidates.** BM25 over the index's postings ([`SearchIndex::top_documents`])
+//!    finds the few dozen best documents, scoring the example questions and the entry's
+//!    own text apart.
+//! 2. **Ranking and confidence.** Each candidate's example questions are then scored one
+//!    by one, as small documents of their own (users' questions look more like other
+//!    questions than like answer prose, and one question that matches well says more than
+//!    many that each match a word), and its coverage of the question is computed
+//!    ([`SearchIndex::coverage`]).
+//!
+//! Terms are analysed in code ([`analysis`]): user text never reaches tantivy's query
+//! parser. Until November 2026 every example question was a tantivy document of its own;
+//! at 10,000 entries that made an answer take 3 ms, most of it in tantivy's scorers
+//! (see docs/performance.md).
 
 pub mod analysis;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
+use std::sync::Mutex;
+
+use tantivy::postings::Postings;
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
-use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{doc, DocSet, Index, IndexReader, ReloadPolicy, TantivyDocument, Term, TERMINATED};
 
 use crate::knowledge::KnowledgeBase;
 #[cfg(test)]
@@ -26,6 +38,8 @@ pub use analysis::{detect_language, Analyzer, QueryWord, Variant};
 pub enum SearchError {
     #[error("search index: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
+    #[error("search index: reading postings: {0}")]
+    Postings(#[from] std::io::Error),
 }
 
 const TOKENIZER: &str = "anbud_preanalysed";
@@ -65,8 +79,160 @@ const FILLER_WEIGHT: f32 = 0.3;
 /// with an entry.
 const GENERAL_WORD_CAP: f32 = 0.4;
 
-/// How many documents to collect before grouping them by entry.
-const TOP_DOCS: usize = 80;
+/// How many documents (one per entry and language) to collect as candidates: their
+/// example questions are then scored one by one, and their coverage computed. On the
+/// bundled base the answers are the same from 20 up; fewer is faster at 10,000 entries.
+const TOP_DOCS: usize = 24;
+/// Of a word's matches other than its best, the share that counts.
+const DISMAX_TIE: f32 = 0.15;
+/// A term that can add at most this share of what the question's strongest term can add
+/// to a document, and that occurs in at least `LONG_POSTINGS` documents, is not scored
+/// (see [`SearchIndex::plan`]).
+const LOW_IMPACT: f32 = 0.3;
+const LONG_POSTINGS: u32 = 500;
+
+/// Leave out of `plan` the terms that occur in many documents and can add little to any
+/// (see [`SearchIndex::plan`]).
+fn leave_out_low_impact(plan: &mut Vec<PlannedWord>) {
+    let strongest = plan
+        .iter()
+        .flat_map(|w| w.terms.iter().map(|t| t.bound * w.boost))
+        .fold(0.0f32, f32::max);
+    for word in plan.iter_mut() {
+        let boost = word.boost;
+        word.terms
+            .retain(|t| t.doc_freq < LONG_POSTINGS || t.bound * boost >= LOW_IMPACT * strongest);
+    }
+    plan.retain(|w| !w.terms.is_empty());
+}
+
+/// One question word, ready to score: see [`SearchIndex::plan`].
+struct PlannedWord {
+    /// The word's weight, applied to its disjunction-max score.
+    boost: f32,
+    terms: Vec<PlannedTerm>,
+}
+
+/// One term of a question word in one field.
+struct PlannedTerm {
+    /// Position of the field in [`Fields::searched`].
+    slot: usize,
+    /// [`QUESTIONS`] or [`TEXT`].
+    group: usize,
+    /// Documents the term occurs in, in this field.
+    doc_freq: u32,
+    term: Term,
+    /// idf · (k1 + 1) · field boost · variant weight: the score is this times `tf / (tf + norm)`.
+    weight: f32,
+    /// The most this term scores in any document.
+    bound: f32,
+}
+
+/// Per-document score buffers of one search over one segment, kept between searches so
+/// that a search touches only the documents its terms occur in, not every document.
+#[derive(Default)]
+struct Scratch {
+    /// Document → its score so far, per group (questions, text).
+    total: [Vec<f32>; 2],
+    /// Document → best and summed term score of the current word, per group (zero
+    /// between words).
+    word_max: [Vec<f32>; 2],
+    word_sum: [Vec<f32>; 2],
+    /// Documents touched by the current word, and by any word (each once).
+    word_docs: Vec<u32>,
+    docs: Vec<u32>,
+    /// Document → touched by any word of this search.
+    in_docs: Vec<bool>,
+}
+
+/// A document's score from its two group scores: the larger, and the smaller three
+/// times over, because an entry whose example questions and whose own text both match is
+/// a better bet than one that matches only either. Grows with either group's score.
+fn combined(questions: f32, text: f32) -> f32 {
+    questions.max(text) + BOTH_MATCH * questions.min(text)
+}
+
+impl Scratch {
+    /// Make room for a segment of `max_doc` documents, every score zero.
+    fn reset(&mut self, max_doc: usize) {
+        for &doc in &self.docs {
+            let d = doc as usize;
+            self.total[QUESTIONS][d] = 0.0;
+            self.total[TEXT][d] = 0.0;
+            self.in_docs[d] = false;
+        }
+        self.docs.clear();
+        if self.in_docs.len() < max_doc {
+            for group in [QUESTIONS, TEXT] {
+                self.total[group].resize(max_doc, 0.0);
+                self.word_max[group].resize(max_doc, 0.0);
+                self.word_sum[group].resize(max_doc, 0.0);
+            }
+            self.in_docs.resize(max_doc, false);
+        }
+    }
+
+    fn start_word(&mut self) {
+        self.word_docs.clear();
+    }
+
+    #[inline(always)]
+    fn add_to_word(&mut self, doc: u32, group: usize, score: f32) {
+        // No branch on whether the word touched the document before: a document is
+        // listed once per term it matches, and `finish_word` takes each once.
+        let d = doc as usize;
+        self.word_max[group][d] = self.word_max[group][d].max(score);
+        self.word_sum[group][d] += score;
+        self.word_docs.push(doc);
+    }
+
+    /// Add the current word's disjunction-max score per group, boosted, to each
+    /// document's totals.
+    fn finish_word(&mut self, boost: f32, tie: f32) {
+        for &doc in &self.word_docs {
+            let d = doc as usize;
+            let (q_max, t_max) = (self.word_max[QUESTIONS][d], self.word_max[TEXT][d]);
+            if q_max == 0.0 && t_max == 0.0 {
+                // Listed again for another term: already added.
+                continue;
+            }
+            for (g, max) in [(QUESTIONS, q_max), (TEXT, t_max)] {
+                self.total[g][d] += boost * (max + (self.word_sum[g][d] - max) * tie);
+                self.word_max[g][d] = 0.0;
+                self.word_sum[g][d] = 0.0;
+            }
+            if !self.in_docs[d] {
+                self.in_docs[d] = true;
+                self.docs.push(doc);
+            }
+        }
+    }
+
+    #[inline]
+    fn score(&self, doc: u32) -> f32 {
+        combined(
+            self.total[QUESTIONS][doc as usize],
+            self.total[TEXT][doc as usize],
+        )
+    }
+
+    /// The `k` best touched documents, `(questions score, text score, doc)`, in no
+    /// particular order.
+    fn best(&self, k: usize) -> Vec<(f32, f32, u32)> {
+        let mut scored: Vec<(f32, u32)> = self.docs.iter().map(|&d| (self.score(d), d)).collect();
+        if scored.len() > k {
+            scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            scored.truncate(k);
+        }
+        scored
+            .into_iter()
+            .map(|(_, d)| {
+                let i = d as usize;
+                (self.total[QUESTIONS][i], self.total[TEXT][i], d)
+            })
+            .collect()
+    }
+}
 
 struct Fields {
     ord: Field,
@@ -75,6 +241,35 @@ struct Fields {
     keywords: Field,
     body: Field,
     parts: Field,
+    question_parts: Field,
+}
+
+/// The number of fields a question word is looked up in.
+const SEARCHED_FIELDS: usize = 6;
+
+/// The two groups of fields, scored apart: the example questions, and the entry's own
+/// text (title, keywords, body).
+const QUESTIONS: usize = 0;
+const TEXT: usize = 1;
+
+impl Fields {
+    /// The fields a question word is looked up in, with their boosts, `IN_…` bits and
+    /// group.
+    fn searched(&self) -> [(Field, f32, u8, usize); SEARCHED_FIELDS] {
+        [
+            (self.question, BOOST_QUESTION, IN_QUESTION, QUESTIONS),
+            (
+                self.question_parts,
+                BOOST_PARTS,
+                IN_QUESTION_PARTS,
+                QUESTIONS,
+            ),
+            (self.title, BOOST_TITLE, IN_TITLE, TEXT),
+            (self.keywords, BOOST_KEYWORDS, IN_KEYWORDS, TEXT),
+            (self.parts, BOOST_PARTS, IN_PARTS, TEXT),
+            (self.body, BOOST_BODY, IN_BODY, TEXT),
+        ]
+    }
 }
 
 /// The terms of one entry (both languages), for the coverage part of the confidence, as
@@ -88,16 +283,77 @@ struct EntryTerms {
     strong: Vec<u32>,
     /// The body.
     weak: Vec<u32>,
-    /// Each example question's terms, sorted: for question-to-question coverage.
-    questions: Vec<Vec<u32>>,
+    /// After [`EntryTerms::finish`]: all of the above, sorted and distinct, each with its
+    /// best place (2 title or keywords, 1 example questions, 0 body); the three lists
+    /// are emptied.
+    all: Box<[u32]>,
+    places: Box<[u8]>,
+    /// Each example question, scored on its own (see [`SearchIndex::coverage`]).
+    questions: Vec<QuestionDoc>,
+}
+
+/// One example question as a small document of its own: where its terms are in the
+/// [`QuestionStore`], and the length codes of its words and compound parts.
+#[derive(Debug)]
+struct QuestionDoc {
+    start: u32,
+    len: u32,
+    /// tantivy field-norm codes of the number of words and of parts.
+    lengths: [u8; 2],
+}
+
+/// The terms of every example question, one after the other: an answer reads the
+/// questions of a few dozen entries, and reading them from one array rather than from
+/// an allocation per question halved the time of that step.
+#[derive(Debug, Default)]
+struct QuestionStore {
+    /// Per question: its distinct term numbers, sorted.
+    terms: Vec<u32>,
+    /// Per term of a question: occurrences among its words and among its parts.
+    counts: Vec<[u8; 2]>,
+}
+
+impl QuestionStore {
+    fn push(&mut self, counts: &[(u32, [u8; 2])], lengths: [u8; 2]) -> QuestionDoc {
+        let start = self.terms.len() as u32;
+        self.terms.extend(counts.iter().map(|(n, _)| *n));
+        self.counts.extend(counts.iter().map(|(_, c)| *c));
+        QuestionDoc {
+            start,
+            len: counts.len() as u32,
+            lengths,
+        }
+    }
+
+    fn terms(&self, question: &QuestionDoc) -> (&[u32], &[[u8; 2]]) {
+        let range = question.start as usize..(question.start + question.len) as usize;
+        (&self.terms[range.clone()], &self.counts[range])
+    }
 }
 
 impl EntryTerms {
     fn finish(&mut self) {
-        for set in [&mut self.core, &mut self.strong, &mut self.weak] {
-            set.sort_unstable();
-            set.dedup();
-            set.shrink_to_fit();
+        let mut merged: Vec<(u32, u8)> = Vec::new();
+        for (place, set) in [
+            (2u8, std::mem::take(&mut self.core)),
+            (1, std::mem::take(&mut self.strong)),
+            (0, std::mem::take(&mut self.weak)),
+        ] {
+            merged.extend(set.into_iter().map(|t| (t, place)));
+        }
+        // Best place first within a term, then keep the first of each term.
+        merged.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        merged.dedup_by_key(|(t, _)| *t);
+        self.all = merged.iter().map(|(t, _)| *t).collect();
+        self.places = merged.iter().map(|(_, p)| *p).collect();
+    }
+
+    /// How well the entry holds term `number`: 1 in its title or keywords, less in its
+    /// example questions, less still only in its body, 0 not at all.
+    fn place(&self, number: u32) -> f32 {
+        match self.all.binary_search(&number) {
+            Ok(i) => [PLACE_BODY, PLACE_QUESTION, 1.0][self.places[i] as usize],
+            Err(_) => 0.0,
         }
     }
 }
@@ -109,7 +365,26 @@ struct TermInfo {
     number: u32,
     doc_freq: u32,
     fields: u8,
+    /// BM25 statistics per searched field, in the order of [`Fields::searched`].
+    stats: [FieldStats; SEARCHED_FIELDS],
 }
+
+/// A term's BM25 statistics in one field of the index, fixed when the index is built.
+#[derive(Debug, Clone, Copy, Default)]
+struct FieldStats {
+    /// Documents (entry and language) the term occurs in, in this field.
+    doc_freq: u32,
+    /// tantivy's BM25 idf over the whole index: `ln(1 + (N - n + 0.5) / (n + 0.5))`.
+    idf: f32,
+    /// The largest `tf / (tf + norm)` of any document: with the idf, the most one
+    /// document can score for the term, which lets a search skip documents that cannot
+    /// reach the top (see [`SearchIndex::top_documents`]).
+    max_tf_factor: f32,
+}
+
+/// BM25 parameters, as tantivy uses them.
+const BM25_K1: f32 = 1.2;
+const BM25_B: f32 = 0.75;
 
 /// Bits of [`TermInfo::fields`]: a query asks only the fields a term is in. A term query
 /// for a term a field does not have matches nothing, but tantivy still looks the term up
@@ -119,6 +394,7 @@ const IN_TITLE: u8 = 2;
 const IN_KEYWORDS: u8 = 4;
 const IN_PARTS: u8 = 8;
 const IN_BODY: u8 = 16;
+const IN_QUESTION_PARTS: u8 = 32;
 
 /// Numbers terms while the index is built, and notes the fields each is indexed in.
 #[derive(Default)]
@@ -154,12 +430,42 @@ impl TermNumbers {
     }
 }
 
+/// A set of term numbers that may answer "yes" wrongly but never "no" wrongly: most terms
+/// of an example question are not asked, and this rejects them in one step.
+struct TermFilter([u64; 16]);
+
+impl TermFilter {
+    fn new(numbers: impl Iterator<Item = u32>) -> TermFilter {
+        let mut bits = [0u64; 16];
+        for n in numbers {
+            let n = n as usize % 1024;
+            bits[n / 64] |= 1 << (n % 64);
+        }
+        TermFilter(bits)
+    }
+
+    #[inline]
+    fn may_hold(&self, number: u32) -> bool {
+        let n = number as usize % 1024;
+        self.0[n / 64] & (1 << (n % 64)) != 0
+    }
+}
+
+/// A term of the question: its number, which word it stands for, and how well.
+struct AskedTerm {
+    number: u32,
+    word: usize,
+    weight: f32,
+}
+
 #[derive(Debug, Default)]
 struct Coverage {
     all: f32,
     known: f32,
     unknown_share: f32,
     question: f32,
+    /// BM25 of the best-matching example question on its own.
+    question_bm25: f32,
 }
 
 /// One candidate entry for a question.
@@ -193,13 +499,21 @@ pub struct SearchIndex {
     analyzer: Analyzer,
     /// Document ordinal → entry id.
     doc_ids: Vec<u32>,
-    /// Document ordinal → is it an example-question document?
-    doc_is_question: Vec<bool>,
     ids: Vec<String>,
     /// Entry (id number) → its terms.
     entry_terms: Vec<EntryTerms>,
     /// Every term of the knowledge base → its number and document frequency.
     terms: HashMap<String, TermInfo>,
+    /// Per searched field: BM25's length normalisation `k1 · (1 − b + b · len / avg len)`
+    /// for each of tantivy's 256 field-norm codes.
+    norms: Box<[[f32; 256]; SEARCHED_FIELDS]>,
+    /// BM25 statistics of the example questions as documents of their own.
+    question_scoring: QuestionScoring,
+    question_store: QuestionStore,
+    /// `1 / (1 + norm)`: the tf factor of a term that occurs once.
+    once: Box<[[f32; 256]; SEARCHED_FIELDS]>,
+    /// Reusable per-document score buffers, one set per concurrent search.
+    scratch: Mutex<Vec<Scratch>>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -232,6 +546,7 @@ impl SearchIndex {
             keywords: text_field(&mut builder, "keywords"),
             body: text_field(&mut builder, "body"),
             parts: text_field(&mut builder, "parts"),
+            question_parts: text_field(&mut builder, "question_parts"),
         };
         let index = Index::create_in_ram(builder.build());
         index.tokenizers().register(
@@ -241,11 +556,13 @@ impl SearchIndex {
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 64_000_000)?;
 
         let mut ids: Vec<String> = Vec::new();
-        let mut id_of: HashMap<String, u32> = HashMap::new();
+        let mut id_of: HashMap<String, u32> = HashMap::default();
         let mut doc_ids: Vec<u32> = Vec::new();
-        let mut doc_is_question: Vec<bool> = Vec::new();
         let mut entry_terms: Vec<EntryTerms> = Vec::new();
         let mut numbers = TermNumbers::default();
+        // Words and compound parts in all example questions, for their length norms.
+        let mut question_tokens = [0u64; 2];
+        let mut question_store = QuestionStore::default();
         for entry in &kb.entries {
             let id_index = *id_of.entry(entry.id.clone()).or_insert_with(|| {
                 ids.push(entry.id.clone());
@@ -282,34 +599,44 @@ impl SearchIndex {
             numbers.mark(IN_PARTS, &strong_parts);
             let ord = doc_ids.len() as u64;
             doc_ids.push(id_index);
-            doc_is_question.push(false);
-            writer.add_document(doc!(
+            let mut document = doc!(
                 fields.ord => ord,
                 fields.title => title.terms.join(" "),
                 fields.keywords => keywords.terms.join(" "),
                 fields.body => body.terms.join(" "),
                 fields.parts => strong_parts.join(" "),
-            ))?;
+            );
             for question in &entry.questions {
                 let q = analyzer.analyse_text_memoised(question, lang);
                 numbers.extend(&mut terms.strong, q.terms.iter().chain(&q.parts));
-                let mut question_terms = Vec::new();
-                numbers.extend(&mut question_terms, q.terms.iter().chain(&q.parts));
-                question_terms.sort_unstable();
-                question_terms.dedup();
-                question_terms.shrink_to_fit();
-                terms.questions.push(question_terms);
                 numbers.mark(IN_QUESTION, &q.terms);
-                numbers.mark(IN_PARTS, &q.parts);
-                let ord = doc_ids.len() as u64;
-                doc_ids.push(id_index);
-                doc_is_question.push(true);
-                writer.add_document(doc!(
-                    fields.ord => ord,
-                    fields.question => q.terms.join(" "),
-                    fields.parts => q.parts.join(" "),
-                ))?;
+                numbers.mark(IN_QUESTION_PARTS, &q.parts);
+                let mut counts: Vec<(u32, [u8; 2])> = Vec::new();
+                for (slot, list) in [&q.terms, &q.parts].into_iter().enumerate() {
+                    for t in list {
+                        let n = numbers.number(t);
+                        match counts.iter_mut().find(|(m, _)| *m == n) {
+                            Some((_, c)) => c[slot] = c[slot].saturating_add(1),
+                            None => {
+                                let mut c = [0u8; 2];
+                                c[slot] = 1;
+                                counts.push((n, c));
+                            }
+                        }
+                    }
+                }
+                counts.sort_unstable_by_key(|(n, _)| *n);
+                question_tokens[0] += q.terms.len() as u64;
+                question_tokens[1] += q.parts.len() as u64;
+                let lengths = [q.terms.len() as u32, q.parts.len() as u32]
+                    .map(tantivy::fieldnorm::FieldNormReader::fieldnorm_to_id);
+                terms.questions.push(question_store.push(&counts, lengths));
+                // Every example question is also part of the entry's document, which
+                // finds candidates; each is scored on its own in `coverage`.
+                document.add_text(fields.question, q.terms.join(" "));
+                document.add_text(fields.question_parts, q.parts.join(" "));
             }
+            writer.add_document(document)?;
         }
         writer.commit()?;
         let reader = index
@@ -318,17 +645,26 @@ impl SearchIndex {
             .try_into()?;
 
         let mut doc_freq: Vec<u32> = vec![0; numbers.numbers.len()];
-        let mut all: Vec<u32> = Vec::new();
         for terms in &mut entry_terms {
             terms.finish();
-            all.clear();
-            all.extend(terms.core.iter().chain(&terms.strong).chain(&terms.weak));
-            all.sort_unstable();
-            all.dedup();
-            for &t in &all {
+            for &t in terms.all.iter() {
                 doc_freq[t as usize] += 1;
             }
         }
+        // Statistics as if every example question were a document of its own beside one
+        // per entry and language: what the scores were tuned on.
+        let question_count: usize = entry_terms.iter().map(|t| t.questions.len()).sum();
+        let documents = (kb.entries.len() + question_count) as u64;
+        let (norms, stats) = bm25_statistics(&reader, &fields, &numbers.numbers, documents)?;
+        question_store.terms.shrink_to_fit();
+        question_store.counts.shrink_to_fit();
+        let question_scoring = QuestionScoring::new(
+            &entry_terms,
+            &question_store,
+            kb.entries.len(),
+            question_tokens,
+            numbers.numbers.len(),
+        );
         let terms: HashMap<String, TermInfo> = numbers
             .numbers
             .into_iter()
@@ -337,6 +673,7 @@ impl SearchIndex {
                     number,
                     doc_freq: doc_freq[number as usize],
                     fields: numbers.fields[number as usize],
+                    stats: stats[number as usize],
                 };
                 (term, info)
             })
@@ -347,10 +684,14 @@ impl SearchIndex {
             fields,
             analyzer,
             doc_ids,
-            doc_is_question,
             ids,
             entry_terms,
             terms,
+            question_scoring,
+            question_store,
+            once: Box::new(norms.map(|field| field.map(|norm| 1.0 / (1.0 + norm)))),
+            norms,
+            scratch: Mutex::new(Vec::new()),
         })
     }
 
@@ -375,46 +716,28 @@ impl SearchIndex {
         if words.is_empty() || self.ids.is_empty() {
             return Ok(Vec::new());
         }
-        let Some(query) = self.build_query(words) else {
+        let weights = self.word_weights(words);
+        let top = self.top_documents(words, &weights)?;
+        if top.is_empty() {
             // No word of the question is in any field: nothing matches.
             return Ok(Vec::new());
-        };
-        let searcher = self.reader.searcher();
-        let top = searcher.search(&query, &TopDocs::with_limit(TOP_DOCS).order_by_score())?;
-        // Best document score per entry; question documents and entry documents apart.
-        let mut best: HashMap<u32, (f32, f32)> = HashMap::new();
-        let mut columns = HashMap::new();
-        for (score, address) in top {
-            let column = match columns.entry(address.segment_ord) {
-                std::collections::hash_map::Entry::Occupied(c) => c.into_mut(),
-                std::collections::hash_map::Entry::Vacant(v) => v.insert(
-                    searcher
-                        .segment_reader(address.segment_ord)
-                        .fast_fields()
-                        .u64("ord")?,
-                ),
-            };
-            let Some(ord) = column.first(address.doc_id) else {
-                continue;
-            };
-            let id = self.doc_ids[ord as usize];
-            let is_question = self.doc_is_question[ord as usize];
-            let slot = best.entry(id).or_insert((0.0, 0.0));
-            if is_question {
-                slot.0 = slot.0.max(score);
-            } else {
-                slot.1 = slot.1.max(score);
-            }
         }
-        let weights = self.word_weights(words);
+        // The candidate entries, with the best text score of their documents (either
+        // language). Their example questions are scored one by one in `coverage`: the
+        // documents' question scores, over all questions together, only found them.
+        let mut best: HashMap<u32, f32> = HashMap::default();
+        for (_, text, ord) in top {
+            let id = self.doc_ids[ord as usize];
+            let slot = best.entry(id).or_insert(0.0);
+            *slot = slot.max(text);
+        }
         let numbers = self.alternative_numbers(words);
+        let asked = Self::asked_terms(words, &numbers);
         let mut hits: Vec<Hit> = best
             .into_iter()
-            .map(|(id, (q, e))| {
-                // An entry whose example questions and whose own text both match is a
-                // better bet than one that matches only either.
-                let bm25 = q.max(e) + BOTH_MATCH * q.min(e);
-                let c = self.coverage(id, words, &weights, &numbers);
+            .map(|(id, text)| {
+                let c = self.coverage(id, words, &weights, &numbers, &asked);
+                let bm25 = combined(c.question_bm25, text);
                 Hit {
                     id: self.ids[id as usize].clone(),
                     score: 0.0,
@@ -452,46 +775,154 @@ impl SearchIndex {
         Ok(hits)
     }
 
-    fn build_query(&self, words: &[QueryWord]) -> Option<BooleanQuery> {
-        let fields = [
-            (self.fields.question, BOOST_QUESTION, IN_QUESTION),
-            (self.fields.title, BOOST_TITLE, IN_TITLE),
-            (self.fields.keywords, BOOST_KEYWORDS, IN_KEYWORDS),
-            (self.fields.parts, BOOST_PARTS, IN_PARTS),
-            (self.fields.body, BOOST_BODY, IN_BODY),
-        ];
-        let weights = self.word_weights(words);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (word, weight) in words.iter().zip(weights) {
-            let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
-            for (term, variant) in &word.alternatives {
-                let in_fields = self.terms.get(term).map_or(0, |info| info.fields);
-                // Part of a compound: its parts are indexed in `parts` and as whole words.
-                for (field, boost, bit) in fields {
-                    if in_fields & bit == 0 {
-                        continue;
+    /// The `TOP_DOCS` best documents for the question, as `(questions score, text score,
+    /// document ordinal)`, best first.
+    ///
+    /// Each group's score is BM25 in the shape of a tantivy query: per question word a
+    /// disjunction-max (tie-breaker 0.15) over every alternative term in every field of the
+    /// group it is indexed in, each a BM25 term score (tantivy's formula) boosted by field
+    /// and variant; the word's result boosted by its weight; summed over words. Documents
+    /// are ranked by [`combined`].
+    ///
+    /// It is computed here, term at a time over tantivy's postings block by block, into
+    /// flat per-document arrays, rather than by a tantivy query: tantivy's nested union
+    /// scorers for this shape cost several times as much per posting, and block-max WAND
+    /// does not apply to disjunction-max. See [`SearchIndex::plan`] for the terms left out.
+    fn top_documents(
+        &self,
+        words: &[QueryWord],
+        weights: &[f32],
+    ) -> Result<Vec<(f32, f32, u32)>, SearchError> {
+        let plan = self.plan(words, weights);
+        if plan.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let mut scratch = self
+            .scratch
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop()
+            .unwrap_or_default();
+        let mut top: Vec<(f32, f32, u32)> = Vec::new();
+        let result = (|| -> Result<(), SearchError> {
+            for segment in searcher.segment_readers() {
+                scratch.reset(segment.max_doc() as usize);
+                let mut inverted = Vec::with_capacity(SEARCHED_FIELDS);
+                let mut field_norms = Vec::with_capacity(SEARCHED_FIELDS);
+                for (field, _, _, _) in self.fields.searched() {
+                    inverted.push(segment.inverted_index(field)?);
+                    field_norms.push(segment.get_fieldnorms_reader(field)?);
+                }
+                for word in &plan {
+                    scratch.start_word();
+                    for term in &word.terms {
+                        let slot = term.slot;
+                        let Some(info) = inverted[slot].get_term_info(&term.term)? else {
+                            continue;
+                        };
+                        // Block by block (128 documents): much cheaper per document
+                        // than tantivy's one-at-a-time `DocSet`.
+                        let mut postings = inverted[slot].read_block_postings_from_terminfo(
+                            &info,
+                            IndexRecordOption::WithFreqs,
+                        )?;
+                        let norms = &self.norms[slot];
+                        let once = &self.once[slot];
+                        let lengths = &field_norms[slot];
+                        loop {
+                            let docs = postings.docs();
+                            if docs.is_empty() {
+                                break;
+                            }
+                            for (&doc, &tf) in docs.iter().zip(postings.freqs()) {
+                                let code = lengths.fieldnorm_id(doc) as usize;
+                                let factor = if tf == 1 {
+                                    // Most terms occur once: no division.
+                                    once[code]
+                                } else {
+                                    let tf = tf as f32;
+                                    tf / (tf + norms[code])
+                                };
+                                scratch.add_to_word(doc, term.group, term.weight * factor);
+                            }
+                            postings.advance();
+                        }
                     }
-                    let q = TermQuery::new(
-                        Term::from_field_text(field, term),
-                        IndexRecordOption::WithFreqs,
-                    );
-                    disjuncts.push(Box::new(BoostQuery::new(
-                        Box::new(q),
-                        boost * variant.weight(),
-                    )));
+                    scratch.finish_word(word.boost, DISMAX_TIE);
+                }
+                let ords = segment.fast_fields().u64("ord")?;
+                for (questions, text, doc) in scratch.best(TOP_DOCS) {
+                    if let Some(ord) = ords.first(doc) {
+                        top.push((questions, text, ord as u32));
+                    }
                 }
             }
-            if disjuncts.is_empty() {
-                continue;
+            Ok(())
+        })();
+        self.scratch
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(scratch);
+        result?;
+        top.sort_by(|a, b| {
+            combined(b.0, b.1)
+                .total_cmp(&combined(a.0, a.1))
+                .then(a.2.cmp(&b.2))
+        });
+        top.truncate(TOP_DOCS);
+        Ok(top)
+    }
+
+    /// The question as weighted words, each with its terms and their BM25 weights.
+    ///
+    /// A term that can add little to any document (at most `LOW_IMPACT` of what the
+    /// question's strongest term can) and that occurs in many documents (`LONG_POSTINGS`)
+    /// is left out: such terms, mostly synonyms and translations of common words in the
+    /// body, were most of the postings read at 10,000 entries and barely move a ranking.
+    /// On a knowledge base of a few hundred entries no term is that common, so nothing is
+    /// left out; at 10,000 synthetic entries it changed 1 % of the answers.
+    fn plan(&self, words: &[QueryWord], weights: &[f32]) -> Vec<PlannedWord> {
+        let mut plan = self.plan_all(words, weights);
+        leave_out_low_impact(&mut plan);
+        plan
+    }
+
+    /// [`SearchIndex::plan`] with every term.
+    fn plan_all(&self, words: &[QueryWord], weights: &[f32]) -> Vec<PlannedWord> {
+        let searched = self.fields.searched();
+        let mut plan = Vec::new();
+        for (word, weight) in words.iter().zip(weights) {
+            let mut terms = Vec::new();
+            for (term, variant) in &word.alternatives {
+                let Some(info) = self.terms.get(term) else {
+                    continue;
+                };
+                for (slot, (field, boost, bit, group)) in searched.into_iter().enumerate() {
+                    if info.fields & bit == 0 {
+                        continue;
+                    }
+                    let stats = info.stats[slot];
+                    let weight = stats.idf * (1.0 + BM25_K1) * boost * variant.weight();
+                    terms.push(PlannedTerm {
+                        slot,
+                        group,
+                        doc_freq: stats.doc_freq,
+                        term: Term::from_field_text(field, term),
+                        weight,
+                        bound: weight * stats.max_tf_factor,
+                    });
+                }
             }
-            // Rarer words count more; a word's best match counts, its others a little.
-            let dismax = DisjunctionMaxQuery::with_tie_breaker(disjuncts, 0.15);
-            clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(dismax), 0.5 + weight)),
-            ));
+            if !terms.is_empty() {
+                // Rarer words count more.
+                plan.push(PlannedWord {
+                    boost: 0.5 + weight,
+                    terms,
+                });
+            }
         }
-        (!clauses.is_empty()).then(|| BooleanQuery::new(clauses))
+        plan
     }
 
     /// A weight per question word: rare words (few entries) weigh more; a word the
@@ -538,6 +969,30 @@ impl SearchIndex {
 
     /// Each word's alternatives as term numbers (`None` for a term the knowledge base does
     /// not have), looked up once per question rather than once per candidate entry.
+    /// Every known term of the question with its word and variant weight, sorted by term
+    /// number.
+    fn asked_terms(words: &[QueryWord], numbers: &[Vec<Option<u32>>]) -> Vec<AskedTerm> {
+        let mut asked: Vec<AskedTerm> = words
+            .iter()
+            .zip(numbers)
+            .enumerate()
+            .flat_map(|(word, (w, numbers))| {
+                w.alternatives
+                    .iter()
+                    .zip(numbers)
+                    .filter_map(move |((_, variant), number)| {
+                        number.map(|number| AskedTerm {
+                            number,
+                            word,
+                            weight: variant.weight(),
+                        })
+                    })
+            })
+            .collect();
+        asked.sort_by_key(|a| a.number);
+        asked
+    }
+
     fn alternative_numbers(&self, words: &[QueryWord]) -> Vec<Vec<Option<u32>>> {
         words
             .iter()
@@ -556,6 +1011,7 @@ impl SearchIndex {
         words: &[QueryWord],
         weights: &[f32],
         numbers: &[Vec<Option<u32>>],
+        asked: &[AskedTerm],
     ) -> Coverage {
         let Some(terms) = self.entry_terms.get(id as usize) else {
             return Coverage::default();
@@ -570,12 +1026,7 @@ impl SearchIndex {
             }
             let mut best: f32 = 0.0;
             for ((_, variant), number) in word.alternatives.iter().zip(numbers) {
-                let place = match number {
-                    Some(n) if terms.core.binary_search(n).is_ok() => 1.0,
-                    Some(n) if terms.strong.binary_search(n).is_ok() => PLACE_QUESTION,
-                    Some(n) if terms.weak.binary_search(n).is_ok() => PLACE_BODY,
-                    _ => 0.0,
-                };
+                let place = number.map_or(0.0, |n| terms.place(n));
                 best = best.max(place * variant.weight());
             }
             covered += best * weight;
@@ -585,19 +1036,46 @@ impl SearchIndex {
             return Coverage::default();
         }
         // Question-to-question: how much of the question one example question covers.
+        // Each of the question's terms is looked up among the asked terms (few, sorted).
+        // The same pass scores each example question with BM25 as its own document.
+        let asked_filter = TermFilter::new(asked.iter().map(|a| a.number));
         let mut best_question: f32 = 0.0;
+        let mut best_bm25: f32 = 0.0;
+        let mut best_per_word = vec![0.0f32; words.len()];
+        let mut word_max = vec![0.0f32; words.len()];
+        let mut word_sum = vec![0.0f32; words.len()];
         for question in &terms.questions {
-            let mut q_covered = 0.0;
-            for ((word, weight), numbers) in words.iter().zip(weights).zip(numbers) {
-                let mut best: f32 = 0.0;
-                for ((_, variant), number) in word.alternatives.iter().zip(numbers) {
-                    if number.is_some_and(|n| question.binary_search(&n).is_ok()) {
-                        best = best.max(variant.weight());
+            best_per_word.fill(0.0);
+            word_max.fill(0.0);
+            word_sum.fill(0.0);
+            let (numbers, counts) = self.question_store.terms(question);
+            for (&number, counts) in numbers.iter().zip(counts) {
+                if !asked_filter.may_hold(number) {
+                    continue;
+                }
+                let start = asked.partition_point(|a| a.number < number);
+                for a in asked[start..].iter().take_while(|a| a.number == number) {
+                    let best = &mut best_per_word[a.word];
+                    *best = best.max(a.weight);
+                    for (slot, &count) in counts.iter().enumerate() {
+                        if count > 0 {
+                            let score = a.weight
+                                * self.question_scoring.score(question, number, slot, count);
+                            word_max[a.word] = word_max[a.word].max(score);
+                            word_sum[a.word] += score;
+                        }
                     }
                 }
-                q_covered += best * weight;
             }
+            let q_covered: f32 = best_per_word.iter().zip(weights).map(|(b, w)| b * w).sum();
             best_question = best_question.max(q_covered);
+            let bm25: f32 = word_max
+                .iter()
+                .zip(&word_sum)
+                .zip(weights)
+                .map(|((max, sum), weight)| (0.5 + weight) * (max + (sum - max) * DISMAX_TIE))
+                .sum();
+            best_bm25 = best_bm25.max(bm25);
         }
         Coverage {
             all: covered / total,
@@ -612,8 +1090,149 @@ impl SearchIndex {
             } else {
                 0.0
             },
+            question_bm25: best_bm25,
         }
     }
+}
+
+/// BM25 statistics of the example questions taken as documents of their own, beside one
+/// document per entry and language (as if they were indexed so, which they are not: see
+/// [`SearchIndex::coverage`]).
+struct QuestionScoring {
+    /// Term number → idf among the questions' words and among their compound parts.
+    idf: Vec<[f32; 2]>,
+    /// Length normalisation per field-norm code, for words and for parts.
+    norms: Box<[[f32; 256]; 2]>,
+}
+
+impl QuestionScoring {
+    fn new(
+        entry_terms: &[EntryTerms],
+        store: &QuestionStore,
+        entry_docs: usize,
+        tokens: [u64; 2],
+        term_count: usize,
+    ) -> QuestionScoring {
+        let mut doc_freq = vec![[0u32; 2]; term_count];
+        let mut questions = 0usize;
+        for entry in entry_terms {
+            for question in &entry.questions {
+                questions += 1;
+                let (numbers, counts) = store.terms(question);
+                for (&number, counts) in numbers.iter().zip(counts) {
+                    for slot in 0..2 {
+                        doc_freq[number as usize][slot] += u32::from(counts[slot] > 0);
+                    }
+                }
+            }
+        }
+        let documents = (entry_docs + questions).max(1) as f32;
+        let idf = doc_freq
+            .iter()
+            .map(|df| {
+                df.map(|df| {
+                    let df = df as f32;
+                    (1.0 + (documents - df + 0.5) / (df + 0.5)).ln()
+                })
+            })
+            .collect();
+        let mut norms = Box::new([[0.0f32; 256]; 2]);
+        for slot in 0..2 {
+            let average = tokens[slot] as f32 / documents;
+            if average > 0.0 {
+                for (code, norm) in norms[slot].iter_mut().enumerate() {
+                    let length = tantivy::fieldnorm::FieldNormReader::id_to_fieldnorm(code as u8);
+                    *norm = BM25_K1 * (1.0 - BM25_B + BM25_B * length as f32 / average);
+                }
+            }
+        }
+        QuestionScoring { idf, norms }
+    }
+
+    /// The BM25 score of `count` occurrences of term `number` in field `slot` (0 words, 1
+    /// parts) of `question`, before variant and word weights.
+    fn score(&self, question: &QuestionDoc, number: u32, slot: usize, count: u8) -> f32 {
+        let boost = if slot == 0 {
+            BOOST_QUESTION
+        } else {
+            BOOST_PARTS
+        };
+        let tf = f32::from(count);
+        let norm = self.norms[slot][question.lengths[slot] as usize];
+        self.idf[number as usize][slot] * (1.0 + BM25_K1) * boost * tf / (tf + norm)
+    }
+}
+
+/// BM25 statistics of the built index, as tantivy computes them for a term query: per
+/// searched field the length normalisation of each field-norm code, and per term number
+/// and field the idf and the largest tf factor of any document.
+#[allow(clippy::type_complexity)]
+fn bm25_statistics(
+    reader: &IndexReader,
+    fields: &Fields,
+    numbers: &HashMap<String, u32>,
+    documents: u64,
+) -> Result<
+    (
+        Box<[[f32; 256]; SEARCHED_FIELDS]>,
+        Vec<[FieldStats; SEARCHED_FIELDS]>,
+    ),
+    SearchError,
+> {
+    let searcher = reader.searcher();
+    let total_docs = documents;
+    let mut norms = Box::new([[0.0f32; 256]; SEARCHED_FIELDS]);
+    let mut stats = vec![[FieldStats::default(); SEARCHED_FIELDS]; numbers.len()];
+    let mut doc_freq = vec![0u64; numbers.len()];
+    for (slot, (field, _, _, _)) in fields.searched().into_iter().enumerate() {
+        let mut tokens = 0u64;
+        for segment in searcher.segment_readers() {
+            tokens += segment.inverted_index(field)?.total_num_tokens();
+        }
+        let average = tokens as f32 / total_docs.max(1) as f32;
+        if average > 0.0 {
+            for (code, norm) in norms[slot].iter_mut().enumerate() {
+                let length = tantivy::fieldnorm::FieldNormReader::id_to_fieldnorm(code as u8);
+                *norm = BM25_K1 * (1.0 - BM25_B + BM25_B * length as f32 / average);
+            }
+        }
+        doc_freq.fill(0);
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(field)?;
+            let lengths = segment.get_fieldnorms_reader(field)?;
+            let mut stream = inverted.terms().stream()?;
+            while stream.advance() {
+                let Some(&number) = std::str::from_utf8(stream.key())
+                    .ok()
+                    .and_then(|t| numbers.get(t))
+                else {
+                    continue;
+                };
+                let info = stream.value();
+                doc_freq[number as usize] += u64::from(info.doc_freq);
+                let mut postings =
+                    inverted.read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+                let mut largest = 0.0f32;
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    let tf = postings.term_freq() as f32;
+                    let norm = norms[slot][lengths.fieldnorm_id(doc) as usize];
+                    largest = largest.max(tf / (tf + norm));
+                    doc = postings.advance();
+                }
+                let entry = &mut stats[number as usize][slot];
+                entry.doc_freq += info.doc_freq;
+                entry.max_tf_factor = entry.max_tf_factor.max(largest);
+            }
+        }
+        for (number, &df) in doc_freq.iter().enumerate() {
+            if df > 0 {
+                let x = ((total_docs - df) as f32 + 0.5) / (df as f32 + 0.5);
+                stats[number][slot].idf = (1.0 + x).ln();
+            }
+        }
+    }
+    Ok((norms, stats))
 }
 
 #[cfg(test)]
@@ -688,6 +1307,98 @@ mod tests {
                 "{q}: {hits:?}"
             );
         }
+    }
+
+    /// An entry with one example question that matches the whole question beats an
+    /// entry whose example questions each match a part of it: questions are scored one
+    /// by one, not as one bag of words.
+    #[test]
+    fn one_question_that_matches_beats_several_that_each_match_a_word() {
+        let kb = KnowledgeBase {
+            entries: vec![
+                entry(
+                    "whole",
+                    Lang::Nb,
+                    "Frister",
+                    &["Kan tilbudsfristen forlenges?", "Hva er en frist?"],
+                    "Kommunen bestemmer fristene.",
+                ),
+                entry(
+                    "pieces",
+                    Lang::Nb,
+                    "Tilbud og kontrakter",
+                    &[
+                        "Hva er tilbudsfristen?",
+                        "Kan kontrakten forlenges?",
+                        "Hva står i tilbudet?",
+                    ],
+                    "Kommunen bestemmer tilbudsfristen og om kontrakten forlenges.",
+                ),
+            ],
+            glossary: Default::default(),
+        };
+        let index = SearchIndex::build(&kb).unwrap();
+        let hits = index.search("kan tilbudsfristen forlenges", 5).unwrap();
+        assert_eq!(hits[0].id, "whole", "{hits:?}");
+        assert!(
+            hits[0].question_coverage > hits[1].question_coverage,
+            "{hits:?}"
+        );
+    }
+
+    /// Leaving out low-impact terms never touches a term with short postings: on a small
+    /// base, every term of every question is scored; on a large one, only common terms
+    /// that can add little are left out.
+    #[test]
+    fn only_common_low_impact_terms_are_left_out() {
+        let bundled = {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+            crate::knowledge::load_dir(&dir).unwrap().0
+        };
+        let synthetic = crate::synth::generate(
+            &bundled,
+            crate::synth::SynthOptions {
+                entries: 800,
+                seed: 3,
+                questions: 200,
+            },
+        )
+        .unwrap();
+        let mut left_out_somewhere = false;
+        for (kb, large) in [(bundled, false), (synthetic.kb, true)] {
+            let index = SearchIndex::build(&kb).unwrap();
+            for question in &synthetic.questions {
+                let words = index.analyzer().analyse_question(&question.text);
+                let weights = index.word_weights(&words);
+                let all = index.plan_all(&words, &weights);
+                let kept: Vec<(Term, usize)> = index
+                    .plan(&words, &weights)
+                    .into_iter()
+                    .flat_map(|w| w.terms.into_iter().map(|t| (t.term, t.slot)))
+                    .collect();
+                for term in all.iter().flat_map(|w| &w.terms) {
+                    if kept.contains(&(term.term.clone(), term.slot)) {
+                        continue;
+                    }
+                    left_out_somewhere = true;
+                    assert!(
+                        large,
+                        "nothing is left out of a small base: {}",
+                        question.text
+                    );
+                    assert!(
+                        term.doc_freq >= LONG_POSTINGS,
+                        "a term in {} documents was left out: {}",
+                        term.doc_freq,
+                        question.text
+                    );
+                }
+            }
+        }
+        assert!(
+            left_out_somewhere,
+            "at 800 entries some common term is left out"
+        );
     }
 
     #[test]
