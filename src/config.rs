@@ -160,6 +160,23 @@ pub struct DiscordSettings {
     pub rate_limit_per_minute: u32,
     #[serde(deserialize_with = "ids")]
     pub command_guilds: Vec<u64>,
+    /// Discord sharding: the number of shards of the whole bot (0: one shard, every
+    /// guild), and which of them this process runs, `[first, last]` (empty: all).
+    #[serde(default)]
+    pub shard_total: u32,
+    #[serde(default, deserialize_with = "shard_numbers")]
+    pub shard_range: Vec<u32>,
+}
+
+impl DiscordSettings {
+    /// The shards this process runs: `(first, last, total)`, `None` for one shard.
+    pub fn shards(&self) -> Option<(u32, u32, u32)> {
+        match (self.shard_total, self.shard_range.as_slice()) {
+            (0, _) => None,
+            (total, [first, last]) => Some((*first, *last, total)),
+            (total, _) => Some((0, total - 1, total)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -234,6 +251,17 @@ fn ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
         }
     }
     Ok(out)
+}
+
+/// Shard numbers, written like ids (a list, or "2, 3" from the environment).
+fn shard_numbers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+    ids(d)?
+        .into_iter()
+        .map(|n| {
+            u32::try_from(n)
+                .map_err(|_| serde::de::Error::custom(format!("{n} is not a shard number")))
+        })
+        .collect()
 }
 
 fn optional_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
@@ -347,6 +375,31 @@ impl Settings {
                 format!("{} is not an http(s) URL", show(&self.discord.api_url)),
             );
         }
+        let discord = &self.discord;
+        match (discord.shard_total, discord.shard_range.as_slice()) {
+            (_, [] | [_, _]) if discord.shard_total == 0 && !discord.shard_range.is_empty() => {
+                return invalid(
+                    "discord.shard_range",
+                    "needs discord.shard_total (the number of shards in all)".into(),
+                );
+            }
+            (total, [first, last]) if first > last || *last >= total => {
+                return invalid(
+                    "discord.shard_range",
+                    format!(
+                        "[{first}, {last}] is not a range of shards 0 to {}",
+                        total - 1
+                    ),
+                );
+            }
+            (_, [] | [_, _]) => {}
+            _ => {
+                return invalid(
+                    "discord.shard_range",
+                    "must be [first, last] or empty".into(),
+                );
+            }
+        }
         if self
             .announcements
             .timezone
@@ -439,6 +492,34 @@ mod tests {
             err.contains("database.url") && !err.contains("hunter2"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn shard_settings_are_checked() {
+        let load = |pairs: &[(&str, &str)]| {
+            Settings::from_sources(None, &env(pairs), &Overrides::default())
+        };
+        assert_eq!(load(&[]).unwrap().discord.shards(), None);
+        let s = load(&[("ANBUD__DISCORD__SHARD_TOTAL", "4")]).unwrap();
+        assert_eq!(s.discord.shards(), Some((0, 3, 4)));
+        let s = load(&[
+            ("ANBUD__DISCORD__SHARD_TOTAL", "4"),
+            ("ANBUD__DISCORD__SHARD_RANGE", "2, 3"),
+        ])
+        .unwrap();
+        assert_eq!(s.discord.shards(), Some((2, 3, 4)));
+        for (total, range) in [("4", "3, 4"), ("4", "2, 1"), ("0", "0, 0"), ("4", "1")] {
+            let err = load(&[
+                ("ANBUD__DISCORD__SHARD_TOTAL", total),
+                ("ANBUD__DISCORD__SHARD_RANGE", range),
+            ])
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.contains("discord.shard_range"),
+                "{total} {range}: {err}"
+            );
+        }
     }
 
     #[test]

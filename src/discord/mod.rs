@@ -443,7 +443,17 @@ pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordE
         tokio::spawn(delivery::flushed_alerts(app.clone(), http.clone())),
     ];
     let shard_manager = client.shard_manager.clone();
-    let task = tokio::spawn(async move { client.start().await });
+    let shards = app.settings.discord.shards();
+    let task = tokio::spawn(async move {
+        match shards {
+            None => client.start().await,
+            // serenity takes the range's end as the last shard (4..7 runs 4, 5, 6 and 7).
+            Some((first, last, total)) => {
+                tracing::info!(first, last, total, "starting shards");
+                client.start_shard_range(first..last, total).await
+            }
+        }
+    });
     Ok(RunningBot {
         shard_manager,
         client: Some(task),

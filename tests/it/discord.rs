@@ -940,3 +940,20 @@ async fn an_answer_whose_channel_is_gone_goes_by_direct_message() {
     );
     assert_no_mentions(&delivered);
 }
+
+/// A process configured to run shard 2 of 4 identifies as that shard, and answers the
+/// events Discord sends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_runs_the_shard_range_it_is_configured_for() {
+    let t = spawn_bot(|settings, _| {
+        settings.discord.shard_total = 4;
+        settings.discord.shard_range = vec![2, 2];
+    })
+    .await;
+    assert_eq!(t.fake.gateway_stats().shards, vec![json!([2, 4])]);
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    let answer = t.reply_to(question).await;
+    assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+}

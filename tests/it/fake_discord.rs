@@ -64,7 +64,8 @@
 //! - [`FakeDiscord::fail_next_posts_with_429`] makes `POST /channels/{c}/messages` answer 429
 //!   with Discord's body and `Retry-After`/`X-RateLimit-*` headers.
 //!
-//! Not implemented: zlib compression, sharding beyond one shard, presence updates and member
+//! Not implemented: zlib compression, more than one shard at once (one shard of several is:
+//! the IDENTIFY's `shard` is recorded and echoed in READY), presence updates and member
 //! chunking (ignored and counted as other ops), voice, permission checks on the server side (the
 //! fake accepts any post into a known channel; serenity checks the bot's permissions from its
 //! cache before sending), message edits by users, reactions by users, autocomplete helpers
@@ -584,6 +585,8 @@ pub struct GatewayStats {
     pub connected: bool,
     /// The intents of the current session.
     pub intents: Option<u64>,
+    /// The `shard` of every IDENTIFY accepted, `[id, total]`, in order.
+    pub shards: Vec<Value>,
     /// Sequence number of the last dispatch in the current session.
     pub seq: u64,
 }
@@ -1216,6 +1219,7 @@ struct Gateway {
     rejected_tokens: u32,
     heartbeats: u32,
     other_ops: Vec<u64>,
+    shards: Vec<Value>,
 }
 
 struct Session {
@@ -1251,6 +1255,7 @@ impl Gateway {
             other_ops: self.other_ops.clone(),
             connected: self.session.as_ref().is_some_and(|s| s.conn.is_some()),
             intents: self.session.as_ref().map(|s| s.intents),
+            shards: self.shards.clone(),
             seq: self.session.as_ref().map_or(0, |s| s.seq),
         }
     }
@@ -1914,8 +1919,13 @@ impl Shared {
         let intents = d["intents"].as_u64().unwrap_or(0);
         let mut st = self.lock();
         st.gateway.identifies += 1;
+        st.gateway.shards.push(d["shard"].clone());
         let session_id = format!("fake-session-{}", st.gateway.identifies);
-        let ready = self.ready_json(&session_id);
+        let mut ready = self.ready_json(&session_id);
+        if d["shard"].is_array() {
+            // Tell the bot the shard it asked for, as Discord does.
+            ready["shard"] = d["shard"].clone();
+        }
         let threads: Vec<Value> = st
             .threads
             .iter()
