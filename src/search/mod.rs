@@ -253,21 +253,15 @@ const QUESTIONS: usize = 0;
 const TEXT: usize = 1;
 
 impl Fields {
-    /// The fields a question word is looked up in, with their boosts, `IN_…` bits and
-    /// group.
-    fn searched(&self) -> [(Field, f32, u8, usize); SEARCHED_FIELDS] {
+    /// The fields a question word is looked up in, with their boosts and group.
+    fn searched(&self) -> [(Field, f32, usize); SEARCHED_FIELDS] {
         [
-            (self.question, BOOST_QUESTION, IN_QUESTION, QUESTIONS),
-            (
-                self.question_parts,
-                BOOST_PARTS,
-                IN_QUESTION_PARTS,
-                QUESTIONS,
-            ),
-            (self.title, BOOST_TITLE, IN_TITLE, TEXT),
-            (self.keywords, BOOST_KEYWORDS, IN_KEYWORDS, TEXT),
-            (self.parts, BOOST_PARTS, IN_PARTS, TEXT),
-            (self.body, BOOST_BODY, IN_BODY, TEXT),
+            (self.question, BOOST_QUESTION, QUESTIONS),
+            (self.question_parts, BOOST_PARTS, QUESTIONS),
+            (self.title, BOOST_TITLE, TEXT),
+            (self.keywords, BOOST_KEYWORDS, TEXT),
+            (self.parts, BOOST_PARTS, TEXT),
+            (self.body, BOOST_BODY, TEXT),
         ]
     }
 }
@@ -359,13 +353,13 @@ impl EntryTerms {
 }
 
 /// A term of the knowledge base: its number, the number of entries (ids) it occurs in,
-/// and the index fields it occurs in (`IN_…` bits).
+/// and its statistics in each index field.
 #[derive(Debug, Clone, Copy)]
 struct TermInfo {
     number: u32,
     doc_freq: u32,
-    fields: u8,
-    /// BM25 statistics per searched field, in the order of [`Fields::searched`].
+    /// BM25 statistics per searched field, in the order of [`Fields::searched`]; a field
+    /// the term is not in has `doc_freq` 0, and a query does not ask it.
     stats: [FieldStats; SEARCHED_FIELDS],
 }
 
@@ -386,21 +380,28 @@ struct FieldStats {
 const BM25_K1: f32 = 1.2;
 const BM25_B: f32 = 0.75;
 
-/// Bits of [`TermInfo::fields`]: a query asks only the fields a term is in. A term query
-/// for a term a field does not have matches nothing, but tantivy still looks the term up
-/// and prepares its BM25 weight, which was a tenth of the time of a search.
-const IN_QUESTION: u8 = 1;
-const IN_TITLE: u8 = 2;
-const IN_KEYWORDS: u8 = 4;
-const IN_PARTS: u8 = 8;
-const IN_BODY: u8 = 16;
-const IN_QUESTION_PARTS: u8 = 32;
+/// tantivy's BM25 idf of a term in `doc_freq` of `documents` documents.
+fn bm25_idf(doc_freq: f32, documents: f32) -> f32 {
+    (1.0 + (documents - doc_freq + 0.5) / (doc_freq + 0.5)).ln()
+}
 
-/// Numbers terms while the index is built, and notes the fields each is indexed in.
+/// BM25's length normalisation `k1 · (1 − b + b · len / average)` for each of tantivy's
+/// 256 field-norm codes (all zero for a field without tokens).
+fn norm_table(average: f32) -> [f32; 256] {
+    let mut norms = [0.0f32; 256];
+    if average > 0.0 {
+        for (code, norm) in norms.iter_mut().enumerate() {
+            let length = tantivy::fieldnorm::FieldNormReader::id_to_fieldnorm(code as u8);
+            *norm = BM25_K1 * (1.0 - BM25_B + BM25_B * length as f32 / average);
+        }
+    }
+    norms
+}
+
+/// Numbers terms while the index is built.
 #[derive(Default)]
 struct TermNumbers {
     numbers: HashMap<String, u32>,
-    fields: Vec<u8>,
 }
 
 impl TermNumbers {
@@ -410,7 +411,6 @@ impl TermNumbers {
         }
         let n = self.numbers.len() as u32;
         self.numbers.insert(term.to_string(), n);
-        self.fields.push(0);
         n
     }
 
@@ -418,14 +418,6 @@ impl TermNumbers {
         for t in terms {
             let n = self.number(t);
             into.push(n);
-        }
-    }
-
-    /// Note that `terms` are indexed in the field of `bit`.
-    fn mark<'a>(&mut self, bit: u8, terms: impl IntoIterator<Item = &'a String>) {
-        for t in terms {
-            let n = self.number(t) as usize;
-            self.fields[n] |= bit;
         }
     }
 }
@@ -595,10 +587,6 @@ impl SearchIndex {
                     .chain(&strong_parts),
             );
             numbers.extend(&mut terms.weak, body.terms.iter().chain(&body.parts));
-            numbers.mark(IN_TITLE, &title.terms);
-            numbers.mark(IN_KEYWORDS, &keywords.terms);
-            numbers.mark(IN_BODY, &body.terms);
-            numbers.mark(IN_PARTS, &strong_parts);
             let ord = doc_ids.len() as u64;
             doc_ids.push(id_index);
             let mut document = doc!(
@@ -611,8 +599,6 @@ impl SearchIndex {
             for question in &entry.questions {
                 let q = analyzer.analyse_text_memoised(question, lang);
                 numbers.extend(&mut terms.strong, q.terms.iter().chain(&q.parts));
-                numbers.mark(IN_QUESTION, &q.terms);
-                numbers.mark(IN_QUESTION_PARTS, &q.parts);
                 let mut counts: Vec<(u32, [u8; 2])> = Vec::new();
                 for (slot, list) in [&q.terms, &q.parts].into_iter().enumerate() {
                     for t in list {
@@ -674,7 +660,6 @@ impl SearchIndex {
                 let info = TermInfo {
                     number,
                     doc_freq: doc_freq[number as usize],
-                    fields: numbers.fields[number as usize],
                     stats: stats[number as usize],
                 };
                 (term, info)
@@ -812,7 +797,7 @@ impl SearchIndex {
                 scratch.reset(segment.max_doc() as usize);
                 let mut inverted = Vec::with_capacity(SEARCHED_FIELDS);
                 let mut field_norms = Vec::with_capacity(SEARCHED_FIELDS);
-                for (field, _, _, _) in self.fields.searched() {
+                for (field, _, _) in self.fields.searched() {
                     inverted.push(segment.inverted_index(field)?);
                     field_norms.push(segment.get_fieldnorms_reader(field)?);
                 }
@@ -900,11 +885,12 @@ impl SearchIndex {
                 let Some(info) = self.terms.get(term) else {
                     continue;
                 };
-                for (slot, (field, boost, bit, group)) in searched.into_iter().enumerate() {
-                    if info.fields & bit == 0 {
+                for (slot, (field, boost, group)) in searched.into_iter().enumerate() {
+                    let stats = info.stats[slot];
+                    if stats.doc_freq == 0 {
+                        // Not in this field: asking it would only cost a look-up.
                         continue;
                     }
-                    let stats = info.stats[slot];
                     let weight = stats.idf * (1.0 + BM25_K1) * boost * variant.weight();
                     terms.push(PlannedTerm {
                         slot,
@@ -1131,23 +1117,9 @@ impl QuestionScoring {
         let documents = (entry_docs + questions).max(1) as f32;
         let idf = doc_freq
             .iter()
-            .map(|df| {
-                df.map(|df| {
-                    let df = df as f32;
-                    (1.0 + (documents - df + 0.5) / (df + 0.5)).ln()
-                })
-            })
+            .map(|df| df.map(|df| bm25_idf(df as f32, documents)))
             .collect();
-        let mut norms = Box::new([[0.0f32; 256]; 2]);
-        for slot in 0..2 {
-            let average = tokens[slot] as f32 / documents;
-            if average > 0.0 {
-                for (code, norm) in norms[slot].iter_mut().enumerate() {
-                    let length = tantivy::fieldnorm::FieldNormReader::id_to_fieldnorm(code as u8);
-                    *norm = BM25_K1 * (1.0 - BM25_B + BM25_B * length as f32 / average);
-                }
-            }
-        }
+        let norms = Box::new(tokens.map(|tokens| norm_table(tokens as f32 / documents)));
         QuestionScoring { idf, norms }
     }
 
@@ -1185,20 +1157,12 @@ fn bm25_statistics(
     let total_docs = documents;
     let mut norms = Box::new([[0.0f32; 256]; SEARCHED_FIELDS]);
     let mut stats = vec![[FieldStats::default(); SEARCHED_FIELDS]; numbers.len()];
-    let mut doc_freq = vec![0u64; numbers.len()];
-    for (slot, (field, _, _, _)) in fields.searched().into_iter().enumerate() {
+    for (slot, (field, _, _)) in fields.searched().into_iter().enumerate() {
         let mut tokens = 0u64;
         for segment in searcher.segment_readers() {
             tokens += segment.inverted_index(field)?.total_num_tokens();
         }
-        let average = tokens as f32 / total_docs.max(1) as f32;
-        if average > 0.0 {
-            for (code, norm) in norms[slot].iter_mut().enumerate() {
-                let length = tantivy::fieldnorm::FieldNormReader::id_to_fieldnorm(code as u8);
-                *norm = BM25_K1 * (1.0 - BM25_B + BM25_B * length as f32 / average);
-            }
-        }
-        doc_freq.fill(0);
+        norms[slot] = norm_table(tokens as f32 / total_docs.max(1) as f32);
         for segment in searcher.segment_readers() {
             let inverted = segment.inverted_index(field)?;
             let lengths = segment.get_fieldnorms_reader(field)?;
@@ -1211,7 +1175,6 @@ fn bm25_statistics(
                     continue;
                 };
                 let info = stream.value();
-                doc_freq[number as usize] += u64::from(info.doc_freq);
                 let mut postings =
                     inverted.read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
                 let mut largest = 0.0f32;
@@ -1227,10 +1190,10 @@ fn bm25_statistics(
                 entry.max_tf_factor = entry.max_tf_factor.max(largest);
             }
         }
-        for (number, &df) in doc_freq.iter().enumerate() {
-            if df > 0 {
-                let x = ((total_docs - df) as f32 + 0.5) / (df as f32 + 0.5);
-                stats[number][slot].idf = (1.0 + x).ln();
+        for term in stats.iter_mut() {
+            let entry = &mut term[slot];
+            if entry.doc_freq > 0 {
+                entry.idf = bm25_idf(entry.doc_freq as f32, total_docs as f32);
             }
         }
     }
