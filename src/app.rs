@@ -59,7 +59,22 @@ async fn merge_learned_knowledge(store: &Store, kb: &mut KnowledgeBase) -> Optio
     let version = store.knowledge_version().await.unwrap_or(-1);
     match (store.learned_entries().await, store.phrasings().await) {
         (Ok(learned), Ok(phrasings)) => {
-            kb.merge_learned(learned.iter().map(learned_to_entry).collect());
+            let mut entries: Vec<Entry> = learned.iter().map(learned_to_entry).collect();
+            // An entry edited on the web page keeps all its sources there.
+            match store.entry_sources().await {
+                Ok(sources) => {
+                    for (id, lang, list) in sources {
+                        if let Some(e) = entries
+                            .iter_mut()
+                            .find(|e| e.id == id && e.lang.code() == lang && !list.is_empty())
+                        {
+                            e.sources = list;
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "sources of edited entries unavailable"),
+            }
+            kb.merge_learned(entries);
             let orphans = kb.add_phrasings(phrasings.iter().map(|p| {
                 (
                     p.entry_id.as_str(),

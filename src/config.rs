@@ -107,11 +107,47 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub discord: DiscordSettings,
     pub announcements: AnnouncementSettings,
+    pub web: WebSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct KnowledgeSettings {
     pub dir: PathBuf,
+    /// Entries reviewed longer ago than this are marked stale on the web page.
+    #[serde(default = "default_review_after_days")]
+    pub review_after_days: u32,
+}
+
+fn default_review_after_days() -> u32 {
+    180
+}
+
+/// The advisers' and organisers' web pages (`anbud web`, `web.listen` for `serve`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebSettings {
+    /// Where `anbud serve` serves the pages; empty: it does not.
+    #[serde(default)]
+    pub listen: String,
+    /// The address people open (for Discord's redirect and the Secure cookie flag).
+    #[serde(default)]
+    pub public_url: String,
+    /// The Discord application for "Sign in with Discord"; empty turns it off.
+    #[serde(default)]
+    pub discord_client_id: String,
+    /// The server whose roles decide adviser or organiser.
+    #[serde(default, deserialize_with = "optional_id")]
+    pub discord_guild: Option<u64>,
+    pub discord_authorize_url: String,
+    pub discord_api_url: String,
+    pub session_hours: u32,
+    pub sign_in_per_minute: u32,
+}
+
+impl WebSettings {
+    /// The listen address of `serve`, when set.
+    pub fn listen_addr(&self) -> Option<std::net::SocketAddr> {
+        self.listen.trim().parse().ok()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -399,6 +435,36 @@ impl Settings {
                     "must be [first, last] or empty".into(),
                 );
             }
+        }
+        let web = &self.web;
+        if !web.listen.trim().is_empty() && web.listen_addr().is_none() {
+            return invalid(
+                "web.listen",
+                format!(
+                    "{} is not an address such as 127.0.0.1:8080",
+                    show(&web.listen)
+                ),
+            );
+        }
+        for (key, url) in [
+            ("web.public_url", &web.public_url),
+            ("web.discord_authorize_url", &web.discord_authorize_url),
+            ("web.discord_api_url", &web.discord_api_url),
+        ] {
+            if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+                return invalid(key, format!("{} is not an http(s) URL", show(url)));
+            }
+        }
+        if !web.discord_client_id.trim().is_empty()
+            && (web.discord_guild.is_none() || web.public_url.is_empty())
+        {
+            return invalid(
+                "web.discord_client_id",
+                "Discord sign-in also needs web.discord_guild and web.public_url".into(),
+            );
+        }
+        if web.session_hours == 0 {
+            return invalid("web.session_hours", "must be at least 1".into());
         }
         if self
             .announcements

@@ -4,7 +4,8 @@
 //! or an abstention) → the chat adapters ([`cli`] terminal chat, Discord). The [`store`]
 //! sits beside them: the advisers' queue, feedback, statistics and learned knowledge.
 //! [`announce`] holds organisers' announcements and events: scheduled posts, event
-//! reminders and calendar files. The core never depends on a chat adapter.
+//! reminders and calendar files. [`web`] serves the advisers' and organisers' pages.
+//! The core never depends on a chat adapter.
 
 pub mod adviser;
 pub mod announce;
@@ -17,3 +18,4 @@ pub mod knowledge;
 pub mod search;
 pub mod store;
 pub mod synth;
+pub mod web;

@@ -7,6 +7,7 @@ mod ask;
 mod events;
 mod kb;
 mod serve;
+mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +65,8 @@ pub enum Command {
     Events(events::EventsCommand),
     /// Run the Discord bot (token from the environment variable DISCORD_TOKEN).
     Serve(serve::ServeArgs),
+    /// Serve the advisers' and organisers' web pages; prints a one-time sign-in link.
+    Web(web::WebArgs),
 }
 
 /// Output format of commands that have a machine-readable form.
@@ -113,6 +116,7 @@ pub fn main() -> ExitCode {
             Command::Announcements(cmd) => announce::run_announcements(&settings, cmd).await,
             Command::Events(cmd) => events::run(&settings, cmd).await,
             Command::Serve(args) => serve::run(&settings, args).await,
+            Command::Web(args) => web::run(&settings, args).await,
         }
     });
     // Background tasks (the logger's flush loop) end with the runtime.

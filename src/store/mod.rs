@@ -105,6 +105,10 @@ macro_rules! dispatch {
     };
 }
 
+// After `dispatch!`, which it uses.
+mod web;
+pub use self::web::{DayCount, EntryFeedback, LangCount, NewWebSession, WebSession};
+
 /// Text as both databases can keep it. PostgreSQL refuses NUL in text (SQLSTATE 22021),
 /// which lost a question holding one; it becomes U+FFFD on both, so they store the same.
 fn storable(text: &str) -> String {
