@@ -202,6 +202,16 @@ async fn the_pages_work_in_a_browser(db: TestDb, javascript: bool) {
             anbud::store::Origin::terminal(),
         )
         .await;
+    // A week of counts, so the chart has something to show.
+    for days_ago in 1..=6u32 {
+        let at = chrono::Utc::now() - chrono::TimeDelta::days(i64::from(days_ago));
+        for n in 0..(3 + days_ago % 4) {
+            site.store()
+                .record_question_asked_at(n % 3 != 0, "nb", at)
+                .await
+                .unwrap();
+        }
+    }
     let id = site.queue_question(OFF_TOPIC).await;
     site.queue_question("<script>alert('x')</script> Kan jeg sende faktura på papir?")
         .await;
