@@ -451,7 +451,8 @@ impl Settings {
             ("web.discord_authorize_url", &web.discord_authorize_url),
             ("web.discord_api_url", &web.discord_api_url),
         ] {
-            if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+            let web_url = url.starts_with("http://") || url.starts_with("https://");
+            if !(url.is_empty() || web_url) {
                 return invalid(key, format!("{} is not an http(s) URL", show(url)));
             }
         }

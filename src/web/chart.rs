@@ -105,7 +105,7 @@ fn nice_ceiling(n: u64) -> u64 {
     while power < u64::MAX / 100 {
         for m in [1, 2, 4, 6, 8] {
             let candidate = m * power;
-            if candidate >= n && candidate % 4 == 0 {
+            if candidate >= n && candidate.is_multiple_of(4) {
                 return candidate;
             }
         }

@@ -174,8 +174,8 @@ fn inline(text: &str) -> String {
                 continue;
             }
         }
-        if rest.starts_with("**") {
-            let closes_later = rest[2..].contains("**");
+        if let Some(after) = rest.strip_prefix("**") {
+            let closes_later = after.contains("**");
             if bold {
                 out.push_str("</strong>");
                 bold = false;
