@@ -38,6 +38,7 @@ pub(crate) mod sqlite {
                    created_at, updated_at, posted_at, late";
 
     include!("queries.rs");
+    include!("digest_queries.rs");
 }
 
 /// PostgreSQL: several bot processes may share it.
@@ -76,4 +77,5 @@ pub(crate) mod postgres {
                    created_at, updated_at, posted_at, late";
 
     include!("queries.rs");
+    include!("digest_queries.rs");
 }
