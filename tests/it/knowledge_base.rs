@@ -314,7 +314,7 @@ fn lint_warns_about_a_source_that_is_a_bare_domain() {
 fn lint_warns_about_a_figure_without_a_date_until_a_fact_dates_it() {
     let body = "KOFA tar et klagegebyr.\n\nGebyret er 8 000 kroner.";
     let dir = with_file("entries/demo.nb.md", demo("nb", "", body));
-    let out = assert_lint_warning(
+    assert_lint_warning(
         dir.path(),
         "entries/demo.nb.md",
         14,
