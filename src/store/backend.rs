@@ -39,6 +39,7 @@ pub(crate) mod sqlite {
 
     include!("queries.rs");
     include!("web_queries.rs");
+    include!("digest_queries.rs");
 }
 
 /// PostgreSQL: several bot processes may share it.
@@ -78,4 +79,5 @@ pub(crate) mod postgres {
 
     include!("queries.rs");
     include!("web_queries.rs");
+    include!("digest_queries.rs");
 }

@@ -375,6 +375,8 @@ fn check_form(form: &EntryForm, original: &Entry) -> Result<Entry, BTreeMap<&'st
             related: original.related.clone(),
             reviewed,
             sources,
+            // The form does not edit the dated facts; the preview and lint keep them.
+            facts: original.facts.clone(),
             body,
             event: None,
             path: None,
