@@ -7,9 +7,7 @@
 mod announce;
 mod cli;
 mod discord;
-mod discord_organiser;
 mod fake_discord;
-mod fake_discord_selftest;
 mod faults;
 mod flow;
 mod knowledge_base;
@@ -19,6 +17,7 @@ mod quality;
 mod robustness;
 mod security;
 mod store;
+mod support;
 mod web;
 
 /// Log to the test output when `TEST_LOG` or `RUST_LOG` is set (`RUST_LOG` is the filter;

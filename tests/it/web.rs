@@ -16,8 +16,6 @@ mod fake_oauth;
 mod http;
 mod oauth;
 
-use std::path::Path;
-
 use anbud::app::App;
 use anbud::config::Settings;
 use anbud::store::{Origin, QueueItemId, Store};
@@ -43,10 +41,6 @@ pub struct SignedIn {
     pub csrf: String,
 }
 
-pub fn knowledge_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
-}
-
 impl Site {
     /// Starts the pages on `db` with the bundled knowledge; `configure` adjusts the
     /// settings first.
@@ -61,7 +55,7 @@ impl Site {
     ) -> Site {
         crate::init_test_logging();
         let mut settings = Settings::defaults();
-        settings.knowledge.dir = knowledge_dir();
+        settings.knowledge.dir = crate::support::knowledge_dir();
         settings.database.url = db.url.clone();
         configure(&mut settings);
         let app = App::open(&settings).await.expect("open the app");
