@@ -1,5 +1,5 @@
 //! The two databases the store runs on, each compiled from the same SQL
-//! (`queries.rs`).
+//! (`queries.rs`, and `group_commit_queries.rs` for the group commit).
 //!
 //! sqlx's `Any` driver cannot decode booleans on SQLite or timestamps on
 //! PostgreSQL, and code generic over `sqlx::Database` needs a wall of trait
@@ -11,6 +11,9 @@ pub(crate) mod sqlite {
     type Db = sqlx::Sqlite;
 
     const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+    /// SQLite waits for another writer's lock through the connection's busy_timeout.
+    const SET_LOCK_TIMEOUT: Option<&str> = None;
 
     /// A single UPDATE is atomic on SQLite, and the write lock taken by
     /// BEGIN IMMEDIATE keeps other connections out meanwhile.
@@ -38,6 +41,7 @@ pub(crate) mod sqlite {
                    created_at, updated_at, posted_at, late";
 
     include!("queries.rs");
+    include!("group_commit_queries.rs");
 }
 
 /// PostgreSQL: several bot processes may share it.
@@ -45,6 +49,11 @@ pub(crate) mod postgres {
     type Db = sqlx::Postgres;
 
     const BEGIN_WRITE: &str = "BEGIN";
+
+    /// How long a group commit waits for a row or table lock another session holds,
+    /// like SQLite's busy_timeout (otherwise it waits for ever). Set for the
+    /// transaction only; running out is SQLSTATE 55P03, an outage.
+    const SET_LOCK_TIMEOUT: Option<&str> = Some("SELECT set_config('lock_timeout', $1, true)");
 
     /// Rows another process is claiming right now are skipped rather than
     /// waited for, and the lease (`claimed_until`) keeps them away from others
@@ -76,4 +85,5 @@ pub(crate) mod postgres {
                    created_at, updated_at, posted_at, late";
 
     include!("queries.rs");
+    include!("group_commit_queries.rs");
 }

@@ -9,6 +9,7 @@
 
 mod connect;
 mod crash;
+pub(crate) mod group_commit;
 mod knowledge;
 mod outbox;
 mod privacy;
