@@ -144,10 +144,28 @@ pub enum ReloadError {
     Index(#[from] crate::search::SearchError),
 }
 
+/// Where the bot's time comes from: the system clock, or one a test moves by hand.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> chrono::DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now()
+    }
+}
+
 /// Shared state of a running anbud. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     pub settings: Arc<Settings>,
+    /// The time the scheduler goes by (announcements, reminders).
+    clock: Arc<dyn Clock>,
     answerer: Arc<ArcSwap<Answerer>>,
     logger: ResilientLogger,
     /// The database's knowledge version the current index was built from.
@@ -229,6 +247,7 @@ impl App {
         };
         Ok(App {
             settings: Arc::new(settings.clone()),
+            clock: Arc::new(SystemClock),
             answerer: Arc::new(ArcSwap::from_pointee(Answerer::new(
                 kb,
                 settings.answer.clone(),
@@ -236,6 +255,17 @@ impl App {
             logger,
             knowledge_version: Arc::new(AtomicI64::new(version.unwrap_or(-1))),
         })
+    }
+
+    /// The same app going by `clock` (tests: announcements due at a time they choose).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> App {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by the app's clock.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        self.clock.now()
     }
 
     /// The current answering core.
