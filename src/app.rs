@@ -327,10 +327,19 @@ impl App {
 
     /// Before the process ends: write what the database has not taken yet, for at most
     /// `durability.shutdown_flush_ms`, and name in the log what could not be written.
+    ///
+    /// A command (`ask`, `chat`) whose database is down at its end does not wait: its
+    /// questions are settled already (stored, or withdrawn and said so), and only
+    /// counters could be left; sitting out an outage for them would keep the user
+    /// waiting. A bot waits, to ride out a short outage.
     pub async fn close(&self) -> Unwritten {
-        self.logger
-            .close(self.settings.durability.shutdown_flush())
-            .await
+        let bound =
+            if self.logger.unconfirmed() == Unconfirmed::Withdraw && !self.logger.is_healthy() {
+                Duration::ZERO
+            } else {
+                self.settings.durability.shutdown_flush()
+            };
+        self.logger.close(bound).await
     }
 
     /// Answer without logging anything (benchmarks, previews).

@@ -339,6 +339,18 @@ impl ResilientLogger {
         self.inner.lock().dropped
     }
 
+    /// False while the database is known to be unavailable (from a failed attempt
+    /// until the next commit succeeds, or before the first connection).
+    pub fn is_healthy(&self) -> bool {
+        let state = self.inner.lock();
+        state.healthy && state.store.is_some()
+    }
+
+    /// What becomes of a write that could not be stored in time.
+    pub fn unconfirmed(&self) -> Unconfirmed {
+        self.inner.config.unconfirmed
+    }
+
     /// Group commits (transactions) written since the start.
     pub fn commits(&self) -> u64 {
         self.inner.lock().commits
