@@ -42,6 +42,7 @@ pub(crate) mod sqlite {
 
     include!("queries.rs");
     include!("group_commit_queries.rs");
+    include!("digest_queries.rs");
 }
 
 /// PostgreSQL: several bot processes may share it.
@@ -86,4 +87,5 @@ pub(crate) mod postgres {
 
     include!("queries.rs");
     include!("group_commit_queries.rs");
+    include!("digest_queries.rs");
 }
