@@ -21,22 +21,10 @@ pub async fn run(settings: &Settings, _args: ServeArgs) -> anyhow::Result<ExitCo
     let token = discord::token_from_env()?;
     let app = App::open(settings).await?;
     let mut stop = StopSignal::listen().context("listening for SIGTERM")?;
-    let mut bot = discord::start(app.clone(), token)
+    discord::serve(app, token, stop.received())
         .await
-        .context("starting the Discord bot")?;
-    let result = tokio::select! {
-        result = bot.wait() => result.context("running the Discord bot"),
-        signal = stop.received() => {
-            tracing::info!(signal, "stopping: no new questions; writing what is buffered");
-            Ok(())
-        }
-    };
-    bot.stop().await;
-    let unwritten = app.close().await;
-    if unwritten.is_empty() {
-        tracing::info!("stopped; every write is in the database");
-    }
-    result.map(|()| ExitCode::SUCCESS)
+        .context("running the Discord bot")?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM, which systemd, Docker and Kubernetes send to stop a

@@ -19,9 +19,12 @@ use sqlx::Connection;
 use crate::fake_discord::{ids, FakeDiscord, FakeGuild, TOKEN};
 use crate::store::group_commit::{lock_sqlite, open_questions};
 use crate::store::TestDb;
+use crate::support::{spawn_bot, TestBot, WAIT};
 
 const OFF_TOPIC_EN: &str = "What is the weather like in Bergen tomorrow?";
 const OFF_TOPIC_NB: &str = "Hva blir været i morgen i Bergen?";
+/// Answered in one Discord message, with the feedback buttons on it.
+const ANSWERED_NB: &str = "Hva er en dialogkonferanse?";
 const PASSED_ON_EN: &str = "Your question has been passed to an adviser";
 const NOT_PASSED_ON_EN: &str = "I could not pass your question on to an adviser";
 const NOT_PASSED_ON_NB: &str = "Jeg fikk ikke sendt spørsmålet videre til en rådgiver";
@@ -325,4 +328,81 @@ async fn serve_names_what_it_could_not_write_when_stopped_with_the_database_lock
     assert_eq!(lost.len(), 1, "{log}");
     assert!(lost[0].contains(OFF_TOPIC_EN), "{}", lost[0]);
     assert!(open_questions(&store).await.is_empty());
+}
+
+// ------------------------------------------------------- the bot, in this process
+
+/// The bot with SQLite's lock wait at 200 ms.
+async fn impatient_bot() -> TestBot {
+    spawn_bot(|settings, _| settings.durability.sqlite_busy_timeout_ms = 200).await
+}
+
+async fn lock_bot_database(t: &TestBot) -> sqlx::SqliteConnection {
+    lock_sqlite(&t.app.settings.database.url).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_abstention_while_locked_says_so_and_reaches_advisers_when_written() {
+    let t = impatient_bot().await;
+    let held = lock_bot_database(&t).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC_NB);
+    let reply = t.reply_to(question).await;
+    assert!(
+        reply.content.contains(NOT_PASSED_ON_NB),
+        "{}",
+        reply.content
+    );
+    assert!(
+        !reply.content.contains("Spørsmålet er sendt videre"),
+        "{}",
+        reply.content
+    );
+
+    // The bot kept it: once the lock is gone it is written and advisers are alerted.
+    held.close().await.unwrap();
+    let alert = t
+        .fake
+        .wait_for_post(Duration::from_secs(120), |p| {
+            p.channel_id == ids::ADVISERS_CHANNEL
+        })
+        .await;
+    assert!(alert.content.contains("Bergen"), "{}", alert.content);
+    assert_eq!(open_questions(&t.store()).await, vec![OFF_TOPIC_NB]);
+}
+
+/// Asks [`ANSWERED_NB`], clicks "not helpful" on the answer, and returns what the bot
+/// said back.
+async fn not_helpful(t: &TestBot, held: Option<&mut sqlx::SqliteConnection>) -> String {
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    let answer = t.reply_to(question).await;
+    assert!(t.app.logger().wait_flushed(WAIT).await, "counters written");
+    if let Some(conn) = held {
+        sqlx::query("BEGIN EXCLUSIVE").execute(conn).await.unwrap();
+    }
+    let click = t.click(ids::SUPPLIER_USER, &answer, "anbud:fb:n:");
+    t.fake
+        .wait_for_callback(WAIT, |c| c.interaction_id == click)
+        .await
+        .content()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_not_helpful_while_locked_does_not_promise_an_adviser() {
+    let t = impatient_bot().await;
+    let mut other = sqlx::SqliteConnection::connect(&t.app.settings.database.url)
+        .await
+        .unwrap();
+    let thanks = not_helpful(&t, Some(&mut other)).await;
+    assert!(thanks.contains(NOT_PASSED_ON_NB), "{thanks}");
+    assert!(!thanks.contains("En rådgiver ser på"), "{thanks}");
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+
+    // With the database free the same click is passed on, and said so.
+    let thanks = not_helpful(&t, None).await;
+    assert!(thanks.contains("En rådgiver ser på"), "{thanks}");
 }
