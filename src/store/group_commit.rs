@@ -152,9 +152,7 @@ mod tests {
     use crate::store::model::{Origin, Reason};
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
+        text.parse().expect("an RFC 3339 time")
     }
 
     #[test]

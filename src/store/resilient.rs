@@ -88,7 +88,9 @@ pub enum LogOutcome<T> {
     Stored(T),
     /// Not stored yet: the database is unavailable. It is kept in memory and
     /// written when the database is back ([`Unconfirmed::Keep`]); queue items
-    /// created then are reported on [`ResilientLogger::flushed_events`].
+    /// created then are reported on [`ResilientLogger::flushed_events`]. With
+    /// [`Unconfirmed::Withdraw`]: a commit holding it was still under way when the
+    /// wait ran out (a database that hangs), so it may still land.
     Buffered,
     /// Not stored, and taken back: it will not be written ([`Unconfirmed::Withdraw`]).
     Withdrawn,
