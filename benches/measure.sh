@@ -9,6 +9,8 @@
 # measures, around the real process:
 #   - start-up to the first answer with the bundled base (hyperfine when installed,
 #     `apt-get install hyperfine`; otherwise ten timed runs),
+#   - batch mode (`anbud ask --format json`) over 5,000 questions on a SQLite file on
+#     disk, end to end, and that every abstention is in the queue afterwards,
 #   - start-up, wall time and peak RSS (`/usr/bin/time -v`) of
 #     `anbud ask --format json` over the 1,000 generated questions at 10k and 50k,
 # and, unless SKIP_BENCH is set, runs `cargo bench --bench answering` (criterion medians,
@@ -80,6 +82,31 @@ EOF
     row "start-up (no question), $label" "$start_s (peak RSS $((rss0 / 1024)) MB)"
     row "start-up + 1,000 questions, $label" "$all_s (peak RSS $((rss1 / 1024)) MB; expected id or abstention: $correct)"
 }
+
+echo "== batch mode on a SQLite file on disk (every answer counted, every abstention committed)"
+# 5,000 lines: the questions of tests/quality/*.tsv, repeated. Each run starts from an
+# empty database file in $WORK (on disk, not a tmpfs, unless TMPDIR says otherwise).
+for f in tests/quality/*.tsv; do tail -n +2 "$f" | cut -f5; done > "$WORK/q.txt"
+touch "$WORK/batch.txt"
+while [ "$(wc -l < "$WORK/batch.txt")" -lt 5000 ]; do cat "$WORK/q.txt" >> "$WORK/batch.txt"; done
+head -5000 "$WORK/batch.txt" > "$WORK/batch5000.txt"
+batch_run() { rm -f "$WORK"/batch.sqlite*; "$BIN" --knowledge knowledge --database "sqlite://$WORK/batch.sqlite" ask --format json < "$WORK/batch5000.txt" > "$WORK/batch.jsonl"; }
+if command -v hyperfine >/dev/null; then
+    hyperfine --warmup 1 --runs 7 --export-json "$WORK/batch.json" \
+        "rm -f $WORK/batch.sqlite*; $BIN --knowledge knowledge --database sqlite://$WORK/batch.sqlite ask --format json < $WORK/batch5000.txt > $WORK/batch.jsonl" >/dev/null
+    batch_median=$(python3 -c "import json; r=json.load(open('$WORK/batch.json'))['results'][0]; print(f\"{r['median']:.2f} s = {r['median']/5:.3f} ms a question (median of 7)\")")
+else
+    times=()
+    for _ in $(seq 7); do
+        start=$(date +%s%N); batch_run; times+=($(( ($(date +%s%N) - start) / 1000000 )))
+    done
+    ms="$(printf '%s\n' "${times[@]}" | sort -n | sed -n 4p)"
+    batch_median="$ms ms = $(python3 -c "print(f'{$ms/5000:.3f}')") ms a question (median of 7)"
+fi
+batch_run
+abstained=$(python3 -c "import json; print(sum(1 for l in open('$WORK/batch.jsonl') if (o := json.loads(l)) and not o['answered'] and 'error' not in o))")
+in_queue=$(python3 -c "import sqlite3; print(sqlite3.connect('$WORK/batch.sqlite').execute('SELECT count(*) FROM asks').fetchone()[0])")
+row "batch mode, 5,000 questions, SQLite on disk" "$batch_median; abstentions $abstained, in the queue $in_queue"
 
 echo "== start-up and peak RSS at scale (anbud ask --format json over the generated questions)"
 measure_kb 10000 "10k"

@@ -17,8 +17,8 @@ use crate::answer::{Answerer, Reply};
 use crate::config::Settings;
 use crate::knowledge::{self, Entry, KnowledgeBase, KnowledgeError, Lang, Source as EntrySource};
 use crate::store::{
-    LearnedEntry, LogOutcome, Logged, NewUnanswered, Origin, Reason, ResilientConfig,
-    ResilientLogger, Store,
+    AnsweringWrite, LearnedEntry, LogOutcome, Logged, NewUnanswered, Origin, Reason,
+    ResilientConfig, ResilientLogger, Store, StoreOptions, Ticket, Unconfirmed, Unwritten,
 };
 
 /// Read the knowledge folder named in the settings; every problem is in the error.
@@ -99,12 +99,56 @@ async fn merge_learned_knowledge(store: &Store, kb: &mut KnowledgeBase) -> Optio
 #[derive(Debug, Clone)]
 pub struct Asked {
     pub reply: Reply,
-    /// An abstention was logged for advisers (stored, or buffered while the database is
-    /// down): the reply may say so.
+    /// The abstention is committed to the advisers' queue: only then may the reply say
+    /// it was passed on to an adviser. False for answers, and for abstentions the
+    /// database could not take in time (the reply then says so).
     pub logged: bool,
-    /// The queue item, when it was stored at once; `is_new` tells whether advisers
-    /// should be alerted.
+    /// The queue item it was filed under; `is_new` tells whether advisers should be
+    /// alerted.
     pub queue_item: Option<Logged>,
+}
+
+/// A question answered, whose abstention (if any) is on its way to the database:
+/// [`PendingAsk::settle`] waits for it. Lets a batch answer many questions while their
+/// writes share one commit.
+#[derive(Debug)]
+pub struct PendingAsk {
+    pub reply: Reply,
+    ticket: Option<Ticket>,
+}
+
+impl PendingAsk {
+    /// True when the reply is an abstention waiting for the advisers' queue.
+    pub fn is_abstention(&self) -> bool {
+        self.ticket.is_some()
+    }
+
+    /// Waits until the abstention is committed or known not to be (see
+    /// [`Ticket::wait`]).
+    pub async fn settle(self) -> Asked {
+        let mut asked = Asked {
+            reply: self.reply,
+            logged: false,
+            queue_item: None,
+        };
+        let Some(ticket) = self.ticket else {
+            return asked;
+        };
+        match ticket.wait().await {
+            Ok(LogOutcome::Stored(logged)) => {
+                asked.logged = true;
+                asked.queue_item = logged;
+            }
+            Ok(LogOutcome::Buffered) => tracing::warn!(
+                "the database did not take an unanswered question in time; kept to be written later, and the asker told it was not passed on"
+            ),
+            Ok(LogOutcome::Withdrawn) => tracing::warn!(
+                "the database did not take an unanswered question in time; the asker was told it was not passed on"
+            ),
+            Err(e) => tracing::error!(error = %e, "could not log an unanswered question"),
+        }
+        asked
+    }
 }
 
 /// Why a reload kept the old knowledge.
@@ -116,10 +160,28 @@ pub enum ReloadError {
     Index(#[from] crate::search::SearchError),
 }
 
+/// Where the bot's time comes from: the system clock, or one a test moves by hand.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> chrono::DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now()
+    }
+}
+
 /// Shared state of a running anbud. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     pub settings: Arc<Settings>,
+    /// The time the scheduler goes by (announcements, reminders).
+    clock: Arc<dyn Clock>,
     answerer: Arc<ArcSwap<Answerer>>,
     logger: ResilientLogger,
     /// The database's knowledge version the current index was built from.
@@ -140,21 +202,40 @@ const CONNECT_WAIT: Duration = Duration::from_secs(5);
 
 impl App {
     /// Load the knowledge, connect the store (or start without it while it is down),
-    /// merge what advisers taught, and build the index.
+    /// merge what advisers taught, and build the index. For a process that keeps
+    /// running (the bot): a question the database could not take in time is kept in
+    /// memory and written when it is back.
     pub async fn open(settings: &Settings) -> anyhow::Result<App> {
+        App::open_with(settings, Unconfirmed::Keep).await
+    }
+
+    /// [`App::open`] for a command that ends soon (`ask`, `chat`): a question the
+    /// database could not take in time is withdrawn, so that the reply's "not passed
+    /// on" stays true after the command exits.
+    pub async fn open_command(settings: &Settings) -> anyhow::Result<App> {
+        App::open_with(settings, Unconfirmed::Withdraw).await
+    }
+
+    async fn open_with(settings: &Settings, unconfirmed: Unconfirmed) -> anyhow::Result<App> {
         let files = load_knowledge(settings).with_context(|| {
             format!(
                 "loading the knowledge base from {}",
                 settings.knowledge.dir.display()
             )
         })?;
+        let store_options = StoreOptions {
+            busy_timeout: settings.durability.sqlite_busy_timeout(),
+            ..StoreOptions::default()
+        };
         let config = ResilientConfig {
             capacity: settings.database.buffer_capacity,
+            ack_timeout: settings.durability.ack_timeout(),
+            unconfirmed,
+            store_options: store_options.clone(),
             ..ResilientConfig::default()
         };
-        let store = match tokio::time::timeout(CONNECT_WAIT, Store::connect(&settings.database.url))
-            .await
-        {
+        let connect = Store::connect_with(&settings.database.url, &store_options);
+        let store = match tokio::time::timeout(CONNECT_WAIT, connect).await {
             Ok(Ok(store)) => Some(store),
             Ok(Err(e)) if !e.is_unavailable() => {
                 return Err(anyhow::Error::new(e).context("opening the database (database.url)"));
@@ -182,6 +263,7 @@ impl App {
         };
         Ok(App {
             settings: Arc::new(settings.clone()),
+            clock: Arc::new(SystemClock),
             answerer: Arc::new(ArcSwap::from_pointee(Answerer::new(
                 kb,
                 settings.answer.clone(),
@@ -189,6 +271,17 @@ impl App {
             logger,
             knowledge_version: Arc::new(AtomicI64::new(version.unwrap_or(-1))),
         })
+    }
+
+    /// The same app going by `clock` (tests: announcements due at a time they choose).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> App {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by the app's clock.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        self.clock.now()
     }
 
     /// The current answering core.
@@ -206,54 +299,63 @@ impl App {
         &self.logger
     }
 
-    /// Answer a question, count it, and log an abstention for advisers.
+    /// Answer a question, count it, and pass an abstention to the advisers' queue,
+    /// waiting until the database has committed it (see [`Asked::logged`]).
     #[tracing::instrument(level = "debug", skip_all, fields(source = %origin.source))]
     pub async fn ask(&self, question: &str, origin: Origin) -> Asked {
+        self.ask_pending(question, origin).settle().await
+    }
+
+    /// [`App::ask`] without the wait: the reply at once, the counters and the
+    /// abstention queued for the next group commit.
+    pub fn ask_pending(&self, question: &str, origin: Origin) -> PendingAsk {
         let reply = self.answer_only(question);
-        let mut asked = Asked {
-            reply,
-            logged: false,
-            queue_item: None,
-        };
-        if asked.reply.problem.is_some() {
-            return asked;
+        if reply.problem.is_some() {
+            return PendingAsk {
+                reply,
+                ticket: None,
+            };
         }
-        let lang = asked.reply.lang.code();
-        if let Err(e) = self
-            .logger
-            .record_question_asked(asked.reply.answered(), lang)
-            .await
-        {
-            tracing::warn!(error = %e, "could not count the question");
-        }
-        if let Some(id) = asked.reply.id() {
-            if let Err(e) = self
-                .logger
-                .record_answer_given(id, lang, origin.source)
-                .await
-            {
-                tracing::warn!(error = %e, "could not count the answer");
-            }
-            return asked;
+        let lang = reply.lang.code();
+        self.logger.record_question_asked(reply.answered(), lang);
+        if let Some(id) = reply.id() {
+            self.logger.record_answer_given(id, lang, origin.source);
+            return PendingAsk {
+                reply,
+                ticket: None,
+            };
         }
         let entry = NewUnanswered {
             question: question.chars().take(4000).collect(),
             lang: lang.to_string(),
             origin,
-            best_candidate: asked.reply.best_candidate().map(|c| c.id.clone()),
-            score: asked.reply.score,
+            best_candidate: reply.best_candidate().map(|c| c.id.clone()),
+            score: reply.score,
             reason: Reason::Abstained,
             asked_at: Utc::now(),
         };
-        match self.logger.log_unanswered(entry).await {
-            Ok(LogOutcome::Stored(logged)) => {
-                asked.logged = true;
-                asked.queue_item = Some(logged);
-            }
-            Ok(LogOutcome::Buffered) => asked.logged = true,
-            Err(e) => tracing::error!(error = %e, "could not log an unanswered question"),
+        let ticket = self.logger.submit(AnsweringWrite::Unanswered(entry));
+        PendingAsk {
+            reply,
+            ticket: Some(ticket),
         }
-        asked
+    }
+
+    /// Before the process ends: write what the database has not taken yet, for at most
+    /// `durability.shutdown_flush_ms`, and name in the log what could not be written.
+    ///
+    /// A command (`ask`, `chat`) whose database is down at its end does not wait: its
+    /// questions are settled already (stored, or withdrawn and said so), and only
+    /// counters could be left; sitting out an outage for them would keep the user
+    /// waiting. A bot waits, to ride out a short outage.
+    pub async fn close(&self) -> Unwritten {
+        let bound =
+            if self.logger.unconfirmed() == Unconfirmed::Withdraw && !self.logger.is_healthy() {
+                Duration::ZERO
+            } else {
+                self.settings.durability.shutdown_flush()
+            };
+        self.logger.close(bound).await
     }
 
     /// Answer without logging anything (benchmarks, previews).

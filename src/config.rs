@@ -105,6 +105,7 @@ pub struct Settings {
     pub knowledge: KnowledgeSettings,
     pub answer: AnswerSettings,
     pub database: DatabaseSettings,
+    pub durability: DurabilitySettings,
     pub discord: DiscordSettings,
     pub announcements: AnnouncementSettings,
     pub web: WebSettings,
@@ -218,6 +219,36 @@ pub struct DatabaseSettings {
     pub retention_days: u32,
     pub buffer_capacity: usize,
     pub knowledge_poll_ms: u64,
+}
+
+/// When a question counts as passed on, and how long writes may wait (`[durability]`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct DurabilitySettings {
+    /// The longest a reply waits for the database to commit its question before it says
+    /// the question could not be passed on.
+    pub ack_timeout_ms: u64,
+    /// How long a SQLite write waits for another process's lock before it fails.
+    pub sqlite_busy_timeout_ms: u64,
+    /// On stopping (SIGTERM, Ctrl-C, the end of a command): how long to keep trying to
+    /// write what the database has not taken yet.
+    pub shutdown_flush_ms: u64,
+}
+
+impl DurabilitySettings {
+    /// [`DurabilitySettings::ack_timeout_ms`] as a duration.
+    pub fn ack_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.ack_timeout_ms)
+    }
+
+    /// [`DurabilitySettings::sqlite_busy_timeout_ms`] as a duration.
+    pub fn sqlite_busy_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.sqlite_busy_timeout_ms)
+    }
+
+    /// [`DurabilitySettings::shutdown_flush_ms`] as a duration.
+    pub fn shutdown_flush(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.shutdown_flush_ms)
+    }
 }
 
 /// How the bot answers in a channel.
@@ -437,6 +468,35 @@ impl Settings {
         }
         if self.answer.max_question_chars < 10 {
             return invalid("answer.max_question_chars", "must be at least 10".into());
+        }
+        let durability = &self.durability;
+        for (key, value, range) in [
+            (
+                "durability.ack_timeout_ms",
+                durability.ack_timeout_ms,
+                1..=600_000,
+            ),
+            (
+                "durability.sqlite_busy_timeout_ms",
+                durability.sqlite_busy_timeout_ms,
+                1..=600_000,
+            ),
+            (
+                "durability.shutdown_flush_ms",
+                durability.shutdown_flush_ms,
+                0..=3_600_000,
+            ),
+        ] {
+            if !range.contains(&value) {
+                return invalid(
+                    key,
+                    format!(
+                        "{value} is not between {} and {} milliseconds",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+            }
         }
         let url = &self.database.url;
         if !(url.starts_with("sqlite:")

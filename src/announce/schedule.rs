@@ -448,7 +448,7 @@ pub fn spawn_scheduler_every(app: App, poster: Arc<dyn Poster>, every: Duration)
             }
             let events = events_from_knowledge(knowledge.knowledge(), config.lang, config.timezone);
             let scheduler = Scheduler::new(store, config.clone(), poster.clone());
-            let report = scheduler.tick(&events, Utc::now()).await;
+            let report = scheduler.tick(&events, app.now()).await;
             if report != TickReport::default() {
                 tracing::debug!(?report, "scheduler tick");
             }

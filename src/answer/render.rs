@@ -42,7 +42,7 @@ static NB: Texts = Texts {
     here_is: "Her er svaret om",
     abstain: "Det spørsmålet kan jeg ikke svare sikkert på ennå, og jeg vil ikke gjette når det gjelder regler for anskaffelser.",
     abstain_logged: "Spørsmålet er sendt videre til en rådgiver, og du får svaret her når det er klart.",
-    abstain_not_logged: "Spør gjerne en rådgiver i programmet.",
+    abstain_not_logged: "Jeg fikk ikke sendt spørsmålet videre til en rådgiver nå, på grunn av en teknisk feil. Spør gjerne igjen senere, eller kontakt en rådgiver i programmet direkte.",
     closest: "Dette er det nærmeste jeg har",
     empty: "Jeg fant ikke noe spørsmål i meldingen. Skriv for eksempel: «Hva er en dialogkonferanse?»",
     truncated: "(Meldingen var lang, så jeg leste bare begynnelsen.)",
@@ -59,7 +59,7 @@ static EN: Texts = Texts {
     here_is: "Here is the answer about",
     abstain: "I can't answer that with confidence yet, and I won't guess about procurement rules.",
     abstain_logged: "Your question has been passed to an adviser, and you will get the answer here when it is ready.",
-    abstain_not_logged: "Please ask an adviser in the programme.",
+    abstain_not_logged: "I could not pass your question on to an adviser just now because of a technical problem. Please ask again later, or contact an adviser in the programme directly.",
     closest: "The closest topics I have",
     empty: "I couldn't find a question in your message. Try for example: \"What is a dialogue conference?\"",
     truncated: "(Your message was long, so I only read the beginning.)",
@@ -121,7 +121,8 @@ pub fn tie_line(lang: Lang, first: &str, second: &str) -> String {
 }
 
 /// The reply as plain text with light Markdown, the way a person reads it.
-/// `logged` says whether an abstention was passed on to an adviser.
+/// `logged` says whether an abstention is committed to the advisers' queue: only then
+/// does the reply say it was passed on; otherwise it says it could not be.
 pub fn render_text(reply: &Reply, logged: bool) -> String {
     let lang = reply.lang;
     let t = Texts::get(lang);

@@ -9,8 +9,8 @@ use clap::Args;
 use serde_json::json;
 
 use super::Format;
-use crate::answer::{render_json, render_text};
-use crate::app::App;
+use crate::answer::{render_json, render_text, Reply};
+use crate::app::{App, PendingAsk};
 use crate::config::Settings;
 use crate::store::Origin;
 
@@ -30,8 +30,16 @@ pub struct AskArgs {
 #[derive(Debug, Args)]
 pub struct ChatArgs {}
 
+/// The exit status of `ask` and `chat` when a question the bot could not answer could
+/// not be passed on to an adviser (the database did not commit it in time). The reply
+/// says so; in batch mode the lines with `"queued": false` are the ones.
+pub const NOT_QUEUED: u8 = 3;
+
+/// How many batch lines may wait for their commit at once.
+const BATCH_WINDOW: usize = 4096;
+
 pub async fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitCode> {
-    let app = App::open(settings).await?;
+    let app = App::open_command(settings).await?;
     if let (true, Some(q)) = (args.explain, &args.question) {
         let answerer = app.answerer();
         let index = answerer.index();
@@ -51,55 +59,114 @@ pub async fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitC
             );
         }
     }
-    match (args.question, args.format) {
-        (Some(q), Format::Json) => {
-            let reply = app.ask(&q, Origin::terminal()).await;
-            writeln!(std::io::stdout(), "{}", render_json(&reply.reply))?;
+    let not_queued = match (args.question, args.format) {
+        (Some(q), format) => {
+            let asked = app.ask(&q, Origin::terminal()).await;
+            let line = if format == Format::Json {
+                let mut value = render_json(&asked.reply);
+                mark_queued(&mut value, &asked.reply, asked.logged);
+                value.to_string()
+            } else {
+                render_text(&asked.reply, asked.logged)
+            };
+            writeln!(std::io::stdout(), "{line}")?;
+            usize::from(is_abstention(&asked.reply) && !asked.logged)
         }
-        (Some(q), _) => {
-            let reply = app.ask(&q, Origin::terminal()).await;
-            writeln!(std::io::stdout(), "{}", render_text(&reply.reply, reply.logged))?;
-        }
-        (None, Format::Json) => {
-            let stdin = std::io::stdin();
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let mut line = Vec::new();
-            let mut reader = stdin.lock();
-            loop {
-                line.clear();
-                // Read bytes so invalid UTF-8 is a reply with an error, not the end.
-                if reader.read_until(b'\n', &mut line)? == 0 {
-                    break;
-                }
-                let value = match std::str::from_utf8(&line) {
-                    Ok(text) => {
-                        let text = text.trim_end_matches(['\n', '\r']);
-                        let mut value = render_json(&app.ask(text, Origin::terminal()).await.reply);
-                        if args.explain {
-                            let answerer = app.answerer();
-                            let hits = answerer.index().search(&crate::answer::clean_question(text), 3).unwrap_or_default();
-                            value["explain"] = json!(hits.iter().map(|h| json!({"id": h.id, "score": h.score, "coverage": h.coverage, "known": h.known_coverage, "unknown": h.unknown_share, "bm25": h.bm25, "confidence": h.confidence, "qcov": h.question_coverage})).collect::<Vec<_>>());
-                        }
-                        value
-                    }
-                    Err(_) => json!({
-                        "question": String::from_utf8_lossy(&line).trim_end().to_string(),
-                        "answered": false, "id": null, "score": 0.0, "candidates": [],
-                        "answer": null, "lang": "nb", "source": null,
-                        "error": "the line is not valid UTF-8",
-                    }),
-                };
-                writeln!(out, "{value}")?;
-            }
-            out.flush()?;
-        }
+        (None, Format::Json) => ask_batch(&app, args.explain).await?,
         (None, _) => anyhow::bail!("give a question: anbud ask \"Hva er en dialogkonferanse?\" (or use --format json to read questions from standard input)"),
+    };
+    finish(&app, not_queued).await
+}
+
+/// Batch mode: one JSON line out per line of standard input, in order. Each line's
+/// writes join the next group commit while the following lines are answered; a line is
+/// printed once its abstention is committed (or known not to be).
+async fn ask_batch(app: &App, explain: bool) -> anyhow::Result<usize> {
+    let (lines, mut answered) =
+        tokio::sync::mpsc::channel::<(serde_json::Value, Option<PendingAsk>)>(BATCH_WINDOW);
+    let printer = tokio::spawn(async move {
+        let mut out = std::io::BufWriter::new(std::io::stdout());
+        let mut not_queued = 0;
+        while let Some((mut value, pending)) = answered.recv().await {
+            if let Some(pending) = pending {
+                let asked = pending.settle().await;
+                mark_queued(&mut value, &asked.reply, asked.logged);
+                not_queued += usize::from(!asked.logged);
+            }
+            writeln!(out, "{value}")?;
+        }
+        out.flush()?;
+        Ok::<usize, std::io::Error>(not_queued)
+    });
+    let stdin = std::io::stdin();
+    let mut reader = stdin.lock();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        // Read bytes so invalid UTF-8 is a reply with an error, not the end.
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let answered_line = match std::str::from_utf8(&line) {
+            Ok(text) => {
+                let text = text.trim_end_matches(['\n', '\r']);
+                let pending = app.ask_pending(text, Origin::terminal());
+                let mut value = render_json(&pending.reply);
+                if explain {
+                    let answerer = app.answerer();
+                    let hits = answerer
+                        .index()
+                        .search(&crate::answer::clean_question(text), 3)
+                        .unwrap_or_default();
+                    value["explain"] = json!(hits.iter().map(|h| json!({"id": h.id, "score": h.score, "coverage": h.coverage, "known": h.known_coverage, "unknown": h.unknown_share, "bm25": h.bm25, "confidence": h.confidence, "qcov": h.question_coverage})).collect::<Vec<_>>());
+                }
+                (value, pending.is_abstention().then_some(pending))
+            }
+            Err(_) => (
+                json!({
+                    "question": String::from_utf8_lossy(&line).trim_end().to_string(),
+                    "answered": false, "id": null, "score": 0.0, "candidates": [],
+                    "answer": null, "lang": "nb", "source": null,
+                    "error": "the line is not valid UTF-8",
+                }),
+                None,
+            ),
+        };
+        if lines.send(answered_line).await.is_err() {
+            break; // the printer stopped (its error comes below)
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    drop(lines);
+    Ok(printer.await??)
+}
+
+/// An abstention the bot could not answer (not an empty or unreadable question).
+fn is_abstention(reply: &Reply) -> bool {
+    !reply.answered() && reply.problem.is_none()
+}
+
+/// `"queued": true|false` on an abstention's JSON: whether the advisers' queue has it.
+fn mark_queued(value: &mut serde_json::Value, reply: &Reply, queued: bool) {
+    if is_abstention(reply) {
+        value["queued"] = json!(queued);
+    }
+}
+
+/// Writes what is still buffered (counters), and turns questions that could not be
+/// passed on into the exit status.
+async fn finish(app: &App, not_queued: usize) -> anyhow::Result<ExitCode> {
+    app.close().await;
+    if not_queued == 0 {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "anbud: {not_queued} question(s) could not be passed on to an adviser: the database did not store them in time (see the log above)"
+    );
+    Ok(ExitCode::from(NOT_QUEUED))
 }
 
 pub async fn run_chat(settings: &Settings, _args: ChatArgs) -> anyhow::Result<ExitCode> {
-    let app = App::open(settings).await?;
+    let app = App::open_command(settings).await?;
     // Pick up knowledge taught by advisers while the chat runs.
     let maintenance = app.spawn_maintenance();
     let interactive = std::io::stdin().is_terminal();
@@ -126,6 +193,7 @@ pub async fn run_chat(settings: &Settings, _args: ChatArgs) -> anyhow::Result<Ex
     });
     let mut out = std::io::stdout();
     let mut outbox_tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    let mut not_queued = 0;
     loop {
         if interactive {
             write!(out, "> ")?;
@@ -152,14 +220,12 @@ pub async fn run_chat(settings: &Settings, _args: ChatArgs) -> anyhow::Result<Ex
             continue;
         }
         let reply = app.ask(question, Origin::terminal()).await;
+        not_queued += usize::from(is_abstention(&reply.reply) && !reply.logged);
         writeln!(out, "{}\n", render_text(&reply.reply, reply.logged))?;
         out.flush()?;
     }
     maintenance.abort();
-    app.logger()
-        .wait_flushed(std::time::Duration::from_secs(2))
-        .await;
-    Ok(ExitCode::SUCCESS)
+    finish(&app, not_queued).await
 }
 
 /// Print advisers' answers to questions asked in the terminal.

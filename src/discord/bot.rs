@@ -220,23 +220,26 @@ pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordE
     })
 }
 
-/// `anbud serve`: run until Ctrl-C or a fatal gateway error, then flush what the
-/// database has not taken yet.
-pub async fn serve(app: App, token: SecretString) -> Result<(), DiscordError> {
+/// `anbud serve`: run until `stop` completes (with the name of the signal that stopped
+/// it: SIGINT or SIGTERM) or a fatal gateway error; then stop taking questions and write
+/// what the database has not taken yet, for at most `durability.shutdown_flush_ms`,
+/// naming in the log what could not be written ([`App::close`]).
+pub async fn serve(
+    app: App,
+    token: SecretString,
+    stop: impl std::future::Future<Output = &'static str>,
+) -> Result<(), DiscordError> {
     let mut bot = start(app.clone(), token).await?;
     let result = tokio::select! {
         result = bot.wait() => result,
-        _ = tokio::signal::ctrl_c() => {
-            tracing::info!("stopping");
+        signal = stop => {
+            tracing::info!(signal, "stopping: no new questions; writing what is buffered");
             Ok(())
         }
     };
     bot.stop().await;
-    if !app.logger().wait_flushed(Duration::from_secs(5)).await {
-        tracing::warn!(
-            buffered = app.logger().buffered(),
-            "stopped with writes the database has not taken"
-        );
+    if app.close().await.is_empty() {
+        tracing::info!("stopped; every write is in the database");
     }
     result
 }

@@ -83,6 +83,8 @@ pub struct Texts {
     pub share: String,
     pub thanks_helpful: String,
     pub thanks_not_helpful: String,
+    /// "Not helpful" when the database did not take it: no adviser was told.
+    pub thanks_not_helpful_not_passed_on: String,
     pub topic_gone: String,
     pub answer_gone: String,
     /// `{user}`

@@ -1,5 +1,5 @@
 //! The two databases the store runs on, each compiled from the same SQL
-//! (`queries.rs`).
+//! (`queries.rs`, and `group_commit_queries.rs` for the group commit).
 //!
 //! sqlx's `Any` driver cannot decode booleans on SQLite or timestamps on
 //! PostgreSQL, and code generic over `sqlx::Database` needs a wall of trait
@@ -11,6 +11,9 @@ pub(crate) mod sqlite {
     type Db = sqlx::Sqlite;
 
     const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+    /// SQLite waits for another writer's lock through the connection's busy_timeout.
+    const SET_LOCK_TIMEOUT: Option<&str> = None;
 
     /// A single UPDATE is atomic on SQLite, and the write lock taken by
     /// BEGIN IMMEDIATE keeps other connections out meanwhile.
@@ -39,6 +42,7 @@ pub(crate) mod sqlite {
 
     include!("queries.rs");
     include!("web_queries.rs");
+    include!("group_commit_queries.rs");
     include!("digest_queries.rs");
 }
 
@@ -47,6 +51,11 @@ pub(crate) mod postgres {
     type Db = sqlx::Postgres;
 
     const BEGIN_WRITE: &str = "BEGIN";
+
+    /// How long a group commit waits for a row or table lock another session holds,
+    /// like SQLite's busy_timeout (otherwise it waits for ever). Set for the
+    /// transaction only; running out is SQLSTATE 55P03, an outage.
+    const SET_LOCK_TIMEOUT: Option<&str> = Some("SELECT set_config('lock_timeout', $1, true)");
 
     /// Rows another process is claiming right now are skipped rather than
     /// waited for, and the lease (`claimed_until`) keeps them away from others
@@ -79,5 +88,6 @@ pub(crate) mod postgres {
 
     include!("queries.rs");
     include!("web_queries.rs");
+    include!("group_commit_queries.rs");
     include!("digest_queries.rs");
 }

@@ -133,9 +133,10 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
 
 /// PostgreSQL SQLSTATE classes that mean an outage: connection exceptions,
 /// insufficient resources, operator intervention (shutdown, cannot connect
-/// now) and system errors.
+/// now), system errors, and a lock another session held past `lock_timeout`
+/// (55P03, PostgreSQL's SQLITE_BUSY).
 fn is_unavailable_sqlstate(code: &str) -> bool {
-    ["08", "53", "57P", "58"]
+    ["08", "53", "57P", "58", "55P03"]
         .iter()
         .any(|class| code.starts_with(class))
 }
@@ -179,6 +180,8 @@ mod tests {
         assert!(is_unavailable_sqlstate("08006"));
         assert!(is_unavailable_sqlstate("57P01"));
         assert!(!is_unavailable_sqlstate("23505"));
+        assert!(is_unavailable_sqlstate("55P03")); // lock_not_available
+        assert!(!is_unavailable_sqlstate("55000"));
         assert!(is_unavailable_sqlite_code("14"));
         assert!(is_unavailable_sqlite_code("782")); // SQLITE_CANTOPEN_FULLPATH
         assert!(is_unavailable_sqlite_code("1546")); // an extended SQLITE_IOERR code

@@ -14,6 +14,7 @@
 
 mod backend;
 mod error;
+mod group_commit;
 mod group_key;
 mod model;
 mod resilient;
@@ -30,6 +31,7 @@ use sqlx::sqlite::{
 
 use self::backend::{postgres, sqlite};
 pub use self::error::StoreError;
+pub use self::group_commit::AnsweringWrite;
 pub use self::group_key::group_key;
 pub use self::model::{
     Announcement, AnnouncementId, AnnouncementStatus, Ask, AuditRow, DeliveryFailure, EventId,
@@ -37,7 +39,9 @@ pub use self::model::{
     Origin, OutboxId, OutboxMessage, Phrasing, QueueItem, QueueItemId, QueueStatus, Reason,
     ReasonSummary, ReminderClaim, Source, Stats, StoredEvent,
 };
-pub use self::resilient::{LogOutcome, ResilientConfig, ResilientLogger};
+pub use self::resilient::{
+    LogOutcome, ResilientConfig, ResilientLogger, Ticket, Unconfirmed, Unwritten,
+};
 
 /// A delivery that failed this many times is given up (marked failed).
 pub const MAX_DELIVERY_ATTEMPTS: u32 = 10;
@@ -69,7 +73,8 @@ pub struct StoreOptions {
     /// How long a query waits for a connection before the database counts as
     /// unavailable. Keep it short: the bot waits this long before it buffers.
     pub acquire_timeout: Duration,
-    /// How long SQLite waits for another writer's lock.
+    /// How long a write waits for another writer's lock: SQLite's busy_timeout, and
+    /// on PostgreSQL the group commit's `lock_timeout`.
     pub busy_timeout: Duration,
 }
 
@@ -83,10 +88,48 @@ impl Default for StoreOptions {
     }
 }
 
+/// How a database makes commits durable, as it reports it ([`Store::durability`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Durability {
+    /// SQLite's `journal_mode` (`wal`) and `synchronous` (0 off, 1 normal, 2 full,
+    /// 3 extra).
+    Sqlite {
+        journal_mode: String,
+        synchronous: i64,
+    },
+    /// PostgreSQL's `fsync` and `synchronous_commit` settings.
+    Postgres {
+        fsync: String,
+        synchronous_commit: String,
+    },
+}
+
+impl Durability {
+    /// Whether a commit is on disk when it returns, so that neither a killed process
+    /// nor a power cut loses it: WAL with `synchronous` FULL or EXTRA on SQLite (NORMAL
+    /// may lose the last commits on power loss); `fsync` on and `synchronous_commit`
+    /// anything but `off` on PostgreSQL.
+    pub fn is_durable(&self) -> bool {
+        match self {
+            Durability::Sqlite {
+                journal_mode,
+                synchronous,
+            } => journal_mode == "wal" && *synchronous >= 2,
+            Durability::Postgres {
+                fsync,
+                synchronous_commit,
+            } => fsync == "on" && synchronous_commit != "off",
+        }
+    }
+}
+
 /// The bot's database. Cheap to clone: clones share one connection pool.
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// How long a group commit waits for another session's lock (SQLite's
+    /// busy_timeout; `lock_timeout` on PostgreSQL).
+    lock_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -125,6 +168,31 @@ fn storable_origin(origin: &Origin) -> Origin {
         thread_id: field(&origin.thread_id),
         user_id: field(&origin.user_id),
     }
+}
+
+/// A question as the database keeps it, and the key it is grouped by.
+fn prepare_unanswered(question: &NewUnanswered) -> (NewUnanswered, String) {
+    let question = NewUnanswered {
+        question: storable(&question.question),
+        origin: storable_origin(&question.origin),
+        asked_at: question.asked_at.trunc_subsecs(6),
+        ..question.clone()
+    };
+    let key = group_key(&question.question);
+    (question, key)
+}
+
+/// Feedback as the database keeps it, and the key its question is grouped by.
+fn prepare_feedback(feedback: &NewFeedback) -> (NewFeedback, String) {
+    let feedback = NewFeedback {
+        question: storable(&feedback.question),
+        comment: feedback.comment.as_deref().map(storable),
+        origin: storable_origin(&feedback.origin),
+        at: feedback.at.trunc_subsecs(6),
+        ..feedback.clone()
+    };
+    let key = group_key(&feedback.question);
+    (feedback, key)
 }
 
 /// The current time at the precision both databases keep (microseconds), so a
@@ -175,9 +243,56 @@ impl Store {
                 })
             }
         };
-        let store = Store { backend };
+        let store = Store {
+            backend,
+            lock_timeout: options.busy_timeout,
+        };
         store.migrate().await?;
+        match store.durability().await {
+            Ok(durability) if !durability.is_durable() => tracing::warn!(
+                ?durability,
+                "the database does not make every commit durable: a crash can lose questions the bot said it passed on"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(
+                error = &error as &dyn std::error::Error,
+                "could not read the database's durability settings"
+            ),
+        }
         Ok(store)
+    }
+
+    /// How the database makes a commit durable, read back from the database (for
+    /// SQLite from a pooled connection, whose settings every connection shares).
+    pub async fn durability(&self) -> Result<Durability, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                let mut conn = pool.acquire().await?;
+                let journal_mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok(Durability::Sqlite {
+                    journal_mode: journal_mode.to_lowercase(),
+                    synchronous,
+                })
+            }
+            Backend::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                let mut show = async |name: &'static str| -> Result<String, StoreError> {
+                    Ok(sqlx::query_scalar("SELECT current_setting($1)")
+                        .bind(name)
+                        .fetch_one(&mut *conn)
+                        .await?)
+                };
+                Ok(Durability::Postgres {
+                    fsync: show("fsync").await?,
+                    synchronous_commit: show("synchronous_commit").await?,
+                })
+            }
+        }
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -216,13 +331,7 @@ impl Store {
     /// item was created now (the Discord layer then announces it to advisers).
     #[tracing::instrument(level = "debug", skip_all, fields(lang = %question.lang))]
     pub async fn log_unanswered(&self, question: &NewUnanswered) -> Result<Logged, StoreError> {
-        let question = NewUnanswered {
-            question: storable(&question.question),
-            origin: storable_origin(&question.origin),
-            asked_at: question.asked_at.trunc_subsecs(6),
-            ..question.clone()
-        };
-        let key = group_key(&question.question);
+        let (question, key) = prepare_unanswered(question);
         dispatch!(self, log_unanswered(&question, &key))
     }
 
@@ -333,18 +442,24 @@ impl Store {
         &self,
         feedback: &NewFeedback,
     ) -> Result<Option<Logged>, StoreError> {
-        let feedback = NewFeedback {
-            question: storable(&feedback.question),
-            comment: feedback.comment.as_deref().map(storable),
-            origin: storable_origin(&feedback.origin),
-            at: feedback.at.trunc_subsecs(6),
-            ..feedback.clone()
-        };
-        let key = group_key(&feedback.question);
+        let (feedback, key) = prepare_feedback(feedback);
         dispatch!(
             self,
             record_feedback(&feedback, stats_day(feedback.at), &key)
         )
+    }
+
+    /// Writes a batch of answering's writes in one transaction: one commit and one
+    /// fsync for all of them, in order, counters summed. Returns for each write the
+    /// queue item it filed (abstentions and not-helpful feedback). Either every write
+    /// of the batch is stored or none is.
+    #[tracing::instrument(level = "debug", skip_all, fields(writes = writes.len()))]
+    pub async fn write_batch(
+        &self,
+        writes: &[AnsweringWrite],
+    ) -> Result<Vec<Option<Logged>>, StoreError> {
+        let plan = group_commit::BatchPlan::new(writes);
+        dispatch!(self, write_batch(&plan, self.lock_timeout))
     }
 
     /// Counts one question for the statistics: answered or not. Call it once

@@ -489,6 +489,18 @@ pub(crate) async fn record_feedback(
     key: &str,
 ) -> Result<Option<Logged>, StoreError> {
     let mut tx = begin_write(pool).await?;
+    let logged = record_feedback_in(&mut tx, feedback, day, key).await?;
+    tx.commit().await?;
+    Ok(logged)
+}
+
+/// Records feedback inside a transaction; a not-helpful verdict files the question.
+async fn record_feedback_in(
+    conn: &mut Conn,
+    feedback: &NewFeedback,
+    day: NaiveDate,
+    key: &str,
+) -> Result<Option<Logged>, StoreError> {
     let origin = &feedback.origin;
     sqlx::query(
         "INSERT INTO feedback
@@ -508,11 +520,11 @@ pub(crate) async fn record_feedback(
     .bind(origin.thread_id.as_deref())
     .bind(origin.user_id.as_deref())
     .bind(feedback.at)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
 
     let (helpful, unhelpful) = if feedback.helpful { (1, 0) } else { (0, 1) };
-    bump_question_counts(&mut tx, day, &feedback.lang, 0, 0, helpful, unhelpful).await?;
+    bump_question_counts(conn, day, &feedback.lang, 0, 0, helpful, unhelpful).await?;
 
     let logged = if feedback.helpful {
         None
@@ -529,9 +541,8 @@ pub(crate) async fn record_feedback(
             },
             asked_at: feedback.at,
         };
-        Some(log_unanswered_in(&mut tx, &question, key).await?)
+        Some(log_unanswered_in(conn, &question, key).await?)
     };
-    tx.commit().await?;
     Ok(logged)
 }
 
@@ -585,18 +596,7 @@ pub(crate) async fn record_answer_given(
     day: NaiveDate,
 ) -> Result<(), StoreError> {
     let mut tx = begin_write(pool).await?;
-    sqlx::query(
-        "INSERT INTO answer_counts (day, entry_id, lang, source, count)
-         VALUES ($1, $2, $3, $4, 1)
-         ON CONFLICT (day, entry_id, lang, source) DO UPDATE SET
-             count = answer_counts.count + 1",
-    )
-    .bind(day)
-    .bind(entry_id)
-    .bind(lang)
-    .bind(source.as_str())
-    .execute(&mut *tx)
-    .await?;
+    add_answer_count(&mut tx, day, entry_id, lang, source.as_str(), 1).await?;
     tx.commit().await?;
     Ok(())
 }

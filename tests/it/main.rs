@@ -7,6 +7,7 @@
 mod announce;
 mod cli;
 mod discord;
+mod durable;
 mod fake_discord;
 mod faults;
 mod flow;

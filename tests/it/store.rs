@@ -4,11 +4,13 @@
 //! [`on_both_databases!`] turns it into a `sqlite::NAME` and a `postgres::NAME`
 //! test. SQLite gets a fresh file per test. PostgreSQL gets a fresh database
 //! per test on the server named by `ANBUD_TEST_POSTGRES_URL`; without that
-//! variable the PostgreSQL tests say so and pass, and with it they fail when
-//! the server cannot be reached, so CI cannot go green by accident.
+//! variable the PostgreSQL tests say so and pass (and fail when `CI` is set), and
+//! with it they fail when the server cannot be reached, so CI cannot go green by
+//! accident.
 
 mod connect;
 mod crash;
+pub(crate) mod group_commit;
 mod knowledge;
 mod outbox;
 mod privacy;
@@ -52,12 +54,10 @@ impl TestDb {
     }
 
     /// A fresh PostgreSQL database, or `None` (with a note) when no server is
-    /// configured. Panics when one is configured but cannot be reached.
+    /// configured. Panics when one is configured but cannot be reached, and under CI
+    /// when none is configured (see [`postgres_url`]).
     pub async fn postgres() -> Option<TestDb> {
-        let Ok(base_url) = std::env::var(POSTGRES_URL_VAR) else {
-            eprintln!("skipped: set {POSTGRES_URL_VAR} to run the PostgreSQL variant");
-            return None;
-        };
+        let base_url = postgres_url()?;
         let name = unique_name("anbud_test");
         let mut admin = sqlx::PgConnection::connect(&base_url)
             .await
@@ -108,6 +108,34 @@ impl Drop for TestDb {
             });
         })
         .join();
+    }
+}
+
+/// The PostgreSQL server for tests (from [`POSTGRES_URL_VAR`]), or `None` with a note
+/// that the PostgreSQL variant is skipped. When the variable `CI` is set (to anything
+/// but empty, `0` or `false`) a missing server fails the test instead: CI must not go
+/// green by skipping.
+pub fn postgres_url() -> Option<String> {
+    postgres_url_from(
+        std::env::var(POSTGRES_URL_VAR).ok(),
+        std::env::var("CI").ok(),
+    )
+    .unwrap_or_else(|message| panic!("{message}"))
+}
+
+/// [`postgres_url`] from the two variables' values: the URL, none (skip), or why not.
+fn postgres_url_from(url: Option<String>, ci: Option<String>) -> Result<Option<String>, String> {
+    let in_ci = ci.is_some_and(|ci| !matches!(ci.trim(), "" | "0" | "false"));
+    match url.filter(|url| !url.trim().is_empty()) {
+        Some(url) => Ok(Some(url)),
+        None if in_ci => Err(format!(
+            "CI is set but {POSTGRES_URL_VAR} is not: the PostgreSQL tests would be skipped \
+             (.ci/run sets it up)"
+        )),
+        None => {
+            eprintln!("skipped: set {POSTGRES_URL_VAR} to run the PostgreSQL variant");
+            Ok(None)
+        }
     }
 }
 
@@ -198,6 +226,19 @@ macro_rules! on_both_databases {
     };
 }
 pub(crate) use on_both_databases;
+
+#[test]
+fn postgres_tests_skip_only_outside_ci() {
+    let url = || Some("postgres://postgres@127.0.0.1:5432/test".to_string());
+    let some = |v: &str| Some(v.to_string());
+    assert_eq!(postgres_url_from(url(), some("true")), Ok(url()));
+    assert_eq!(postgres_url_from(None, None), Ok(None));
+    assert_eq!(postgres_url_from(None, some("false")), Ok(None));
+    assert_eq!(postgres_url_from(None, some("")), Ok(None));
+    assert!(postgres_url_from(None, some("true")).is_err());
+    assert!(postgres_url_from(None, some("1")).is_err());
+    assert!(postgres_url_from(some(""), some("true")).is_err());
+}
 
 #[test]
 fn database_name_is_replaced_in_urls() {

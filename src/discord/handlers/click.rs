@@ -123,13 +123,15 @@ async fn feedback(
         question,
         at: Utc::now(),
     };
+    // Waits for the commit: "an adviser will look at it" only once it is stored.
     let outcome = data.app.logger().record_feedback(feedback).await;
     let t = Texts::get(lang);
+    let stored = matches!(outcome, Ok(LogOutcome::Stored(_)));
     click
-        .tell(if helpful {
-            &t.thanks_helpful
-        } else {
-            &t.thanks_not_helpful
+        .tell(match (helpful, stored) {
+            (true, _) => &t.thanks_helpful,
+            (false, true) => &t.thanks_not_helpful,
+            (false, false) => &t.thanks_not_helpful_not_passed_on,
         })
         .await?;
     match outcome {

@@ -2,17 +2,22 @@
 //! scheduler posting announcements and event reminders, `/announce` with its preview,
 //! `/announcements`, `/events`, and the refusals.
 
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anbud::announce::{self, EventDraft};
+use anbud::app::Clock;
 use anbud::knowledge::Lang;
 use anbud::store::{AnnouncementStatus, NewAnnouncement};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use chrono_tz::Europe::Oslo;
 use serde_json::{json, Value};
 
-use crate::fake_discord::{ids, PostSource, Posted};
-use crate::support::{assert_no_mentions, options, spawn_bot, subcommand, TestBot, WAIT};
+use crate::fake_discord::{ids, FakeDiscord, FakeGuild, PostSource, Posted};
+use crate::support::{
+    assert_no_mentions, options, spawn_bot, spawn_bot_with_clock, subcommand, TestBot, WAIT,
+};
 
 /// The scheduler's tick in these tests (the default is 5 s).
 const TICK_MS: u64 = 200;
@@ -85,35 +90,86 @@ fn button(preview: &Posted, action: &str) -> String {
         .unwrap_or_else(|| panic!("no {action} button on {:?}", preview.custom_ids()))
 }
 
+/// A clock the test moves by hand. It counts how often it is read: the scheduler reads
+/// it once at the start of every tick, so two more reads mean a whole tick has run.
+struct ManualClock {
+    micros: AtomicI64,
+    reads: AtomicU64,
+}
+
+impl ManualClock {
+    fn at(now: DateTime<Utc>) -> Arc<ManualClock> {
+        Arc::new(ManualClock {
+            micros: AtomicI64::new(now.timestamp_micros()),
+            reads: AtomicU64::new(0),
+        })
+    }
+
+    fn advance(&self, by: TimeDelta) {
+        let by = by.num_microseconds().expect("a short step");
+        self.micros.fetch_add(by, Ordering::SeqCst);
+    }
+
+    /// Waits until the scheduler has run a whole tick that started after this call.
+    async fn whole_tick(&self) {
+        let seen = self.reads.load(Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.reads.load(Ordering::SeqCst) < seen + 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the scheduler stopped"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        DateTime::from_timestamp_micros(self.micros.load(Ordering::SeqCst)).expect("in range")
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scheduled_announcement_is_posted_at_its_time() {
-    let t = organiser_bot().await;
+    let start = Utc::now().trunc_subsecs(6);
+    let clock = ManualClock::at(start);
+    let fake = FakeDiscord::start(FakeGuild::default_test_guild()).await;
+    let t = spawn_bot_with_clock(
+        fake,
+        |s, _| s.announcements.scheduler_tick_ms = TICK_MS,
+        clock.clone(),
+    )
+    .await;
     let text = "Påmeldingen til leverandørkonferansen er åpen! @everyone";
-    let publish_at = Utc::now() + TimeDelta::seconds(2);
+    let publish_at = start + TimeDelta::hours(1);
     let new = NewAnnouncement {
         channel_id: ids::ANNOUNCEMENTS_CHANNEL,
         text: text.into(),
         publish_at,
         created_by: "test".into(),
     };
-    let stored = t.store().add_announcement(&new, Utc::now()).await.unwrap();
+    let stored = t.store().add_announcement(&new, start).await.unwrap();
 
-    t.fake
-        .assert_no_post(Duration::from_millis(1200), |p| {
-            p.channel_id == ids::ANNOUNCEMENTS_CHANNEL
-        })
-        .await;
+    // Ticks run a minute before its time: nothing is posted.
+    clock.advance(TimeDelta::minutes(59));
+    clock.whole_tick().await;
+    assert!(posts_in(&t, ids::ANNOUNCEMENTS_CHANNEL).is_empty());
+
+    // Its time comes: posted at the next tick.
+    clock.advance(TimeDelta::minutes(1));
     let posted = t
         .fake
         .wait_for_post(WAIT, |p| p.channel_id == ids::ANNOUNCEMENTS_CHANNEL)
         .await;
-    assert!(Utc::now() >= publish_at, "posted before its time");
     assert_eq!(posted.source, PostSource::ChannelMessage);
     assert_eq!(posted.content, text, "exactly the text, no late note");
     assert_no_mentions(&posted);
 
     // Posted once, and marked so.
-    tokio::time::sleep(Duration::from_millis(3 * TICK_MS)).await;
+    clock.whole_tick().await;
+    clock.whole_tick().await;
     assert_eq!(posts_in(&t, ids::ANNOUNCEMENTS_CHANNEL).len(), 1);
     let after = t.store().get_announcement(stored.id).await.unwrap();
     assert_eq!(after.status, AnnouncementStatus::Posted);

@@ -20,6 +20,7 @@ fn quick_config(capacity: usize) -> ResilientConfig {
             acquire_timeout: Duration::from_secs(1),
             ..StoreOptions::default()
         },
+        ..ResilientConfig::default()
     }
 }
 
@@ -57,10 +58,7 @@ async fn unreachable_postgres_buffers_a_bounded_number_of_writes() {
     // Nothing listens on port 1.
     let logger = ResilientLogger::connect("postgres://postgres@127.0.0.1:1/anbud", quick_config(3));
     log_buffered(&logger, &questions(0..5)).await;
-    assert_eq!(
-        logger.record_question_asked(true, "nb").await.unwrap(),
-        LogOutcome::Buffered
-    );
+    logger.record_question_asked(true, "nb");
     assert_eq!(logger.buffered(), 3);
     assert_eq!(logger.dropped(), 3);
     assert!(logger.store().is_none());
@@ -101,7 +99,7 @@ async fn sqlite_directory_outage_is_buffered_then_flushed_in_order() {
     let ask = unanswered("Spørsmål nummer 0 om rammeavtaler", discord("u9", "m"));
     match logger.log_unanswered(ask).await.unwrap() {
         LogOutcome::Stored(logged) => assert_eq!(logged.item_id, queue[0].id),
-        LogOutcome::Buffered => panic!("the database is back"),
+        other => panic!("the database is back: {other:?}"),
     }
 }
 
