@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use clap::{Args, Subcommand};
 
 use super::{actor, Format};
@@ -63,9 +63,19 @@ pub struct ForgetArgs {
     pub by: Option<String>,
 }
 
+/// A day as YYYY-MM-DD with a four-digit year. chrono alone takes `10000-01-01`, which
+/// SQLite compares as text before `2026-…`, so every day would count "since" it.
 fn parse_day(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{text:?} is not a date YYYY-MM-DD"))
+    let not_a_day = || format!("{text:?} is not a date YYYY-MM-DD (years 0001 to 9999)");
+    let text = text.trim();
+    let four_digit_year = text.len() == 10 && text.as_bytes()[..4].iter().all(u8::is_ascii_digit);
+    if !four_digit_year {
+        return Err(not_a_day());
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|day| day.year() >= 1)
+        .ok_or_else(not_a_day)
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
@@ -203,4 +213,31 @@ pub async fn run_forget(settings: &Settings, args: ForgetArgs) -> anyhow::Result
         args.user_id.trim()
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_day;
+
+    #[test]
+    fn days_have_four_digit_years() {
+        assert_eq!(
+            parse_day("2026-11-29").unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
+        );
+        assert!(parse_day(" 9999-12-31 ").is_ok());
+        for bad in [
+            "10000-01-01",
+            "+10000-01-01",
+            "99999-01-01",
+            "0000-01-01",
+            "-001-01-01",
+            "2026-13-01",
+            "26-01-01",
+            "2026-1-1",
+        ] {
+            let err = parse_day(bad).unwrap_err();
+            assert!(err.contains("9999"), "{bad}: {err}");
+        }
+    }
 }

@@ -13,6 +13,7 @@ mod fake_discord_selftest;
 mod faults;
 mod flow;
 mod knowledge_base;
+mod limits;
 mod load;
 mod multiprocess;
 mod quality;
