@@ -7,7 +7,7 @@ use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
 use clap::{Args, Subcommand};
 
-use super::{actor, Format};
+use super::{actor, terminal, Format};
 use crate::adviser::{self, Learn};
 use crate::app::App;
 use crate::config::Settings;
@@ -88,7 +88,7 @@ pub async fn run_unanswered(
     settings: &Settings,
     cmd: UnansweredCommand,
 ) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout();
+    let mut out = terminal::stdout();
     match cmd {
         UnansweredCommand::List { status, format } => {
             let store = open_store(settings).await?;
@@ -108,7 +108,11 @@ pub async fn run_unanswered(
                         })
                     })
                     .collect();
-                writeln!(out, "{}", serde_json::Value::Array(rows))?;
+                writeln!(
+                    out,
+                    "{}",
+                    terminal::json_line(&serde_json::Value::Array(rows))
+                )?;
             } else if items.is_empty() {
                 writeln!(out, "The queue is empty.")?;
             } else {
@@ -169,9 +173,13 @@ pub async fn run_unanswered(
 pub async fn run_stats(settings: &Settings, args: StatsArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
     let stats = store.stats(args.since).await?;
-    let mut out = std::io::stdout();
+    let mut out = terminal::stdout();
     if args.format == Format::Json {
-        writeln!(out, "{}", serde_json::to_string(&stats)?)?;
+        writeln!(
+            out,
+            "{}",
+            terminal::json_line(&serde_json::to_value(&stats)?)
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let since = args
@@ -204,7 +212,7 @@ pub async fn run_forget(settings: &Settings, args: ForgetArgs) -> anyhow::Result
         .audit(&actor(&args.by), "forget", args.user_id.trim(), None)
         .await?;
     writeln!(
-        std::io::stdout(),
+        terminal::stdout(),
         "Deleted {} question(s), {} feedback row(s), {} queue item(s) and {} pending reply(ies) of user {}.",
         report.asks_deleted,
         report.feedback_deleted,

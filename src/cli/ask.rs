@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 
-use super::Format;
+use super::{terminal, Format};
 use crate::answer::{render_json, render_text};
 use crate::app::App;
 use crate::config::Settings;
@@ -36,29 +36,31 @@ pub async fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitC
         let answerer = app.answerer();
         let index = answerer.index();
         let cleaned = crate::answer::clean_question(q);
+        let mut err = terminal::stderr();
         for word in index.analyzer().analyse_question(&cleaned) {
             let alts: Vec<String> = word
                 .alternatives
                 .iter()
                 .map(|(t, v)| format!("{t}({v:?})"))
                 .collect();
-            eprintln!("word {:?}: {}", word.surface, alts.join(" "));
+            writeln!(err, "word {:?}: {}", word.surface, alts.join(" "))?;
         }
         for hit in index.search(&cleaned, 8)? {
-            eprintln!(
+            writeln!(
+                err,
                 "hit {:<32} score {:.3} coverage {:.3} bm25 {:.2}",
                 hit.id, hit.score, hit.coverage, hit.bm25
-            );
+            )?;
         }
     }
     match (args.question, args.format) {
         (Some(q), Format::Json) => {
             let reply = app.ask(&q, Origin::terminal()).await;
-            writeln!(std::io::stdout(), "{}", render_json(&reply.reply))?;
+            writeln!(terminal::stdout(), "{}", terminal::json_line(&render_json(&reply.reply)))?;
         }
         (Some(q), _) => {
             let reply = app.ask(&q, Origin::terminal()).await;
-            writeln!(std::io::stdout(), "{}", render_text(&reply.reply, reply.logged))?;
+            writeln!(terminal::stdout(), "{}", render_text(&reply.reply, reply.logged))?;
         }
         (None, Format::Json) => {
             let stdin = std::io::stdin();
@@ -89,7 +91,7 @@ pub async fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitC
                         "error": "the line is not valid UTF-8",
                     }),
                 };
-                writeln!(out, "{value}")?;
+                writeln!(out, "{}", terminal::json_line(&value))?;
             }
             out.flush()?;
         }
@@ -124,7 +126,7 @@ pub async fn run_chat(settings: &Settings, _args: ChatArgs) -> anyhow::Result<Ex
             }
         }
     });
-    let mut out = std::io::stdout();
+    let mut out = terminal::stdout();
     let mut outbox_tick = tokio::time::interval(std::time::Duration::from_secs(2));
     loop {
         if interactive {

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use serde_json::json;
 
-use super::Format;
+use super::{terminal, Format};
 use crate::config::Settings;
 use crate::knowledge::{self, KnowledgeError, Severity};
 use crate::synth::{self, SynthOptions};
@@ -87,10 +87,13 @@ fn generate(settings: &Settings, options: SynthOptions, out: &Path) -> anyhow::R
 }
 
 fn lint(settings: &Settings) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    // Problems quote the files' contents.
+    let mut out = terminal::stdout();
     match knowledge::load_dir(&settings.knowledge.dir) {
         Ok((kb, warnings)) => {
             for w in &warnings {
-                println!("{w}");
+                writeln!(out, "{w}")?;
             }
             eprintln!(
                 "{}: {} entries ({} ids), {} synonym groups, {} spelling rules, {} warning(s), no errors",
@@ -105,7 +108,7 @@ fn lint(settings: &Settings) -> anyhow::Result<ExitCode> {
         }
         Err(KnowledgeError::Invalid(problems)) => {
             for p in &problems {
-                println!("{p}");
+                writeln!(out, "{p}")?;
             }
             let errors = problems
                 .iter()
@@ -115,7 +118,7 @@ fn lint(settings: &Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
         Err(e) => {
-            println!("{}:1: {e}", settings.knowledge.dir.display());
+            writeln!(out, "{}:1: {e}", settings.knowledge.dir.display())?;
             Ok(ExitCode::FAILURE)
         }
     }
@@ -159,9 +162,9 @@ fn export(
                 .collect();
             use std::io::Write;
             writeln!(
-                std::io::stdout(),
+                terminal::stdout(),
                 "{}",
-                serde_json::to_string_pretty(&items)?
+                terminal::safe_json(&serde_json::to_string_pretty(&items)?)
             )?;
         }
         Format::Markdown => {

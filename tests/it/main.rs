@@ -20,6 +20,7 @@ mod quality;
 mod robustness;
 mod security;
 mod store;
+mod terminal_output;
 
 /// Log to the test output when `TEST_LOG` or `RUST_LOG` is set (`RUST_LOG` is the filter;
 /// `TEST_LOG` alone means `info`). Safe to call from every test.
