@@ -101,7 +101,8 @@ pub async fn run_unanswered(
                         serde_json::json!({
                             "id": i.id.0, "question": i.question, "status": i.status.as_str(),
                             "count": i.count, "asked_at": i.asked_at, "last_asked_at": i.last_asked_at,
-                            "lang": i.lang, "best_candidate": i.best_candidate, "score": i.score,
+                            "lang": i.lang, "private": i.private,
+                            "best_candidate": i.best_candidate, "score": i.score,
                             "abstained": i.reason.abstained, "not_helpful": i.reason.not_helpful,
                             "answer": i.answer, "dismiss_reason": i.dismiss_reason,
                             "handled_by": i.handled_by, "handled_at": i.handled_at,
@@ -122,9 +123,10 @@ pub async fn run_unanswered(
                     } else {
                         format!("{} times", i.count)
                     };
+                    let private = if i.private { ", privately" } else { "" };
                     writeln!(
                         out,
-                        "#{:<5} {:<9} asked {times}, first {} ({})  closest: {}\n       {}",
+                        "#{:<5} {:<9} asked {times}{private}, first {} ({})  closest: {}\n       {}",
                         i.id.0,
                         i.status.as_str(),
                         i.asked_at.format("%Y-%m-%d %H:%M"),

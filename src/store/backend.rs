@@ -1,5 +1,6 @@
 //! The two databases the store runs on, each compiled from the same SQL
-//! (`queries.rs`).
+//! (`queries.rs`, and `upgrade.rs`, `forget.rs` and `claims.rs` beside it: included, not
+//! modules, and like `queries.rs` without `use` lines of their own).
 //!
 //! sqlx's `Any` driver cannot decode booleans on SQLite or timestamps on
 //! PostgreSQL, and code generic over `sqlx::Database` needs a wall of trait
@@ -38,6 +39,7 @@ pub(crate) mod sqlite {
                    created_at, updated_at, posted_at, late";
 
     include!("queries.rs");
+    include!("upgrade.rs");
 }
 
 /// PostgreSQL: several bot processes may share it.
@@ -76,4 +78,5 @@ pub(crate) mod postgres {
                    created_at, updated_at, posted_at, late";
 
     include!("queries.rs");
+    include!("upgrade.rs");
 }

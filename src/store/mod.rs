@@ -173,7 +173,29 @@ impl Store {
         };
         let store = Store { backend };
         store.migrate().await?;
+        store.rekey_legacy_items().await;
         Ok(store)
+    }
+
+    /// Keys open queue items made before keys kept word order again from their wording
+    /// (see `migrations/*/20261206500000_promises.sql`). Once done it finds nothing; a
+    /// failure is logged and tried again at the next start, and meanwhile new asks of
+    /// those questions start new items.
+    async fn rekey_legacy_items(&self) {
+        let items = match dispatch!(self, legacy_open_items()) {
+            Ok(items) => items,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the queue to update its keys");
+                return;
+            }
+        };
+        for (id, question) in items {
+            let key = group_key(&question);
+            let own = format!("item:{id}");
+            if let Err(e) = dispatch!(self, rekey_legacy_item(id, &key, &own)) {
+                tracing::warn!(item = id, error = %e, "could not update a queue item's key");
+            }
+        }
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {

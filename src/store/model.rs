@@ -77,6 +77,15 @@ impl Origin {
         }
     }
 
+    /// Whether the question was asked privately: in a direct message, or with a private
+    /// `/ask` (no channel or thread to answer in). A private question never shares a
+    /// queue item with a public one, so an answer written for it is never posted in a
+    /// channel. The terminal chat counts as public: it is the operator's own screen.
+    pub fn is_private(&self) -> bool {
+        self.source == Source::Discord
+            && (self.guild_id.is_none() || (self.channel_id.is_none() && self.thread_id.is_none()))
+    }
+
     /// Whether an answer could be delivered here: the terminal always can (its
     /// outbox rows are shown on the next start), Discord needs a channel, a
     /// thread or a user to write to.
@@ -228,6 +237,8 @@ pub struct QueueItem {
     pub last_asked_at: DateTime<Utc>,
     /// The language of the first ask.
     pub lang: String,
+    /// Asked in direct messages or private `/ask`s only (see [`Origin::is_private`]).
+    pub private: bool,
     /// The best entry the search found (the best over all asks).
     pub best_candidate: Option<String>,
     /// The score of `best_candidate`.

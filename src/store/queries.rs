@@ -82,6 +82,8 @@ async fn log_unanswered_in(
     key: &str,
 ) -> Result<Logged, StoreError> {
     let score = f64::from(question.score);
+    // A private question and a public one never share an item, whatever their words.
+    let private = question.origin.is_private();
     // A few rounds at most: each round either joins an item or creates one,
     // unless another process created or closed one at the same moment.
     for _ in 0..5 {
@@ -95,13 +97,14 @@ async fn log_unanswered_in(
                  best_candidate = CASE WHEN $4 IS NOT NULL AND $3 > score
                                        THEN $4 ELSE best_candidate END,
                  score = CASE WHEN $4 IS NOT NULL AND $3 > score THEN $3 ELSE score END
-             WHERE group_key = $1 AND status = 'open'
+             WHERE group_key = $1 AND is_private = $5 AND status = 'open'
              RETURNING id",
         )
         .bind(key)
         .bind(question.asked_at)
         .bind(score)
         .bind(question.best_candidate.as_deref())
+        .bind(private)
         .fetch_optional(&mut *conn)
         .await?;
 
@@ -111,9 +114,9 @@ async fn log_unanswered_in(
                 let created: Option<i64> = sqlx::query_scalar(
                     "INSERT INTO queue_items
                          (group_key, question, lang, status, best_candidate, score,
-                          asked_at, last_asked_at)
-                     VALUES ($1, $2, $3, 'open', $4, $5, $6, $6)
-                     ON CONFLICT (group_key) WHERE status = 'open' DO NOTHING
+                          asked_at, last_asked_at, is_private)
+                     VALUES ($1, $2, $3, 'open', $4, $5, $6, $6, $7)
+                     ON CONFLICT (group_key, is_private) WHERE status = 'open' DO NOTHING
                      RETURNING id",
                 )
                 .bind(key)
@@ -122,6 +125,7 @@ async fn log_unanswered_in(
                 .bind(question.best_candidate.as_deref())
                 .bind(score)
                 .bind(question.asked_at)
+                .bind(private)
                 .fetch_optional(&mut *conn)
                 .await?;
                 match created {
@@ -181,6 +185,7 @@ fn item_from_row(row: &DbRow) -> Result<QueueItem, StoreError> {
         asked_at: row.try_get("asked_at")?,
         last_asked_at: row.try_get("last_asked_at")?,
         lang: row.try_get("lang")?,
+        private: row.try_get("is_private")?,
         best_candidate: row.try_get("best_candidate")?,
         score: score as f32,
         reason: ReasonSummary {
@@ -199,7 +204,7 @@ pub(crate) async fn list_queue(
     status: Option<QueueStatus>,
 ) -> Result<Vec<QueueItem>, StoreError> {
     let rows = sqlx::query(
-        "SELECT q.id, q.question, q.status, q.lang, q.best_candidate, q.score,
+        "SELECT q.id, q.question, q.status, q.lang, q.is_private, q.best_candidate, q.score,
                 q.asked_at, q.last_asked_at, q.answer, q.dismiss_reason,
                 q.handled_by, q.handled_at,
                 COUNT(a.id) AS ask_count,
@@ -218,7 +223,7 @@ pub(crate) async fn list_queue(
 
 pub(crate) async fn get_item(pool: &Pool, id: QueueItemId) -> Result<QueueItem, StoreError> {
     let row = sqlx::query(
-        "SELECT q.id, q.question, q.status, q.lang, q.best_candidate, q.score,
+        "SELECT q.id, q.question, q.status, q.lang, q.is_private, q.best_candidate, q.score,
                 q.asked_at, q.last_asked_at, q.answer, q.dismiss_reason,
                 q.handled_by, q.handled_at,
                 COUNT(a.id) AS ask_count,

@@ -18,7 +18,7 @@ mod stats;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anbud::store::{NewUnanswered, Origin, Reason, Source, Store};
+use anbud::store::{NewUnanswered, Origin, QueueItemId, Reason, Source, Store};
 use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::Connection;
 
@@ -167,6 +167,47 @@ pub fn unanswered(question: &str, origin: Origin) -> NewUnanswered {
         score: 0.0,
         reason: Reason::Abstained,
         asked_at: now(),
+    }
+}
+
+/// Files `question` from `origin` in the queue; the item it went to.
+pub async fn file(store: &Store, question: &str, origin: Origin) -> QueueItemId {
+    store
+        .log_unanswered(&unanswered(question, origin))
+        .await
+        .unwrap()
+        .item_id
+}
+
+/// A value bound to a statement run by [`execute`].
+pub enum Bind<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+/// Runs `sql` on the test database directly, behind the store's back (to set up what
+/// an older version or a migration left).
+pub async fn execute(url: &str, sql: &'static str, binds: &[Bind<'_>]) {
+    macro_rules! run {
+        ($conn:expr) => {{
+            let mut query = sqlx::query(sql);
+            for bind in binds {
+                query = match bind {
+                    Bind::Text(text) => query.bind(*text),
+                    Bind::Int(n) => query.bind(*n),
+                };
+            }
+            query.execute(&mut $conn).await.unwrap();
+        }};
+    }
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        run!(conn);
+        let _ = conn.close().await;
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        run!(conn);
+        let _ = conn.close().await;
     }
 }
 
