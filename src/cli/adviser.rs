@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use clap::{Args, Subcommand};
 
 use super::{actor, terminal, Format};
-use crate::adviser::{self, Learn};
+use crate::adviser::{self, EntryDraft, Learn, Proposal};
 use crate::app::App;
 use crate::config::Settings;
 use crate::store::{QueueItemId, QueueStatus, Store};
@@ -23,15 +23,28 @@ pub enum UnansweredCommand {
         format: Format,
     },
     /// Answer a queued question; the askers are told.
+    ///
+    /// With --save-entry or --entry the bot also learns from it. What it learns from the
+    /// askers' words is given with --title and --question after review: run the command
+    /// without them to see the proposal (nothing is answered then).
     Answer {
         id: i64,
         text: String,
-        /// Make a new knowledge entry from the question and this answer.
+        /// Make a new knowledge entry from this answer (needs --title and --question).
         #[arg(long, conflicts_with = "entry")]
         save_entry: bool,
-        /// Add the question as a new example wording of this existing entry.
+        /// Add example wordings (--question) to this existing entry.
         #[arg(long, value_name = "EXISTING_ID")]
         entry: Option<String>,
+        /// The new entry's title, as reviewed.
+        #[arg(long, requires = "save_entry")]
+        title: Option<String>,
+        /// An example question the bot learns, as reviewed; repeat for more.
+        #[arg(long = "question", value_name = "QUESTION")]
+        questions: Vec<String>,
+        /// The public page the answer rests on (https://…), for --save-entry.
+        #[arg(long, requires = "save_entry", value_name = "URL")]
+        source_url: Option<String>,
         /// Who answers (for the audit log); defaults to the login name.
         #[arg(long)]
         by: Option<String>,
@@ -142,15 +155,31 @@ pub async fn run_unanswered(
             text,
             save_entry,
             entry,
+            title,
+            questions,
+            source_url,
             by,
         } => {
             let app = App::open(settings).await?;
-            let learn = match (save_entry, entry) {
-                (true, _) => Learn::NewEntry,
-                (false, Some(e)) => Learn::Phrasing(e),
-                (false, None) => Learn::Nothing,
+            let id = QueueItemId(id);
+            let learn = match (save_entry, entry, title) {
+                (false, None, _) => Learn::Nothing,
+                (true, _, Some(title)) if !questions.is_empty() => Learn::NewEntry(EntryDraft {
+                    title,
+                    questions,
+                    source_url,
+                }),
+                (false, Some(entry), _) if !questions.is_empty() => {
+                    Learn::Phrasing { entry, questions }
+                }
+                _ => {
+                    let proposal = adviser::proposal(&app, id).await?;
+                    show_proposal(&mut out, id, &proposal, save_entry)?;
+                    return Ok(ExitCode::from(2));
+                }
             };
-            let done = adviser::answer(&app, QueueItemId(id), &text, &actor(&by), learn).await?;
+            let done = adviser::answer(&app, id, &text, &actor(&by), learn).await?;
+            let id = id.0;
             writeln!(
                 out,
                 "Answered #{id}; {} asker(s) will be told.",
@@ -170,6 +199,40 @@ pub async fn run_unanswered(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Shows what teaching the bot from item `id` would take from its askers, as arguments
+/// to give after review. Nothing has been answered or saved.
+fn show_proposal(
+    out: &mut impl Write,
+    id: QueueItemId,
+    proposal: &Proposal,
+    with_title: bool,
+) -> std::io::Result<()> {
+    let quoted = |text: &str| {
+        let mut q = String::from('"');
+        for c in text.chars() {
+            if matches!(c, '"' | '\\' | '$' | '`') {
+                q.push('\\');
+            }
+            q.push(c);
+        }
+        q.push('"');
+        q
+    };
+    writeln!(
+        out,
+        "Nothing was answered yet. What the bot learns from the askers' words is saved only as \
+         you review it: check this proposal from {id}, remove names, e-mail addresses and \
+         anything else personal, and run the command again with it:"
+    )?;
+    if with_title {
+        writeln!(out, "  --title {}", quoted(&proposal.title))?;
+    }
+    for question in &proposal.questions {
+        writeln!(out, "  --question {}", quoted(question))?;
+    }
+    Ok(())
 }
 
 pub async fn run_stats(settings: &Settings, args: StatsArgs) -> anyhow::Result<ExitCode> {
@@ -209,45 +272,17 @@ pub async fn run_stats(settings: &Settings, args: StatsArgs) -> anyhow::Result<E
 
 pub async fn run_forget(settings: &Settings, args: ForgetArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
-    let report = store.forget_user(args.user_id.trim()).await?;
-    store
-        .audit(&actor(&args.by), "forget", args.user_id.trim(), None)
-        .await?;
-    writeln!(
-        terminal::stdout(),
-        "Deleted {} question(s), {} feedback row(s), {} queue item(s) and {} pending reply(ies) of user {}.",
-        report.asks_deleted,
-        report.feedback_deleted,
-        report.items_deleted,
-        report.outbox_deleted,
-        args.user_id.trim()
-    )?;
-    Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_day;
-
-    #[test]
-    fn days_have_four_digit_years() {
-        assert_eq!(
-            parse_day("2026-11-29").unwrap(),
-            chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
-        );
-        assert!(parse_day(" 9999-12-31 ").is_ok());
-        for bad in [
-            "10000-01-01",
-            "+10000-01-01",
-            "99999-01-01",
-            "0000-01-01",
-            "-001-01-01",
-            "2026-13-01",
-            "26-01-01",
-            "2026-1-1",
-        ] {
-            let err = parse_day(bad).unwrap_err();
-            assert!(err.contains("9999"), "{bad}: {err}");
-        }
+    let user = args.user_id.trim();
+    // The audit line names the adviser and what was removed, never the user.
+    let report = store.forget_user_by(user, &actor(&args.by)).await?;
+    writeln!(terminal::stdout(), "Forgot user {user}: {report}.")?;
+    if !report.threads.is_empty() {
+        writeln!(
+            terminal::stdout(),
+            "Their questions were in Discord thread(s) {}: a thread is named after the question \
+             it was opened on.",
+            report.threads.join(", ")
+        )?;
     }
+    Ok(ExitCode::SUCCESS)
 }

@@ -36,9 +36,12 @@ async fn say_private(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Er
 /// (then it goes to `on_error`, which logs it and apologises).
 fn adviser_error_text(lang: Lang, error: &AdviserError) -> Option<String> {
     match error {
-        AdviserError::NoDatabase | AdviserError::UnknownEntry(_) | AdviserError::EmptyAnswer => {
-            Some(error.to_string())
-        }
+        AdviserError::NoDatabase
+        | AdviserError::UnknownEntry(_)
+        | AdviserError::EmptyAnswer
+        | AdviserError::EmptyTitle
+        | AdviserError::NoQuestions
+        | AdviserError::BadSourceUrl => Some(error.to_string()),
         AdviserError::Store(StoreError::NotFound { .. } | StoreError::InvalidState { .. }) => {
             Some(error.to_string())
         }
@@ -145,11 +148,27 @@ pub async fn answer(
             )
             .await
         }
-        (true, None) => Learn::NewEntry,
-        (false, Some(entry)) => Learn::Phrasing(entry.trim().to_string()),
-        (false, None) => Learn::Nothing,
+        (save, entry) => (save, entry),
     };
     ctx.defer_ephemeral().await?;
+    // The askers' wordings, cleaned of mentions, links and control characters. They are
+    // not yet shown for review here: the answer form should show this proposal.
+    let learn = match learn {
+        (false, None) => Learn::Nothing,
+        (save, entry) => match core::proposal(&ctx.data().app, QueueItemId(id)).await {
+            Ok(proposal) if save => Learn::NewEntry(proposal.accepted()),
+            Ok(proposal) => Learn::Phrasing {
+                entry: entry.unwrap_or_default().trim().to_string(),
+                questions: proposal.questions,
+            },
+            Err(e) => {
+                return match adviser_error_text(lang, &e) {
+                    Some(text) => say_private(ctx, text).await,
+                    None => Err(e.into()),
+                }
+            }
+        },
+    };
     match core::answer(
         &ctx.data().app,
         QueueItemId(id),

@@ -40,6 +40,7 @@ pub(crate) mod sqlite {
 
     include!("queries.rs");
     include!("upgrade.rs");
+    include!("forget.rs");
 }
 
 /// PostgreSQL: several bot processes may share it.
@@ -79,4 +80,5 @@ pub(crate) mod postgres {
 
     include!("queries.rs");
     include!("upgrade.rs");
+    include!("forget.rs");
 }

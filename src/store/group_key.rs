@@ -7,6 +7,9 @@
 //! "Can I evict my landlord from the office?" are different questions, and an answer
 //! written for one must not go to the asker of the other.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
@@ -43,8 +46,8 @@ fn fold_char(c: char, out: &mut String) {
     }
 }
 
-/// Returns the grouping key of a question: lower-cased, æøå folded to ae/o/a, accents
-/// and punctuation removed, filler words dropped, the other words kept in their order and
+/// Returns the grouping key of a question: Discord mentions and emoji tags removed,
+/// lower-cased, æøå folded to ae/o/a, accents and punctuation removed, filler words dropped, the other words kept in their order and
 /// joined by single spaces.
 ///
 /// Questions with the same key share one open queue item (of the same privacy: see
@@ -52,6 +55,12 @@ fn fold_char(c: char, out: &mut String) {
 /// ("Hei!"), the folded words themselves are the key, so such messages still group with
 /// their exact repeats and not with every other short message.
 pub fn group_key(question: &str) -> String {
+    // A mention of the bot (or anyone) and an emoji tag are markup, not words of the
+    // question: "@anbud Hva er ESPD?" asks what /ask "Hva er ESPD?" asks.
+    static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"<(@[!&]?|#|a?:\w+:)\d+>|@(everyone|here)\b").expect("valid regex")
+    });
+    let question = MARKUP.replace_all(question, " ");
     let mut folded = String::with_capacity(question.len());
     for c in question.chars().flat_map(char::to_lowercase) {
         if c.is_alphanumeric() {
@@ -144,6 +153,15 @@ mod tests {
             group_key("What is the deadline?"),
             group_key("Why is the deadline?")
         );
+    }
+
+    #[test]
+    fn mentions_are_not_words() {
+        assert_eq!(
+            group_key("<@1100000000000000301> Hva er ESPD?"),
+            group_key("hva er espd")
+        );
+        assert_eq!(group_key("@everyone <:anbud:123> frist"), "frist");
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod error;
 mod group_key;
 mod model;
 mod resilient;
+pub mod taught;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -427,6 +428,25 @@ impl Store {
     /// the audit log records the new editor (`entry.created_by`). Bumps
     /// [`Store::knowledge_version`] and returns the new version.
     pub async fn save_learned_entry(&self, entry: &LearnedEntry) -> Result<i64, StoreError> {
+        self.save_entry_taught(entry, None).await
+    }
+
+    /// [`Store::save_learned_entry`] for an entry whose title and questions an adviser
+    /// took (after review) from the asks of queue item `from`: forgetting one of those
+    /// askers removes their words from it.
+    pub async fn save_entry_taught_from(
+        &self,
+        entry: &LearnedEntry,
+        from: QueueItemId,
+    ) -> Result<i64, StoreError> {
+        self.save_entry_taught(entry, Some(from)).await
+    }
+
+    async fn save_entry_taught(
+        &self,
+        entry: &LearnedEntry,
+        from: Option<QueueItemId>,
+    ) -> Result<i64, StoreError> {
         let entry = LearnedEntry {
             id: storable(&entry.id),
             lang: storable(&entry.lang),
@@ -439,7 +459,7 @@ impl Store {
             created_by: storable(&entry.created_by),
             ..entry.clone()
         };
-        dispatch!(self, save_learned_entry(&entry, now()))
+        dispatch!(self, save_learned_entry(&entry, from.map(|i| i.0), now()))
     }
 
     /// Teaches another wording for an entry (from the files or learned).
@@ -451,12 +471,42 @@ impl Store {
         question: &str,
         created_by: &str,
     ) -> Result<bool, StoreError> {
+        self.add_phrasing_taught(entry_id, lang, question, created_by, None)
+            .await
+    }
+
+    /// [`Store::add_phrasing`] for a wording an adviser took (after review) from the asks
+    /// of queue item `from`: forgetting the asker removes it.
+    pub async fn add_phrasing_from(
+        &self,
+        entry_id: &str,
+        lang: &str,
+        question: &str,
+        created_by: &str,
+        from: QueueItemId,
+    ) -> Result<bool, StoreError> {
+        self.add_phrasing_taught(entry_id, lang, question, created_by, Some(from))
+            .await
+    }
+
+    async fn add_phrasing_taught(
+        &self,
+        entry_id: &str,
+        lang: &str,
+        question: &str,
+        created_by: &str,
+        from: Option<QueueItemId>,
+    ) -> Result<bool, StoreError> {
         let phrasing = Phrasing {
             entry_id: entry_id.to_owned(),
             lang: lang.to_owned(),
             question: storable(question),
         };
-        dispatch!(self, add_phrasing(&phrasing, &storable(created_by), now()))
+        let created_by = storable(created_by);
+        dispatch!(
+            self,
+            add_phrasing(&phrasing, &created_by, from.map(|i| i.0), now())
+        )
     }
 
     /// Every learned entry, by id and language.
@@ -711,14 +761,43 @@ impl Store {
 
     // -------------------------------------------------------------- privacy
 
-    /// Deletes everything personal about one user: their asks, feedback and
-    /// pending replies, and queue items nobody else asked. Items others asked
-    /// too stay, retitled with the earliest remaining wording. The anonymous
-    /// counters are kept. The audit log records that a user was forgotten, not
-    /// who.
-    #[tracing::instrument(level = "debug", skip_all)]
+    /// Deletes everything personal about one user, at their own request (`/forget-me`).
+    /// See [`Store::forget_user_by`].
     pub async fn forget_user(&self, user_id: &str) -> Result<ForgetReport, StoreError> {
-        dispatch!(self, forget_user(user_id, now()))
+        self.forget_user_by(user_id, "system").await
+    }
+
+    /// Deletes everything personal about one user, `actor` (an adviser) acting on their
+    /// request:
+    ///
+    /// - their asks, feedback and replies (delivered or not), and the queue items nobody
+    ///   else asked; items others asked too stay, titled with the earliest remaining
+    ///   wording;
+    /// - their words where advisers taught the bot from their questions: example
+    ///   questions and phrasings that are one of their questions are removed, and an
+    ///   entry title made from one is replaced by the first line of the adviser's answer
+    ///   (the answer itself, the adviser's own words, stays); running bots reload;
+    /// - audit details that quoted their words, and audit lines that named them.
+    ///
+    /// The anonymous counters stay. The audit log records that a user was forgotten, by
+    /// `actor`, never who. On SQLite the deleted text is then scrubbed from the file:
+    /// deleted content is overwritten with zeros (`secure_delete`), the database is
+    /// rebuilt without free pages (`VACUUM`) and the write-ahead log is emptied, so the
+    /// words cannot be read back from `anbud.sqlite` or its `-wal` file. On PostgreSQL
+    /// no other table keeps a copy; old row versions are PostgreSQL's to vacuum.
+    ///
+    /// The report lists what the chat adapters must clean up outside the database.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn forget_user_by(
+        &self,
+        user_id: &str,
+        actor: &str,
+    ) -> Result<ForgetReport, StoreError> {
+        let report = dispatch!(self, forget_user(user_id, &storable(actor), now()))?;
+        if let Backend::Sqlite(pool) = &self.backend {
+            scrub_sqlite(pool).await;
+        }
+        Ok(report)
     }
 
     /// Blanks user ids, message ids and comments on asks and feedback older
@@ -726,6 +805,24 @@ impl Store {
     /// texts stay for the statistics. Returns the number of rows changed.
     pub async fn purge_personal_data(&self, older_than: DateTime<Utc>) -> Result<u64, StoreError> {
         dispatch!(self, purge_personal_data(older_than, now()))
+    }
+}
+
+/// Rewrites the SQLite database without its free pages and empties the write-ahead log,
+/// so text just deleted is gone from both files. Waits for other writers (busy_timeout);
+/// if the database stays busy it says so in the log, and the next forget or checkpoint
+/// finishes the job (deleted content is already zeroed by `secure_delete`).
+async fn scrub_sqlite(pool: &SqlitePool) {
+    if let Err(e) = sqlx::query("VACUUM").execute(pool).await {
+        tracing::warn!(error = %e, "could not rebuild the database after forgetting a user");
+    }
+    match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(pool)
+        .await
+    {
+        Ok((0, _, _)) => {}
+        Ok(_) => tracing::warn!("the write-ahead log could not be emptied after forgetting a user: the database was busy"),
+        Err(e) => tracing::warn!(error = %e, "could not empty the write-ahead log after forgetting a user"),
     }
 }
 
@@ -743,6 +840,9 @@ async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<SqlitePool,
         // on disk even if the process is killed the next instant.
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(options.busy_timeout)
+        // Deleted text is overwritten with zeros, not left in free space in the file:
+        // what `forget` and the retention purge remove cannot be read back from it.
+        .pragma("secure_delete", "on")
         .foreign_keys(true);
     create_parent_dir(connect.get_filename())?;
     Ok(SqlitePoolOptions::new()

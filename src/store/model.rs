@@ -406,8 +406,13 @@ pub struct AuditRow {
     pub detail: Option<String>,
 }
 
-/// What [`Store::forget_user`](crate::store::Store::forget_user) deleted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What [`Store::forget_user`](crate::store::Store::forget_user) deleted and changed.
+///
+/// The lists tell the chat adapters which copies of the user's words they keep outside the
+/// database must go too: the Discord layer deletes or edits its alerts about the items in
+/// `items_deleted` and `items_retitled`, and renames the `threads` (a thread opened on a
+/// question is named after it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForgetReport {
     /// The user's asks.
     pub asks_deleted: u64,
@@ -417,6 +422,38 @@ pub struct ForgetReport {
     pub items_deleted: u64,
     /// Undelivered or delivered replies addressed to the user or to deleted items.
     pub outbox_deleted: u64,
+    /// Example questions and phrasings taught from the user's questions, removed.
+    pub wordings_removed: u64,
+    /// Titles of taught entries that were the user's words, replaced by a title from the
+    /// adviser's answer.
+    pub titles_replaced: u64,
+    /// Audit lines whose detail quoted the user's words or named the user, cleared.
+    pub audit_lines_cleared: u64,
+    /// The deleted queue items.
+    pub deleted_items: Vec<QueueItemId>,
+    /// Items others asked too, now titled with another asker's words.
+    pub items_retitled: Vec<QueueItemId>,
+    /// Discord threads the user's questions were asked in or answered in.
+    pub threads: Vec<String>,
+}
+
+impl fmt::Display for ForgetReport {
+    /// What was removed, in counts (no ids): for the audit log and the adviser.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} question(s), {} feedback row(s), {} queue item(s) and {} reply(ies) deleted; \
+             {} taught wording(s) and {} entry title(s) made from their questions removed; \
+             {} audit line(s) that quoted or named them cleared",
+            self.asks_deleted,
+            self.feedback_deleted,
+            self.items_deleted,
+            self.outbox_deleted,
+            self.wordings_removed,
+            self.titles_replaced,
+            self.audit_lines_cleared,
+        )
+    }
 }
 
 // ------------------------------------------------------------ announcements

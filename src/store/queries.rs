@@ -675,17 +675,20 @@ fn from_json(text: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(text).map_err(|e| decode_error(format!("bad JSON list: {e}")))
 }
 
+/// Saves an entry; `from_item` is the queue item its title and questions were taught
+/// from (kept on a later edit that does not say), so forgetting an asker finds them.
 pub(crate) async fn save_learned_entry(
     pool: &Pool,
     entry: &LearnedEntry,
+    from_item: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let mut tx = begin_write(pool).await?;
     sqlx::query(
         "INSERT INTO learned_entries
              (id, lang, title, body, questions, keywords, source_name, source_url, reviewed,
-              created_by, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+              created_by, created_at, updated_at, from_item)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)
          ON CONFLICT (id, lang) DO UPDATE SET
              title = excluded.title,
              body = excluded.body,
@@ -694,7 +697,8 @@ pub(crate) async fn save_learned_entry(
              source_name = excluded.source_name,
              source_url = excluded.source_url,
              reviewed = excluded.reviewed,
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at,
+             from_item = COALESCE(excluded.from_item, learned_entries.from_item)",
     )
     .bind(&entry.id)
     .bind(&entry.lang)
@@ -707,33 +711,41 @@ pub(crate) async fn save_learned_entry(
     .bind(entry.reviewed)
     .bind(&entry.created_by)
     .bind(now)
+    .bind(from_item)
     .execute(&mut *tx)
     .await?;
     let version = bump_knowledge_version(&mut tx).await?;
     let target = format!("{}/{}", entry.id, entry.lang);
+    // A title taught from a question is the asker's words: the audit names the item.
+    let detail = match from_item {
+        Some(item) => format!("from {}", QueueItemId(item)),
+        None => entry.title.clone(),
+    };
     audit_in(
         &mut tx,
         now,
         &entry.created_by,
         "save_entry",
         &target,
-        Some(&entry.title),
+        Some(&detail),
     )
     .await?;
     tx.commit().await?;
     Ok(version)
 }
 
+/// Adds a phrasing; `from_item` as for [`save_learned_entry`].
 pub(crate) async fn add_phrasing(
     pool: &Pool,
     phrasing: &Phrasing,
     created_by: &str,
+    from_item: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let mut tx = begin_write(pool).await?;
     let added = sqlx::query(
-        "INSERT INTO phrasings (entry_id, lang, question, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO phrasings (entry_id, lang, question, created_by, created_at, from_item)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (entry_id, lang, question) DO NOTHING",
     )
     .bind(&phrasing.entry_id)
@@ -741,6 +753,7 @@ pub(crate) async fn add_phrasing(
     .bind(&phrasing.question)
     .bind(created_by)
     .bind(now)
+    .bind(from_item)
     .execute(&mut *tx)
     .await?
     .rows_affected()
@@ -748,15 +761,11 @@ pub(crate) async fn add_phrasing(
     if added {
         bump_knowledge_version(&mut tx).await?;
         let target = format!("{}/{}", phrasing.entry_id, phrasing.lang);
-        audit_in(
-            &mut tx,
-            now,
-            created_by,
-            "add_phrasing",
-            &target,
-            Some(&phrasing.question),
-        )
-        .await?;
+        let detail = match from_item {
+            Some(item) => format!("from {}", QueueItemId(item)),
+            None => phrasing.question.clone(),
+        };
+        audit_in(&mut tx, now, created_by, "add_phrasing", &target, Some(&detail)).await?;
     }
     tx.commit().await?;
     Ok(added)
@@ -892,91 +901,7 @@ pub(crate) async fn audit_log(pool: &Pool, limit: u32) -> Result<Vec<AuditRow>, 
 
 // ---------------------------------------------------------------- privacy
 
-pub(crate) async fn forget_user(
-    pool: &Pool,
-    user_id: &str,
-    now: DateTime<Utc>,
-) -> Result<ForgetReport, StoreError> {
-    let mut tx = begin_write(pool).await?;
-    let touched_items: Vec<i64> =
-        sqlx::query_scalar("SELECT DISTINCT item_id FROM asks WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_all(&mut *tx)
-            .await?;
-
-    // Replies to the user's asks, wherever they were to be delivered.
-    let mut outbox_deleted = sqlx::query(
-        "DELETE FROM outbox
-         WHERE user_id = $1 OR ask_id IN (SELECT id FROM asks WHERE user_id = $1)",
-    )
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-
-    let asks_deleted = sqlx::query("DELETE FROM asks WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-
-    let mut items_deleted = 0;
-    for item_id in touched_items {
-        let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM asks WHERE item_id = $1")
-            .bind(item_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if remaining == 0 {
-            // Nobody else asked: the item itself is the user's question.
-            outbox_deleted += sqlx::query("DELETE FROM outbox WHERE item_id = $1")
-                .bind(item_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            items_deleted += sqlx::query("DELETE FROM queue_items WHERE id = $1")
-                .bind(item_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        } else {
-            // Others asked too: the item stays, but must not keep the user's
-            // wording as its title.
-            sqlx::query(
-                "UPDATE queue_items SET
-                     question = (SELECT a.question FROM asks a WHERE a.item_id = $1
-                                 ORDER BY a.asked_at, a.id LIMIT 1),
-                     lang = (SELECT a.lang FROM asks a WHERE a.item_id = $1
-                             ORDER BY a.asked_at, a.id LIMIT 1),
-                     asked_at = (SELECT MIN(a.asked_at) FROM asks a WHERE a.item_id = $1),
-                     last_asked_at = (SELECT MAX(a.asked_at) FROM asks a WHERE a.item_id = $1)
-                 WHERE id = $1",
-            )
-            .bind(item_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-    }
-
-    let feedback_deleted = sqlx::query("DELETE FROM feedback WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-
-    let report = ForgetReport {
-        asks_deleted,
-        feedback_deleted,
-        items_deleted,
-        outbox_deleted,
-    };
-    // The audit says that someone was forgotten, never who.
-    let detail = format!(
-        "asks={asks_deleted} feedback={feedback_deleted} items={items_deleted} outbox={outbox_deleted}"
-    );
-    audit_in(&mut tx, now, "system", "forget_user", "user", Some(&detail)).await?;
-    tx.commit().await?;
-    Ok(report)
-}
+// `forget_user` is in forget.rs.
 
 pub(crate) async fn purge_personal_data(
     pool: &Pool,

@@ -35,3 +35,13 @@ pub(crate) fn init_test_logging() {
         .with_test_writer()
         .try_init();
 }
+
+/// The `anbud` binary run from the crate's folder (the bundled knowledge base) on the
+/// database `url`, with logs off.
+pub(crate) fn anbud_on(url: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_anbud"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("RUST_LOG")
+        .args(["--database", url]);
+    cmd
+}

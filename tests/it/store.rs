@@ -211,6 +211,62 @@ pub async fn execute(url: &str, sql: &'static str, binds: &[Bind<'_>]) {
     }
 }
 
+/// Every value of every table, as text, one row per line (to look for a text anywhere
+/// in the database).
+pub async fn all_stored_text(url: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table'
+             AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        for table in tables {
+            // Names from the schema, never from input.
+            let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT name FROM pragma_table_info('{table}')"
+            )))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            let row = columns
+                .iter()
+                .map(|c| format!("COALESCE(CAST(\"{c}\" AS TEXT), '')"))
+                .collect::<Vec<_>>()
+                .join(" || ' | ' || ");
+            let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT {row} FROM \"{table}\""
+            )))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            lines.extend(rows.into_iter().map(|r| format!("{table}: {r}")));
+        }
+        let _ = conn.close().await;
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        for table in tables {
+            let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT CAST(t AS TEXT) FROM \"{table}\" t"
+            )))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            lines.extend(rows.into_iter().map(|r| format!("{table}: {r}")));
+        }
+        let _ = conn.close().await;
+    }
+    lines.join("\n")
+}
+
 /// Generates `sqlite::NAME` and `postgres::NAME` tests from async functions
 /// `NAME(&TestDb)` in the invoking module.
 macro_rules! on_both_databases {

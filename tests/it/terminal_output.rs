@@ -4,7 +4,7 @@
 //! JSON output keeps the exact text as `\u` escapes.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -18,16 +18,8 @@ use crate::store::{unanswered, TestDb};
 /// that would overwrite the start of the line, and an 8-bit CSI.
 const HOSTILE: &str = "\x1b]0;pwned\x07Hva er \x1b[2Jfristen\rfor klage\u{9b}31m i Ytre Vesteland?";
 
-fn anbud(db: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_anbud"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("RUST_LOG")
-        .args(["--database", db]);
-    cmd
-}
-
 fn stdout_of(db: &str, args: &[&str]) -> String {
-    let out = anbud(db).args(args).output().unwrap();
+    let out = crate::anbud_on(db).args(args).output().unwrap();
     assert!(
         out.status.success(),
         "anbud {args:?}: {}",
@@ -93,7 +85,7 @@ async fn users_text_reaches_the_terminal_with_its_control_characters_shown() {
         .answer_item(item, "Ti dager.\x1b[2J", "adviser")
         .await
         .unwrap();
-    let mut chat = anbud(&db.url)
+    let mut chat = crate::anbud_on(&db.url)
         .arg("chat")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
