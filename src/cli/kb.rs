@@ -1,5 +1,6 @@
 //! `anbud kb lint`, `anbud kb export` and `anbud kb generate`.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -16,12 +17,18 @@ use crate::synth::{self, SynthOptions};
 pub enum KbCommand {
     /// Check every knowledge file and the glossary; print `path:line: message`.
     Lint,
-    /// Export the knowledge base: a JSON array on stdout, or Markdown files into DIR.
+    /// Export the knowledge base, files and what was taught through the bot (entries,
+    /// phrasings, organisers' events): a JSON array on stdout, or a knowledge folder DIR
+    /// that `anbud --knowledge DIR kb lint` accepts (taught entries that do not yet meet
+    /// the rules for files go to DIR/drafts/, with what they lack).
     Export {
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
         /// The folder for `--format markdown`.
         dir: Option<PathBuf>,
+        /// Write into DIR even when it is not empty (its knowledge files are replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Write a synthetic knowledge base recombined from the knowledge folder, for
     /// measuring speed and memory at scale; with a matching question set.
@@ -44,11 +51,9 @@ pub enum KbCommand {
 pub async fn run(settings: &Settings, cmd: KbCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         KbCommand::Lint => lint(settings),
-        KbCommand::Export { format, dir } => {
-            // Export what the bot answers from: the files plus what advisers taught.
-            let app = crate::app::App::open(settings).await?;
-            let kb = app.answerer().knowledge().clone();
-            export(&kb, format, dir)
+        KbCommand::Export { format, dir, force } => {
+            let entries = knowledge_to_export(settings).await?;
+            export(settings, entries, format, dir, force)
         }
         KbCommand::Generate {
             entries,
@@ -87,7 +92,6 @@ fn generate(settings: &Settings, options: SynthOptions, out: &Path) -> anyhow::R
 }
 
 fn lint(settings: &Settings) -> anyhow::Result<ExitCode> {
-    use std::io::Write;
     // Problems quote the files' contents.
     let mut out = terminal::stdout();
     match knowledge::load_dir(&settings.knowledge.dir) {
@@ -124,14 +128,46 @@ fn lint(settings: &Settings) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// What the bot answers from: the files, what advisers taught (entries and phrasings),
+/// and the organisers' events in the database. Without the database there is no telling
+/// what was taught, so that is an error rather than an export of the files alone.
+async fn knowledge_to_export(settings: &Settings) -> anyhow::Result<Vec<knowledge::Entry>> {
+    let app = crate::app::App::open(settings).await?;
+    let store = app.store().context(
+        "the database is unavailable, so what advisers taught cannot be exported; try again when it is back",
+    )?;
+    let mut entries = app.answerer().knowledge().entries.clone();
+    let tz = settings.timezone();
+    for stored in store.list_events().await? {
+        entries.extend(event_entries(&stored, tz));
+    }
+    Ok(entries)
+}
+
+/// An organiser's event in both languages. Its facts (time, place, organiser, the
+/// registration page) are the same in both; the title and description stay as the
+/// organiser wrote them, so the other language's file has the answer's frame in its
+/// language around them, for a reviewer to translate.
+fn event_entries(stored: &crate::store::StoredEvent, tz: chrono_tz::Tz) -> Vec<knowledge::Entry> {
+    let lang = knowledge::Lang::parse(&stored.event.lang).unwrap_or(knowledge::Lang::Nb);
+    let mut other = stored.clone();
+    other.event.lang = lang.other().code().to_string();
+    vec![
+        crate::announce::stored_event_to_entry(stored, tz),
+        crate::announce::stored_event_to_entry(&other, tz),
+    ]
+}
+
 fn export(
-    kb: &knowledge::KnowledgeBase,
+    settings: &Settings,
+    entries: Vec<knowledge::Entry>,
     format: Format,
     dir: Option<PathBuf>,
+    force: bool,
 ) -> anyhow::Result<ExitCode> {
     match format {
         Format::Json | Format::Text => {
-            let items: Vec<_> = knowledge::by_id(&kb.entries)
+            let items: Vec<_> = knowledge::by_id(&entries)
                 .into_iter()
                 .map(|(id, entries)| {
                     let pick = |lang: knowledge::Lang| entries.iter().find(|e| e.lang == lang).copied();
@@ -160,7 +196,6 @@ fn export(
                     })
                 })
                 .collect();
-            use std::io::Write;
             writeln!(
                 terminal::stdout(),
                 "{}",
@@ -169,20 +204,26 @@ fn export(
         }
         Format::Markdown => {
             let dir = dir.context("`kb export --format markdown` needs a folder to write into")?;
-            for e in &kb.entries {
-                let sub = if e.event.is_some() {
-                    "events"
-                } else {
-                    "entries"
-                };
-                let folder = dir.join(sub);
-                std::fs::create_dir_all(&folder)
-                    .with_context(|| format!("creating {}", folder.display()))?;
-                let path = folder.join(format!("{}.{}.md", e.id, e.lang.code()));
-                std::fs::write(&path, e.to_markdown())
-                    .with_context(|| format!("writing {}", path.display()))?;
+            let exported = knowledge::write_folder(&entries, &settings.knowledge.dir, &dir, force)?;
+            let mut err = terminal::stderr();
+            writeln!(
+                err,
+                "wrote {} knowledge files to {}",
+                exported.files,
+                dir.display()
+            )?;
+            if !exported.drafts.is_empty() {
+                writeln!(
+                    err,
+                    "{} taught entr(ies) do not yet meet the rules for knowledge files and \
+                     went to {} (see its README.md):",
+                    exported.drafts.len(),
+                    dir.join("drafts").display()
+                )?;
+                for draft in &exported.drafts {
+                    writeln!(err, "  {}: {}", draft.id, draft.reasons.join("; "))?;
+                }
             }
-            eprintln!("wrote {} files to {}", kb.entries.len(), dir.display());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,12 +5,14 @@
 //! loads is a knowledge base that lints clean (warnings aside).
 
 mod entry;
+mod export;
 mod glossary;
 mod lint;
 
 pub use entry::{
     parse_entry_file, parse_local_datetime, Entry, EventInfo, Lang, Source, MIN_QUESTIONS,
 };
+pub use export::{write_folder, Draft, ExportError, Exported};
 pub use glossary::{Glossary, SpellingRule};
 pub use lint::{Problem, Severity};
 

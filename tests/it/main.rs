@@ -8,6 +8,7 @@ mod announce;
 mod cli;
 mod discord;
 mod discord_organiser;
+mod export;
 mod fake_discord;
 mod fake_discord_selftest;
 mod faults;
