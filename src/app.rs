@@ -46,6 +46,7 @@ pub fn learned_to_entry(learned: &LearnedEntry) -> Entry {
             // adviser alone, and `kb export` leaves the url empty for review.
             url: learned.source_url.clone().unwrap_or_default(),
         }],
+        facts: Vec::new(),
         body: learned.body.clone(),
         event: None,
         path: None,

@@ -125,6 +125,60 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct KnowledgeSettings {
     pub dir: PathBuf,
+    /// A check older than this many days is stale (`kb lint`, `kb review`).
+    #[serde(default = "default_review_after_days")]
+    pub review_after_days: u32,
+    /// When the weekly list of what became stale goes to the advisers' channel; `None`
+    /// turns it off.
+    #[serde(default = "default_review_digest", deserialize_with = "weekly_time")]
+    pub review_digest: Option<WeeklyTime>,
+}
+
+fn default_review_after_days() -> u32 {
+    180
+}
+
+fn default_review_digest() -> Option<WeeklyTime> {
+    Some(WeeklyTime {
+        weekday: chrono::Weekday::Mon,
+        time: chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("a valid time"),
+    })
+}
+
+/// A time of the week, "mon 09:00", in the announcements' time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeeklyTime {
+    pub weekday: chrono::Weekday,
+    pub time: chrono::NaiveTime,
+}
+
+impl std::str::FromStr for WeeklyTime {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<WeeklyTime, String> {
+        let problem = || {
+            format!(
+                "{} is not a weekday and a time such as \"mon 09:00\"",
+                show(text)
+            )
+        };
+        let mut parts = text.split_whitespace();
+        let (Some(day), Some(time), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(problem());
+        };
+        let weekday = day.parse::<chrono::Weekday>().map_err(|_| problem())?;
+        let time = chrono::NaiveTime::parse_from_str(time, "%H:%M").map_err(|_| problem())?;
+        Ok(WeeklyTime { weekday, time })
+    }
+}
+
+/// "mon 09:00", or empty for none.
+fn weekly_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<WeeklyTime>, D::Error> {
+    let text = String::deserialize(d)?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -898,5 +952,33 @@ mod tests {
         assert_eq!(edit_distance("treshold", "threshold"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn the_review_digest_is_a_weekday_and_a_time_or_off() {
+        let s = Settings::defaults();
+        assert_eq!(s.knowledge.review_after_days, 180);
+        assert_eq!(
+            s.knowledge.review_digest,
+            Some(WeeklyTime {
+                weekday: chrono::Weekday::Mon,
+                time: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap()
+            })
+        );
+        let off = Settings::from_sources(
+            None,
+            &env(&[("ANBUD__KNOWLEDGE__REVIEW_DIGEST", "")]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(off.knowledge.review_digest, None);
+        let err = Settings::from_sources(
+            None,
+            &env(&[("ANBUD__KNOWLEDGE__REVIEW_DIGEST", "someday")]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("knowledge.review_digest"), "{err}");
     }
 }

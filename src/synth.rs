@@ -417,6 +417,7 @@ fn make_entry(
         related: related.to_vec(),
         reviewed: base.reviewed,
         sources: base.sources.clone(),
+        facts: base.facts.clone(),
         body,
         event: None,
         path: None,

@@ -258,6 +258,7 @@ pub fn stored_event_to_entry(stored: &StoredEvent, tz: Tz) -> Entry {
             name: source_name,
             url: event.registration_url.clone().unwrap_or_default(),
         }],
+        facts: Vec::new(),
         body,
         event: Some(EventInfo {
             start: event.start_local,

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use super::model::{Event, DISCORD_MESSAGE_LIMIT};
 use crate::knowledge::Lang;
 
-const MONTHS_NB: [&str; 12] = [
+pub(crate) const MONTHS_NB: [&str; 12] = [
     "januar",
     "februar",
     "mars",
@@ -22,7 +22,7 @@ const MONTHS_NB: [&str; 12] = [
     "november",
     "desember",
 ];
-const MONTHS_EN: [&str; 12] = [
+pub(crate) const MONTHS_EN: [&str; 12] = [
     "January",
     "February",
     "March",

@@ -14,6 +14,7 @@
 //! the Discord commands are thin layers over the functions here. Every function takes
 //! `now`, so tests use any clock.
 
+pub mod digest;
 pub mod events;
 pub mod format;
 pub mod ics;

@@ -429,11 +429,24 @@ pub fn spawn_scheduler_every(app: App, poster: Arc<dyn Poster>, every: Duration)
         let config = SchedulerConfig::from_settings(&app.settings.announcements);
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut digest_week = None;
         loop {
             interval.tick().await;
             let Some(store) = app.store() else { continue };
-            let events =
-                events_from_knowledge(app.answerer().knowledge(), config.lang, config.timezone);
+            let knowledge = app.answerer();
+            // This week's list of stale knowledge goes out as an announcement, posted below.
+            if let Err(e) = super::digest::queue_weekly_digest(
+                &app.settings,
+                knowledge.knowledge(),
+                &store,
+                Utc::now(),
+                &mut digest_week,
+            )
+            .await
+            {
+                tracing::warn!(error = %e, "could not schedule the weekly knowledge digest");
+            }
+            let events = events_from_knowledge(knowledge.knowledge(), config.lang, config.timezone);
             let scheduler = Scheduler::new(store, config.clone(), poster.clone());
             let report = scheduler.tick(&events, Utc::now()).await;
             if report != TickReport::default() {

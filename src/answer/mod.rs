@@ -261,6 +261,7 @@ mod tests {
             related: vec![],
             reviewed: Default::default(),
             sources: vec![],
+            facts: vec![],
             body: "Tekst.".into(),
             event: None,
             path: None,

@@ -1,4 +1,4 @@
-//! `anbud kb lint`, `anbud kb export` and `anbud kb generate`.
+//! `anbud kb lint`, `anbud kb review`, `anbud kb export` and `anbud kb generate`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,12 @@ use crate::synth::{self, SynthOptions};
 pub enum KbCommand {
     /// Check every knowledge file and the glossary; print `path:line: message`.
     Lint,
+    /// Entries and their dated figures by the age of their last check, oldest first,
+    /// with what to verify and where.
+    Review {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Export the knowledge base, files and what was taught through the bot (entries,
     /// phrasings, organisers' events): a JSON array on stdout, or a knowledge folder DIR
     /// that `anbud --knowledge DIR kb lint` accepts (taught entries that do not yet meet
@@ -51,6 +57,12 @@ pub enum KbCommand {
 pub async fn run(settings: &Settings, cmd: KbCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         KbCommand::Lint => lint(settings),
+        KbCommand::Review { format } => {
+            // Review what the bot answers from: the files plus what advisers taught.
+            let app = crate::app::App::open(settings).await?;
+            let kb = app.answerer().knowledge().clone();
+            review(&kb, freshness(settings), format)
+        }
         KbCommand::Export { format, dir, force } => {
             let entries = knowledge_to_export(settings).await?;
             export(settings, entries, format, dir, force)
@@ -91,10 +103,42 @@ fn generate(settings: &Settings, options: SynthOptions, out: &Path) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
+/// Today, and how old a check may be.
+fn freshness(settings: &Settings) -> knowledge::Freshness {
+    knowledge::Freshness {
+        today: chrono::Local::now().date_naive(),
+        review_after_days: settings.knowledge.review_after_days,
+    }
+}
+
+fn review(
+    kb: &knowledge::KnowledgeBase,
+    freshness: knowledge::Freshness,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let items = knowledge::review::review(kb, freshness);
+    // Titles and figures may be taught through the bot: users' text.
+    let mut out = terminal::stdout();
+    match format {
+        Format::Json => writeln!(
+            out,
+            "{}",
+            terminal::safe_json(&serde_json::to_string_pretty(&items)?)
+        )?,
+        Format::Text => write!(
+            out,
+            "{}",
+            knowledge::review::format_review(&items, freshness)
+        )?,
+        Format::Markdown => anyhow::bail!("`kb review` writes text or json"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn lint(settings: &Settings) -> anyhow::Result<ExitCode> {
     // Problems quote the files' contents.
     let mut out = terminal::stdout();
-    match knowledge::load_dir(&settings.knowledge.dir) {
+    match knowledge::load_dir_with(&settings.knowledge.dir, Some(freshness(settings))) {
         Ok((kb, warnings)) => {
             for w in &warnings {
                 writeln!(out, "{w}")?;

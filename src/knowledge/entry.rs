@@ -54,6 +54,32 @@ pub struct Source {
     pub url: String,
 }
 
+/// A figure that changes over time (an amount, a threshold, a percentage, a deadline),
+/// with the date it was last checked against its source: `[[facts]]` in the front
+/// matter. `kb lint` warns when a figure in the body has no such date, and when the
+/// date is older than `knowledge.review_after_days`; `kb review` lists them by age.
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fact {
+    /// The statement as checked, with its figure: "National threshold: NOK 1.3 million".
+    pub text: String,
+    /// When it was last checked against `source`.
+    pub checked: NaiveDate,
+    /// Where to check it: the most specific public page (or a named document).
+    pub source: String,
+    /// The line of its `[[facts]]` table in the file, for lint messages.
+    #[serde(skip)]
+    pub line: Option<usize>,
+}
+
+/// Two facts are the same statement, checked the same day against the same source,
+/// wherever in a file they stand.
+impl PartialEq for Fact {
+    fn eq(&self, other: &Fact) -> bool {
+        (&self.text, self.checked, &self.source) == (&other.text, other.checked, &other.source)
+    }
+}
+
 /// The facts of an event (a conference, a dialogue meeting). Times are local, Europe/Oslo.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventInfo {
@@ -79,6 +105,8 @@ pub struct Entry {
     pub related: Vec<String>,
     pub reviewed: NaiveDate,
     pub sources: Vec<Source>,
+    /// Figures with the date each was checked (`[[facts]]`).
+    pub facts: Vec<Fact>,
     /// The answer, Markdown. Its first paragraph answers the question on its own.
     pub body: String,
     pub event: Option<EventInfo>,
@@ -99,6 +127,7 @@ impl Entry {
             related: Vec::new(),
             reviewed: NaiveDate::default(),
             sources: Vec::new(),
+            facts: Vec::new(),
             body: body.into(),
             event: None,
             path: None,
@@ -164,6 +193,14 @@ impl Entry {
                 toml_string(&source.url)
             ));
         }
+        for fact in &self.facts {
+            front.push_str(&format!(
+                "\n[[facts]]\ntext = {}\nchecked = {}\nsource = {}\n",
+                toml_string(&fact.text),
+                toml_string(&fact.checked.format("%Y-%m-%d").to_string()),
+                toml_string(&fact.source)
+            ));
+        }
         format!("+++\n{front}+++\n{}\n", self.body.trim())
     }
 }
@@ -215,7 +252,17 @@ struct FrontMatter {
     related: Vec<String>,
     reviewed: Option<toml::Value>,
     sources: Option<Vec<Source>>,
+    #[serde(default)]
+    facts: Vec<RawFact>,
     event: Option<RawEvent>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFact {
+    text: Option<String>,
+    checked: Option<toml::Value>,
+    source: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,12 +295,7 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
             "the file must start with a `+++` line (front matter)",
         )]);
     }
-    let Some(close) = lines
-        .iter()
-        .skip(1)
-        .position(|l| l.trim_end() == "+++")
-        .map(|i| i + 1)
-    else {
+    let Some(close) = front_matter_close(&lines) else {
         return Err(vec![Problem::error(
             path,
             1,
@@ -294,6 +336,14 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
                     || l.starts_with(&format!("[{key}]"))
                     || l.starts_with(&format!("[[{key}]]"))
             })
+            .map(|i| i + 2)
+            .unwrap_or(1)
+    };
+    // The line of a source's `url`, for messages about that source.
+    let source_line = |url: &str| -> usize {
+        lines[1..close]
+            .iter()
+            .position(|l| l.trim_start().starts_with("url") && l.contains(url))
             .map(|i| i + 2)
             .unwrap_or(1)
     };
@@ -425,6 +475,78 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
                 key_line("sources"),
                 format!("source url {:?} must start with https://", s.url),
             ));
+        } else if let Some(why) = super::lint::vague_source(&s.url) {
+            warnings.push(Problem::warning(path, source_line(&s.url), why));
+        }
+    }
+
+    // `[[facts]]` tables, in file order, each with the line of its header.
+    let fact_lines: Vec<usize> = lines[1..close]
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[facts]]")
+        .map(|(i, _)| i + 2)
+        .collect();
+    let today = chrono::Local::now().date_naive();
+    let mut facts = Vec::new();
+    for (i, raw) in front.facts.into_iter().enumerate() {
+        let line = fact_lines.get(i).copied().unwrap_or(1);
+        let text = raw.text.map(|t| t.trim().to_string()).unwrap_or_default();
+        if text.is_empty() {
+            errors.push(Problem::error(path, line, "a fact has no `text`"));
+        }
+        let source = raw.source.map(|t| t.trim().to_string()).unwrap_or_default();
+        if source.is_empty() {
+            errors.push(Problem::error(
+                path,
+                line,
+                "a fact has no `source`: name the page it was checked against",
+            ));
+        } else if source.contains("://") {
+            if !(source.starts_with("https://") || source.starts_with("http://")) {
+                errors.push(Problem::error(
+                    path,
+                    line,
+                    format!("fact source {source:?} must start with https://"),
+                ));
+            } else if let Some(why) = super::lint::vague_source(&source) {
+                warnings.push(Problem::warning(path, line, why));
+            }
+        }
+        let checked = match raw.checked.as_ref().map(|v| (v, parse_date(v))) {
+            None => {
+                errors.push(Problem::error(
+                    path,
+                    line,
+                    "a fact has no `checked` date (YYYY-MM-DD, the day it was checked)",
+                ));
+                None
+            }
+            Some((value, None)) => {
+                errors.push(Problem::error(
+                    path,
+                    line,
+                    format!("a fact's `checked` must be a date YYYY-MM-DD, not {value}"),
+                ));
+                None
+            }
+            Some((_, Some(d))) if d > today + chrono::Duration::days(1) => {
+                errors.push(Problem::error(
+                    path,
+                    line,
+                    format!("a fact's `checked` date {d} is in the future"),
+                ));
+                None
+            }
+            Some((_, Some(d))) => Some(d),
+        };
+        if let Some(checked) = checked {
+            facts.push(Fact {
+                text,
+                checked,
+                source,
+                line: Some(line),
+            });
         }
     }
 
@@ -508,11 +630,36 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
         related: front.related,
         reviewed: reviewed.unwrap_or_default(),
         sources,
+        facts,
         body,
         event,
         path: Some(path.to_path_buf()),
     };
     Ok((entry, warnings))
+}
+
+/// The index of the `+++` line that closes the front matter opened on the first line.
+fn front_matter_close(lines: &[&str]) -> Option<usize> {
+    lines
+        .iter()
+        .skip(1)
+        .position(|l| l.trim_end() == "+++")
+        .map(|i| i + 1)
+}
+
+/// The line (1-based) where the body of a knowledge file starts: the first line after
+/// the closing `+++` that is not blank. Line 1 if there is no front matter.
+pub(crate) fn body_start_line(text: &str) -> usize {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let Some(close) = front_matter_close(&lines) else {
+        return 1;
+    };
+    let blank = lines[close + 1..]
+        .iter()
+        .take_while(|l| l.trim().is_empty())
+        .count();
+    close + 2 + blank
 }
 
 fn is_valid_id(id: &str) -> bool {
@@ -567,7 +714,7 @@ mod tests {
 
     fn sample(front_extra: &str, body: &str) -> String {
         format!(
-            "+++\nid = \"thresholds\"\nlang = \"nb\"\ntitle = \"Terskelverdier\"\nquestions = [\"a\", \"b\", \"c\", \"d\", \"e\"]\nreviewed = \"2026-01-02\"\n{front_extra}\n[[sources]]\nname = \"Lovdata\"\nurl = \"https://lovdata.no/\"\n+++\n{body}\n"
+            "+++\nid = \"thresholds\"\nlang = \"nb\"\ntitle = \"Terskelverdier\"\nquestions = [\"a\", \"b\", \"c\", \"d\", \"e\"]\nreviewed = \"2026-01-02\"\n{front_extra}\n[[sources]]\nname = \"Lovdata\"\nurl = \"https://lovdata.no/forskrift/2016-08-12-974/§5-3\"\n+++\n{body}\n"
         )
     }
 
@@ -624,5 +771,75 @@ mod tests {
         let (entry, _) = parse_entry_file(path, &text).unwrap();
         let (again, _) = parse_entry_file(path, &entry.to_markdown()).unwrap();
         assert_eq!(entry, again);
+    }
+
+    const FACTS: &str = "\n[[facts]]\ntext = \"Nasjonal terskelverdi: 1,3 millioner kroner\"\nchecked = \"2026-12-01\"\nsource = \"https://anskaffelser.no/avtaler-og-regelverk/terskelverdier-offentlige-anskaffelser\"\n\n[[facts]]\ntext = \"Karensperiode: 10 dager\"\nchecked = 2026-11-29\nsource = \"DFØ, Meddele valg av leverandør\"\n";
+
+    #[test]
+    fn facts_are_read_with_their_lines_and_round_trip() {
+        let text = sample(FACTS, "Body.");
+        let path = Path::new("k/entries/thresholds.nb.md");
+        let (entry, warnings) = parse_entry_file(path, &text).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(entry.facts.len(), 2);
+        assert_eq!(
+            entry.facts[0].checked,
+            NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+        );
+        assert_eq!(entry.facts[1].source, "DFØ, Meddele valg av leverandør");
+        assert_eq!(entry.facts[0].line, Some(8));
+        assert_eq!(entry.facts[1].line, Some(13));
+        let (again, _) = parse_entry_file(path, &entry.to_markdown()).unwrap();
+        assert_eq!(entry, again);
+    }
+
+    #[test]
+    fn a_fact_needs_a_past_date_and_a_source() {
+        let path = Path::new("k/entries/thresholds.nb.md");
+        let undated = sample(
+            "[[facts]]\ntext = \"30 dager\"\nsource = \"DFØ\"\n",
+            "Body.",
+        );
+        let errs = parse_entry_file(path, &undated).unwrap_err();
+        assert!(errs[0].message.contains("`checked`"), "{errs:?}");
+        assert_eq!(errs[0].line, 7);
+        let future = sample(
+            "[[facts]]\ntext = \"30 dager\"\nchecked = \"2999-01-01\"\nsource = \"DFØ\"\n",
+            "Body.",
+        );
+        let errs = parse_entry_file(path, &future).unwrap_err();
+        assert!(errs[0].message.contains("in the future"), "{errs:?}");
+        let sourceless = sample(
+            "[[facts]]\ntext = \"30 dager\"\nchecked = \"2026-01-01\"\n",
+            "Body.",
+        );
+        let errs = parse_entry_file(path, &sourceless).unwrap_err();
+        assert!(errs[0].message.contains("`source`"), "{errs:?}");
+    }
+
+    #[test]
+    fn vague_sources_are_warned_about_on_their_line() {
+        let path = Path::new("k/entries/thresholds.nb.md");
+        let text = sample("", "Body.").replace(
+            "https://lovdata.no/forskrift/2016-08-12-974/§5-3",
+            "https://lovdata.no/forskrift/2016-08-12-974",
+        );
+        let (_, warnings) = parse_entry_file(path, &text).unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].message.contains("whole act"), "{warnings:?}");
+        assert_eq!(warnings[0].line, 10);
+        let text = sample("", "Body.").replace(
+            "https://lovdata.no/forskrift/2016-08-12-974/§5-3",
+            "https://www.skatteetaten.no/",
+        );
+        let (_, warnings) = parse_entry_file(path, &text).unwrap();
+        assert!(warnings[0].message.contains("bare domain"), "{warnings:?}");
+    }
+
+    #[test]
+    fn the_body_start_line_skips_blank_lines_after_the_front_matter() {
+        assert_eq!(body_start_line("+++\nid = \"x\"\n+++\n\n\nText"), 6);
+        assert_eq!(body_start_line("+++\nid = \"x\"\n+++\nText"), 4);
+        assert_eq!(body_start_line("no front matter"), 1);
     }
 }

@@ -6,15 +6,17 @@
 
 mod entry;
 mod export;
+pub mod figures;
 mod glossary;
 mod lint;
+pub mod review;
 
 pub use entry::{
-    parse_entry_file, parse_local_datetime, Entry, EventInfo, Lang, Source, MIN_QUESTIONS,
+    parse_entry_file, parse_local_datetime, Entry, EventInfo, Fact, Lang, Source, MIN_QUESTIONS,
 };
 pub use export::{write_folder, Draft, ExportError, Exported};
 pub use glossary::{Glossary, SpellingRule};
-pub use lint::{Problem, Severity};
+pub use lint::{Freshness, Problem, Severity};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -111,6 +113,17 @@ impl KnowledgeBase {
 /// Read and check a knowledge folder. Errors (not warnings) make it fail, with every
 /// problem found, so an adviser sees them all at once.
 pub fn load_dir(dir: &Path) -> Result<(KnowledgeBase, Vec<Problem>), KnowledgeError> {
+    load_dir_with(dir, None)
+}
+
+/// [`load_dir`], and with `freshness` the checks of figures `anbud kb lint` runs: a
+/// warning for every figure in a body without a date, and for every check older than
+/// `knowledge.review_after_days`. (A running bot skips them: they cost time at start-up
+/// with a large base and change no answer.)
+pub fn load_dir_with(
+    dir: &Path,
+    freshness: Option<Freshness>,
+) -> Result<(KnowledgeBase, Vec<Problem>), KnowledgeError> {
     let mut problems = Vec::new();
     let mut entries = Vec::new();
     if !dir.is_dir() {
@@ -160,6 +173,10 @@ pub fn load_dir(dir: &Path) -> Result<(KnowledgeBase, Vec<Problem>), KnowledgeEr
             match parse_entry_file(&path, &text) {
                 Ok((entry, mut warnings)) => {
                     problems.append(&mut warnings);
+                    if let Some(freshness) = freshness {
+                        lint::check_figures(&entry, entry::body_start_line(&text), &mut problems);
+                        lint::check_freshness(&entry, &text, freshness, &mut problems);
+                    }
                     if sub == "events" && entry.event.is_none() {
                         problems.push(Problem::error(
                             &path,

@@ -41,6 +41,7 @@ pub(crate) mod sqlite {
     include!("queries.rs");
     include!("upgrade.rs");
     include!("forget.rs");
+    include!("digest_queries.rs");
 }
 
 /// PostgreSQL: several bot processes may share it.
@@ -81,4 +82,5 @@ pub(crate) mod postgres {
     include!("queries.rs");
     include!("upgrade.rs");
     include!("forget.rs");
+    include!("digest_queries.rs");
 }

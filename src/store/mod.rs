@@ -925,3 +925,6 @@ mod tests {
         assert_eq!(url_scheme("nonsense"), "");
     }
 }
+
+// The weekly knowledge digest; declared here, after `dispatch!`, which it uses.
+mod digest;

@@ -975,12 +975,12 @@ fn announcement_from_row(row: &DbRow) -> Result<Announcement, StoreError> {
     })
 }
 
-pub(crate) async fn insert_announcement(
-    pool: &Pool,
+/// Inserts a scheduled announcement within the caller's transaction.
+async fn insert_announcement_in(
+    conn: &mut Conn,
     new: &NewAnnouncement,
     now: DateTime<Utc>,
 ) -> Result<Announcement, StoreError> {
-    let mut tx = begin_write(pool).await?;
     let sql = concat!(
         "INSERT INTO announcements
              (channel_id, text, publish_at, status, attempts, created_by, created_at,
@@ -994,9 +994,18 @@ pub(crate) async fn insert_announcement(
         .bind(new.publish_at)
         .bind(&new.created_by)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *conn)
         .await?;
-    let announcement = announcement_from_row(&row)?;
+    announcement_from_row(&row)
+}
+
+pub(crate) async fn insert_announcement(
+    pool: &Pool,
+    new: &NewAnnouncement,
+    now: DateTime<Utc>,
+) -> Result<Announcement, StoreError> {
+    let mut tx = begin_write(pool).await?;
+    let announcement = insert_announcement_in(&mut tx, new, now).await?;
     let detail = format!(
         "channel {} at {}",
         new.channel_id,

@@ -8,6 +8,7 @@
 
 mod answers;
 mod db;
+mod digest;
 mod input;
 mod reminders;
 mod schedule;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anbud::answer::{render_json, render_text, Answerer};
 use anbud::config::AnswerSettings;
-use anbud::knowledge::{self, parse_entry_file, Entry, EventInfo, Glossary, Lang, Source};
+use anbud::knowledge::{self, parse_entry_file, Entry, EventInfo, Fact, Glossary, Lang, Source};
 use anbud::search::analysis::{fold, words};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use proptest::prelude::*;
@@ -544,9 +544,36 @@ fn valid_entry() -> impl Strategy<Value = Entry> {
             .prop_map(|b| b.replace('\r', ""))
             .prop_filter("non-empty body", |b| !b.trim().is_empty()),
         prop::option::of(event()),
+        prop::collection::vec(
+            (
+                trimmed_text(),
+                date(),
+                // A source that looks like an address must be one.
+                trimmed_text().prop_filter("an address or a name", |s| !s.contains("://")),
+            )
+                .prop_map(|(text, checked, source)| Fact {
+                    text,
+                    checked,
+                    source,
+                    line: None,
+                }),
+            0..3,
+        ),
     )
         .prop_map(
-            |(id, lang, title, questions, keywords, related, reviewed, sources, body, event)| {
+            |(
+                id,
+                lang,
+                title,
+                questions,
+                keywords,
+                related,
+                reviewed,
+                sources,
+                body,
+                event,
+                facts,
+            )| {
                 Entry {
                     id,
                     lang,
@@ -556,6 +583,7 @@ fn valid_entry() -> impl Strategy<Value = Entry> {
                     related,
                     reviewed,
                     sources,
+                    facts,
                     body,
                     event,
                     path: Some(entry_path().to_path_buf()),

@@ -46,6 +46,7 @@ fn conference(id: &str, year: i32, start: &str, end: &str) -> Entry {
             name: "Leverandørutviklingsprogrammet".into(),
             url: "https://example.org/".into(),
         }],
+        facts: Vec::new(),
         body: format!(
             "Leverandørkonferansen i Ski i {year} er for bedrifter som vil selge til kommunene."
         ),
@@ -81,6 +82,7 @@ fn thresholds() -> Entry {
             name: "Lovdata".into(),
             url: "https://lovdata.no/".into(),
         }],
+        facts: Vec::new(),
         body: "Terskelverdiene avgjør hvilke regler som gjelder.".into(),
         event: None,
         path: None,
