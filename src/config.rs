@@ -119,6 +119,21 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub discord: DiscordSettings,
     pub announcements: AnnouncementSettings,
+    pub claims: ClaimSettings,
+}
+
+/// Claims held while posting (see [`crate::delivery`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimSettings {
+    pub lease_ms: u64,
+}
+
+impl ClaimSettings {
+    /// The lease of a claim, renewed every third of it while posting.
+    pub fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.lease_ms)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -563,6 +578,7 @@ impl Settings {
                 announcements.scheduler_tick_ms,
                 10,
             ),
+            ("claims.lease_ms", self.claims.lease_ms, 500),
         ] {
             if !(least..=3_600_000).contains(&value) {
                 return invalid(
@@ -941,6 +957,7 @@ mod tests {
                 "announcements.reminder_hours_before",
             ),
             ("ANBUD__KNOWLEDGE__DIR", "", "knowledge.dir"),
+            ("ANBUD__CLAIMS__LEASE_MS", "0", "claims.lease_ms"),
         ] {
             let err = load_error(&[(variable, value)]);
             assert!(err.contains(key), "{variable}={value}: {err}");

@@ -15,6 +15,7 @@
 mod backend;
 mod error;
 mod group_key;
+mod hold;
 mod model;
 mod resilient;
 pub mod taught;
@@ -32,11 +33,13 @@ use sqlx::sqlite::{
 use self::backend::{postgres, sqlite};
 pub use self::error::StoreError;
 pub use self::group_key::group_key;
+pub use self::hold::{hold_claim, Held};
+use self::model::Claimed;
 pub use self::model::{
-    Announcement, AnnouncementId, AnnouncementStatus, Ask, AuditRow, DeliveryFailure, EventId,
-    ForgetReport, LearnedEntry, Logged, NewAnnouncement, NewEvent, NewFeedback, NewUnanswered,
-    Origin, OutboxId, OutboxMessage, Phrasing, QueueItem, QueueItemId, QueueStatus, Reason,
-    ReasonSummary, ReminderClaim, Source, Stats, StoredEvent,
+    Announcement, AnnouncementClaim, AnnouncementId, AnnouncementStatus, Ask, AuditRow, ClaimToken,
+    DeliveryFailure, EventId, ForgetReport, LearnedEntry, Logged, NewAnnouncement, NewEvent,
+    NewFeedback, NewUnanswered, Origin, OutboxClaim, OutboxId, OutboxMessage, Phrasing, QueueItem,
+    QueueItemId, QueueStatus, Reason, ReasonSummary, ReminderClaim, Source, Stats, StoredEvent,
 };
 pub use self::resilient::{LogOutcome, ResilientConfig, ResilientLogger};
 
@@ -46,6 +49,13 @@ pub const MAX_DELIVERY_ATTEMPTS: u32 = 10;
 /// How long a claimed outbox message is reserved for the process that claimed
 /// it. If that process dies mid-send, another one retries after this.
 pub const OUTBOX_LEASE: Duration = Duration::from_secs(120);
+
+/// How long a reply or announcement claimed one at a time ([`Store::claim_next_outbox`],
+/// [`Store::claim_next_announcement`]) is reserved for its sender before the lease is
+/// renewed; the sender renews it every third of this while it posts, so only a sender
+/// that died (or lost the database for this long) lets another take over. The default of
+/// `claims.lease_ms`.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(60);
 
 /// How long a claimed announcement or reminder is reserved for the bot that
 /// claimed it. If that bot dies between claiming and posting, another one posts
@@ -307,11 +317,16 @@ impl Store {
     pub async fn pending_outbox(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
         let now = now();
         let lease = TimeDelta::from_std(OUTBOX_LEASE).unwrap_or(TimeDelta::MAX);
-        dispatch!(self, claim_outbox(limit, now, now + lease, "%"))
+        let token = ClaimToken::new();
+        dispatch!(self, claim_outbox(limit, now, now + lease, "%", &token))
     }
 
     /// [`Store::pending_outbox`] for replies to questions from one kind of place: the
     /// terminal chat delivers terminal replies, the Discord bot Discord replies.
+    ///
+    /// Only for a sender that delivers the whole batch within [`OUTBOX_LEASE`] (the
+    /// terminal prints at once). A sender that may be slow claims one reply at a time
+    /// with [`Store::claim_next_outbox`] and renews it while it posts.
     pub async fn pending_outbox_for(
         &self,
         source: Source,
@@ -319,7 +334,54 @@ impl Store {
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         let now = now();
         let lease = TimeDelta::from_std(OUTBOX_LEASE).unwrap_or(TimeDelta::MAX);
-        dispatch!(self, claim_outbox(limit, now, now + lease, source.as_str()))
+        let token = ClaimToken::new();
+        dispatch!(
+            self,
+            claim_outbox(limit, now, now + lease, source.as_str(), &token)
+        )
+    }
+
+    /// Claims the oldest reply to deliver for questions from `source`, for `lease` (see
+    /// [`CLAIM_LEASE`]). Post it part by part, reporting each with
+    /// [`Store::record_parts_sent`] and renewing the lease with
+    /// [`Store::renew_outbox_claim`] while posting ([`hold_claim`] does both), then
+    /// [`Store::mark_delivered`] or [`Store::mark_failed`]. `parts_sent` says which parts
+    /// an earlier attempt posted already. Any number of senders may call this at once:
+    /// each reply goes to one of them.
+    pub async fn claim_next_outbox(
+        &self,
+        source: Source,
+        lease: Duration,
+    ) -> Result<Option<OutboxClaim>, StoreError> {
+        let now = now();
+        let until = now + TimeDelta::from_std(lease).unwrap_or(TimeDelta::MAX);
+        let token = ClaimToken::new();
+        let claimed = dispatch!(self, claim_outbox(1, now, until, source.as_str(), &token))?;
+        Ok(claimed
+            .into_iter()
+            .next()
+            .map(|message| OutboxClaim { message, token }))
+    }
+
+    /// Extends a claimed reply's lease to `lease` from now. False when this sender no
+    /// longer holds it (it must stop posting).
+    pub async fn renew_outbox_claim(
+        &self,
+        claim: &OutboxClaim,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let until = now() + TimeDelta::from_std(lease).unwrap_or(TimeDelta::MAX);
+        dispatch!(self, renew_claim(Claimed::Outbox(claim), until))
+    }
+
+    /// Records that the first `parts` parts of a claimed reply are posted. False when
+    /// this sender no longer holds it (it must stop posting: another sender goes on).
+    pub async fn record_parts_sent(
+        &self,
+        claim: &OutboxClaim,
+        parts: u32,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, record_parts(Claimed::Outbox(claim), parts))
     }
 
     /// Records that a reply reached its asker.
@@ -612,7 +674,45 @@ impl Store {
     ) -> Result<Vec<Announcement>, StoreError> {
         let now = now.trunc_subsecs(6);
         let lease = TimeDelta::from_std(ANNOUNCEMENT_LEASE).unwrap_or(TimeDelta::MAX);
-        dispatch!(self, claim_announcements(limit, now, now + lease))
+        let token = ClaimToken::new();
+        dispatch!(self, claim_announcements(limit, now, now + lease, &token))
+    }
+
+    /// Claims the announcement due first at `now`, if any, until `now + lease`: the
+    /// scheduler's way, one at a time, renewing the lease with
+    /// [`Store::renew_announcement_claim`] while it posts and recording each message
+    /// with [`Store::record_parts_posted`]; `parts_posted` says which messages an earlier
+    /// attempt posted. Report the end as for [`Store::claim_due_announcements`].
+    pub async fn claim_next_announcement(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Option<AnnouncementClaim>, StoreError> {
+        let now = now.trunc_subsecs(6);
+        let until = now + TimeDelta::from_std(lease).unwrap_or(TimeDelta::MAX);
+        let token = ClaimToken::new();
+        dispatch!(self, claim_next_announcement(now, until, &token))
+    }
+
+    /// Extends a claimed announcement's lease until `until`. False when this bot no
+    /// longer holds it.
+    pub async fn renew_announcement_claim(
+        &self,
+        claim: &AnnouncementClaim,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let until = until.trunc_subsecs(6);
+        dispatch!(self, renew_claim(Claimed::Announcement(claim), until))
+    }
+
+    /// Records that the first `parts` messages of a claimed announcement are posted.
+    /// False when this bot no longer holds it.
+    pub async fn record_parts_posted(
+        &self,
+        claim: &AnnouncementClaim,
+        parts: u32,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, record_parts(Claimed::Announcement(claim), parts))
     }
 
     /// Records that a claimed announcement was posted (`late`: with a delay

@@ -295,8 +295,55 @@ pub struct OutboxMessage {
     pub lang: String,
     /// Failed delivery attempts so far.
     pub attempts: u32,
+    /// The parts of the reply (messages, when it is split) already posted: a delivery
+    /// that failed halfway goes on from the next part.
+    pub parts_sent: u32,
     /// When the answer was given.
     pub created_at: DateTime<Utc>,
+}
+
+/// Proof that this sender holds a claim: the store refuses renewals and progress
+/// reports from a sender whose claim ran out and was taken by another.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClaimToken(pub(crate) String);
+
+impl ClaimToken {
+    /// A token no other claim has: the process, the time and a counter.
+    pub(crate) fn new() -> ClaimToken {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        ClaimToken(format!(
+            "{}-{nanos}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ))
+    }
+}
+
+/// A reply claimed by this sender, to post part by part (see
+/// [`Store::claim_next_outbox`](crate::store::Store::claim_next_outbox)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxClaim {
+    pub message: OutboxMessage,
+    pub token: ClaimToken,
+}
+
+/// A claim of either kind, for the statements both kinds share.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Claimed<'a> {
+    Outbox(&'a OutboxClaim),
+    Announcement(&'a AnnouncementClaim),
+}
+
+/// An announcement claimed by this bot, to post part by part (see
+/// [`Store::claim_next_announcement`](crate::store::Store::claim_next_announcement)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnnouncementClaim {
+    pub announcement: Announcement,
+    /// Its messages already posted by an earlier attempt.
+    pub parts_posted: u32,
+    pub token: ClaimToken,
 }
 
 /// What [`Store::mark_failed`](crate::store::Store::mark_failed) decided.

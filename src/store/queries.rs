@@ -20,8 +20,8 @@ use crate::store::model::{
     ReasonSummary, Source, Stats,
 };
 use crate::store::model::{
-    Announcement, AnnouncementId, AnnouncementStatus, EventId, NewAnnouncement, NewEvent,
-    ReminderClaim, StoredEvent,
+    Announcement, AnnouncementClaim, AnnouncementId, AnnouncementStatus, ClaimToken, Claimed,
+    EventId, NewAnnouncement, NewEvent, ReminderClaim, StoredEvent,
 };
 
 type Pool = sqlx::Pool<Db>;
@@ -302,6 +302,7 @@ fn outbox_from_row(row: &DbRow) -> Result<OutboxMessage, StoreError> {
         text: row.try_get("text")?,
         lang: row.try_get("lang")?,
         attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+        parts_sent: u32::try_from(row.try_get::<i64, _>("parts_sent")?).unwrap_or(u32::MAX),
         created_at: row.try_get("created_at")?,
     })
 }
@@ -341,7 +342,7 @@ pub(crate) async fn answer_item(
                 OR thread_id IS NOT NULL OR user_id IS NOT NULL)
          ORDER BY id
          RETURNING id, item_id, source, guild_id, channel_id, message_id, thread_id, user_id,
-                   question, text, lang, attempts, created_at",
+                   question, text, lang, attempts, parts_sent, created_at",
     )
     .bind(id.0)
     .bind(text)
@@ -403,6 +404,7 @@ pub(crate) async fn claim_outbox(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     source_pattern: &str,
+    token: &ClaimToken,
 ) -> Result<Vec<OutboxMessage>, StoreError> {
     let mut tx = begin_write(pool).await?;
     let rows = sqlx::query(CLAIM_OUTBOX)
@@ -410,6 +412,7 @@ pub(crate) async fn claim_outbox(
         .bind(now)
         .bind(i64::from(limit))
         .bind(source_pattern)
+        .bind(&token.0)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -428,7 +431,8 @@ pub(crate) async fn mark_delivered(
 ) -> Result<(), StoreError> {
     let mut tx = begin_write(pool).await?;
     let updated = sqlx::query(
-        "UPDATE outbox SET status = 'delivered', delivered_at = $2, claimed_until = NULL
+        "UPDATE outbox SET status = 'delivered', delivered_at = $2, claimed_until = NULL,
+             claim_token = NULL
          WHERE id = $1",
     )
     .bind(id.0)
@@ -476,7 +480,8 @@ pub(crate) async fn mark_failed(
     } else {
         DeliveryFailure::WillRetry { attempts }
     };
-    sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
+    // The parts already posted stay counted: the next attempt goes on from there.
+    sqlx::query("UPDATE outbox SET claimed_until = $2, claim_token = NULL WHERE id = $1")
         .bind(id.0)
         .bind(retry_at(attempts))
         .execute(&mut *tx)
@@ -1093,6 +1098,7 @@ pub(crate) async fn update_announcement(
              publish_at = COALESCE($3, publish_at),
              updated_at = $4,
              attempts = 0,
+             parts_posted = 0,
              last_error = NULL,
              retry_after = NULL
          WHERE id = $1 AND status = 'scheduled'
@@ -1153,7 +1159,7 @@ async fn close_announcement(
     let mut tx = begin_write(pool).await?;
     let sql = concat!(
         "UPDATE announcements SET status = $2, posted_at = $3, updated_at = $3,
-             claimed_until = NULL
+             claimed_until = NULL, claim_token = NULL
          WHERE id = $1 AND status = 'scheduled'
            AND ($4 = 0 OR claimed_until IS NULL OR claimed_until <= $3)
          RETURNING ", announcement_columns!(), ""
@@ -1197,12 +1203,14 @@ pub(crate) async fn claim_announcements(
     limit: u32,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
+    token: &ClaimToken,
 ) -> Result<Vec<Announcement>, StoreError> {
     let mut tx = begin_write(pool).await?;
     let rows = sqlx::query(CLAIM_ANNOUNCEMENTS)
         .bind(lease_until)
         .bind(now)
         .bind(i64::from(limit))
+        .bind(&token.0)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -1223,7 +1231,7 @@ pub(crate) async fn mark_announcement_posted(
     let mut tx = begin_write(pool).await?;
     let updated = sqlx::query(
         "UPDATE announcements SET status = 'posted', posted_at = $2, late = $3,
-             claimed_until = NULL, last_error = NULL
+             claimed_until = NULL, claim_token = NULL, last_error = NULL
          WHERE id = $1 AND status = 'scheduled'",
     )
     .bind(id.0)
@@ -1277,7 +1285,7 @@ pub(crate) async fn mark_announcement_failed(
         DeliveryFailure::GaveUp
     } else {
         sqlx::query(
-            "UPDATE announcements SET claimed_until = NULL, retry_after = $2 WHERE id = $1",
+            "UPDATE announcements SET claimed_until = NULL, claim_token = NULL, retry_after = $2 WHERE id = $1",
         )
             .bind(id.0)
             .bind(retry_at(attempts))

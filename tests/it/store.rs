@@ -7,6 +7,7 @@
 //! variable the PostgreSQL tests say so and pass, and with it they fail when
 //! the server cannot be reached, so CI cannot go green by accident.
 
+mod claims;
 mod connect;
 mod crash;
 mod knowledge;
