@@ -7,8 +7,10 @@ use std::time::Duration;
 use poise::serenity_prelude as serenity;
 use serenity::{ChannelId, Http, MessageId, UserId};
 
-use super::format::{escape_markdown, quote_block, tr};
+use super::format::{escape_markdown, quote_block};
+use super::reply::cause_chain;
 use super::send::{self, Outgoing};
+use super::texts::Texts;
 use crate::app::App;
 use crate::knowledge::Lang;
 use crate::store::{Logged, Origin, OutboxMessage, Source};
@@ -39,11 +41,7 @@ pub fn outbox_text(message: &OutboxMessage) -> String {
     let lang = Lang::parse(&message.lang).unwrap_or(Lang::Nb);
     format!(
         "**{}**\n{}\n\n{}",
-        tr(
-            lang,
-            "Svar fra en rådgiver på spørsmålet ditt:",
-            "An adviser has answered your question:"
-        ),
+        Texts::get(lang).adviser_answered,
         quote_block(&message.question, 300),
         message.text.trim()
     )
@@ -118,7 +116,7 @@ pub async fn outbox_loop(app: App, http: Arc<Http>, every: Duration) {
                     }
                 }
                 Err(e) => {
-                    let why = super::cause_chain(&e);
+                    let why = cause_chain(&e);
                     tracing::warn!(outbox = %message.id, error = %why, "delivery failed");
                     if let Err(e) = store.mark_failed(message.id, &why).await {
                         tracing::warn!(outbox = %message.id, error = %e, "could not mark a failed delivery");
@@ -156,20 +154,22 @@ pub async fn alert_advisers(http: &Http, app: &App, logged: Logged) {
             format!("{} (`{id}`, {:.2})", escape_markdown(&title), item.score)
         })
         .unwrap_or_else(|| "–".to_string());
-    let reason = if item.reason.not_helpful > 0 {
-        "markert som ikke nyttig"
+    // The advisers' channel is Norwegian.
+    let t = Texts::get(Lang::Nb);
+    let why = if item.reason.not_helpful > 0 {
+        &t.alert_not_helpful
     } else {
-        "boten svarte ikke"
+        &t.alert_abstained
     };
-    let text = format!(
-        "**Nytt spørsmål i køen {}** ({reason}, spurt {} gang(er), språk {})\n{}\nNærmeste tema: {closest}\nSvar med `/answer id:{} text:…` eller avvis med `/dismiss id:{}`.",
-        item.id,
-        item.count,
-        item.lang,
-        quote_block(&item.question, 1000),
-        item.id.0,
-        item.id.0,
-    );
+    let text = t.adviser_alert.fill(&[
+        ("item", &item.id),
+        ("why", &why),
+        ("count", &item.count),
+        ("lang", &item.lang),
+        ("question", &quote_block(&item.question, 1000)),
+        ("closest", &closest),
+        ("number", &item.id.0),
+    ]);
     if let Err(e) = send::post(http, ChannelId::new(channel), Outgoing::text(text)).await {
         tracing::warn!(item = %item.id, error = %e, "could not alert advisers");
     }

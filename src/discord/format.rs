@@ -17,30 +17,6 @@ pub const DISCORD_LIMIT: usize = 2000;
 /// What we aim for, leaving room for Discord counting some characters differently.
 pub const MESSAGE_LIMIT: usize = 1950;
 
-/// The language of an interaction's locale: "nb"/"no"/"nn" → Bokmål, else English.
-pub fn lang_from_locale(locale: Option<&str>) -> Lang {
-    let Some(locale) = locale else {
-        return Lang::En;
-    };
-    let primary = locale
-        .split(['-', '_'])
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match primary.as_str() {
-        "nb" | "no" | "nn" => Lang::Nb,
-        _ => Lang::En,
-    }
-}
-
-/// Pick the sentence for `lang`.
-pub fn tr(lang: Lang, nb: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Nb => nb,
-        Lang::En => en,
-    }
-}
-
 /// A related topic or a closest topic, offered as a button.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicButton {
@@ -154,6 +130,15 @@ pub fn render_reply(reply: &Reply, logged: bool) -> Rendered {
         topics,
         lang,
     }
+}
+
+/// "<t:…:F> (<t:…:R>)": a moment shown in each reader's own time zone and language.
+pub fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "{} ({})",
+        crate::announce::discord_timestamp(at, 'F'),
+        crate::announce::discord_timestamp(at, 'R')
+    )
 }
 
 /// Escape what could hide or fake content when user text is echoed: Markdown markers,
@@ -418,16 +403,6 @@ mod tests {
         assert!(e.contains("\\<@\u{200B}&123\\>"));
         assert_eq!(quote_block("a\nb", 100), "> a\n> b");
         assert_eq!(quote_block("abcdef", 3), "> abc…");
-    }
-
-    #[test]
-    fn locales() {
-        assert_eq!(lang_from_locale(Some("no")), Lang::Nb);
-        assert_eq!(lang_from_locale(Some("nb-NO")), Lang::Nb);
-        assert_eq!(lang_from_locale(Some("nn")), Lang::Nb);
-        assert_eq!(lang_from_locale(Some("en-US")), Lang::En);
-        assert_eq!(lang_from_locale(Some("sv-SE")), Lang::En);
-        assert_eq!(lang_from_locale(None), Lang::En);
     }
 
     proptest::proptest! {

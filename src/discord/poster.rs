@@ -61,7 +61,7 @@ pub fn post_error(channel_id: u64, error: &serenity::Error) -> PostError {
         _ => match send::status(error) {
             Some(404) => PostError::UnknownChannel(channel_id),
             Some(403) => PostError::Forbidden(channel_id),
-            _ => PostError::Failed(super::cause_chain(error)),
+            _ => PostError::Failed(super::reply::cause_chain(error)),
         },
     }
 }

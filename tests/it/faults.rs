@@ -14,29 +14,7 @@ use chrono::NaiveDate;
 
 use crate::store::resilience::{server_address, Relay};
 use crate::store::TestDb;
-
-/// A copy of the bundled knowledge base the test may break.
-fn knowledge_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
-        dir.path(),
-    );
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for item in std::fs::read_dir(from).unwrap() {
-        let item = item.unwrap();
-        let target = to.join(item.file_name());
-        if item.file_type().unwrap().is_dir() {
-            copy_dir(&item.path(), &target);
-        } else {
-            std::fs::copy(item.path(), target).unwrap();
-        }
-    }
-}
+use crate::support::knowledge_copy;
 
 fn settings(knowledge: &Path, database_url: &str) -> Settings {
     let overrides = Overrides {

@@ -7,8 +7,8 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crate::discord::spawn_bot;
 use crate::fake_discord::ids;
+use crate::support::spawn_bot;
 
 const USERS: u64 = 200;
 const QUESTIONS: usize = 2_000;

@@ -7,10 +7,8 @@
 mod announce;
 mod cli;
 mod discord;
-mod discord_organiser;
 mod export;
 mod fake_discord;
-mod fake_discord_selftest;
 mod faults;
 mod flow;
 mod knowledge_base;
@@ -21,6 +19,7 @@ mod quality;
 mod robustness;
 mod security;
 mod store;
+mod support;
 mod terminal_output;
 
 /// Log to the test output when `TEST_LOG` or `RUST_LOG` is set (`RUST_LOG` is the filter;

@@ -14,6 +14,8 @@ use serenity::all::{
 use serenity::Client;
 use tokio::sync::mpsc;
 
+use super::multipart::parse_multipart;
+use super::state::{filter_for_intents, validate_dispatch, Shared, StateData};
 use crate::fake_discord::{
     callback_type, ids, FakeDiscord, FakeGuild, FakeOptions, PostSource, Posted,
 };
@@ -740,4 +742,77 @@ async fn the_application_id_is_not_the_bot_user_id() {
     http.create_global_commands(&Vec::<serenity::all::CreateCommand>::new())
         .await
         .expect("right id");
+}
+
+// ----- the fake's own parts
+
+#[test]
+fn multipart_bodies_give_payload_json_and_files() {
+    let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"files[0]\"; filename=\"svar.txt\"\r\nContent-Type: text/plain\r\n\r\nhei\r\nverden\r\n--XyZ\r\nContent-Disposition: form-data; name=\"payload_json\"\r\n\r\n{\"content\":\"se vedlegg\"}\r\n--XyZ--\r\n";
+    let (json_body, files) = parse_multipart(body, "XyZ");
+    assert_eq!(json_body, json!({ "content": "se vedlegg" }));
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].field, "files[0]");
+    assert_eq!(files[0].filename, "svar.txt");
+    assert_eq!(files[0].content_type.as_deref(), Some("text/plain"));
+    assert_eq!(files[0].text(), "hei\r\nverden");
+}
+
+#[test]
+fn payloads_serenity_would_drop_are_caught() {
+    let shared = Shared::new(
+        FakeGuild::default_test_guild(),
+        FakeOptions::default(),
+        ([127, 0, 0, 1], 1).into(),
+    );
+    let mut guild = shared.guild_create_json(&[]);
+    assert_eq!(validate_dispatch("GUILD_CREATE", &guild), Ok(()));
+    guild.as_object_mut().unwrap().remove("stickers");
+    assert!(validate_dispatch("GUILD_CREATE", &guild).is_err());
+
+    let mut st = StateData::default();
+    let mut interaction = shared.interaction_json(
+        &mut st,
+        2,
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        json!({"id": "1", "name": "x", "type": 1}),
+        None,
+    );
+    assert_eq!(
+        validate_dispatch("INTERACTION_CREATE", &interaction),
+        Ok(())
+    );
+    interaction.as_object_mut().unwrap().remove("entitlements");
+    let why = validate_dispatch("INTERACTION_CREATE", &interaction).unwrap_err();
+    assert!(why.contains("entitlements"), "{why}");
+}
+
+#[tokio::test]
+#[should_panic(expected = "serenity would silently drop this INTERACTION_CREATE")]
+async fn send_interaction_refuses_a_payload_serenity_would_drop() {
+    let fake = FakeDiscord::start(FakeGuild::default_test_guild()).await;
+    fake.send_interaction(json!({ "id": "1", "token": "t", "channel_id": "2", "type": 2 }));
+}
+
+#[test]
+fn without_message_content_intent_guild_messages_lose_their_content() {
+    let bot = 7;
+    let message =
+        json!({ "guild_id": "1", "author": { "id": "2" }, "content": "hei", "mentions": [] });
+    let intents_without_content = 1 | (1 << 9);
+    let filtered = filter_for_intents(
+        "MESSAGE_CREATE",
+        message.clone(),
+        intents_without_content,
+        bot,
+    )
+    .unwrap();
+    assert_eq!(filtered["content"], "");
+    let mut mentioning = message.clone();
+    mentioning["mentions"] = json!([{ "id": "7" }]);
+    let kept =
+        filter_for_intents("MESSAGE_CREATE", mentioning, intents_without_content, bot).unwrap();
+    assert_eq!(kept["content"], "hei");
+    assert!(filter_for_intents("MESSAGE_CREATE", message, 1, bot).is_none());
 }

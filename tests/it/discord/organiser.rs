@@ -11,8 +11,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Europe::Oslo;
 use serde_json::{json, Value};
 
-use crate::discord::{assert_no_mentions, options, spawn_bot, TestBot, WAIT};
 use crate::fake_discord::{ids, PostSource, Posted};
+use crate::support::{assert_no_mentions, options, spawn_bot, subcommand, TestBot, WAIT};
 
 /// The scheduler's tick in these tests (the default is 5 s).
 const TICK_MS: u64 = 200;
@@ -40,10 +40,6 @@ fn announce_options(channel: u64, text: &str, at: Option<&str>) -> Value {
         items.push(json!({ "name": "at", "type": 3, "value": at }));
     }
     json!(items)
-}
-
-fn subcommand(name: &str, opts: Value) -> Value {
-    json!([{ "name": name, "type": 1, "options": opts }])
 }
 
 fn posts_in(t: &TestBot, channel: u64) -> Vec<Posted> {

@@ -1,0 +1,242 @@
+//! Starting the bot: the token, the gateway intents, the poise framework (commands,
+//! their registration, `on_error`), event dispatch, and the background loops.
+//!
+//! [`serve`] runs the bot until Ctrl-C; [`start`] starts it in the background and returns
+//! a [`RunningBot`] (the integration tests use it against a fake Discord).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+use secrecy::{ExposeSecret, SecretString};
+use serenity::{FullEvent, GatewayIntents, HttpBuilder, Interaction, ShardManager};
+
+use super::context::{BotState, Data, Error};
+use super::{commands, delivery, handlers, poster, reply, send};
+use crate::announce;
+use crate::app::App;
+
+/// The environment variable the token is read from.
+pub const TOKEN_VARIABLE: &str = "DISCORD_TOKEN";
+
+/// Why the bot could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscordError {
+    #[error("the environment variable {TOKEN_VARIABLE} is not set; put the bot token from the Discord developer portal there")]
+    MissingToken,
+    #[error(
+        "the environment variable {TOKEN_VARIABLE} does not look like a bot token (it is empty or contains spaces)"
+    )]
+    BadToken,
+    #[error("configuration key `{key}`: {problem}")]
+    Config { key: &'static str, problem: String },
+    #[error("the Discord client failed")]
+    Client(#[source] Box<serenity::Error>),
+}
+
+/// The gateway intents the bot needs. MESSAGE_CONTENT is privileged: enable it for the
+/// application in the developer portal.
+pub fn intents() -> GatewayIntents {
+    GatewayIntents::GUILDS
+        | GatewayIntents::GUILD_MESSAGES
+        | GatewayIntents::DIRECT_MESSAGES
+        | GatewayIntents::MESSAGE_CONTENT
+}
+
+/// Read the token from `DISCORD_TOKEN`.
+pub fn token_from_env() -> Result<SecretString, DiscordError> {
+    let token = std::env::var(TOKEN_VARIABLE).map_err(|_| DiscordError::MissingToken)?;
+    let token = token.trim().to_string();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(DiscordError::BadToken);
+    }
+    Ok(SecretString::from(token))
+}
+
+/// Messages and button clicks (slash commands go through poise's command dispatch).
+async fn on_event(
+    framework: poise::FrameworkContext<'_, Data, Error>,
+    event: &FullEvent,
+) -> Result<(), Error> {
+    let ctx = framework.serenity_context;
+    let data = framework.user_data;
+    match event {
+        FullEvent::Message { new_message } => {
+            handlers::message::on_message(ctx, data, new_message).await
+        }
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Component(click),
+        } => handlers::click::on_click(ctx, data, click).await,
+        _ => Ok(()),
+    }
+}
+
+/// A bot running in the background. Dropping it stops it.
+pub struct RunningBot {
+    shard_manager: Arc<ShardManager>,
+    client: Option<tokio::task::JoinHandle<Result<(), serenity::Error>>>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningBot {
+    /// Wait until the client stops (a fatal gateway error).
+    pub async fn wait(&mut self) -> Result<(), DiscordError> {
+        match self.client.take() {
+            Some(task) => match task.await {
+                Ok(result) => result.map_err(|e| DiscordError::Client(Box::new(e))),
+                Err(e) => Err(DiscordError::Client(Box::new(serenity::Error::Other(
+                    if e.is_panic() {
+                        "client panicked"
+                    } else {
+                        "client cancelled"
+                    },
+                )))),
+            },
+            None => Ok(()),
+        }
+    }
+
+    /// Disconnect and stop the background loops.
+    pub async fn stop(mut self) {
+        self.shard_manager.shutdown_all().await;
+        self.abort();
+    }
+
+    fn abort(&mut self) {
+        for task in self.background.drain(..) {
+            task.abort();
+        }
+        if let Some(task) = self.client.take() {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for RunningBot {
+    fn drop(&mut self) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let shard_manager = self.shard_manager.clone();
+            runtime.spawn(async move { shard_manager.shutdown_all().await });
+        }
+        self.abort();
+    }
+}
+
+fn check_settings(app: &App) -> Result<(), DiscordError> {
+    let discord = &app.settings.discord;
+    if discord.rate_limit_per_minute > 10_000 {
+        return Err(DiscordError::Config {
+            key: "discord.rate_limit_per_minute",
+            problem: format!(
+                "{} is not a sensible limit (0 turns it off)",
+                discord.rate_limit_per_minute
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Connect to Discord and run in the background: the gateway client, knowledge
+/// maintenance, the announcement and reminder scheduler, the outbox delivery loop and
+/// alerts for queue items created after a database outage.
+pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordError> {
+    check_settings(&app)?;
+    let settings = app.settings.discord.clone();
+    let mut http = HttpBuilder::new(token.expose_secret());
+    if !settings.api_url.is_empty() {
+        // serenity's rate limiter ignores the proxy; with it off a 429 reaches send.rs.
+        http = http
+            .proxy(settings.api_url.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    let http = http.build();
+    let data = Data {
+        app: app.clone(),
+        state: Arc::new(BotState::new(settings.rate_limit_per_minute)),
+    };
+    let guilds = settings.command_guilds.clone();
+    let options = poise::FrameworkOptions {
+        commands: commands::commands(),
+        on_error: |error| Box::pin(reply::on_error(error)),
+        event_handler: |framework, event| Box::pin(on_event(framework, event)),
+        allowed_mentions: Some(send::no_mentions()),
+        ..Default::default()
+    };
+    let setup_data = data.clone();
+    let framework = poise::Framework::builder()
+        .options(options)
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+                let commands = &framework.options().commands;
+                if guilds.is_empty() {
+                    poise::builtins::register_globally(ctx, commands).await?;
+                } else {
+                    for guild in &guilds {
+                        poise::builtins::register_in_guild(ctx, commands, serenity::GuildId::new(*guild)).await?;
+                    }
+                }
+                Ok(setup_data)
+            })
+        })
+        .initialize_owners(false)
+        .build();
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents())
+        .framework(framework)
+        .await
+        .map_err(|e| DiscordError::Client(Box::new(e)))?;
+    let http = client.http.clone();
+    let tick = Duration::from_millis(app.settings.announcements.scheduler_tick_ms.max(50));
+    let background = vec![
+        app.spawn_maintenance(),
+        announce::spawn_scheduler_every(
+            app.clone(),
+            Arc::new(poster::DiscordPoster::new(http.clone())),
+            tick,
+        ),
+        tokio::spawn(delivery::outbox_loop(
+            app.clone(),
+            http.clone(),
+            Duration::from_secs(1),
+        )),
+        tokio::spawn(delivery::flushed_alerts(app.clone(), http.clone())),
+    ];
+    let shard_manager = client.shard_manager.clone();
+    let shards = app.settings.discord.shards();
+    let task = tokio::spawn(async move {
+        match shards {
+            None => client.start().await,
+            // serenity takes the range's end as the last shard (4..7 runs 4, 5, 6 and 7).
+            Some((first, last, total)) => {
+                tracing::info!(first, last, total, "starting shards");
+                client.start_shard_range(first..last, total).await
+            }
+        }
+    });
+    Ok(RunningBot {
+        shard_manager,
+        client: Some(task),
+        background,
+    })
+}
+
+/// `anbud serve`: run until Ctrl-C or a fatal gateway error, then flush what the
+/// database has not taken yet.
+pub async fn serve(app: App, token: SecretString) -> Result<(), DiscordError> {
+    let mut bot = start(app.clone(), token).await?;
+    let result = tokio::select! {
+        result = bot.wait() => result,
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("stopping");
+            Ok(())
+        }
+    };
+    bot.stop().await;
+    if !app.logger().wait_flushed(Duration::from_secs(5)).await {
+        tracing::warn!(
+            buffered = app.logger().buffered(),
+            "stopped with writes the database has not taken"
+        );
+    }
+    result
+}

@@ -1,0 +1,198 @@
+//! What every command and handler shares: poise's [`Data`] (the application and the
+//! bot's own state), the [`Context`] alias, who the invoker is (role checks, the name
+//! for the audit log) and which language to talk to them in.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use poise::serenity_prelude as serenity;
+use serenity::{ChannelId, RoleId};
+
+use super::rate_limit::RateLimiter;
+use super::reply::CommandError;
+use super::texts::Texts;
+use crate::app::App;
+use crate::knowledge::Lang;
+
+pub type Error = CommandError;
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+pub type AppContext<'a> = poise::ApplicationContext<'a, Data, Error>;
+
+/// The category that marks a command as the organisers' (their refusal names
+/// `/events list` instead of `/help`).
+pub const ORGANISER_CATEGORY: &str = "organiser";
+
+/// What the bot remembers while it runs (lost on restart; nothing here is needed for
+/// correctness after a restart, only for convenience).
+#[derive(Debug)]
+pub struct BotState {
+    pub rate: RateLimiter,
+    /// Threads the bot opened on a question → that first question.
+    threads: Mutex<HashMap<u64, String>>,
+    /// Questions behind the feedback buttons, by the key in the button's custom id.
+    questions: Mutex<BTreeMap<u64, String>>,
+    next_key: AtomicU64,
+}
+
+/// How many questions behind feedback buttons are remembered.
+const REMEMBERED_QUESTIONS: usize = 5000;
+
+impl BotState {
+    pub fn new(rate_limit_per_minute: u32) -> BotState {
+        BotState {
+            rate: RateLimiter::per_minute(rate_limit_per_minute),
+            threads: Mutex::new(HashMap::new()),
+            questions: Mutex::new(BTreeMap::new()),
+            next_key: AtomicU64::new(1),
+        }
+    }
+
+    pub fn remember_thread(&self, thread: ChannelId, question: &str) {
+        self.threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(thread.get(), question.to_string());
+    }
+
+    /// The first question of a thread the bot opened, if `channel` is one.
+    pub fn thread_question(&self, channel: ChannelId) -> Option<String> {
+        self.threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&channel.get())
+            .cloned()
+    }
+
+    /// Keep a question for its feedback buttons; returns the key to put in their ids.
+    pub fn remember_question(&self, question: &str) -> u64 {
+        let key = self.next_key.fetch_add(1, Ordering::Relaxed);
+        let mut questions = self.questions.lock().unwrap_or_else(|p| p.into_inner());
+        questions.insert(key, question.chars().take(4000).collect());
+        while questions.len() > REMEMBERED_QUESTIONS {
+            questions.pop_first();
+        }
+        key
+    }
+
+    pub fn question(&self, key: u64) -> Option<String> {
+        self.questions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned()
+    }
+}
+
+/// poise's user data: the application and the bot's own state.
+#[derive(Debug, Clone)]
+pub struct Data {
+    pub app: App,
+    pub state: Arc<BotState>,
+}
+
+/// Whether any of `roles` is one of the configured role ids.
+pub fn has_any_role(roles: &[RoleId], allowed: &[u64]) -> bool {
+    roles.iter().any(|r| allowed.contains(&r.get()))
+}
+
+/// The roles of the member who invoked the command, taken from the interaction itself
+/// (what Discord vouches for), not from the cache. Empty in direct messages.
+fn invoker_roles(ctx: Context<'_>) -> Vec<RoleId> {
+    let roles = match ctx {
+        poise::Context::Application(app) => app.interaction.member.as_ref().map(|m| &m.roles),
+        poise::Context::Prefix(prefix) => prefix.msg.member.as_ref().map(|m| &m.roles),
+    };
+    roles.cloned().unwrap_or_default()
+}
+
+/// poise check: the invoker has a role in `discord.adviser_roles`.
+pub async fn is_adviser(ctx: Context<'_>) -> Result<bool, Error> {
+    Ok(has_any_role(
+        &invoker_roles(ctx),
+        &ctx.data().app.settings.discord.adviser_roles,
+    ))
+}
+
+/// poise check: the invoker has a role in `discord.organiser_roles` (for `/announce`,
+/// `/announcements` and `/events add`).
+pub async fn is_organiser(ctx: Context<'_>) -> Result<bool, Error> {
+    Ok(has_any_role(
+        &invoker_roles(ctx),
+        &ctx.data().app.settings.discord.organiser_roles,
+    ))
+}
+
+/// The invoker's display name: "answer from an adviser (name)".
+pub fn display_name(ctx: Context<'_>) -> String {
+    let user = ctx.author();
+    user.global_name
+        .clone()
+        .unwrap_or_else(|| user.name.clone())
+}
+
+/// Who acts, for the audit log: "name (discord id)".
+pub fn actor(ctx: Context<'_>) -> String {
+    format!("{} (discord {})", display_name(ctx), ctx.author().id)
+}
+
+/// The language of an interaction's locale: "nb"/"no"/"nn" → Bokmål, else English.
+pub fn lang_from_locale(locale: Option<&str>) -> Lang {
+    let Some(locale) = locale else {
+        return Lang::En;
+    };
+    let primary = locale
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match primary.as_str() {
+        "nb" | "no" | "nn" => Lang::Nb,
+        _ => Lang::En,
+    }
+}
+
+/// The language to talk to the invoker in: the interaction's locale.
+pub fn ctx_lang(ctx: Context<'_>) -> Lang {
+    lang_from_locale(ctx.locale())
+}
+
+/// The invoker's texts.
+pub fn texts(ctx: Context<'_>) -> &'static Texts {
+    Texts::get(ctx_lang(ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_matched_by_id() {
+        let roles = [RoleId::new(5), RoleId::new(7)];
+        assert!(has_any_role(&roles, &[7]));
+        assert!(!has_any_role(&roles, &[8]));
+        assert!(!has_any_role(&roles, &[]), "no configured role: nobody");
+        assert!(!has_any_role(&[], &[7]));
+    }
+
+    #[test]
+    fn remembered_questions_are_bounded() {
+        let state = BotState::new(0);
+        let first = state.remember_question("første");
+        for i in 0..REMEMBERED_QUESTIONS {
+            state.remember_question(&i.to_string());
+        }
+        assert_eq!(state.question(first), None);
+        assert!(state.questions.lock().unwrap().len() <= REMEMBERED_QUESTIONS);
+    }
+
+    #[test]
+    fn locales() {
+        assert_eq!(lang_from_locale(Some("no")), Lang::Nb);
+        assert_eq!(lang_from_locale(Some("nb-NO")), Lang::Nb);
+        assert_eq!(lang_from_locale(Some("nn")), Lang::Nb);
+        assert_eq!(lang_from_locale(Some("en-US")), Lang::En);
+        assert_eq!(lang_from_locale(Some("sv-SE")), Lang::En);
+        assert_eq!(lang_from_locale(None), Lang::En);
+    }
+}

@@ -1,0 +1,238 @@
+//! Clicks on the bot's buttons. [`on_click`] parses the custom id
+//! ([`ButtonAction`]) and hands the click to one small function per action. To add a
+//! button: a variant in [`ButtonAction`], its custom id there, and a function here.
+
+use std::time::Instant;
+
+use chrono::Utc;
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, Http,
+};
+
+use super::discord_origin;
+use crate::answer::Reply;
+use crate::discord::buttons::ButtonAction;
+use crate::discord::context::{lang_from_locale, Data, Error};
+use crate::discord::delivery;
+use crate::discord::format::{entry_text, render_reply};
+use crate::discord::reply::{answer_components, private_response};
+use crate::discord::send::{self, no_mentions, Outgoing};
+use crate::discord::texts::Texts;
+use crate::knowledge::Lang;
+use crate::store::{LogOutcome, NewFeedback};
+
+/// One click, with what every action needs.
+struct Click<'a> {
+    http: &'a Http,
+    data: &'a Data,
+    interaction: &'a ComponentInteraction,
+}
+
+impl Click<'_> {
+    async fn respond(&self, response: CreateInteractionResponse) -> Result<(), Error> {
+        self.interaction
+            .create_response(self.http, response)
+            .await?;
+        Ok(())
+    }
+
+    /// A note only the clicker sees.
+    async fn tell(&self, text: &str) -> Result<(), Error> {
+        self.respond(private_response(text, Vec::new())).await
+    }
+}
+
+/// A click on one of the bot's buttons.
+pub async fn on_click(
+    ctx: &serenity::Context,
+    data: &Data,
+    interaction: &ComponentInteraction,
+) -> Result<(), Error> {
+    let received = Instant::now();
+    let Some(action) = ButtonAction::parse(&interaction.data.custom_id) else {
+        // Not ours (or forged): say nothing useful, but do not leave the click hanging.
+        tracing::debug!(custom_id = %interaction.data.custom_id, "unknown button");
+        return Ok(());
+    };
+    let click = Click {
+        http: &ctx.http,
+        data,
+        interaction,
+    };
+    match action {
+        ButtonAction::Feedback {
+            helpful,
+            lang,
+            key,
+            entry_id,
+        } => feedback(&click, helpful, lang, key, entry_id).await?,
+        ButtonAction::Topic { lang, entry_id } => topic(&click, lang, &entry_id).await?,
+        ButtonAction::Share { lang, entry_id } => share(&click, lang, &entry_id).await?,
+        ButtonAction::Forget { confirm, user } => forget(&click, confirm, user).await?,
+    }
+    tracing::debug!(elapsed_ms = received.elapsed().as_millis() as u64, custom_id = %interaction.data.custom_id, "handled a button");
+    Ok(())
+}
+
+/// "Helpful" / "Not helpful": record it; "not helpful" queues the question for advisers.
+async fn feedback(
+    click: &Click<'_>,
+    helpful: bool,
+    lang: Lang,
+    key: u64,
+    entry_id: String,
+) -> Result<(), Error> {
+    let (data, interaction) = (click.data, click.interaction);
+    let question = data
+        .state
+        .question(key)
+        .or_else(|| {
+            interaction
+                .message
+                .referenced_message
+                .as_ref()
+                .map(|m| m.content.clone())
+        })
+        .or_else(|| {
+            data.app
+                .answerer()
+                .knowledge()
+                .entry(&entry_id, lang)
+                .map(|e| e.title.clone())
+        })
+        .unwrap_or_else(|| entry_id.clone());
+    let thread = data
+        .state
+        .thread_question(interaction.channel_id)
+        .map(|_| interaction.channel_id);
+    let origin = discord_origin(
+        interaction.guild_id,
+        Some(interaction.channel_id),
+        Some(interaction.message.id),
+        thread,
+        interaction.user.id,
+    );
+    let feedback = NewFeedback {
+        entry_id,
+        lang: lang.code().to_string(),
+        helpful,
+        comment: None,
+        origin,
+        question,
+        at: Utc::now(),
+    };
+    let outcome = data.app.logger().record_feedback(feedback).await;
+    let t = Texts::get(lang);
+    click
+        .tell(if helpful {
+            &t.thanks_helpful
+        } else {
+            &t.thanks_not_helpful
+        })
+        .await?;
+    match outcome {
+        Ok(LogOutcome::Stored(Some(logged))) if logged.is_new => {
+            delivery::alert_advisers(click.http, &data.app, logged).await
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "could not record feedback"),
+    }
+    Ok(())
+}
+
+/// A related or closest topic: show that entry privately, with its own buttons.
+async fn topic(click: &Click<'_>, lang: Lang, entry_id: &str) -> Result<(), Error> {
+    let answerer = click.data.app.answerer();
+    let Some(entry) = answerer.knowledge().entry(entry_id, lang) else {
+        return click.tell(&Texts::get(lang).topic_gone).await;
+    };
+    let reply = Reply::for_entry(entry.clone(), lang);
+    let rendered = render_reply(&reply, false);
+    let key = click.data.state.remember_question(&entry.title);
+    let components = answer_components(&rendered, key, true);
+    // An interaction response is one message: the first part, the rest follow.
+    let mut chunks = rendered.chunks.into_iter();
+    let first = chunks.next().unwrap_or_default();
+    let rest: Vec<String> = chunks.collect();
+    let first_components = if rest.is_empty() {
+        components.clone()
+    } else {
+        Vec::new()
+    };
+    click
+        .respond(private_response(first, first_components))
+        .await?;
+    let last = rest.len().saturating_sub(1);
+    for (i, chunk) in rest.into_iter().enumerate() {
+        let mut followup = CreateInteractionResponseFollowup::new()
+            .content(chunk)
+            .ephemeral(true)
+            .allowed_mentions(no_mentions());
+        if i == last {
+            followup = followup.components(components.clone());
+        }
+        click
+            .interaction
+            .create_followup(click.http, followup)
+            .await?;
+    }
+    Ok(())
+}
+
+/// "Share in channel" under a private answer: post the entry in the channel.
+async fn share(click: &Click<'_>, lang: Lang, entry_id: &str) -> Result<(), Error> {
+    let t = Texts::get(lang);
+    let answerer = click.data.app.answerer();
+    let Some(entry) = answerer.knowledge().entry(entry_id, lang) else {
+        return click.tell(&t.answer_gone).await;
+    };
+    let intro = t.shared_this.fill(&[("user", &click.interaction.user.id)]);
+    let text = format!("{intro}\n\n{}", entry_text(entry, lang));
+    send::post(
+        click.http,
+        click.interaction.channel_id,
+        Outgoing::text(text),
+    )
+    .await?;
+    click.tell(&t.shared).await
+}
+
+/// The answer to `/forget-me`'s question. Only the user who asked may confirm.
+async fn forget(click: &Click<'_>, confirm: bool, user: u64) -> Result<(), Error> {
+    let t = Texts::get(lang_from_locale(Some(&click.interaction.locale)));
+    // Replace the question (and its buttons) with the outcome.
+    let update = |text: String| {
+        CreateInteractionResponse::UpdateMessage(
+            CreateInteractionResponseMessage::new()
+                .content(text)
+                .components(Vec::new())
+                .allowed_mentions(no_mentions()),
+        )
+    };
+    if click.interaction.user.id.get() != user {
+        tracing::warn!(clicker = %click.interaction.user.id, "a forget button clicked by someone else");
+        return click.tell(&t.not_your_button).await;
+    }
+    if !confirm {
+        return click.respond(update(t.nothing_deleted.clone())).await;
+    }
+    let Some(store) = click.data.app.store() else {
+        return click.respond(update(t.forget_no_database.clone())).await;
+    };
+    let report = store.forget_user(&user.to_string()).await?;
+    tracing::info!(
+        asks = report.asks_deleted,
+        items = report.items_deleted,
+        "forgot a user at their request"
+    );
+    click
+        .respond(update(t.forget_done.fill(&[
+            ("asks", &report.asks_deleted),
+            ("feedback", &report.feedback_deleted),
+            ("items", &report.items_deleted),
+            ("outbox", &report.outbox_deleted),
+        ])))
+        .await
+}

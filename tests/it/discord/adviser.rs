@@ -1,0 +1,376 @@
+//! Advisers' side end to end: the queue, answers reaching askers, the knowledge commands
+//! and form, and refusals for everyone else.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_advisers_answer_reaches_the_asker_in_the_channel() {
+    let t = spawn_bot(|_, _| {}).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    t.reply_to(question).await;
+    t.fake
+        .wait_for_post(WAIT, |p| p.channel_id == ids::ADVISERS_CHANNEL)
+        .await;
+
+    let text = "Boten svarer ikke på vær, men yr.no gjør det.";
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "answer",
+        options(&[("id", json!(1)), ("text", json!(text))]),
+    );
+    let confirmation = t.interaction_reply(command).await;
+    assert!(confirmation.is_ephemeral());
+    assert!(
+        confirmation.content.contains("#1"),
+        "{}",
+        confirmation.content
+    );
+
+    let delivered = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.reply_to() == Some(question) && p.content.contains(text)
+        })
+        .await;
+    assert_eq!(delivered.channel_id, ids::QA_CHANNEL);
+    assert!(
+        delivered.content.contains("> Hva blir været"),
+        "{}",
+        delivered.content
+    );
+    assert_no_mentions(&delivered);
+    assert_eq!(
+        t.store()
+            .list_queue(Some(QueueStatus::Answered))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_advisers_are_refused_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let knowledge = dir.path().join("knowledge");
+    copy_dir(&knowledge_dir(), &knowledge);
+    let k = knowledge.clone();
+    let t = spawn_bot(move |s, _| s.knowledge.dir = k).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    t.reply_to(question).await;
+
+    let command = t.fake.slash_command(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        "answer",
+        options(&[("id", json!(1)), ("text", json!("Sol."))]),
+    );
+    let refusal = t.interaction_reply(command).await;
+    assert!(refusal.is_ephemeral());
+    assert!(
+        refusal.content.contains("bare for rådgivere"),
+        "{}",
+        refusal.content
+    );
+    assert_eq!(t.open_items().await, 1, "the item is still open");
+
+    // A new entry on disk is not picked up when a non-adviser asks for a reload.
+    let before = t.app.answerer().knowledge().ids().len();
+    std::fs::copy(
+        knowledge.join("entries/dialogue-conference.nb.md"),
+        knowledge.join("entries/zz-copy.nb.md"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(knowledge.join("entries/zz-copy.nb.md"))
+        .unwrap()
+        .replace("id = \"dialogue-conference\"", "id = \"zz-copy\"");
+    std::fs::write(knowledge.join("entries/zz-copy.nb.md"), text).unwrap();
+    let command = t.fake.slash_command(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        "kb",
+        json!([{ "name": "reload", "type": 1, "options": [] }]),
+    );
+    let refusal = t.interaction_reply(command).await;
+    assert!(
+        refusal.content.contains("bare for rådgivere"),
+        "{}",
+        refusal.content
+    );
+    assert_eq!(t.app.answerer().knowledge().ids().len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kb_reload_with_a_broken_file_keeps_answering_and_reports_path_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let knowledge = dir.path().join("knowledge");
+    copy_dir(&knowledge_dir(), &knowledge);
+    let k = knowledge.clone();
+    let t = spawn_bot(move |s, _| s.knowledge.dir = k).await;
+    std::fs::write(
+        knowledge.join("entries/broken.nb.md"),
+        "+++\nid = \"broken\"\nthis is not toml\n+++\nBody\n",
+    )
+    .unwrap();
+
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "kb",
+        json!([{ "name": "reload", "type": 1, "options": [] }]),
+    );
+    let report = t.interaction_reply(command).await;
+    assert!(report.is_ephemeral());
+    assert!(
+        report.content.contains("broken.nb.md:"),
+        "{}",
+        report.content
+    );
+    assert!(
+        regex::Regex::new(r"broken\.nb\.md:\d+:")
+            .unwrap()
+            .is_match(&report.content),
+        "{}",
+        report.content
+    );
+
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    assert!(t.reply_to(question).await.content.contains(TITLE_NB));
+
+    // Fixed: the reload succeeds.
+    std::fs::remove_file(knowledge.join("entries/broken.nb.md")).unwrap();
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "kb",
+        json!([{ "name": "reload", "type": 1, "options": [] }]),
+    );
+    let report = t.interaction_reply(command).await;
+    assert!(
+        report.content.contains("Lastet inn på nytt"),
+        "{}",
+        report.content
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn advisers_list_show_dismiss_and_count() {
+    let t = spawn_bot(|_, _| {}).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    t.reply_to(question).await;
+
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "unanswered",
+        json!(null),
+    );
+    let list = t.interaction_reply(command).await;
+    assert!(list.is_ephemeral());
+    assert!(
+        list.content.contains("#1") && list.content.contains(OFF_TOPIC),
+        "{}",
+        list.content
+    );
+
+    let show = json!([{ "name": "show", "type": 1, "options": [{ "name": "id", "type": 3, "value": "dialogue-conference" }] }]);
+    let command = t
+        .fake
+        .slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "kb", show);
+    let shown = t.interaction_reply(command).await;
+    assert!(
+        shown.content.contains(TITLE_NB) && shown.content.contains("dialogue-conference.nb.md"),
+        "{}",
+        shown.content
+    );
+
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "stats",
+        json!(null),
+    );
+    let stats = t.interaction_reply(command).await;
+    assert!(
+        stats.content.contains("Spørsmål: 1") && stats.content.contains("Åpne i køen: 1"),
+        "{}",
+        stats.content
+    );
+
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "dismiss",
+        options(&[("id", json!(1)), ("reason", json!("off topic"))]),
+    );
+    let dismissed = t.interaction_reply(command).await;
+    assert!(
+        dismissed.content.contains("Avviste #1"),
+        "{}",
+        dismissed.content
+    );
+    assert_eq!(t.open_items().await, 0);
+
+    // Answering a dismissed item is refused with the reason, not an apology.
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "answer",
+        options(&[("id", json!(1)), ("text", json!("For sent."))]),
+    );
+    let refused = t.interaction_reply(command).await;
+    assert!(refused.content.contains("dismissed"), "{}", refused.content);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kb_add_and_edit_through_the_form_teach_the_bot() {
+    let t = spawn_bot(|_, _| {}).await;
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "kb",
+        json!([{ "name": "add", "type": 1, "options": [] }]),
+    );
+    let modal = t
+        .fake
+        .wait_for_callback(WAIT, |c| c.interaction_id == command)
+        .await;
+    assert_eq!(modal.kind, crate::fake_discord::callback_type::MODAL);
+    let modal_id = modal.data["custom_id"].as_str().unwrap().to_string();
+    t.fake.modal_submit(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        &modal_id,
+        &[
+            ("title", "Parkering ved rådhuset under dialogkonferanser"),
+            ("body", "Leverandører kan parkere gratis i rådhusets kjeller når de deltar på dialogkonferanser."),
+            ("questions", "Hvor kan jeg parkere ved rådhuset?\nEr det gratis parkering ved rådhuset?"),
+            ("source_name", "Kommunens parkeringsside"),
+            ("source_url", "https://example.kommune.no/parkering"),
+        ],
+    );
+    let saved = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.interaction_id == Some(command) && p.content.contains("Lagret")
+        })
+        .await;
+    assert!(
+        saved.content.contains("learned-parkering-ved-radhuset"),
+        "{}",
+        saved.content
+    );
+
+    let question = t.fake.send_message(
+        ids::QA_CHANNEL,
+        ids::SUPPLIER_USER,
+        "Hvor kan jeg parkere ved rådhuset?",
+    );
+    let answer = t.reply_to(question).await;
+    assert!(
+        answer.content.contains("Parkering ved rådhuset"),
+        "{}",
+        answer.content
+    );
+    assert!(
+        answer
+            .content
+            .contains("Kommunens parkeringsside](<https://example.kommune.no/parkering>)"),
+        "{}",
+        answer.content
+    );
+
+    // Edit: the form opens with the entry's text; the saved version answers.
+    let edit = json!([{ "name": "edit", "type": 1, "options": [{ "name": "id", "type": 3, "value": "dialogue-conference" }] }]);
+    let command = t
+        .fake
+        .slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "kb", edit);
+    let modal = t
+        .fake
+        .wait_for_callback(WAIT, |c| c.interaction_id == command)
+        .await;
+    assert!(
+        modal.data.to_string().contains(TITLE_NB),
+        "the form is filled in"
+    );
+    let modal_id = modal.data["custom_id"].as_str().unwrap().to_string();
+    t.fake.modal_submit(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        &modal_id,
+        &[
+            ("title", "Dialogkonferanse (oppdatert)"),
+            (
+                "body",
+                "En dialogkonferanse er et åpent møte der kommunen presenterer et behov.",
+            ),
+            ("questions", "Hva er en dialogkonferanse?"),
+            ("source_name", "DFØ"),
+            ("source_url", ""),
+        ],
+    );
+    t.fake
+        .wait_for_post(WAIT, |p| {
+            p.interaction_id == Some(command) && p.content.contains("Lagret")
+        })
+        .await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    let answer = t.reply_to(question).await;
+    assert!(
+        answer.content.contains("Dialogkonferanse (oppdatert)"),
+        "{}",
+        answer.content
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_whose_channel_is_gone_goes_by_direct_message() {
+    use anbud::store::{NewUnanswered, Origin, Reason, Source};
+    let t = spawn_bot(|_, _| {}).await;
+    let gone = NewUnanswered {
+        question: "Kan jeg levere tilbud på papir?".into(),
+        lang: "nb".into(),
+        origin: Origin {
+            source: Source::Discord,
+            guild_id: Some(ids::GUILD.to_string()),
+            channel_id: Some("1100000000000000999".into()),
+            message_id: Some("1100000000000000998".into()),
+            thread_id: None,
+            user_id: Some(ids::SUPPLIER_USER.to_string()),
+        },
+        best_candidate: None,
+        score: 0.0,
+        reason: Reason::Abstained,
+        asked_at: chrono::Utc::now(),
+    };
+    let logged = t.store().log_unanswered(&gone).await.unwrap();
+    anbud::adviser::answer(
+        &t.app,
+        logged.item_id,
+        "Nei, tilbud leveres elektronisk.",
+        "tester",
+        anbud::adviser::Learn::Nothing,
+    )
+    .await
+    .unwrap();
+    let dm = t.fake.dm_channel_id(ids::SUPPLIER_USER);
+    let delivered = t.fake.wait_for_post(WAIT, |p| p.channel_id == dm).await;
+    assert!(
+        delivered.content.contains("leveres elektronisk")
+            && delivered.content.contains("> Kan jeg levere"),
+        "{}",
+        delivered.content
+    );
+    assert_no_mentions(&delivered);
+}

@@ -1,0 +1,379 @@
+//! Suppliers' side end to end: questions in channels, mentions, DMs and threads, `/ask`,
+//! the buttons under answers, `/help` and `/forget-me`.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_questions_in_the_qa_channel_and_mentions() {
+    let t = spawn_bot(|_, _| {}).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    let answer = t.reply_to(question).await;
+    assert_eq!(answer.source, PostSource::ChannelMessage);
+    assert_eq!(answer.channel_id, ids::QA_CHANNEL);
+    assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+    assert!(answer.content.contains("Kilde: [DFØ"), "{}", answer.content);
+    assert!(
+        answer.content.contains("](<https://"),
+        "the source is a link: {}",
+        answer.content
+    );
+    assert!(
+        answer.content.contains("sist gjennomgått 20"),
+        "{}",
+        answer.content
+    );
+    assert_no_mentions(&answer);
+    let ids = answer.custom_ids();
+    assert!(
+        ids.iter().any(|c| c.starts_with("anbud:fb:y:nb:")),
+        "{ids:?}"
+    );
+    assert!(
+        ids.iter().any(|c| c.starts_with("anbud:fb:n:nb:")),
+        "{ids:?}"
+    );
+    assert!(
+        ids.iter().any(|c| c.starts_with("anbud:topic:nb:")),
+        "{ids:?}"
+    );
+
+    let mention = t.fake.send_message_mentioning_bot(
+        ids::GENERAL_CHANNEL,
+        ids::SUPPLIER_USER,
+        "What is a dialogue conference?",
+    );
+    let answer = t.reply_to(mention).await;
+    assert_eq!(answer.channel_id, ids::GENERAL_CHANNEL);
+    assert!(
+        answer
+            .content
+            .contains("Dialogue conference: how to prepare and take part"),
+        "{}",
+        answer.content
+    );
+    assert_no_mentions(&answer);
+    // This answer is longer than one message: the rest follows, with the buttons at the end.
+    let rest = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.channel_id == ids::GENERAL_CHANNEL && p.reply_to().is_none()
+        })
+        .await;
+    for part in [&answer, &rest] {
+        assert!(part.content.chars().count() <= 2000);
+        assert_no_mentions(part);
+    }
+    assert!(answer.custom_ids().is_empty() && !rest.custom_ids().is_empty());
+    assert!(
+        rest.content.contains("Source: ") && rest.content.contains("last reviewed"),
+        "{}",
+        rest.content
+    );
+
+    let dm = t.fake.send_dm(ids::SUPPLIER_USER, ANSWERED_NB);
+    let answer = t.reply_to(dm).await;
+    assert!(answer.content.contains(TITLE_NB));
+    t.fake.assert_no_unknown_routes();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stays_silent_in_other_channels_and_for_bots() {
+    let t = spawn_bot(|_, _| {}).await;
+    let elsewhere = t
+        .fake
+        .send_message(ids::GENERAL_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    let from_bot = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::OTHER_BOT_USER, ANSWERED_NB);
+    // A later question that is answered proves the earlier ones were seen.
+    let marker = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    t.reply_to(marker).await;
+    t.fake
+        .assert_no_post(Duration::from_millis(300), |p| {
+            p.reply_to() == Some(elsewhere) || p.reply_to() == Some(from_bot)
+        })
+        .await;
+    assert_eq!(t.fake.posted().len(), 1, "only the marker was answered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abstention_is_queued_and_posted_to_the_advisers() {
+    let t = spawn_bot(|_, _| {}).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    let reply = t.reply_to(question).await;
+    assert!(reply.content.contains("rådgiver"), "{}", reply.content);
+    assert_no_mentions(&reply);
+    let alert = t
+        .fake
+        .wait_for_post(WAIT, |p| p.channel_id == ids::ADVISERS_CHANNEL)
+        .await;
+    assert!(alert.content.contains(OFF_TOPIC), "{}", alert.content);
+    assert!(alert.content.contains("#1"), "{}", alert.content);
+    assert_no_mentions(&alert);
+    let items = t.store().list_queue(Some(QueueStatus::Open)).await.unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].question, OFF_TOPIC);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limit_refuses_the_third_question_politely() {
+    let t = spawn_bot(|s, _| s.discord.rate_limit_per_minute = 2).await;
+    for _ in 0..2 {
+        let q = t
+            .fake
+            .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+        let a = t.reply_to(q).await;
+        assert!(a.content.contains(TITLE_NB));
+    }
+    let third = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    let refusal = t.reply_to(third).await;
+    assert!(
+        refusal.content.contains("mange spørsmål"),
+        "{}",
+        refusal.content
+    );
+    assert!(!refusal.content.contains(TITLE_NB));
+    assert_no_mentions(&refusal);
+    // Another user is not limited.
+    let other = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::ADVISER_USER, ANSWERED_NB);
+    assert!(t.reply_to(other).await.content.contains(TITLE_NB));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_buttons_record_feedback_and_not_helpful_queues_the_question() {
+    let t = spawn_bot(|_, _| {}).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    let answer = t.reply_to(question).await;
+    let ids_ = answer.custom_ids();
+    let helpful = ids_.iter().find(|c| c.starts_with("anbud:fb:y:")).unwrap();
+    let not_helpful = ids_.iter().find(|c| c.starts_with("anbud:fb:n:")).unwrap();
+
+    let click = t.fake.button_click(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        answer.message_id,
+        helpful,
+    );
+    let thanks = t
+        .fake
+        .wait_for_callback(WAIT, |c| c.interaction_id == click)
+        .await;
+    assert!(
+        thanks.is_ephemeral() && thanks.content().contains("Takk"),
+        "{}",
+        thanks.content()
+    );
+    assert_eq!(t.open_items().await, 0);
+
+    let click = t.fake.button_click(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        answer.message_id,
+        not_helpful,
+    );
+    let thanks = t
+        .fake
+        .wait_for_callback(WAIT, |c| c.interaction_id == click)
+        .await;
+    assert!(
+        thanks.content().contains("rådgiver"),
+        "{}",
+        thanks.content()
+    );
+    let items = t.store().list_queue(Some(QueueStatus::Open)).await.unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].question, ANSWERED_NB);
+    assert_eq!(items[0].reason.not_helpful, 1);
+    let alert = t
+        .fake
+        .wait_for_post(WAIT, |p| p.channel_id == ids::ADVISERS_CHANNEL)
+        .await;
+    assert!(alert.content.contains("ikke nyttig"), "{}", alert.content);
+    let stats = t.store().stats(None).await.unwrap();
+    assert_eq!(stats.unhelpful, 1);
+
+    // A related topic shows that entry.
+    let topic = ids_.iter().find(|c| c.starts_with("anbud:topic:")).unwrap();
+    let click = t.fake.button_click(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        answer.message_id,
+        topic,
+    );
+    let shown = t
+        .fake
+        .wait_for_callback(WAIT, |c| c.interaction_id == click)
+        .await;
+    assert!(
+        shown.is_ephemeral() && shown.content().starts_with("**"),
+        "{}",
+        shown.content()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_ask_is_ephemeral_and_can_be_shared() {
+    let t = spawn_bot(|_, _| {}).await;
+    let command = t.fake.slash_command(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        "ask",
+        options(&[("question", json!(ANSWERED_NB)), ("private", json!(true))]),
+    );
+    let answer = t.interaction_reply(command).await;
+    assert!(answer.is_ephemeral());
+    assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+    assert_no_mentions(&answer);
+    let share = answer
+        .custom_ids()
+        .into_iter()
+        .find(|c| c.starts_with("anbud:share:"))
+        .expect("a share button");
+
+    let click = t.fake.button_click(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        answer.message_id,
+        &share,
+    );
+    let shared = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.source == PostSource::ChannelMessage && p.channel_id == ids::QA_CHANNEL
+        })
+        .await;
+    assert!(shared.content.contains(TITLE_NB), "{}", shared.content);
+    assert!(!shared.is_ephemeral());
+    assert_no_mentions(&shared);
+    t.fake
+        .wait_for_callback(WAIT, |c| c.interaction_id == click && c.is_ephemeral())
+        .await;
+
+    // A public /ask is answered in the open.
+    let command = t.fake.slash_command(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        "ask",
+        options(&[("question", json!(ANSWERED_NB))]),
+    );
+    let answer = t.interaction_reply(command).await;
+    assert!(!answer.is_ephemeral());
+    assert!(answer.content.contains(TITLE_NB));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thread_mode_answers_in_a_thread_and_follow_ups_there() {
+    let t = spawn_bot(|s, _| s.discord.reply_mode = ReplyMode::Thread).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    let answer = t
+        .fake
+        .wait_for_post(WAIT, |p| p.channel_id == question)
+        .await;
+    assert!(answer.content.contains(TITLE_NB));
+    let threads = t.fake.threads();
+    assert_eq!(threads.len(), 1);
+    assert_eq!(
+        (threads[0].id, threads[0].parent_id),
+        (question, ids::QA_CHANNEL)
+    );
+
+    // A short follow-up is read together with the thread's first question.
+    let follow_up = t
+        .fake
+        .send_message(question, ids::SUPPLIER_USER, "Hvem kan delta?");
+    let answer = t.reply_to(follow_up).await;
+    assert_eq!(answer.channel_id, question);
+    assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+    assert_eq!(t.fake.threads().len(), 1, "no thread in a thread");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everyone_and_role_mentions_are_answered_without_pinging() {
+    let t = spawn_bot(|_, _| {}).await;
+    let text = format!("@everyone <@&{}> {ANSWERED_NB}", ids::ADVISER_ROLE);
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, &text);
+    let answer = t.reply_to(question).await;
+    assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+    assert!(!answer.content.contains("@everyone"));
+    assert_no_mentions(&answer);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_is_in_the_users_language() {
+    let t = spawn_bot(|_, _| {}).await;
+    // The fake's interactions carry the locale "no".
+    let command = t
+        .fake
+        .slash_command(ids::SUPPLIER_USER, ids::QA_CHANNEL, "help", json!(null));
+    let help = t.interaction_reply(command).await;
+    assert!(help.is_ephemeral());
+    assert!(
+        help.content.contains("Slik spør du") && help.content.contains("/forget-me"),
+        "{}",
+        help.content
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forget_me_deletes_the_users_queued_questions() {
+    let t = spawn_bot(|_, _| {}).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    t.reply_to(question).await;
+    assert_eq!(t.open_items().await, 1);
+
+    let command = t.fake.slash_command(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        "forget-me",
+        json!(null),
+    );
+    let ask = t.interaction_reply(command).await;
+    assert!(ask.is_ephemeral());
+    let yes = ask
+        .custom_ids()
+        .into_iter()
+        .find(|c| c.starts_with("anbud:forget:yes:"))
+        .expect("a confirm button");
+
+    // Someone else's click does nothing.
+    t.fake
+        .button_click(ids::ADVISER_USER, ids::QA_CHANNEL, ask.message_id, &yes);
+    t.fake
+        .wait_for_callback(WAIT, |c| c.content().contains("ikke til deg"))
+        .await;
+    assert_eq!(t.open_items().await, 1);
+
+    let click = t
+        .fake
+        .button_click(ids::SUPPLIER_USER, ids::QA_CHANNEL, ask.message_id, &yes);
+    let done = t
+        .fake
+        .wait_for_post(WAIT, |p| p.interaction_id == Some(click))
+        .await;
+    assert_eq!(done.source, PostSource::InteractionUpdate);
+    assert!(
+        done.content.contains("slettet 1 spørsmål"),
+        "{}",
+        done.content
+    );
+    assert!(done.components.is_empty());
+    assert_eq!(t.open_items().await, 0);
+}

@@ -1,0 +1,69 @@
+//! The connection to Discord: 429s, a dropped gateway, shards.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_is_retried_and_the_reply_delivered() {
+    let t = spawn_bot(|_, _| {}).await;
+    t.fake.fail_next_posts_with_429(2, 0.2);
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    let answer = t.reply_to(question).await;
+    assert!(answer.content.contains(TITLE_NB));
+    assert_eq!(t.fake.rate_limited_count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_sent_while_the_gateway_is_down_is_answered_after_resume() {
+    let t = spawn_bot(|_, _| {}).await;
+    let first = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    t.reply_to(first).await;
+    assert!(t.fake.drop_gateway());
+    let during = t.fake.send_message(
+        ids::QA_CHANNEL,
+        ids::SUPPLIER_USER,
+        "What is a dialogue conference?",
+    );
+    let answer = t.reply_to(during).await;
+    assert!(answer.content.contains("Dialogue conference"));
+    let stats = t
+        .fake
+        .wait_for_gateway("a resume", WAIT, |s| s.resumes >= 1 && s.connected)
+        .await;
+    assert_eq!(stats.identifies, 1, "resumed, not re-identified");
+    let after = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    t.reply_to(after).await;
+    let replies: Vec<_> = t
+        .fake
+        .posted()
+        .iter()
+        .filter_map(|p| p.reply_to())
+        .collect();
+    assert_eq!(
+        replies,
+        vec![first, during, after],
+        "each question answered once"
+    );
+}
+
+/// A process configured to run shard 2 of 4 identifies as that shard, and answers the
+/// events Discord sends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_runs_the_shard_range_it_is_configured_for() {
+    let t = spawn_bot(|settings, _| {
+        settings.discord.shard_total = 4;
+        settings.discord.shard_range = vec![2, 2];
+    })
+    .await;
+    assert_eq!(t.fake.gateway_stats().shards, vec![json!([2, 4])]);
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    let answer = t.reply_to(question).await;
+    assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+}
