@@ -18,6 +18,7 @@ mod multiprocess;
 mod quality;
 mod robustness;
 mod security;
+mod slow_discord;
 mod store;
 mod support;
 mod terminal_output;

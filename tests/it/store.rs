@@ -212,6 +212,18 @@ pub async fn execute(url: &str, sql: &'static str, binds: &[Bind<'_>]) {
     }
 }
 
+/// The number `sql` (a `SELECT COUNT(*)`) gives on the test database, read behind the
+/// store's back (so nothing is claimed).
+pub async fn count(url: &str, sql: &'static str) -> i64 {
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    }
+}
+
 /// Every value of every table, as text, one row per line (to look for a text anywhere
 /// in the database).
 pub async fn all_stored_text(url: &str) -> String {
