@@ -65,11 +65,14 @@ pub fn source_line(entry: &Entry, lang: Lang) -> String {
     )
 }
 
-/// An entry as a message: bold title, body, source line.
+/// An entry as a message: bold title, body, source line. The title is plain text,
+/// escaped: an entry taught from a question may carry the asker's words in its title,
+/// and `[text](link)` there must not become a masked link in every later answer (the
+/// body is the adviser's own Markdown).
 pub fn entry_text(entry: &Entry, lang: Lang) -> String {
     format!(
         "**{}**\n\n{}\n\n{}",
-        entry.title.trim(),
+        escape_markdown(entry.title.trim()),
         entry.body.trim(),
         source_line(entry, lang)
     )
@@ -98,7 +101,8 @@ pub fn render_reply(reply: &Reply, logged: bool) -> Rendered {
         text.push_str(t.empty);
     } else if let Some(entry) = &reply.entry {
         if let Some(other) = &reply.tied_with {
-            text.push_str(&crate::answer::tie_line(lang, &entry.title, &other.title));
+            let (first, second) = (escape_markdown(&entry.title), escape_markdown(&other.title));
+            text.push_str(&crate::answer::tie_line(lang, &first, &second));
             topics.push(TopicButton {
                 id: other.id.clone(),
                 label: other.title.clone(),

@@ -22,6 +22,7 @@ mod slow_discord;
 mod store;
 mod support;
 mod terminal_output;
+mod users_markdown;
 
 /// Log to the test output when `TEST_LOG` or `RUST_LOG` is set (`RUST_LOG` is the filter;
 /// `TEST_LOG` alone means `info`). Safe to call from every test.
