@@ -99,6 +99,13 @@ pub fn learned_entry_id(item: QueueItemId) -> String {
     format!("learned-{}", item.0)
 }
 
+/// Whether an entry id is one [`learned_entry_id`] gives: an entry made from a question,
+/// whose title and questions may be askers' words (reviewed, but still users' text).
+pub fn is_taught_from_a_question(id: &str) -> bool {
+    id.strip_prefix("learned-")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The title and wordings teaching the bot from item `id` would take from its askers,
 /// for the adviser to review (and edit) first.
 pub async fn proposal(app: &App, id: QueueItemId) -> Result<Proposal, AdviserError> {
