@@ -18,6 +18,17 @@ pub enum ConfigError {
     Load(String),
     #[error("configuration key `{key}`: {problem}")]
     Invalid { key: String, problem: String },
+    /// A layer names a key anbud does not have: a typo would otherwise be ignored and the
+    /// default used without a word.
+    #[error("{place}: `{key}` is not a configuration key; the nearest is `{nearest}` (every key is listed in config/default.toml)")]
+    UnknownKey {
+        /// Where it was given: a file's path, or an environment variable's name.
+        place: String,
+        /// The key as a dotted path, `answer.treshold`.
+        key: String,
+        /// The known key closest to it.
+        nearest: String,
+    },
 }
 
 impl From<config::ConfigError> for ConfigError {
@@ -101,6 +112,7 @@ fn show(value: &str) -> String {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     pub knowledge: KnowledgeSettings,
     pub answer: AnswerSettings,
@@ -109,9 +121,25 @@ pub struct Settings {
     pub discord: DiscordSettings,
     pub announcements: AnnouncementSettings,
     pub web: WebSettings,
+    pub claims: ClaimSettings,
+}
+
+/// Claims held while posting (see [`crate::delivery`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimSettings {
+    pub lease_ms: u64,
+}
+
+impl ClaimSettings {
+    /// The lease of a claim, renewed every third of it while posting.
+    pub fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.lease_ms)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KnowledgeSettings {
     pub dir: PathBuf,
     /// A check older than this many days is stale (`kb lint`, `kb review`).
@@ -129,6 +157,7 @@ fn default_review_after_days() -> u32 {
 
 /// The advisers' and organisers' web pages (`anbud web`, `web.listen` for `serve`).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WebSettings {
     /// Where `anbud serve` serves the pages; empty: it does not.
     #[serde(default)]
@@ -199,6 +228,7 @@ fn weekly_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<WeeklyTime>, D:
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AnswerSettings {
     pub threshold: f32,
     pub tie_margin: f32,
@@ -214,6 +244,7 @@ impl Default for AnswerSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     pub url: String,
     pub retention_days: u32,
@@ -223,6 +254,7 @@ pub struct DatabaseSettings {
 
 /// When a question counts as passed on, and how long writes may wait (`[durability]`).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DurabilitySettings {
     /// The longest a reply waits for the database to commit its question before it says
     /// the question could not be passed on.
@@ -260,6 +292,7 @@ pub enum ReplyMode {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DiscordSettings {
     pub api_url: String,
     #[serde(deserialize_with = "ids")]
@@ -294,10 +327,13 @@ impl DiscordSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AnnouncementSettings {
     pub timezone: String,
     pub late_limit_hours: u32,
+    #[serde(deserialize_with = "numbers")]
     pub reminder_days_before: Vec<u32>,
+    #[serde(deserialize_with = "numbers")]
     pub reminder_hours_before: Vec<u32>,
     #[serde(deserialize_with = "optional_id")]
     pub reminder_channel: Option<u64>,
@@ -318,7 +354,7 @@ fn default_language() -> crate::knowledge::Lang {
     crate::knowledge::Lang::Nb
 }
 
-/// A Discord id given as an integer or a string of digits.
+/// A Discord id (or a number of a list) given as an integer or a string of digits.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum RawId {
@@ -341,25 +377,28 @@ fn parse_id(raw: RawId) -> Result<Option<u64>, String> {
     }
 }
 
+/// A list setting: a TOML array, or a comma-separated string (as environment variables
+/// give it: every key can be set from the environment, lists too).
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum RawIds {
+enum RawList {
     List(Vec<RawId>),
-    /// Environment variables give a comma-separated string.
     Text(String),
 }
 
-fn ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
-    let raw = RawIds::deserialize(d)?;
-    let items: Vec<RawId> = match raw {
-        RawIds::List(list) => list,
-        RawIds::Text(s) => s
+fn list_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<RawId>, D::Error> {
+    Ok(match RawList::deserialize(d)? {
+        RawList::List(list) => list,
+        RawList::Text(s) => s
             .split(',')
             .map(|p| RawId::Text(p.trim().to_string()))
             .collect(),
-    };
+    })
+}
+
+fn ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
     let mut out = Vec::new();
-    for item in items {
+    for item in list_items(d)? {
         if let Some(id) = parse_id(item).map_err(serde::de::Error::custom)? {
             out.push(id);
         }
@@ -367,19 +406,126 @@ fn ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
     Ok(out)
 }
 
-/// Shard numbers, written like ids (a list, or "2, 3" from the environment).
+/// A list of whole numbers, such as `[7, 1]` or `7,1`.
+fn numbers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+    let not_a_number = |shown: String| {
+        serde::de::Error::custom(format!(
+            "{shown} is not a whole number from 0 to {} (give a list such as 7,1)",
+            u32::MAX
+        ))
+    };
+    let mut out = Vec::new();
+    for item in list_items(d)? {
+        match item {
+            RawId::Int(n) => out.push(u32::try_from(n).map_err(|_| not_a_number(n.to_string()))?),
+            RawId::Text(s) if s.trim().is_empty() => {}
+            RawId::Text(s) => out.push(s.trim().parse().map_err(|_| not_a_number(show(&s)))?),
+        }
+    }
+    Ok(out)
+}
+
+/// Shard numbers, a list or "2, 3" from the environment. Shards count from 0, so unlike
+/// a Discord id, 0 is a shard number.
 fn shard_numbers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
-    ids(d)?
-        .into_iter()
-        .map(|n| {
-            u32::try_from(n)
-                .map_err(|_| serde::de::Error::custom(format!("{n} is not a shard number")))
-        })
-        .collect()
+    numbers(d)
 }
 
 fn optional_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     parse_id(RawId::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+/// The dotted paths of every key in `config/default.toml`, which lists them all.
+fn known_keys() -> Vec<String> {
+    let defaults: toml::Table = DEFAULTS
+        .parse()
+        .expect("the built-in config/default.toml is valid TOML");
+    let mut keys = Vec::new();
+    leaf_keys(&defaults, "", &mut keys);
+    keys
+}
+
+/// The dotted paths of the values (not the tables) in `table`.
+fn leaf_keys(table: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+    for (name, value) in table {
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        match value {
+            toml::Value::Table(inner) => leaf_keys(inner, &path, out),
+            _ => out.push(path),
+        }
+    }
+}
+
+/// Refuses a key that no part of anbud reads, in a configuration file or an `ANBUD__…`
+/// variable: `[answer] treshold = 0.9` would otherwise leave the default threshold in
+/// force without a word. A file that is not valid TOML is left to the loader, whose
+/// error says where.
+fn check_keys(
+    local_file: Option<&Path>,
+    env: &[(String, String)],
+    overrides: &Overrides,
+) -> Result<(), ConfigError> {
+    let known = known_keys();
+    let check = |key: String, place: String| -> Result<(), ConfigError> {
+        let is_section = known.iter().any(|k| k.starts_with(&format!("{key}.")));
+        if known.contains(&key) || is_section {
+            return Ok(());
+        }
+        let nearest = known
+            .iter()
+            .min_by_key(|k| (edit_distance(k, &key), k.as_str()))
+            .cloned()
+            .unwrap_or_default();
+        Err(ConfigError::UnknownKey {
+            place,
+            key: key.chars().take(80).collect(),
+            nearest,
+        })
+    };
+    for file in local_file
+        .iter()
+        .copied()
+        .chain(overrides.config_file.as_deref())
+    {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let Ok(table) = text.parse::<toml::Table>() else {
+            continue;
+        };
+        let mut keys = Vec::new();
+        leaf_keys(&table, "", &mut keys);
+        for key in keys {
+            check(key, file.display().to_string())?;
+        }
+    }
+    for (variable, _) in env {
+        if let Some(path) = variable.strip_prefix("ANBUD__") {
+            let key = path.to_lowercase().replace("__", ".");
+            check(key, format!("environment variable {variable}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The number of single-character insertions, deletions and substitutions that turn `a`
+/// into `b` (Levenshtein), for naming the key a typo meant.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// Overrides from the command line, applied last.
@@ -413,6 +559,7 @@ impl Settings {
         env: &[(String, String)],
         overrides: &Overrides,
     ) -> Result<Settings, ConfigError> {
+        check_keys(local_file, env, overrides)?;
         let mut builder = config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Some(local) = local_file {
@@ -495,6 +642,60 @@ impl Settings {
                         range.start(),
                         range.end()
                     ),
+                );
+            }
+        }
+        if self.knowledge.dir.as_os_str().is_empty() {
+            return invalid("knowledge.dir", "must name a folder".into());
+        }
+        let database = &self.database;
+        if database.retention_days == 0 {
+            return invalid(
+                "database.retention_days",
+                "must be at least 1: with 0 the ids needed to bring an adviser's answer back to the asker would be removed at once".into(),
+            );
+        }
+        if database.buffer_capacity == 0 {
+            return invalid(
+                "database.buffer_capacity",
+                "must be at least 1: with 0 every question asked while the database is down would be lost".into(),
+            );
+        }
+        let announcements = &self.announcements;
+        for (key, value, least) in [
+            ("database.knowledge_poll_ms", database.knowledge_poll_ms, 50),
+            (
+                "announcements.scheduler_tick_ms",
+                announcements.scheduler_tick_ms,
+                10,
+            ),
+            ("claims.lease_ms", self.claims.lease_ms, 500),
+        ] {
+            if !(least..=3_600_000).contains(&value) {
+                return invalid(
+                    key,
+                    format!("{value} is not between {least} and 3600000 milliseconds"),
+                );
+            }
+        }
+        for (key, list, unit, most) in [
+            (
+                "announcements.reminder_days_before",
+                &announcements.reminder_days_before,
+                "days",
+                366,
+            ),
+            (
+                "announcements.reminder_hours_before",
+                &announcements.reminder_hours_before,
+                "hours",
+                24 * 366,
+            ),
+        ] {
+            if let Some(bad) = list.iter().find(|n| !(1..=most).contains(*n)) {
+                return invalid(
+                    key,
+                    format!("{bad} is not between 1 and {most} {unit} before an event"),
                 );
             }
         }
@@ -609,6 +810,18 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    /// The error loading the defaults with these environment variables gives.
+    fn load_error(pairs: &[(&str, &str)]) -> String {
+        Settings::from_sources(None, &env(pairs), &Overrides::default())
+            .unwrap_err()
+            .to_string()
+    }
+
+    /// The settings the defaults with these environment variables give.
+    fn load_ok(pairs: &[(&str, &str)]) -> Settings {
+        Settings::from_sources(None, &env(pairs), &Overrides::default()).unwrap()
     }
 
     #[test]
@@ -740,6 +953,144 @@ mod tests {
         let s = Settings::from_sources(None, &[], &o).unwrap();
         assert_eq!(s.discord.qa_channels, vec![1, 2]);
         assert_eq!(s.answer.closest, 3);
+    }
+
+    fn file_layer(text: &str) -> (tempfile::TempDir, Overrides) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("local.toml");
+        std::fs::write(&file, text).unwrap();
+        let overrides = Overrides {
+            config_file: Some(file),
+            ..Default::default()
+        };
+        (dir, overrides)
+    }
+
+    #[test]
+    fn unknown_keys_stop_start_up_naming_the_nearest_known_key() {
+        for (text, unknown, nearest) in [
+            (
+                "[answer]\ntreshold = 0.9\n",
+                "answer.treshold",
+                "answer.threshold",
+            ),
+            (
+                "[databse]\nurl = \"sqlite://x.sqlite\"\n",
+                "databse.url",
+                "database.url",
+            ),
+            (
+                "[discord]\nqa_channel = [1]\n",
+                "discord.qa_channel",
+                "discord.qa_channels",
+            ),
+        ] {
+            let (_dir, overrides) = file_layer(text);
+            let err = Settings::from_sources(None, &[], &overrides)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("`{unknown}` is not a configuration key")),
+                "{err}"
+            );
+            assert!(err.contains("local.toml"), "the file is named: {err}");
+            assert!(
+                err.contains(&format!("the nearest is `{nearest}`")),
+                "{err}"
+            );
+        }
+        let err = load_error(&[("ANBUD__ANSWER__BOGUS", "1")]);
+        assert!(
+            err.contains("environment variable ANBUD__ANSWER__BOGUS")
+                && err.contains("`answer.bogus` is not a configuration key"),
+            "{err}"
+        );
+        let err = load_error(&[("ANBUD__ANSWER__TRESHOLD", "0.9")]);
+        assert!(err.contains("the nearest is `answer.threshold`"), "{err}");
+        // Every key of the defaults is known, in the environment too.
+        for key in known_keys() {
+            let variable = format!("ANBUD__{}", key.to_uppercase().replace('.', "__"));
+            let pairs = env(&[(variable.as_str(), "x")]);
+            assert!(
+                check_keys(None, &pairs, &Overrides::default()).is_ok(),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_shard_range_may_start_at_shard_0() {
+        let (_dir, overrides) = file_layer("[discord]\nshard_total = 2\nshard_range = [0, 1]\n");
+        let s = Settings::from_sources(None, &[], &overrides).unwrap();
+        assert_eq!(s.discord.shards(), Some((0, 1, 2)));
+        let s = load_ok(&[
+            ("ANBUD__DISCORD__SHARD_TOTAL", "4"),
+            ("ANBUD__DISCORD__SHARD_RANGE", "0,0"),
+        ]);
+        assert_eq!(s.discord.shards(), Some((0, 0, 4)));
+    }
+
+    #[test]
+    fn lists_can_be_set_from_the_environment() {
+        let s = load_ok(&[
+            ("ANBUD__ANNOUNCEMENTS__REMINDER_DAYS_BEFORE", "7,1"),
+            ("ANBUD__ANNOUNCEMENTS__REMINDER_HOURS_BEFORE", " 3 , 1 "),
+        ]);
+        assert_eq!(s.announcements.reminder_days_before, vec![7, 1]);
+        assert_eq!(s.announcements.reminder_hours_before, vec![3, 1]);
+        let err = load_error(&[("ANBUD__ANNOUNCEMENTS__REMINDER_DAYS_BEFORE", "7,x")]);
+        assert!(
+            err.contains("reminder_days_before") && err.contains("\"x\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn nonsensical_values_are_refused() {
+        for (variable, value, key) in [
+            (
+                "ANBUD__DATABASE__RETENTION_DAYS",
+                "0",
+                "database.retention_days",
+            ),
+            (
+                "ANBUD__DATABASE__BUFFER_CAPACITY",
+                "0",
+                "database.buffer_capacity",
+            ),
+            (
+                "ANBUD__DATABASE__KNOWLEDGE_POLL_MS",
+                "0",
+                "database.knowledge_poll_ms",
+            ),
+            (
+                "ANBUD__ANNOUNCEMENTS__SCHEDULER_TICK_MS",
+                "0",
+                "announcements.scheduler_tick_ms",
+            ),
+            (
+                "ANBUD__ANNOUNCEMENTS__REMINDER_DAYS_BEFORE",
+                "7,0",
+                "announcements.reminder_days_before",
+            ),
+            (
+                "ANBUD__ANNOUNCEMENTS__REMINDER_HOURS_BEFORE",
+                "0",
+                "announcements.reminder_hours_before",
+            ),
+            ("ANBUD__KNOWLEDGE__DIR", "", "knowledge.dir"),
+            ("ANBUD__CLAIMS__LEASE_MS", "0", "claims.lease_ms"),
+        ] {
+            let err = load_error(&[(variable, value)]);
+            assert!(err.contains(key), "{variable}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("treshold", "threshold"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

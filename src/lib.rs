@@ -2,7 +2,8 @@
 //!
 //! The data flows knowledge files → [`knowledge`] → [`search`] index → [`answer`] (a reply
 //! or an abstention) → the chat adapters ([`cli`] terminal chat, Discord). The [`store`]
-//! sits beside them: the advisers' queue, feedback, statistics and learned knowledge.
+//! sits beside them: the advisers' queue, feedback, statistics and learned knowledge;
+//! [`delivery`] brings advisers' answers from its outbox to the askers.
 //! [`announce`] holds organisers' announcements and events: scheduled posts, event
 //! reminders and calendar files. [`web`] serves the advisers' and organisers' pages.
 //! The core never depends on a chat adapter.
@@ -13,6 +14,7 @@ pub mod answer;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod discord;
 pub mod knowledge;
 pub mod search;

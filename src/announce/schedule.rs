@@ -22,7 +22,8 @@ use crate::app::App;
 use crate::config::AnnouncementSettings;
 use crate::knowledge::Lang;
 use crate::store::{
-    Announcement, AnnouncementId, DeliveryFailure, ReminderClaim, Store, StoreError,
+    hold_claim, AnnouncementClaim, AnnouncementId, DeliveryFailure, Held, ReminderClaim, Store,
+    StoreError,
 };
 
 /// How often [`spawn_scheduler`] looks for due announcements and reminders.
@@ -33,8 +34,12 @@ pub const SCHEDULER_TICK: Duration = Duration::from_secs(5);
 /// ([`ANNOUNCEMENT_LEASE`](crate::store::ANNOUNCEMENT_LEASE), two minutes).
 pub const LATE_NOTE_AFTER: TimeDelta = TimeDelta::minutes(5);
 
-/// How many due announcements one tick claims at most.
-const CLAIM_BATCH: u32 = 20;
+/// Why posting an announcement's messages stopped early.
+enum Stopped {
+    Failed(PostError),
+    Lost,
+    Store(StoreError),
+}
 
 /// How long a reminder whose post failed waits before it is tried again.
 const REMINDER_RETRY: TimeDelta = TimeDelta::minutes(1);
@@ -150,6 +155,9 @@ pub struct SchedulerConfig {
     pub reminder_offsets: Vec<TimeDelta>,
     /// Where reminders go; none, no reminders.
     pub reminder_channel: Option<u64>,
+    /// How long an announcement being posted is held before another bot may take it
+    /// (`claims.lease_ms`); renewed every third of it while posting.
+    pub lease: Duration,
 }
 
 impl SchedulerConfig {
@@ -175,6 +183,7 @@ impl SchedulerConfig {
             late_limit: TimeDelta::hours(i64::from(settings.late_limit_hours)),
             reminder_offsets: offsets,
             reminder_channel: settings.reminder_channel,
+            lease: crate::store::CLAIM_LEASE,
         }
     }
 }
@@ -286,30 +295,33 @@ impl Scheduler {
         report
     }
 
-    /// Claims the announcements due at `now` and posts, skips or fails each.
+    /// Claims the announcements due at `now`, one at a time, and posts, skips or fails
+    /// each. A claim is held while its messages are posted (renewed every third of
+    /// [`SchedulerConfig::lease`]), so a slow Discord never lets another bot post it
+    /// again, and each message posted is recorded, so a retry after a failure halfway
+    /// posts only the rest.
     pub async fn post_due_announcements(
         &self,
         now: DateTime<Utc>,
         report: &mut TickReport,
     ) -> Result<(), StoreError> {
-        loop {
-            let claimed = self.store.claim_due_announcements(CLAIM_BATCH, now).await?;
-            let full_batch = claimed.len() == CLAIM_BATCH as usize;
-            for announcement in claimed {
-                self.post_announcement(&announcement, now, report).await?;
-            }
-            if !full_batch {
-                return Ok(());
-            }
+        while let Some(claim) = self
+            .store
+            .claim_next_announcement(now, self.config.lease)
+            .await?
+        {
+            self.post_announcement(&claim, now, report).await?;
         }
+        Ok(())
     }
 
     async fn post_announcement(
         &self,
-        announcement: &Announcement,
+        claim: &AnnouncementClaim,
         now: DateTime<Utc>,
         report: &mut TickReport,
     ) -> Result<(), StoreError> {
+        let announcement = &claim.announcement;
         let id = announcement.id;
         let timing = timing(announcement.publish_at, now, self.config.late_limit);
         if timing == Timing::TooLate {
@@ -330,18 +342,32 @@ impl Scheduler {
             self.config.timezone,
             self.config.lang,
         );
-        let mut result = Ok(());
-        for message in &messages {
-            result = self
-                .poster
-                .post(announcement.channel_id, message, None)
-                .await;
-            if result.is_err() {
-                break;
+        let start = usize::try_from(claim.parts_posted).unwrap_or(usize::MAX);
+        let post = async {
+            for (index, message) in messages.iter().enumerate().skip(start) {
+                self.poster
+                    .post(announcement.channel_id, message, None)
+                    .await
+                    .map_err(Stopped::Failed)?;
+                let posted = u32::try_from(index + 1).unwrap_or(u32::MAX);
+                match self.store.record_parts_posted(claim, posted).await {
+                    Ok(true) => {}
+                    Ok(false) => return Err(Stopped::Lost),
+                    Err(e) => return Err(Stopped::Store(e)),
+                }
             }
-        }
-        match result {
-            Ok(()) => {
+            Ok(())
+        };
+        // The lease runs on the scheduler's clock (`now`) plus the time spent posting.
+        let started = std::time::Instant::now();
+        let lease = TimeDelta::from_std(self.config.lease).unwrap_or(TimeDelta::MAX);
+        let renew = || {
+            let spent = TimeDelta::from_std(started.elapsed()).unwrap_or_default();
+            self.store
+                .renew_announcement_claim(claim, now + spent + lease)
+        };
+        match hold_claim(post, self.config.lease / 3, renew).await {
+            Held::Done(Ok(())) => {
                 self.store.mark_announcement_posted(id, late, now).await?;
                 tracing::info!(%id, late, "posted an announcement");
                 if late {
@@ -350,7 +376,7 @@ impl Scheduler {
                     report.posted.push(id);
                 }
             }
-            Err(error) => {
+            Held::Done(Err(Stopped::Failed(error))) => {
                 let outcome = self
                     .store
                     .mark_announcement_failed(id, &error.to_string(), now)
@@ -365,6 +391,10 @@ impl Scheduler {
                 }
                 report.failed.push(id);
             }
+            Held::Lost | Held::Done(Err(Stopped::Lost)) => {
+                tracing::warn!(%id, "another bot took over posting an announcement");
+            }
+            Held::Done(Err(Stopped::Store(e))) => return Err(e),
         }
         Ok(())
     }
@@ -426,7 +456,10 @@ pub fn spawn_scheduler(app: App, poster: Arc<dyn Poster>) -> JoinHandle<()> {
 /// [`spawn_scheduler`] with another interval (tests use a short one).
 pub fn spawn_scheduler_every(app: App, poster: Arc<dyn Poster>, every: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let config = SchedulerConfig::from_settings(&app.settings.announcements);
+        let config = SchedulerConfig {
+            lease: app.settings.claims.lease(),
+            ..SchedulerConfig::from_settings(&app.settings.announcements)
+        };
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut digest_week = None;

@@ -4,11 +4,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use clap::{Args, Subcommand};
 
-use super::{actor, Format};
-use crate::adviser::{self, Learn};
+use super::{actor, terminal, Format};
+use crate::adviser::{self, EntryDraft, Learn, Proposal};
 use crate::app::App;
 use crate::config::Settings;
 use crate::store::{QueueItemId, QueueStatus, Store};
@@ -23,15 +23,28 @@ pub enum UnansweredCommand {
         format: Format,
     },
     /// Answer a queued question; the askers are told.
+    ///
+    /// With --save-entry or --entry the bot also learns from it. What it learns from the
+    /// askers' words is given with --title and --question after review: run the command
+    /// without them to see the proposal (nothing is answered then).
     Answer {
         id: i64,
         text: String,
-        /// Make a new knowledge entry from the question and this answer.
+        /// Make a new knowledge entry from this answer (needs --title and --question).
         #[arg(long, conflicts_with = "entry")]
         save_entry: bool,
-        /// Add the question as a new example wording of this existing entry.
+        /// Add example wordings (--question) to this existing entry.
         #[arg(long, value_name = "EXISTING_ID")]
         entry: Option<String>,
+        /// The new entry's title, as reviewed.
+        #[arg(long, requires = "save_entry")]
+        title: Option<String>,
+        /// An example question the bot learns, as reviewed; repeat for more.
+        #[arg(long = "question", value_name = "QUESTION")]
+        questions: Vec<String>,
+        /// The public page the answer rests on (https://…), for --save-entry.
+        #[arg(long, requires = "save_entry", value_name = "URL")]
+        source_url: Option<String>,
         /// Who answers (for the audit log); defaults to the login name.
         #[arg(long)]
         by: Option<String>,
@@ -63,9 +76,19 @@ pub struct ForgetArgs {
     pub by: Option<String>,
 }
 
+/// A day as YYYY-MM-DD with a four-digit year. chrono alone takes `10000-01-01`, which
+/// SQLite compares as text before `2026-…`, so every day would count "since" it.
 fn parse_day(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{text:?} is not a date YYYY-MM-DD"))
+    let not_a_day = || format!("{text:?} is not a date YYYY-MM-DD (years 0001 to 9999)");
+    let text = text.trim();
+    let four_digit_year = text.len() == 10 && text.as_bytes()[..4].iter().all(u8::is_ascii_digit);
+    if !four_digit_year {
+        return Err(not_a_day());
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|day| day.year() >= 1)
+        .ok_or_else(not_a_day)
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
@@ -78,7 +101,7 @@ pub async fn run_unanswered(
     settings: &Settings,
     cmd: UnansweredCommand,
 ) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout();
+    let mut out = terminal::stdout();
     match cmd {
         UnansweredCommand::List { status, format } => {
             let store = open_store(settings).await?;
@@ -91,14 +114,19 @@ pub async fn run_unanswered(
                         serde_json::json!({
                             "id": i.id.0, "question": i.question, "status": i.status.as_str(),
                             "count": i.count, "asked_at": i.asked_at, "last_asked_at": i.last_asked_at,
-                            "lang": i.lang, "best_candidate": i.best_candidate, "score": i.score,
+                            "lang": i.lang, "private": i.private,
+                            "best_candidate": i.best_candidate, "score": i.score,
                             "abstained": i.reason.abstained, "not_helpful": i.reason.not_helpful,
                             "answer": i.answer, "dismiss_reason": i.dismiss_reason,
                             "handled_by": i.handled_by, "handled_at": i.handled_at,
                         })
                     })
                     .collect();
-                writeln!(out, "{}", serde_json::Value::Array(rows))?;
+                writeln!(
+                    out,
+                    "{}",
+                    terminal::json_line(&serde_json::Value::Array(rows))
+                )?;
             } else if items.is_empty() {
                 writeln!(out, "The queue is empty.")?;
             } else {
@@ -108,9 +136,10 @@ pub async fn run_unanswered(
                     } else {
                         format!("{} times", i.count)
                     };
+                    let private = if i.private { ", privately" } else { "" };
                     writeln!(
                         out,
-                        "#{:<5} {:<9} asked {times}, first {} ({})  closest: {}\n       {}",
+                        "#{:<5} {:<9} asked {times}{private}, first {} ({})  closest: {}\n       {}",
                         i.id.0,
                         i.status.as_str(),
                         i.asked_at.format("%Y-%m-%d %H:%M"),
@@ -126,15 +155,31 @@ pub async fn run_unanswered(
             text,
             save_entry,
             entry,
+            title,
+            questions,
+            source_url,
             by,
         } => {
             let app = App::open(settings).await?;
-            let learn = match (save_entry, entry) {
-                (true, _) => Learn::NewEntry,
-                (false, Some(e)) => Learn::Phrasing(e),
-                (false, None) => Learn::Nothing,
+            let id = QueueItemId(id);
+            let learn = match (save_entry, entry, title) {
+                (false, None, _) => Learn::Nothing,
+                (true, _, Some(title)) if !questions.is_empty() => Learn::NewEntry(EntryDraft {
+                    title,
+                    questions,
+                    source_url,
+                }),
+                (false, Some(entry), _) if !questions.is_empty() => {
+                    Learn::Phrasing { entry, questions }
+                }
+                _ => {
+                    let proposal = adviser::proposal(&app, id).await?;
+                    show_proposal(&mut out, id, &proposal, save_entry)?;
+                    return Ok(ExitCode::from(2));
+                }
             };
-            let done = adviser::answer(&app, QueueItemId(id), &text, &actor(&by), learn).await?;
+            let done = adviser::answer(&app, id, &text, &actor(&by), learn).await?;
+            let id = id.0;
             writeln!(
                 out,
                 "Answered #{id}; {} asker(s) will be told.",
@@ -156,12 +201,50 @@ pub async fn run_unanswered(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Shows what teaching the bot from item `id` would take from its askers, as arguments
+/// to give after review. Nothing has been answered or saved.
+fn show_proposal(
+    out: &mut impl Write,
+    id: QueueItemId,
+    proposal: &Proposal,
+    with_title: bool,
+) -> std::io::Result<()> {
+    let quoted = |text: &str| {
+        let mut q = String::from('"');
+        for c in text.chars() {
+            if matches!(c, '"' | '\\' | '$' | '`') {
+                q.push('\\');
+            }
+            q.push(c);
+        }
+        q.push('"');
+        q
+    };
+    writeln!(
+        out,
+        "Nothing was answered yet. What the bot learns from the askers' words is saved only as \
+         you review it: check this proposal from {id}, remove names, e-mail addresses and \
+         anything else personal, and run the command again with it:"
+    )?;
+    if with_title {
+        writeln!(out, "  --title {}", quoted(&proposal.title))?;
+    }
+    for question in &proposal.questions {
+        writeln!(out, "  --question {}", quoted(question))?;
+    }
+    Ok(())
+}
+
 pub async fn run_stats(settings: &Settings, args: StatsArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
     let stats = store.stats(args.since).await?;
-    let mut out = std::io::stdout();
+    let mut out = terminal::stdout();
     if args.format == Format::Json {
-        writeln!(out, "{}", serde_json::to_string(&stats)?)?;
+        writeln!(
+            out,
+            "{}",
+            terminal::json_line(&serde_json::to_value(&stats)?)
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let since = args
@@ -189,18 +272,17 @@ pub async fn run_stats(settings: &Settings, args: StatsArgs) -> anyhow::Result<E
 
 pub async fn run_forget(settings: &Settings, args: ForgetArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
-    let report = store.forget_user(args.user_id.trim()).await?;
-    store
-        .audit(&actor(&args.by), "forget", args.user_id.trim(), None)
-        .await?;
-    writeln!(
-        std::io::stdout(),
-        "Deleted {} question(s), {} feedback row(s), {} queue item(s) and {} pending reply(ies) of user {}.",
-        report.asks_deleted,
-        report.feedback_deleted,
-        report.items_deleted,
-        report.outbox_deleted,
-        args.user_id.trim()
-    )?;
+    let user = args.user_id.trim();
+    // The audit line names the adviser and what was removed, never the user.
+    let report = store.forget_user_by(user, &actor(&args.by)).await?;
+    writeln!(terminal::stdout(), "Forgot user {user}: {report}.")?;
+    if !report.threads.is_empty() {
+        writeln!(
+            terminal::stdout(),
+            "Their questions were in Discord thread(s) {}: a thread is named after the question \
+             it was opened on.",
+            report.threads.join(", ")
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::{Args, Subcommand};
 
-use super::{actor, Format};
+use super::{actor, terminal, Format};
 use crate::announce::{self, AnnouncementDraft};
 use crate::config::Settings;
 use crate::store::{Announcement, AnnouncementId, AnnouncementStatus, Store};
@@ -93,7 +93,7 @@ pub async fn run_announce(settings: &Settings, args: AnnounceArgs) -> anyhow::Re
     };
     // The command line cannot see the server's channels; the Discord command checks them.
     let prepared = announce::prepare_announcement(&draft, &[], tz, &actor(&args.by), now)?;
-    let mut out = std::io::stdout();
+    let mut out = terminal::stdout();
     writeln!(
         out,
         "Preview (posted exactly like this):\n---\n{}\n---",
@@ -154,7 +154,7 @@ pub async fn run_announcements(
 ) -> anyhow::Result<ExitCode> {
     let tz = settings.timezone();
     let store = open_store(settings).await?;
-    let mut out = std::io::stdout();
+    let mut out = terminal::stdout();
     let now = Utc::now();
     match cmd {
         AnnouncementsCommand::List { status, format } => {
@@ -174,7 +174,11 @@ pub async fn run_announcements(
                         v
                     })
                     .collect();
-                writeln!(out, "{}", serde_json::Value::Array(rows))?;
+                writeln!(
+                    out,
+                    "{}",
+                    terminal::json_line(&serde_json::Value::Array(rows))
+                )?;
             } else if list.is_empty() {
                 writeln!(out, "No announcements.")?;
             } else {

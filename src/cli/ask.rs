@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 
-use super::Format;
+use super::{terminal, Format};
 use crate::answer::{render_json, render_text, Reply};
 use crate::app::{App, PendingAsk};
 use crate::config::Settings;
@@ -44,19 +44,21 @@ pub async fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitC
         let answerer = app.answerer();
         let index = answerer.index();
         let cleaned = crate::answer::clean_question(q);
+        let mut err = terminal::stderr();
         for word in index.analyzer().analyse_question(&cleaned) {
             let alts: Vec<String> = word
                 .alternatives
                 .iter()
                 .map(|(t, v)| format!("{t}({v:?})"))
                 .collect();
-            eprintln!("word {:?}: {}", word.surface, alts.join(" "));
+            writeln!(err, "word {:?}: {}", word.surface, alts.join(" "))?;
         }
         for hit in index.search(&cleaned, 8)? {
-            eprintln!(
+            writeln!(
+                err,
                 "hit {:<32} score {:.3} coverage {:.3} bm25 {:.2}",
                 hit.id, hit.score, hit.coverage, hit.bm25
-            );
+            )?;
         }
     }
     let not_queued = match (args.question, args.format) {
@@ -65,11 +67,11 @@ pub async fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitC
             let line = if format == Format::Json {
                 let mut value = render_json(&asked.reply);
                 mark_queued(&mut value, &asked.reply, asked.logged);
-                value.to_string()
+                terminal::json_line(&value)
             } else {
                 render_text(&asked.reply, asked.logged)
             };
-            writeln!(std::io::stdout(), "{line}")?;
+            writeln!(terminal::stdout(), "{line}")?;
             usize::from(is_abstention(&asked.reply) && !asked.logged)
         }
         (None, Format::Json) => ask_batch(&app, args.explain).await?,
@@ -93,7 +95,7 @@ async fn ask_batch(app: &App, explain: bool) -> anyhow::Result<usize> {
                 mark_queued(&mut value, &asked.reply, asked.logged);
                 not_queued += usize::from(!asked.logged);
             }
-            writeln!(out, "{value}")?;
+            writeln!(out, "{}", terminal::json_line(&value))?;
         }
         out.flush()?;
         Ok::<usize, std::io::Error>(not_queued)
@@ -191,7 +193,7 @@ pub async fn run_chat(settings: &Settings, _args: ChatArgs) -> anyhow::Result<Ex
             }
         }
     });
-    let mut out = std::io::stdout();
+    let mut out = terminal::stdout();
     let mut outbox_tick = tokio::time::interval(std::time::Duration::from_secs(2));
     let mut not_queued = 0;
     loop {

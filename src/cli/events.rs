@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::Subcommand;
 
-use super::{actor, Format};
+use super::{actor, terminal, Format};
 use crate::announce::{self, format, ics, EventDraft};
 use crate::app::load_knowledge;
 use crate::config::Settings;
@@ -64,7 +64,7 @@ pub async fn run(settings: &Settings, cmd: EventsCommand) -> anyhow::Result<Exit
     let tz = settings.timezone();
     let lang = settings.announcements.language;
     let now = Utc::now();
-    let mut out = std::io::stdout();
+    let mut out = terminal::stdout();
     match cmd {
         EventsCommand::List { all, format } => {
             let kb = load_knowledge(settings).context("loading the knowledge base")?;
@@ -89,7 +89,11 @@ pub async fn run(settings: &Settings, cmd: EventsCommand) -> anyhow::Result<Exit
                         v
                     })
                     .collect();
-                writeln!(out, "{}", serde_json::Value::Array(rows))?;
+                writeln!(
+                    out,
+                    "{}",
+                    terminal::json_line(&serde_json::Value::Array(rows))
+                )?;
             } else if events.is_empty() {
                 writeln!(
                     out,
@@ -168,7 +172,9 @@ pub async fn run(settings: &Settings, cmd: EventsCommand) -> anyhow::Result<Exit
                 None
             };
             let event = announce::find_event(&id, &kb, store.as_ref(), lang, tz).await?;
-            write!(out, "{}", ics::event_ics(&event, now))?;
+            // A calendar file, written as it is: its lines end in CR LF by the standard,
+            // and every text in it is escaped by `event_ics`.
+            write!(std::io::stdout(), "{}", ics::event_ics(&event, now))?;
         }
     }
     Ok(ExitCode::SUCCESS)

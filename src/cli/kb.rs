@@ -1,5 +1,6 @@
 //! `anbud kb lint`, `anbud kb review`, `anbud kb export` and `anbud kb generate`.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -7,7 +8,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use serde_json::json;
 
-use super::Format;
+use super::{terminal, Format};
 use crate::config::Settings;
 use crate::knowledge::{self, KnowledgeError, Severity};
 use crate::synth::{self, SynthOptions};
@@ -22,12 +23,18 @@ pub enum KbCommand {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
-    /// Export the knowledge base: a JSON array on stdout, or Markdown files into DIR.
+    /// Export the knowledge base, files and what was taught through the bot (entries,
+    /// phrasings, organisers' events): a JSON array on stdout, or a knowledge folder DIR
+    /// that `anbud --knowledge DIR kb lint` accepts (taught entries that do not yet meet
+    /// the rules for files go to DIR/drafts/, with what they lack).
     Export {
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
         /// The folder for `--format markdown`.
         dir: Option<PathBuf>,
+        /// Write into DIR even when it is not empty (its knowledge files are replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Write a synthetic knowledge base recombined from the knowledge folder, for
     /// measuring speed and memory at scale; with a matching question set.
@@ -56,11 +63,9 @@ pub async fn run(settings: &Settings, cmd: KbCommand) -> anyhow::Result<ExitCode
             let kb = app.answerer().knowledge().clone();
             review(&kb, freshness(settings), format)
         }
-        KbCommand::Export { format, dir } => {
-            // Export what the bot answers from: the files plus what advisers taught.
-            let app = crate::app::App::open(settings).await?;
-            let kb = app.answerer().knowledge().clone();
-            export(&kb, format, dir)
+        KbCommand::Export { format, dir, force } => {
+            let entries = knowledge_to_export(settings).await?;
+            export(settings, entries, format, dir, force)
         }
         KbCommand::Generate {
             entries,
@@ -112,10 +117,14 @@ fn review(
     format: Format,
 ) -> anyhow::Result<ExitCode> {
     let items = knowledge::review::review(kb, freshness);
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
+    // Titles and figures may be taught through the bot: users' text.
+    let mut out = terminal::stdout();
     match format {
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?,
+        Format::Json => writeln!(
+            out,
+            "{}",
+            terminal::safe_json(&serde_json::to_string_pretty(&items)?)
+        )?,
         Format::Text => write!(
             out,
             "{}",
@@ -127,10 +136,12 @@ fn review(
 }
 
 fn lint(settings: &Settings) -> anyhow::Result<ExitCode> {
+    // Problems quote the files' contents.
+    let mut out = terminal::stdout();
     match knowledge::load_dir_with(&settings.knowledge.dir, Some(freshness(settings))) {
         Ok((kb, warnings)) => {
             for w in &warnings {
-                println!("{w}");
+                writeln!(out, "{w}")?;
             }
             eprintln!(
                 "{}: {} entries ({} ids), {} synonym groups, {} spelling rules, {} warning(s), no errors",
@@ -145,7 +156,7 @@ fn lint(settings: &Settings) -> anyhow::Result<ExitCode> {
         }
         Err(KnowledgeError::Invalid(problems)) => {
             for p in &problems {
-                println!("{p}");
+                writeln!(out, "{p}")?;
             }
             let errors = problems
                 .iter()
@@ -155,20 +166,52 @@ fn lint(settings: &Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
         Err(e) => {
-            println!("{}:1: {e}", settings.knowledge.dir.display());
+            writeln!(out, "{}:1: {e}", settings.knowledge.dir.display())?;
             Ok(ExitCode::FAILURE)
         }
     }
 }
 
+/// What the bot answers from: the files, what advisers taught (entries and phrasings),
+/// and the organisers' events in the database. Without the database there is no telling
+/// what was taught, so that is an error rather than an export of the files alone.
+async fn knowledge_to_export(settings: &Settings) -> anyhow::Result<Vec<knowledge::Entry>> {
+    let app = crate::app::App::open(settings).await?;
+    let store = app.store().context(
+        "the database is unavailable, so what advisers taught cannot be exported; try again when it is back",
+    )?;
+    let mut entries = app.answerer().knowledge().entries.clone();
+    let tz = settings.timezone();
+    for stored in store.list_events().await? {
+        entries.extend(event_entries(&stored, tz));
+    }
+    Ok(entries)
+}
+
+/// An organiser's event in both languages. Its facts (time, place, organiser, the
+/// registration page) are the same in both; the title and description stay as the
+/// organiser wrote them, so the other language's file has the answer's frame in its
+/// language around them, for a reviewer to translate.
+fn event_entries(stored: &crate::store::StoredEvent, tz: chrono_tz::Tz) -> Vec<knowledge::Entry> {
+    let lang = knowledge::Lang::parse(&stored.event.lang).unwrap_or(knowledge::Lang::Nb);
+    let mut other = stored.clone();
+    other.event.lang = lang.other().code().to_string();
+    vec![
+        crate::announce::stored_event_to_entry(stored, tz),
+        crate::announce::stored_event_to_entry(&other, tz),
+    ]
+}
+
 fn export(
-    kb: &knowledge::KnowledgeBase,
+    settings: &Settings,
+    entries: Vec<knowledge::Entry>,
     format: Format,
     dir: Option<PathBuf>,
+    force: bool,
 ) -> anyhow::Result<ExitCode> {
     match format {
         Format::Json | Format::Text => {
-            let items: Vec<_> = knowledge::by_id(&kb.entries)
+            let items: Vec<_> = knowledge::by_id(&entries)
                 .into_iter()
                 .map(|(id, entries)| {
                     let pick = |lang: knowledge::Lang| entries.iter().find(|e| e.lang == lang).copied();
@@ -197,29 +240,34 @@ fn export(
                     })
                 })
                 .collect();
-            use std::io::Write;
             writeln!(
-                std::io::stdout(),
+                terminal::stdout(),
                 "{}",
-                serde_json::to_string_pretty(&items)?
+                terminal::safe_json(&serde_json::to_string_pretty(&items)?)
             )?;
         }
         Format::Markdown => {
             let dir = dir.context("`kb export --format markdown` needs a folder to write into")?;
-            for e in &kb.entries {
-                let sub = if e.event.is_some() {
-                    "events"
-                } else {
-                    "entries"
-                };
-                let folder = dir.join(sub);
-                std::fs::create_dir_all(&folder)
-                    .with_context(|| format!("creating {}", folder.display()))?;
-                let path = folder.join(format!("{}.{}.md", e.id, e.lang.code()));
-                std::fs::write(&path, e.to_markdown())
-                    .with_context(|| format!("writing {}", path.display()))?;
+            let exported = knowledge::write_folder(&entries, &settings.knowledge.dir, &dir, force)?;
+            let mut err = terminal::stderr();
+            writeln!(
+                err,
+                "wrote {} knowledge files to {}",
+                exported.files,
+                dir.display()
+            )?;
+            if !exported.drafts.is_empty() {
+                writeln!(
+                    err,
+                    "{} taught entr(ies) do not yet meet the rules for knowledge files and \
+                     went to {} (see its README.md):",
+                    exported.drafts.len(),
+                    dir.join("drafts").display()
+                )?;
+                for draft in &exported.drafts {
+                    writeln!(err, "  {}: {}", draft.id, draft.reasons.join("; "))?;
+                }
             }
-            eprintln!("wrote {} files to {}", kb.entries.len(), dir.display());
         }
     }
     Ok(ExitCode::SUCCESS)

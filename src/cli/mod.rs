@@ -7,6 +7,7 @@ mod ask;
 mod events;
 mod kb;
 mod serve;
+mod terminal;
 mod web;
 
 use std::path::PathBuf;
@@ -125,7 +126,8 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("anbud: {e:#}");
+            // The error may quote what a user typed (an entry id, a file's contents).
+            eprintln!("anbud: {}", terminal::printable(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

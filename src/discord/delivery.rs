@@ -7,16 +7,14 @@ use std::time::Duration;
 use poise::serenity_prelude as serenity;
 use serenity::{ChannelId, Http, MessageId, UserId};
 
-use super::format::{escape_markdown, quote_block};
+use super::format::{escape_markdown, quote_block, split_message, MESSAGE_LIMIT};
 use super::reply::cause_chain;
 use super::send::{self, Outgoing};
 use super::texts::Texts;
 use crate::app::App;
+use crate::delivery::{deliver_pending, ReplySender, SendFuture};
 use crate::knowledge::Lang;
 use crate::store::{Logged, Origin, OutboxMessage, Source};
-
-/// Claim this many outbox messages per round.
-const OUTBOX_BATCH: u32 = 20;
 
 /// Where an answer to `origin` is posted: the thread if there is one, else the channel,
 /// replying to the question when it is in that same channel.
@@ -47,10 +45,41 @@ pub fn outbox_text(message: &OutboxMessage) -> String {
     )
 }
 
-/// Deliver one outbox message: in its channel or thread, else (channel gone, or none) by
-/// direct message to the asker.
-pub async fn deliver(http: &Http, message: &OutboxMessage) -> Result<(), serenity::Error> {
-    let text = outbox_text(message);
+/// Advisers' answers posted through the bot's HTTP client, one message (part) at a time,
+/// for [`crate::delivery`]: in the asker's thread or channel (the first part replying to
+/// the question), else, when the channel is gone or there is none, by direct message.
+pub struct DiscordReplies {
+    http: Arc<Http>,
+}
+
+impl ReplySender for DiscordReplies {
+    type Error = String;
+
+    fn parts(&self, message: &OutboxMessage) -> Vec<String> {
+        split_message(&outbox_text(message), MESSAGE_LIMIT)
+    }
+
+    fn send_part<'a>(
+        &'a self,
+        message: &'a OutboxMessage,
+        index: usize,
+        part: &'a str,
+    ) -> SendFuture<'a, String> {
+        Box::pin(async move {
+            deliver_part(&self.http, message, index, part)
+                .await
+                .map_err(|e| cause_chain(&e))
+        })
+    }
+}
+
+/// Posts part `index` of a reply (at most one message long).
+async fn deliver_part(
+    http: &Http,
+    message: &OutboxMessage,
+    index: usize,
+    part: &str,
+) -> Result<(), serenity::Error> {
     let user = message
         .origin
         .user_id
@@ -59,17 +88,13 @@ pub async fn deliver(http: &Http, message: &OutboxMessage) -> Result<(), serenit
         .filter(|n| *n != 0)
         .map(UserId::new);
     if let Some((channel, reply_to)) = delivery_target(&message.origin) {
-        let first = send::post(
-            http,
-            channel,
-            Outgoing::text(text.clone()).replying_to(reply_to),
-        )
-        .await;
+        let reply_to = reply_to.filter(|_| index == 0);
+        let first = send::post(http, channel, Outgoing::text(part).replying_to(reply_to)).await;
         let error = match first {
             Ok(_) => return Ok(()),
             // The question was deleted: answer in the channel without the reference.
             Err(e) if reply_to.is_some() && send::status(&e) == Some(400) => {
-                match send::post(http, channel, Outgoing::text(text.clone())).await {
+                match send::post(http, channel, Outgoing::text(part)).await {
                     Ok(_) => return Ok(()),
                     Err(e) => e,
                 }
@@ -82,7 +107,7 @@ pub async fn deliver(http: &Http, message: &OutboxMessage) -> Result<(), serenit
         tracing::info!(outbox = %message.id, "the channel is gone; answering by direct message");
     }
     match user {
-        Some(user) => send::post_dm(http, user, Outgoing::text(text))
+        Some(user) => send::post_dm(http, user, Outgoing::text(part))
             .await
             .map(|_| ()),
         None => Err(serenity::Error::Other(
@@ -91,38 +116,19 @@ pub async fn deliver(http: &Http, message: &OutboxMessage) -> Result<(), serenit
     }
 }
 
-/// Every `every`, claim the Discord replies in the outbox and deliver them.
+/// Every `every`, deliver the Discord replies in the outbox, one claimed reply at a time
+/// (see [`crate::delivery`]): the claim is held for `claims.lease_ms` and renewed while
+/// the reply's parts are posted, so a slow Discord never lets another bot post it again.
 pub async fn outbox_loop(app: App, http: Arc<Http>, every: Duration) {
+    let replies = DiscordReplies { http };
+    let lease = app.settings.claims.lease();
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
         let Some(store) = app.store() else { continue };
-        let batch = match store
-            .pending_outbox_for(Source::Discord, OUTBOX_BATCH)
-            .await
-        {
-            Ok(batch) => batch,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read the outbox");
-                continue;
-            }
-        };
-        for message in batch {
-            match deliver(&http, &message).await {
-                Ok(()) => {
-                    if let Err(e) = store.mark_delivered(message.id).await {
-                        tracing::warn!(outbox = %message.id, error = %e, "delivered, but could not mark it");
-                    }
-                }
-                Err(e) => {
-                    let why = cause_chain(&e);
-                    tracing::warn!(outbox = %message.id, error = %why, "delivery failed");
-                    if let Err(e) = store.mark_failed(message.id, &why).await {
-                        tracing::warn!(outbox = %message.id, error = %e, "could not mark a failed delivery");
-                    }
-                }
-            }
+        if let Err(e) = deliver_pending(&store, Source::Discord, lease, &replies).await {
+            tracing::warn!(error = %e, "could not deliver the outbox");
         }
     }
 }

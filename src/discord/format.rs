@@ -65,11 +65,25 @@ pub fn source_line(entry: &Entry, lang: Lang) -> String {
     )
 }
 
-/// An entry as a message: bold title, body, source line.
+/// A title as Markdown: escaped when the entry was taught from a question (its title
+/// may be the asker's words, and `[text](link)` there must not become a masked link in
+/// every later answer), as written otherwise (knowledge files reviewed in git, entries
+/// advisers wrote). Escaping does not change what Discord shows.
+pub fn title_markdown(id: &str, title: &str) -> String {
+    let title = title.trim();
+    if crate::adviser::is_taught_from_a_question(id) {
+        escape_markdown(title)
+    } else {
+        title.to_string()
+    }
+}
+
+/// An entry as a message: bold title, body, source line. The body is the author's own
+/// Markdown (the adviser's, for a taught entry).
 pub fn entry_text(entry: &Entry, lang: Lang) -> String {
     format!(
         "**{}**\n\n{}\n\n{}",
-        entry.title.trim(),
+        title_markdown(&entry.id, &entry.title),
         entry.body.trim(),
         source_line(entry, lang)
     )
@@ -98,7 +112,9 @@ pub fn render_reply(reply: &Reply, logged: bool) -> Rendered {
         text.push_str(t.empty);
     } else if let Some(entry) = &reply.entry {
         if let Some(other) = &reply.tied_with {
-            text.push_str(&crate::answer::tie_line(lang, &entry.title, &other.title));
+            let first = title_markdown(&entry.id, &entry.title);
+            let second = title_markdown(&other.id, &other.title);
+            text.push_str(&crate::answer::tie_line(lang, &first, &second));
             topics.push(TopicButton {
                 id: other.id.clone(),
                 label: other.title.clone(),

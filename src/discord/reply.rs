@@ -52,7 +52,11 @@ impl CommandError {
         match self {
             CommandError::Adviser(e) => match e {
                 AdviserError::NoDatabase => Some(t.database_unavailable.clone()),
-                AdviserError::UnknownEntry(_) | AdviserError::EmptyAnswer => Some(e.to_string()),
+                AdviserError::UnknownEntry(_)
+                | AdviserError::EmptyAnswer
+                | AdviserError::EmptyTitle
+                | AdviserError::NoQuestions
+                | AdviserError::BadSourceUrl => Some(e.to_string()),
                 AdviserError::Store(store) => store_text(store, t),
                 AdviserError::Reload(_) => None,
             },

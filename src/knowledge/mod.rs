@@ -5,6 +5,7 @@
 //! loads is a knowledge base that lints clean (warnings aside).
 
 mod entry;
+mod export;
 pub mod figures;
 mod glossary;
 mod lint;
@@ -13,6 +14,7 @@ pub mod review;
 pub use entry::{
     parse_entry_file, parse_local_datetime, Entry, EventInfo, Fact, Lang, Source, MIN_QUESTIONS,
 };
+pub use export::{write_folder, Draft, ExportError, Exported};
 pub use glossary::{Glossary, SpellingRule};
 pub use lint::{Freshness, Problem, Severity};
 
@@ -130,9 +132,18 @@ pub fn load_dir_with(
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
         });
     }
+    let entries_dir = dir.join("entries");
+    if !entries_dir.is_dir() {
+        // Without it the bot would start, lint clean, and abstain on every question.
+        problems.push(Problem::error(
+            &entries_dir,
+            1,
+            "no entries/ folder: a knowledge folder holds its entries in entries/ID.LANG.md",
+        ));
+    }
     for sub in ["entries", "events"] {
         let folder = dir.join(sub);
-        if !folder.exists() {
+        if !folder.is_dir() {
             continue;
         }
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder)
@@ -144,8 +155,15 @@ pub fn load_dir_with(
             .filter(|p| p.extension().is_some_and(|x| x == "md"))
             .collect();
         paths.sort();
+        if sub == "entries" && paths.is_empty() {
+            problems.push(Problem::error(
+                &folder,
+                1,
+                "entries/ holds no knowledge files (ID.LANG.md): the bot would answer nothing",
+            ));
+        }
         for path in paths {
-            let text = match std::fs::read_to_string(&path) {
+            let text = match read_knowledge_file(&path) {
                 Ok(t) => t,
                 Err(e) => {
                     problems.push(Problem::error(&path, 1, format!("cannot read file: {e}")));
@@ -174,7 +192,7 @@ pub fn load_dir_with(
     }
     let glossary_path = dir.join("glossary.txt");
     let glossary = if glossary_path.exists() {
-        match std::fs::read_to_string(&glossary_path) {
+        match read_knowledge_file(&glossary_path) {
             Ok(text) => {
                 let (glossary, mut errs) = Glossary::parse(&glossary_path, &text);
                 problems.append(&mut errs);
@@ -204,6 +222,55 @@ pub fn load_dir_with(
         return Err(KnowledgeError::Invalid(problems));
     }
     Ok((kb, problems))
+}
+
+/// The largest knowledge file read (the largest bundled one is a few kilobytes).
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads a knowledge file: a regular file (or a symlink to one) of at most
+/// [`MAX_FILE_BYTES`], as UTF-8.
+///
+/// Opened without blocking and checked on the open handle, so a symlink to a FIFO, a
+/// device or a folder is refused instead of hanging start-up (a FIFO blocks a plain open
+/// until someone writes; `/dev/zero` never ends), and a file swapped after a check cannot
+/// slip through.
+pub fn read_knowledge_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let metadata = file.metadata()?;
+    let invalid = |message: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, message);
+    if !metadata.is_file() {
+        return Err(invalid(
+            "not a regular file (a folder, FIFO, socket or device); knowledge files must be regular files".into(),
+        ));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(invalid(format!(
+            "{} bytes is larger than the limit of {MAX_FILE_BYTES} bytes for a knowledge file",
+            metadata.len()
+        )));
+    }
+    let mut bytes = Vec::new();
+    // The limit holds even for a file that grows while it is read.
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(invalid(format!(
+            "larger than the limit of {MAX_FILE_BYTES} bytes for a knowledge file"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
 }
 
 /// Group entries by id: `id → (nb, en)`.

@@ -1,5 +1,6 @@
 //! The two databases the store runs on, each compiled from the same SQL
-//! (`queries.rs`, and `group_commit_queries.rs` for the group commit).
+//! (`queries.rs`, and `group_commit_queries.rs`, `upgrade.rs`, `forget.rs`, `claims.rs` and others
+//! beside it: included, not modules, and like `queries.rs` without `use` lines of their own).
 //!
 //! sqlx's `Any` driver cannot decode booleans on SQLite or timestamps on
 //! PostgreSQL, and code generic over `sqlx::Database` needs a wall of trait
@@ -17,7 +18,7 @@ pub(crate) mod sqlite {
 
     /// A single UPDATE is atomic on SQLite, and the write lock taken by
     /// BEGIN IMMEDIATE keeps other connections out meanwhile.
-    const CLAIM_OUTBOX: &str = "UPDATE outbox SET claimed_until = $1
+    const CLAIM_OUTBOX: &str = "UPDATE outbox SET claimed_until = $1, claim_token = $5
          WHERE id IN (SELECT id FROM outbox
                       WHERE status = 'pending'
                         AND (claimed_until IS NULL OR claimed_until <= $2)
@@ -25,11 +26,12 @@ pub(crate) mod sqlite {
                       ORDER BY id
                       LIMIT $3)
          RETURNING id, item_id, source, guild_id, channel_id, message_id, thread_id,
-                   user_id, question, text, lang, attempts, created_at";
+                   user_id, question, text, lang, attempts, parts_sent, created_at";
 
     /// Announcements due now, as for the outbox: BEGIN IMMEDIATE keeps other
     /// writers out while the UPDATE takes its lease.
-    const CLAIM_ANNOUNCEMENTS: &str = "UPDATE announcements SET claimed_until = $1
+    const CLAIM_ANNOUNCEMENTS: &str = "UPDATE announcements SET claimed_until = $1,
+             claim_token = $4
          WHERE id IN (SELECT id FROM announcements
                       WHERE status = 'scheduled'
                         AND publish_at <= $2
@@ -38,11 +40,14 @@ pub(crate) mod sqlite {
                       ORDER BY publish_at, id
                       LIMIT $3)
          RETURNING id, channel_id, text, publish_at, status, attempts, last_error, created_by,
-                   created_at, updated_at, posted_at, late";
+                   created_at, updated_at, posted_at, late, parts_posted";
 
     include!("queries.rs");
     include!("web_queries.rs");
     include!("group_commit_queries.rs");
+    include!("upgrade.rs");
+    include!("forget.rs");
+    include!("claims.rs");
     include!("digest_queries.rs");
 }
 
@@ -60,7 +65,7 @@ pub(crate) mod postgres {
     /// Rows another process is claiming right now are skipped rather than
     /// waited for, and the lease (`claimed_until`) keeps them away from others
     /// until it runs out: each message goes to exactly one sender.
-    const CLAIM_OUTBOX: &str = "UPDATE outbox SET claimed_until = $1
+    const CLAIM_OUTBOX: &str = "UPDATE outbox SET claimed_until = $1, claim_token = $5
          WHERE id IN (SELECT id FROM outbox
                       WHERE status = 'pending'
                         AND (claimed_until IS NULL OR claimed_until <= $2)
@@ -69,12 +74,13 @@ pub(crate) mod postgres {
                       LIMIT $3
                       FOR UPDATE SKIP LOCKED)
          RETURNING id, item_id, source, guild_id, channel_id, message_id, thread_id,
-                   user_id, question, text, lang, attempts, created_at";
+                   user_id, question, text, lang, attempts, parts_sent, created_at";
 
     /// Announcements due now. Rows another bot is claiming are skipped, not
     /// waited for, and the lease keeps them from everyone else until it runs
     /// out: each announcement is posted by exactly one bot.
-    const CLAIM_ANNOUNCEMENTS: &str = "UPDATE announcements SET claimed_until = $1
+    const CLAIM_ANNOUNCEMENTS: &str = "UPDATE announcements SET claimed_until = $1,
+             claim_token = $4
          WHERE id IN (SELECT id FROM announcements
                       WHERE status = 'scheduled'
                         AND publish_at <= $2
@@ -84,10 +90,13 @@ pub(crate) mod postgres {
                       LIMIT $3
                       FOR UPDATE SKIP LOCKED)
          RETURNING id, channel_id, text, publish_at, status, attempts, last_error, created_by,
-                   created_at, updated_at, posted_at, late";
+                   created_at, updated_at, posted_at, late, parts_posted";
 
     include!("queries.rs");
     include!("web_queries.rs");
     include!("group_commit_queries.rs");
+    include!("upgrade.rs");
+    include!("forget.rs");
+    include!("claims.rs");
     include!("digest_queries.rs");
 }

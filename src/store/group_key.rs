@@ -1,36 +1,36 @@
 //! The key that decides which unanswered questions are "the same question".
 //!
-//! Advisers should see "asked 7 times" on one queue item instead of seven items
-//! that differ only in spelling, word order or filler words, and one answer should
-//! reach all seven askers. The key is deliberately simple and predictable: two
-//! wordings share an item only when they contain the same content words.
+//! Advisers should see "asked 7 times" on one queue item instead of seven items that
+//! differ only in case, spelling of æøå, spacing, punctuation or filler words, and one
+//! answer should reach all seven askers. The key is deliberately simple and predictable,
+//! and it keeps the words in their order: "Can my landlord evict me from the office?" and
+//! "Can I evict my landlord from the office?" are different questions, and an answer
+//! written for one must not go to the asker of the other.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-/// Words that carry no meaning of their own in a question, in Norwegian (bokmål
-/// and nynorsk) and English, already folded the way [`group_key`] folds text.
+/// Words that carry nothing of a question's meaning: greetings, thanks, politeness and
+/// articles, in Norwegian (bokmål and nynorsk) and English, already folded the way
+/// [`group_key`] folds text.
 ///
-/// Negations ("ikke", "not") and words with procurement meaning are deliberately
-/// absent: "kan jeg ikke klage" must not group with "kan jeg klage".
+/// Question words, pronouns, verbs and negations are deliberately absent: "hvorfor" is
+/// not "hva", "kan jeg klage på deg" is not "kan du klage på meg", and "kan jeg ikke
+/// klage" is not "kan jeg klage".
 #[rustfmt::skip]
-const STOP_WORDS: &[&str] = &[
-    // Norwegian question words and fillers
-    "hva", "kva", "hvordan", "korleis", "hvor", "kor", "hvem", "kven", "hvilken", "hvilket",
-    "hvilke", "nar", "hvorfor", "kvifor", "kan", "ma", "skal", "bor", "vil", "er", "var",
-    "blir", "bli", "har", "ha", "gjor", "gjore", "jeg", "eg", "vi", "du", "dere", "de",
-    "man", "me", "meg", "oss", "min", "mitt", "mine", "vart", "det", "den",
-    "dette", "denne", "disse", "en", "ei", "et", "ein", "eit", "a", "og", "i", "pa", "til",
-    "for", "fra", "om", "med", "av", "som", "at", "so", "sa", "seg", "sin", "sitt", "sine",
-    "noe", "noko", "nokon", "noen", "egentlig", "eigentleg", "vel", "da", "na", "hei",
-    "hallo", "takk",
-    // English question words and fillers
-    "what", "how", "where", "who", "whom", "which", "when", "why", "can", "could", "may",
-    "must", "shall", "should", "will", "would", "do", "does", "did", "is", "are", "was",
-    "were", "be", "been", "have", "has", "had", "i", "we", "you", "they", "it", "me", "us",
-    "my", "our", "your", "the", "an", "and", "or", "of", "to", "in", "on", "at", "for",
-    "from", "with", "by", "about", "as", "this", "that", "these", "those", "there",
-    "please", "hi", "hello", "thanks",
+const FILLERS: &[&str] = &[
+    // Norwegian greetings, thanks and particles
+    "hei", "heisann", "hallo", "takk", "egentlig", "eigentleg", "liksom", "forresten",
+    "mvh", "hilsen", "helsing",
+    // Norwegian articles
+    "en", "ei", "et", "ein", "eit",
+    // English greetings, thanks and particles
+    "hi", "hello", "hey", "thanks", "thank", "please", "pls", "actually", "basically",
+    // English articles
+    "a", "an", "the",
 ];
 
 /// Folds one lower-case character to plain ASCII letters where Norwegian readers
@@ -46,14 +46,21 @@ fn fold_char(c: char, out: &mut String) {
     }
 }
 
-/// Returns the grouping key of a question: lower-cased, æøå folded to ae/o/a,
-/// accents and punctuation removed, question and filler words dropped, and the
-/// remaining words de-duplicated and sorted.
+/// Returns the grouping key of a question: Discord mentions and emoji tags removed,
+/// lower-cased, æøå folded to ae/o/a, accents and punctuation removed, filler words dropped, the other words kept in their order and
+/// joined by single spaces.
 ///
-/// Questions with the same key share one open queue item. When every word is a
-/// stop word ("Hva?"), the folded words themselves are the key, so such questions
-/// still group with their exact repeats and not with every other short question.
+/// Questions with the same key share one open queue item (of the same privacy: see
+/// [`Origin::is_private`](crate::store::Origin::is_private)). When every word is a filler
+/// ("Hei!"), the folded words themselves are the key, so such messages still group with
+/// their exact repeats and not with every other short message.
 pub fn group_key(question: &str) -> String {
+    // A mention of the bot (or anyone) and an emoji tag are markup, not words of the
+    // question: "@anbud Hva er ESPD?" asks what /ask "Hva er ESPD?" asks.
+    static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"<(@[!&]?|#|a?:\w+:)\d+>|@(everyone|here)\b").expect("valid regex")
+    });
+    let question = MARKUP.replace_all(question, " ");
     let mut folded = String::with_capacity(question.len());
     for c in question.chars().flat_map(char::to_lowercase) {
         if c.is_alphanumeric() {
@@ -69,17 +76,16 @@ pub fn group_key(question: &str) -> String {
         .filter(|w| !w.is_empty())
         .collect();
 
-    let mut content: Vec<&str> = words
+    let content: Vec<&str> = words
         .iter()
         .copied()
-        .filter(|w| !STOP_WORDS.contains(w))
+        .filter(|w| !FILLERS.contains(w))
         .collect();
     if content.is_empty() {
-        content = words;
+        words.join(" ")
+    } else {
+        content.join(" ")
     }
-    content.sort_unstable();
-    content.dedup();
-    content.join(" ")
 }
 
 #[cfg(test)]
@@ -98,46 +104,76 @@ mod tests {
         assert_eq!(group_key("Søknadsfrist"), "soknadsfrist");
         assert_eq!(
             group_key("åpen anbudskonkurranse"),
-            "anbudskonkurranse apen"
+            "apen anbudskonkurranse"
         );
         assert_eq!(group_key("kontrákt"), "kontrakt");
     }
 
     #[test]
-    fn drops_question_words_and_sorts() {
+    fn drops_fillers_only() {
         assert_eq!(
-            group_key("Hva er terskelverdien for kunngjøring?"),
-            group_key("terskelverdien kunngjøring, hva er den?")
+            group_key("Hei! Hva er terskelverdien for kunngjøring? Takk :)"),
+            group_key("hva er terskelverdien for kunngjoring")
         );
+        assert_eq!(group_key("Hva er en rammeavtale?"), "hva er rammeavtale");
         assert_eq!(
-            group_key("Hva er terskelverdien for kunngjøring?"),
-            "kunngjoring terskelverdien"
-        );
-        assert_eq!(
-            group_key("What is the threshold value?"),
-            group_key("threshold value — what is it")
+            group_key("Hello, what is the threshold value? Thanks!"),
+            group_key("what is threshold value")
         );
     }
 
     #[test]
-    fn keeps_negations_and_numbers() {
+    fn keeps_word_order() {
+        assert_ne!(
+            group_key("Can my landlord evict me from the office?"),
+            group_key("Can I evict my landlord from the office?")
+        );
+        assert_ne!(
+            group_key("Kan jeg klage på deg?"),
+            group_key("Kan du klage på meg?")
+        );
+        assert_ne!(
+            group_key("Hva er terskelverdien for kunngjøring?"),
+            group_key("terskelverdien kunngjøring, hva er den?")
+        );
+    }
+
+    #[test]
+    fn keeps_question_words_negations_and_numbers() {
         assert_ne!(
             group_key("Kan jeg klage?"),
             group_key("Kan jeg ikke klage?")
         );
         assert_ne!(group_key("frist 10 dager"), group_key("frist 30 dager"));
+        assert_ne!(
+            group_key("Hva er fristen?"),
+            group_key("Hvorfor er fristen?")
+        );
+        assert_ne!(
+            group_key("What is the deadline?"),
+            group_key("Why is the deadline?")
+        );
     }
 
     #[test]
-    fn repeated_words_count_once() {
-        assert_eq!(group_key("frist frist frist"), "frist");
+    fn mentions_are_not_words() {
+        assert_eq!(
+            group_key("<@1100000000000000301> Hva er ESPD?"),
+            group_key("hva er espd")
+        );
+        assert_eq!(group_key("@everyone <:anbud:123> frist"), "frist");
     }
 
     #[test]
-    fn question_of_only_stop_words_keeps_its_words() {
-        assert_eq!(group_key("Hva?"), "hva");
-        assert_eq!(group_key("hva er det"), "det er hva");
-        assert_ne!(group_key("Hva?"), group_key("Hvordan?"));
+    fn spacing_does_not_matter() {
+        assert_eq!(group_key("  frist\t\n  for   klage "), "frist for klage");
+    }
+
+    #[test]
+    fn message_of_only_fillers_keeps_its_words() {
+        assert_eq!(group_key("Hei!"), "hei");
+        assert_eq!(group_key("hei takk"), "hei takk");
+        assert_ne!(group_key("Hei!"), group_key("Takk!"));
     }
 
     #[test]

@@ -16,8 +16,10 @@ mod backend;
 mod error;
 mod group_commit;
 mod group_key;
+mod hold;
 mod model;
 mod resilient;
+pub mod taught;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -33,11 +35,13 @@ use self::backend::{postgres, sqlite};
 pub use self::error::StoreError;
 pub use self::group_commit::AnsweringWrite;
 pub use self::group_key::group_key;
+pub use self::hold::{hold_claim, Held};
+use self::model::Claimed;
 pub use self::model::{
-    Announcement, AnnouncementId, AnnouncementStatus, Ask, AuditRow, DeliveryFailure, EventId,
-    ForgetReport, LearnedEntry, Logged, NewAnnouncement, NewEvent, NewFeedback, NewUnanswered,
-    Origin, OutboxId, OutboxMessage, Phrasing, QueueItem, QueueItemId, QueueStatus, Reason,
-    ReasonSummary, ReminderClaim, Source, Stats, StoredEvent,
+    Announcement, AnnouncementClaim, AnnouncementId, AnnouncementStatus, Ask, AuditRow, ClaimToken,
+    DeliveryFailure, EventId, ForgetReport, LearnedEntry, Logged, NewAnnouncement, NewEvent,
+    NewFeedback, NewUnanswered, Origin, OutboxClaim, OutboxId, OutboxMessage, Phrasing, QueueItem,
+    QueueItemId, QueueStatus, Reason, ReasonSummary, ReminderClaim, Source, Stats, StoredEvent,
 };
 pub use self::resilient::{
     LogOutcome, ResilientConfig, ResilientLogger, Ticket, Unconfirmed, Unwritten,
@@ -49,6 +53,13 @@ pub const MAX_DELIVERY_ATTEMPTS: u32 = 10;
 /// How long a claimed outbox message is reserved for the process that claimed
 /// it. If that process dies mid-send, another one retries after this.
 pub const OUTBOX_LEASE: Duration = Duration::from_secs(120);
+
+/// How long a reply or announcement claimed one at a time ([`Store::claim_next_outbox`],
+/// [`Store::claim_next_announcement`]) is reserved for its sender before the lease is
+/// renewed; the sender renews it every third of this while it posts, so only a sender
+/// that died (or lost the database for this long) lets another take over. The default of
+/// `claims.lease_ms`.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(60);
 
 /// How long a claimed announcement or reminder is reserved for the bot that
 /// claimed it. If that bot dies between claiming and posting, another one posts
@@ -259,6 +270,7 @@ impl Store {
                 "could not read the database's durability settings"
             ),
         }
+        store.rekey_legacy_items().await;
         Ok(store)
     }
 
@@ -291,6 +303,27 @@ impl Store {
                     fsync: show("fsync").await?,
                     synchronous_commit: show("synchronous_commit").await?,
                 })
+            }
+        }
+    }
+
+    /// Keys open queue items made before keys kept word order again from their wording
+    /// (see `migrations/*/20261206500000_promises.sql`). Once done it finds nothing; a
+    /// failure is logged and tried again at the next start, and meanwhile new asks of
+    /// those questions start new items.
+    async fn rekey_legacy_items(&self) {
+        let items = match dispatch!(self, legacy_open_items()) {
+            Ok(items) => items,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the queue to update its keys");
+                return;
+            }
+        };
+        for (id, question) in items {
+            let key = group_key(&question);
+            let own = format!("item:{id}");
+            if let Err(e) = dispatch!(self, rekey_legacy_item(id, &key, &own)) {
+                tracing::warn!(item = id, error = %e, "could not update a queue item's key");
             }
         }
     }
@@ -397,11 +430,16 @@ impl Store {
     pub async fn pending_outbox(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
         let now = now();
         let lease = TimeDelta::from_std(OUTBOX_LEASE).unwrap_or(TimeDelta::MAX);
-        dispatch!(self, claim_outbox(limit, now, now + lease, "%"))
+        let token = ClaimToken::new();
+        dispatch!(self, claim_outbox(limit, now, now + lease, "%", &token))
     }
 
     /// [`Store::pending_outbox`] for replies to questions from one kind of place: the
     /// terminal chat delivers terminal replies, the Discord bot Discord replies.
+    ///
+    /// Only for a sender that delivers the whole batch within [`OUTBOX_LEASE`] (the
+    /// terminal prints at once). A sender that may be slow claims one reply at a time
+    /// with [`Store::claim_next_outbox`] and renews it while it posts.
     pub async fn pending_outbox_for(
         &self,
         source: Source,
@@ -409,7 +447,54 @@ impl Store {
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         let now = now();
         let lease = TimeDelta::from_std(OUTBOX_LEASE).unwrap_or(TimeDelta::MAX);
-        dispatch!(self, claim_outbox(limit, now, now + lease, source.as_str()))
+        let token = ClaimToken::new();
+        dispatch!(
+            self,
+            claim_outbox(limit, now, now + lease, source.as_str(), &token)
+        )
+    }
+
+    /// Claims the oldest reply to deliver for questions from `source`, for `lease` (see
+    /// [`CLAIM_LEASE`]). Post it part by part, reporting each with
+    /// [`Store::record_parts_sent`] and renewing the lease with
+    /// [`Store::renew_outbox_claim`] while posting ([`hold_claim`] does both), then
+    /// [`Store::mark_delivered`] or [`Store::mark_failed`]. `parts_sent` says which parts
+    /// an earlier attempt posted already. Any number of senders may call this at once:
+    /// each reply goes to one of them.
+    pub async fn claim_next_outbox(
+        &self,
+        source: Source,
+        lease: Duration,
+    ) -> Result<Option<OutboxClaim>, StoreError> {
+        let now = now();
+        let until = now + TimeDelta::from_std(lease).unwrap_or(TimeDelta::MAX);
+        let token = ClaimToken::new();
+        let claimed = dispatch!(self, claim_outbox(1, now, until, source.as_str(), &token))?;
+        Ok(claimed
+            .into_iter()
+            .next()
+            .map(|message| OutboxClaim { message, token }))
+    }
+
+    /// Extends a claimed reply's lease to `lease` from now. False when this sender no
+    /// longer holds it (it must stop posting).
+    pub async fn renew_outbox_claim(
+        &self,
+        claim: &OutboxClaim,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let until = now() + TimeDelta::from_std(lease).unwrap_or(TimeDelta::MAX);
+        dispatch!(self, renew_claim(Claimed::Outbox(claim), until))
+    }
+
+    /// Records that the first `parts` parts of a claimed reply are posted. False when
+    /// this sender no longer holds it (it must stop posting: another sender goes on).
+    pub async fn record_parts_sent(
+        &self,
+        claim: &OutboxClaim,
+        parts: u32,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, record_parts(Claimed::Outbox(claim), parts))
     }
 
     /// Records that a reply reached its asker.
@@ -524,6 +609,25 @@ impl Store {
     /// the audit log records the new editor (`entry.created_by`). Bumps
     /// [`Store::knowledge_version`] and returns the new version.
     pub async fn save_learned_entry(&self, entry: &LearnedEntry) -> Result<i64, StoreError> {
+        self.save_entry_taught(entry, None).await
+    }
+
+    /// [`Store::save_learned_entry`] for an entry whose title and questions an adviser
+    /// took (after review) from the asks of queue item `from`: forgetting one of those
+    /// askers removes their words from it.
+    pub async fn save_entry_taught_from(
+        &self,
+        entry: &LearnedEntry,
+        from: QueueItemId,
+    ) -> Result<i64, StoreError> {
+        self.save_entry_taught(entry, Some(from)).await
+    }
+
+    async fn save_entry_taught(
+        &self,
+        entry: &LearnedEntry,
+        from: Option<QueueItemId>,
+    ) -> Result<i64, StoreError> {
         let entry = LearnedEntry {
             id: storable(&entry.id),
             lang: storable(&entry.lang),
@@ -536,7 +640,7 @@ impl Store {
             created_by: storable(&entry.created_by),
             ..entry.clone()
         };
-        dispatch!(self, save_learned_entry(&entry, now()))
+        dispatch!(self, save_learned_entry(&entry, from.map(|i| i.0), now()))
     }
 
     /// Teaches another wording for an entry (from the files or learned).
@@ -548,12 +652,42 @@ impl Store {
         question: &str,
         created_by: &str,
     ) -> Result<bool, StoreError> {
+        self.add_phrasing_taught(entry_id, lang, question, created_by, None)
+            .await
+    }
+
+    /// [`Store::add_phrasing`] for a wording an adviser took (after review) from the asks
+    /// of queue item `from`: forgetting the asker removes it.
+    pub async fn add_phrasing_from(
+        &self,
+        entry_id: &str,
+        lang: &str,
+        question: &str,
+        created_by: &str,
+        from: QueueItemId,
+    ) -> Result<bool, StoreError> {
+        self.add_phrasing_taught(entry_id, lang, question, created_by, Some(from))
+            .await
+    }
+
+    async fn add_phrasing_taught(
+        &self,
+        entry_id: &str,
+        lang: &str,
+        question: &str,
+        created_by: &str,
+        from: Option<QueueItemId>,
+    ) -> Result<bool, StoreError> {
         let phrasing = Phrasing {
             entry_id: entry_id.to_owned(),
             lang: lang.to_owned(),
             question: storable(question),
         };
-        dispatch!(self, add_phrasing(&phrasing, &storable(created_by), now()))
+        let created_by = storable(created_by);
+        dispatch!(
+            self,
+            add_phrasing(&phrasing, &created_by, from.map(|i| i.0), now())
+        )
     }
 
     /// Every learned entry, by id and language.
@@ -659,7 +793,45 @@ impl Store {
     ) -> Result<Vec<Announcement>, StoreError> {
         let now = now.trunc_subsecs(6);
         let lease = TimeDelta::from_std(ANNOUNCEMENT_LEASE).unwrap_or(TimeDelta::MAX);
-        dispatch!(self, claim_announcements(limit, now, now + lease))
+        let token = ClaimToken::new();
+        dispatch!(self, claim_announcements(limit, now, now + lease, &token))
+    }
+
+    /// Claims the announcement due first at `now`, if any, until `now + lease`: the
+    /// scheduler's way, one at a time, renewing the lease with
+    /// [`Store::renew_announcement_claim`] while it posts and recording each message
+    /// with [`Store::record_parts_posted`]; `parts_posted` says which messages an earlier
+    /// attempt posted. Report the end as for [`Store::claim_due_announcements`].
+    pub async fn claim_next_announcement(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Option<AnnouncementClaim>, StoreError> {
+        let now = now.trunc_subsecs(6);
+        let until = now + TimeDelta::from_std(lease).unwrap_or(TimeDelta::MAX);
+        let token = ClaimToken::new();
+        dispatch!(self, claim_next_announcement(now, until, &token))
+    }
+
+    /// Extends a claimed announcement's lease until `until`. False when this bot no
+    /// longer holds it.
+    pub async fn renew_announcement_claim(
+        &self,
+        claim: &AnnouncementClaim,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let until = until.trunc_subsecs(6);
+        dispatch!(self, renew_claim(Claimed::Announcement(claim), until))
+    }
+
+    /// Records that the first `parts` messages of a claimed announcement are posted.
+    /// False when this bot no longer holds it.
+    pub async fn record_parts_posted(
+        &self,
+        claim: &AnnouncementClaim,
+        parts: u32,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, record_parts(Claimed::Announcement(claim), parts))
     }
 
     /// Records that a claimed announcement was posted (`late`: with a delay
@@ -808,14 +980,43 @@ impl Store {
 
     // -------------------------------------------------------------- privacy
 
-    /// Deletes everything personal about one user: their asks, feedback and
-    /// pending replies, and queue items nobody else asked. Items others asked
-    /// too stay, retitled with the earliest remaining wording. The anonymous
-    /// counters are kept. The audit log records that a user was forgotten, not
-    /// who.
-    #[tracing::instrument(level = "debug", skip_all)]
+    /// Deletes everything personal about one user, at their own request (`/forget-me`).
+    /// See [`Store::forget_user_by`].
     pub async fn forget_user(&self, user_id: &str) -> Result<ForgetReport, StoreError> {
-        dispatch!(self, forget_user(user_id, now()))
+        self.forget_user_by(user_id, "system").await
+    }
+
+    /// Deletes everything personal about one user, `actor` (an adviser) acting on their
+    /// request:
+    ///
+    /// - their asks, feedback and replies (delivered or not), and the queue items nobody
+    ///   else asked; items others asked too stay, titled with the earliest remaining
+    ///   wording;
+    /// - their words where advisers taught the bot from their questions: example
+    ///   questions and phrasings that are one of their questions are removed, and an
+    ///   entry title made from one is replaced by the first line of the adviser's answer
+    ///   (the answer itself, the adviser's own words, stays); running bots reload;
+    /// - audit details that quoted their words, and audit lines that named them.
+    ///
+    /// The anonymous counters stay. The audit log records that a user was forgotten, by
+    /// `actor`, never who. On SQLite the deleted text is then scrubbed from the file:
+    /// deleted content is overwritten with zeros (`secure_delete`), the database is
+    /// rebuilt without free pages (`VACUUM`) and the write-ahead log is emptied, so the
+    /// words cannot be read back from `anbud.sqlite` or its `-wal` file. On PostgreSQL
+    /// no other table keeps a copy; old row versions are PostgreSQL's to vacuum.
+    ///
+    /// The report lists what the chat adapters must clean up outside the database.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn forget_user_by(
+        &self,
+        user_id: &str,
+        actor: &str,
+    ) -> Result<ForgetReport, StoreError> {
+        let report = dispatch!(self, forget_user(user_id, &storable(actor), now()))?;
+        if let Backend::Sqlite(pool) = &self.backend {
+            scrub_sqlite(pool).await;
+        }
+        Ok(report)
     }
 
     /// Blanks user ids, message ids and comments on asks and feedback older
@@ -823,6 +1024,24 @@ impl Store {
     /// texts stay for the statistics. Returns the number of rows changed.
     pub async fn purge_personal_data(&self, older_than: DateTime<Utc>) -> Result<u64, StoreError> {
         dispatch!(self, purge_personal_data(older_than, now()))
+    }
+}
+
+/// Rewrites the SQLite database without its free pages and empties the write-ahead log,
+/// so text just deleted is gone from both files. Waits for other writers (busy_timeout);
+/// if the database stays busy it says so in the log, and the next forget or checkpoint
+/// finishes the job (deleted content is already zeroed by `secure_delete`).
+async fn scrub_sqlite(pool: &SqlitePool) {
+    if let Err(e) = sqlx::query("VACUUM").execute(pool).await {
+        tracing::warn!(error = %e, "could not rebuild the database after forgetting a user");
+    }
+    match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(pool)
+        .await
+    {
+        Ok((0, _, _)) => {}
+        Ok(_) => tracing::warn!("the write-ahead log could not be emptied after forgetting a user: the database was busy"),
+        Err(e) => tracing::warn!(error = %e, "could not empty the write-ahead log after forgetting a user"),
     }
 }
 
@@ -840,6 +1059,9 @@ async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<SqlitePool,
         // on disk even if the process is killed the next instant.
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(options.busy_timeout)
+        // Deleted text is overwritten with zeros, not left in free space in the file:
+        // what `forget` and the retention purge remove cannot be read back from it.
+        .pragma("secure_delete", "on")
         .foreign_keys(true);
     create_parent_dir(connect.get_filename())?;
     Ok(SqlitePoolOptions::new()

@@ -77,6 +77,15 @@ impl Origin {
         }
     }
 
+    /// Whether the question was asked privately: in a direct message, or with a private
+    /// `/ask` (no channel or thread to answer in). A private question never shares a
+    /// queue item with a public one, so an answer written for it is never posted in a
+    /// channel. The terminal chat counts as public: it is the operator's own screen.
+    pub fn is_private(&self) -> bool {
+        self.source == Source::Discord
+            && (self.guild_id.is_none() || (self.channel_id.is_none() && self.thread_id.is_none()))
+    }
+
     /// Whether an answer could be delivered here: the terminal always can (its
     /// outbox rows are shown on the next start), Discord needs a channel, a
     /// thread or a user to write to.
@@ -228,6 +237,8 @@ pub struct QueueItem {
     pub last_asked_at: DateTime<Utc>,
     /// The language of the first ask.
     pub lang: String,
+    /// Asked in direct messages or private `/ask`s only (see [`Origin::is_private`]).
+    pub private: bool,
     /// The best entry the search found (the best over all asks).
     pub best_candidate: Option<String>,
     /// The score of `best_candidate`.
@@ -284,8 +295,55 @@ pub struct OutboxMessage {
     pub lang: String,
     /// Failed delivery attempts so far.
     pub attempts: u32,
+    /// The parts of the reply (messages, when it is split) already posted: a delivery
+    /// that failed halfway goes on from the next part.
+    pub parts_sent: u32,
     /// When the answer was given.
     pub created_at: DateTime<Utc>,
+}
+
+/// Proof that this sender holds a claim: the store refuses renewals and progress
+/// reports from a sender whose claim ran out and was taken by another.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClaimToken(pub(crate) String);
+
+impl ClaimToken {
+    /// A token no other claim has: the process, the time and a counter.
+    pub(crate) fn new() -> ClaimToken {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        ClaimToken(format!(
+            "{}-{nanos}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ))
+    }
+}
+
+/// A reply claimed by this sender, to post part by part (see
+/// [`Store::claim_next_outbox`](crate::store::Store::claim_next_outbox)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxClaim {
+    pub message: OutboxMessage,
+    pub token: ClaimToken,
+}
+
+/// A claim of either kind, for the statements both kinds share.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Claimed<'a> {
+    Outbox(&'a OutboxClaim),
+    Announcement(&'a AnnouncementClaim),
+}
+
+/// An announcement claimed by this bot, to post part by part (see
+/// [`Store::claim_next_announcement`](crate::store::Store::claim_next_announcement)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnnouncementClaim {
+    pub announcement: Announcement,
+    /// Its messages already posted by an earlier attempt.
+    pub parts_posted: u32,
+    pub token: ClaimToken,
 }
 
 /// What [`Store::mark_failed`](crate::store::Store::mark_failed) decided.
@@ -395,8 +453,13 @@ pub struct AuditRow {
     pub detail: Option<String>,
 }
 
-/// What [`Store::forget_user`](crate::store::Store::forget_user) deleted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What [`Store::forget_user`](crate::store::Store::forget_user) deleted and changed.
+///
+/// The lists tell the chat adapters which copies of the user's words they keep outside the
+/// database must go too: the Discord layer deletes or edits its alerts about the items in
+/// `items_deleted` and `items_retitled`, and renames the `threads` (a thread opened on a
+/// question is named after it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForgetReport {
     /// The user's asks.
     pub asks_deleted: u64,
@@ -406,6 +469,38 @@ pub struct ForgetReport {
     pub items_deleted: u64,
     /// Undelivered or delivered replies addressed to the user or to deleted items.
     pub outbox_deleted: u64,
+    /// Example questions and phrasings taught from the user's questions, removed.
+    pub wordings_removed: u64,
+    /// Titles of taught entries that were the user's words, replaced by a title from the
+    /// adviser's answer.
+    pub titles_replaced: u64,
+    /// Audit lines whose detail quoted the user's words or named the user, cleared.
+    pub audit_lines_cleared: u64,
+    /// The deleted queue items.
+    pub deleted_items: Vec<QueueItemId>,
+    /// Items others asked too, now titled with another asker's words.
+    pub items_retitled: Vec<QueueItemId>,
+    /// Discord threads the user's questions were asked in or answered in.
+    pub threads: Vec<String>,
+}
+
+impl fmt::Display for ForgetReport {
+    /// What was removed, in counts (no ids): for the audit log and the adviser.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} question(s), {} feedback row(s), {} queue item(s) and {} reply(ies) deleted; \
+             {} taught wording(s) and {} entry title(s) made from their questions removed; \
+             {} audit line(s) that quoted or named them cleared",
+            self.asks_deleted,
+            self.feedback_deleted,
+            self.items_deleted,
+            self.outbox_deleted,
+            self.wordings_removed,
+            self.titles_replaced,
+            self.audit_lines_cleared,
+        )
+    }
 }
 
 // ------------------------------------------------------------ announcements

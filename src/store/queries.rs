@@ -20,8 +20,8 @@ use crate::store::model::{
     ReasonSummary, Source, Stats,
 };
 use crate::store::model::{
-    Announcement, AnnouncementId, AnnouncementStatus, EventId, NewAnnouncement, NewEvent,
-    ReminderClaim, StoredEvent,
+    Announcement, AnnouncementClaim, AnnouncementId, AnnouncementStatus, ClaimToken, Claimed,
+    EventId, NewAnnouncement, NewEvent, ReminderClaim, StoredEvent,
 };
 
 type Pool = sqlx::Pool<Db>;
@@ -82,6 +82,8 @@ async fn log_unanswered_in(
     key: &str,
 ) -> Result<Logged, StoreError> {
     let score = f64::from(question.score);
+    // A private question and a public one never share an item, whatever their words.
+    let private = question.origin.is_private();
     // A few rounds at most: each round either joins an item or creates one,
     // unless another process created or closed one at the same moment.
     for _ in 0..5 {
@@ -95,13 +97,14 @@ async fn log_unanswered_in(
                  best_candidate = CASE WHEN $4 IS NOT NULL AND $3 > score
                                        THEN $4 ELSE best_candidate END,
                  score = CASE WHEN $4 IS NOT NULL AND $3 > score THEN $3 ELSE score END
-             WHERE group_key = $1 AND status = 'open'
+             WHERE group_key = $1 AND is_private = $5 AND status = 'open'
              RETURNING id",
         )
         .bind(key)
         .bind(question.asked_at)
         .bind(score)
         .bind(question.best_candidate.as_deref())
+        .bind(private)
         .fetch_optional(&mut *conn)
         .await?;
 
@@ -111,9 +114,9 @@ async fn log_unanswered_in(
                 let created: Option<i64> = sqlx::query_scalar(
                     "INSERT INTO queue_items
                          (group_key, question, lang, status, best_candidate, score,
-                          asked_at, last_asked_at)
-                     VALUES ($1, $2, $3, 'open', $4, $5, $6, $6)
-                     ON CONFLICT (group_key) WHERE status = 'open' DO NOTHING
+                          asked_at, last_asked_at, is_private)
+                     VALUES ($1, $2, $3, 'open', $4, $5, $6, $6, $7)
+                     ON CONFLICT (group_key, is_private) WHERE status = 'open' DO NOTHING
                      RETURNING id",
                 )
                 .bind(key)
@@ -122,6 +125,7 @@ async fn log_unanswered_in(
                 .bind(question.best_candidate.as_deref())
                 .bind(score)
                 .bind(question.asked_at)
+                .bind(private)
                 .fetch_optional(&mut *conn)
                 .await?;
                 match created {
@@ -181,6 +185,7 @@ fn item_from_row(row: &DbRow) -> Result<QueueItem, StoreError> {
         asked_at: row.try_get("asked_at")?,
         last_asked_at: row.try_get("last_asked_at")?,
         lang: row.try_get("lang")?,
+        private: row.try_get("is_private")?,
         best_candidate: row.try_get("best_candidate")?,
         score: score as f32,
         reason: ReasonSummary {
@@ -199,7 +204,7 @@ pub(crate) async fn list_queue(
     status: Option<QueueStatus>,
 ) -> Result<Vec<QueueItem>, StoreError> {
     let rows = sqlx::query(
-        "SELECT q.id, q.question, q.status, q.lang, q.best_candidate, q.score,
+        "SELECT q.id, q.question, q.status, q.lang, q.is_private, q.best_candidate, q.score,
                 q.asked_at, q.last_asked_at, q.answer, q.dismiss_reason,
                 q.handled_by, q.handled_at,
                 COUNT(a.id) AS ask_count,
@@ -218,7 +223,7 @@ pub(crate) async fn list_queue(
 
 pub(crate) async fn get_item(pool: &Pool, id: QueueItemId) -> Result<QueueItem, StoreError> {
     let row = sqlx::query(
-        "SELECT q.id, q.question, q.status, q.lang, q.best_candidate, q.score,
+        "SELECT q.id, q.question, q.status, q.lang, q.is_private, q.best_candidate, q.score,
                 q.asked_at, q.last_asked_at, q.answer, q.dismiss_reason,
                 q.handled_by, q.handled_at,
                 COUNT(a.id) AS ask_count,
@@ -297,6 +302,7 @@ fn outbox_from_row(row: &DbRow) -> Result<OutboxMessage, StoreError> {
         text: row.try_get("text")?,
         lang: row.try_get("lang")?,
         attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+        parts_sent: u32::try_from(row.try_get::<i64, _>("parts_sent")?).unwrap_or(u32::MAX),
         created_at: row.try_get("created_at")?,
     })
 }
@@ -336,7 +342,7 @@ pub(crate) async fn answer_item(
                 OR thread_id IS NOT NULL OR user_id IS NOT NULL)
          ORDER BY id
          RETURNING id, item_id, source, guild_id, channel_id, message_id, thread_id, user_id,
-                   question, text, lang, attempts, created_at",
+                   question, text, lang, attempts, parts_sent, created_at",
     )
     .bind(id.0)
     .bind(text)
@@ -398,6 +404,7 @@ pub(crate) async fn claim_outbox(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     source_pattern: &str,
+    token: &ClaimToken,
 ) -> Result<Vec<OutboxMessage>, StoreError> {
     let mut tx = begin_write(pool).await?;
     let rows = sqlx::query(CLAIM_OUTBOX)
@@ -405,6 +412,7 @@ pub(crate) async fn claim_outbox(
         .bind(now)
         .bind(i64::from(limit))
         .bind(source_pattern)
+        .bind(&token.0)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -423,7 +431,8 @@ pub(crate) async fn mark_delivered(
 ) -> Result<(), StoreError> {
     let mut tx = begin_write(pool).await?;
     let updated = sqlx::query(
-        "UPDATE outbox SET status = 'delivered', delivered_at = $2, claimed_until = NULL
+        "UPDATE outbox SET status = 'delivered', delivered_at = $2, claimed_until = NULL,
+             claim_token = NULL
          WHERE id = $1",
     )
     .bind(id.0)
@@ -471,7 +480,8 @@ pub(crate) async fn mark_failed(
     } else {
         DeliveryFailure::WillRetry { attempts }
     };
-    sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
+    // The parts already posted stay counted: the next attempt goes on from there.
+    sqlx::query("UPDATE outbox SET claimed_until = $2, claim_token = NULL WHERE id = $1")
         .bind(id.0)
         .bind(retry_at(attempts))
         .execute(&mut *tx)
@@ -670,17 +680,20 @@ fn from_json(text: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(text).map_err(|e| decode_error(format!("bad JSON list: {e}")))
 }
 
+/// Saves an entry; `from_item` is the queue item its title and questions were taught
+/// from (kept on a later edit that does not say), so forgetting an asker finds them.
 pub(crate) async fn save_learned_entry(
     pool: &Pool,
     entry: &LearnedEntry,
+    from_item: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let mut tx = begin_write(pool).await?;
     sqlx::query(
         "INSERT INTO learned_entries
              (id, lang, title, body, questions, keywords, source_name, source_url, reviewed,
-              created_by, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+              created_by, created_at, updated_at, from_item)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)
          ON CONFLICT (id, lang) DO UPDATE SET
              title = excluded.title,
              body = excluded.body,
@@ -689,7 +702,8 @@ pub(crate) async fn save_learned_entry(
              source_name = excluded.source_name,
              source_url = excluded.source_url,
              reviewed = excluded.reviewed,
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at,
+             from_item = COALESCE(excluded.from_item, learned_entries.from_item)",
     )
     .bind(&entry.id)
     .bind(&entry.lang)
@@ -702,33 +716,41 @@ pub(crate) async fn save_learned_entry(
     .bind(entry.reviewed)
     .bind(&entry.created_by)
     .bind(now)
+    .bind(from_item)
     .execute(&mut *tx)
     .await?;
     let version = bump_knowledge_version(&mut tx).await?;
     let target = format!("{}/{}", entry.id, entry.lang);
+    // A title taught from a question is the asker's words: the audit names the item.
+    let detail = match from_item {
+        Some(item) => format!("from {}", QueueItemId(item)),
+        None => entry.title.clone(),
+    };
     audit_in(
         &mut tx,
         now,
         &entry.created_by,
         "save_entry",
         &target,
-        Some(&entry.title),
+        Some(&detail),
     )
     .await?;
     tx.commit().await?;
     Ok(version)
 }
 
+/// Adds a phrasing; `from_item` as for [`save_learned_entry`].
 pub(crate) async fn add_phrasing(
     pool: &Pool,
     phrasing: &Phrasing,
     created_by: &str,
+    from_item: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let mut tx = begin_write(pool).await?;
     let added = sqlx::query(
-        "INSERT INTO phrasings (entry_id, lang, question, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO phrasings (entry_id, lang, question, created_by, created_at, from_item)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (entry_id, lang, question) DO NOTHING",
     )
     .bind(&phrasing.entry_id)
@@ -736,6 +758,7 @@ pub(crate) async fn add_phrasing(
     .bind(&phrasing.question)
     .bind(created_by)
     .bind(now)
+    .bind(from_item)
     .execute(&mut *tx)
     .await?
     .rows_affected()
@@ -743,15 +766,11 @@ pub(crate) async fn add_phrasing(
     if added {
         bump_knowledge_version(&mut tx).await?;
         let target = format!("{}/{}", phrasing.entry_id, phrasing.lang);
-        audit_in(
-            &mut tx,
-            now,
-            created_by,
-            "add_phrasing",
-            &target,
-            Some(&phrasing.question),
-        )
-        .await?;
+        let detail = match from_item {
+            Some(item) => format!("from {}", QueueItemId(item)),
+            None => phrasing.question.clone(),
+        };
+        audit_in(&mut tx, now, created_by, "add_phrasing", &target, Some(&detail)).await?;
     }
     tx.commit().await?;
     Ok(added)
@@ -887,91 +906,7 @@ pub(crate) async fn audit_log(pool: &Pool, limit: u32) -> Result<Vec<AuditRow>, 
 
 // ---------------------------------------------------------------- privacy
 
-pub(crate) async fn forget_user(
-    pool: &Pool,
-    user_id: &str,
-    now: DateTime<Utc>,
-) -> Result<ForgetReport, StoreError> {
-    let mut tx = begin_write(pool).await?;
-    let touched_items: Vec<i64> =
-        sqlx::query_scalar("SELECT DISTINCT item_id FROM asks WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_all(&mut *tx)
-            .await?;
-
-    // Replies to the user's asks, wherever they were to be delivered.
-    let mut outbox_deleted = sqlx::query(
-        "DELETE FROM outbox
-         WHERE user_id = $1 OR ask_id IN (SELECT id FROM asks WHERE user_id = $1)",
-    )
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-
-    let asks_deleted = sqlx::query("DELETE FROM asks WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-
-    let mut items_deleted = 0;
-    for item_id in touched_items {
-        let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM asks WHERE item_id = $1")
-            .bind(item_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if remaining == 0 {
-            // Nobody else asked: the item itself is the user's question.
-            outbox_deleted += sqlx::query("DELETE FROM outbox WHERE item_id = $1")
-                .bind(item_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            items_deleted += sqlx::query("DELETE FROM queue_items WHERE id = $1")
-                .bind(item_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        } else {
-            // Others asked too: the item stays, but must not keep the user's
-            // wording as its title.
-            sqlx::query(
-                "UPDATE queue_items SET
-                     question = (SELECT a.question FROM asks a WHERE a.item_id = $1
-                                 ORDER BY a.asked_at, a.id LIMIT 1),
-                     lang = (SELECT a.lang FROM asks a WHERE a.item_id = $1
-                             ORDER BY a.asked_at, a.id LIMIT 1),
-                     asked_at = (SELECT MIN(a.asked_at) FROM asks a WHERE a.item_id = $1),
-                     last_asked_at = (SELECT MAX(a.asked_at) FROM asks a WHERE a.item_id = $1)
-                 WHERE id = $1",
-            )
-            .bind(item_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-    }
-
-    let feedback_deleted = sqlx::query("DELETE FROM feedback WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-
-    let report = ForgetReport {
-        asks_deleted,
-        feedback_deleted,
-        items_deleted,
-        outbox_deleted,
-    };
-    // The audit says that someone was forgotten, never who.
-    let detail = format!(
-        "asks={asks_deleted} feedback={feedback_deleted} items={items_deleted} outbox={outbox_deleted}"
-    );
-    audit_in(&mut tx, now, "system", "forget_user", "user", Some(&detail)).await?;
-    tx.commit().await?;
-    Ok(report)
-}
+// `forget_user` is in forget.rs.
 
 pub(crate) async fn purge_personal_data(
     pool: &Pool,
@@ -1163,6 +1098,7 @@ pub(crate) async fn update_announcement(
              publish_at = COALESCE($3, publish_at),
              updated_at = $4,
              attempts = 0,
+             parts_posted = 0,
              last_error = NULL,
              retry_after = NULL
          WHERE id = $1 AND status = 'scheduled'
@@ -1223,7 +1159,7 @@ async fn close_announcement(
     let mut tx = begin_write(pool).await?;
     let sql = concat!(
         "UPDATE announcements SET status = $2, posted_at = $3, updated_at = $3,
-             claimed_until = NULL
+             claimed_until = NULL, claim_token = NULL
          WHERE id = $1 AND status = 'scheduled'
            AND ($4 = 0 OR claimed_until IS NULL OR claimed_until <= $3)
          RETURNING ", announcement_columns!(), ""
@@ -1267,12 +1203,14 @@ pub(crate) async fn claim_announcements(
     limit: u32,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
+    token: &ClaimToken,
 ) -> Result<Vec<Announcement>, StoreError> {
     let mut tx = begin_write(pool).await?;
     let rows = sqlx::query(CLAIM_ANNOUNCEMENTS)
         .bind(lease_until)
         .bind(now)
         .bind(i64::from(limit))
+        .bind(&token.0)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -1293,7 +1231,7 @@ pub(crate) async fn mark_announcement_posted(
     let mut tx = begin_write(pool).await?;
     let updated = sqlx::query(
         "UPDATE announcements SET status = 'posted', posted_at = $2, late = $3,
-             claimed_until = NULL, last_error = NULL
+             claimed_until = NULL, claim_token = NULL, last_error = NULL
          WHERE id = $1 AND status = 'scheduled'",
     )
     .bind(id.0)
@@ -1347,7 +1285,7 @@ pub(crate) async fn mark_announcement_failed(
         DeliveryFailure::GaveUp
     } else {
         sqlx::query(
-            "UPDATE announcements SET claimed_until = NULL, retry_after = $2 WHERE id = $1",
+            "UPDATE announcements SET claimed_until = NULL, claim_token = NULL, retry_after = $2 WHERE id = $1",
         )
             .bind(id.0)
             .bind(retry_at(attempts))

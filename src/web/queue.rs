@@ -184,6 +184,15 @@ pub struct AnswerForm {
     learn: String,
     #[serde(default)]
     entry: String,
+    /// The new entry's title, shown for review (proposed from the askers' wording).
+    #[serde(default)]
+    title: String,
+    /// The example questions the bot learns, one per line, shown for review.
+    #[serde(default)]
+    questions: String,
+    /// The public page the answer rests on, if any.
+    #[serde(default)]
+    source_url: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -227,6 +236,16 @@ async fn item_page(
         forms.answer.entry.trim().to_string()
     };
     let shown_entry = answerer.knowledge().entry(&entry_id, lang).cloned();
+    // What teaching would take from the askers, shown for review instead of copied raw;
+    // what the adviser typed wins when the form comes back with a problem.
+    let (title, questions) = if forms.answer.title.is_empty() && forms.answer.questions.is_empty() {
+        match adviser::proposal(&state.app, id).await {
+            Ok(p) => (p.title, p.questions.join("\n")),
+            Err(_) => (String::new(), String::new()),
+        }
+    } else {
+        (forms.answer.title.clone(), forms.answer.questions.clone())
+    };
     let learn = if forms.answer.learn.is_empty() {
         "nothing"
     } else {
@@ -274,6 +293,16 @@ async fn item_page(
                             label { input type="radio" name="learn" value="phrasing" checked[learn == "phrasing"]; " Add the question as a phrasing of an existing entry:" }
                             input #entry type="text" name="entry" value=(entry_id) maxlength="200" aria-label="Entry id";
                             (field_error(forms.errors.get("entry")))
+                            p.muted { "What the bot learns, from the askers' words: review it before saving (it is shown to suppliers)." }
+                            label for="title" { "Title of the new entry" }
+                            (field_error(forms.errors.get("title")))
+                            input #title type="text" name="title" value=(title) maxlength="200";
+                            label for="questions" { "Example questions, one per line" }
+                            (field_error(forms.errors.get("questions")))
+                            textarea #questions name="questions" rows="4" { (questions) }
+                            label for="source_url" { "Source (a web address, optional)" }
+                            (field_error(forms.errors.get("source_url")))
+                            input #source_url type="url" name="source_url" value=(forms.answer.source_url) maxlength="500";
                         }
                         button type="submit" { "Send answer" }
                     }
@@ -325,8 +354,42 @@ pub async fn answer(
             format!("The answer has {chars} characters; at most {MAX_ANSWER_CHARS} are allowed."),
         );
     }
+    let reviewed_questions: Vec<String> = form
+        .questions
+        .lines()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(str::to_string)
+        .collect();
+    let wants_questions = matches!(form.learn.as_str(), "new" | "phrasing");
+    if wants_questions && reviewed_questions.is_empty() {
+        errors.insert(
+            "questions",
+            "Give at least one example question for the bot to learn.".to_string(),
+        );
+    }
     let learn = match form.learn.as_str() {
-        "new" => Learn::NewEntry,
+        "new" => {
+            let title = form.title.trim();
+            if title.is_empty() {
+                errors.insert("title", "The new entry needs a title.".to_string());
+            }
+            let source_url = form.source_url.trim();
+            if !source_url.is_empty()
+                && !(source_url.starts_with("https://") || source_url.starts_with("http://"))
+            {
+                errors.insert(
+                    "source_url",
+                    "The source must be a web address starting with https:// or http://."
+                        .to_string(),
+                );
+            }
+            Learn::NewEntry(adviser::EntryDraft {
+                title: title.to_string(),
+                questions: reviewed_questions.clone(),
+                source_url: (!source_url.is_empty()).then(|| source_url.to_string()),
+            })
+        }
         "phrasing" => {
             let entry = form.entry.trim();
             if entry.is_empty() {
@@ -344,7 +407,10 @@ pub async fn answer(
             {
                 errors.insert("entry", format!("There is no entry with id {entry:?}."));
             }
-            Learn::Phrasing(entry.to_string())
+            Learn::Phrasing {
+                entry: entry.to_string(),
+                questions: reviewed_questions.clone(),
+            }
         }
         "" | "nothing" => Learn::Nothing,
         _ => {
@@ -404,6 +470,9 @@ fn adviser_message(e: AdviserError) -> Result<String, WebError> {
         AdviserError::Store(e) if e.is_unavailable() => Err(WebError::Outage),
         e @ (AdviserError::UnknownEntry(_)
         | AdviserError::EmptyAnswer
+        | AdviserError::EmptyTitle
+        | AdviserError::NoQuestions
+        | AdviserError::BadSourceUrl
         | AdviserError::Store(StoreError::InvalidState { .. })) => {
             Ok(format!("Nothing was sent: {e}."))
         }

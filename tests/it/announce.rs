@@ -7,6 +7,7 @@
 //! `postgres://postgres@127.0.0.1:5432/test`), each on a fresh database.
 
 mod answers;
+mod claims;
 mod db;
 mod digest;
 mod input;
@@ -45,6 +46,7 @@ pub fn config() -> SchedulerConfig {
         late_limit: TimeDelta::hours(12),
         reminder_offsets: vec![TimeDelta::hours(2), TimeDelta::days(1), TimeDelta::days(7)],
         reminder_channel: Some(REMINDERS),
+        lease: anbud::store::CLAIM_LEASE,
     }
 }
 

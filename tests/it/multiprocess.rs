@@ -375,15 +375,25 @@ fn taught_knowledge_reaches_both_chats(question: &str, extra: &[&str], title: &s
 #[test]
 fn an_answer_saved_as_a_new_entry_reaches_every_process() {
     let question = "Hvilken farge har bussene i Tromsø?";
-    // The new entry's title is the question.
-    taught_knowledge_reaches_both_chats(question, &["--save-entry"], question);
+    taught_knowledge_reaches_both_chats(
+        question,
+        &[
+            "--save-entry",
+            "--title",
+            "Bussene i Tromsø",
+            "--question",
+            question,
+        ],
+        "Bussene i Tromsø",
+    );
 }
 
 #[test]
 fn a_new_phrasing_of_an_existing_entry_reaches_every_process() {
+    let question = "Hvem bestemmer hvilken buss som kjører skoleruta?";
     taught_knowledge_reaches_both_chats(
-        "Hvem bestemmer hvilken buss som kjører skoleruta?",
-        &["--entry", "framework-agreements"],
+        question,
+        &["--entry", "framework-agreements", "--question", question],
         "Rammeavtaler",
     );
 }

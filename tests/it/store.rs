@@ -8,6 +8,7 @@
 //! with it they fail when the server cannot be reached, so CI cannot go green by
 //! accident.
 
+mod claims;
 mod connect;
 mod crash;
 pub(crate) mod group_commit;
@@ -20,7 +21,7 @@ mod stats;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anbud::store::{NewUnanswered, Origin, Reason, Source, Store};
+use anbud::store::{NewUnanswered, Origin, QueueItemId, Reason, Source, Store};
 use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::Connection;
 
@@ -196,6 +197,115 @@ pub fn unanswered(question: &str, origin: Origin) -> NewUnanswered {
         reason: Reason::Abstained,
         asked_at: now(),
     }
+}
+
+/// Files `question` from `origin` in the queue; the item it went to.
+pub async fn file(store: &Store, question: &str, origin: Origin) -> QueueItemId {
+    store
+        .log_unanswered(&unanswered(question, origin))
+        .await
+        .unwrap()
+        .item_id
+}
+
+/// A value bound to a statement run by [`execute`].
+pub enum Bind<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+/// Runs `sql` on the test database directly, behind the store's back (to set up what
+/// an older version or a migration left).
+pub async fn execute(url: &str, sql: &'static str, binds: &[Bind<'_>]) {
+    macro_rules! run {
+        ($conn:expr) => {{
+            let mut query = sqlx::query(sql);
+            for bind in binds {
+                query = match bind {
+                    Bind::Text(text) => query.bind(*text),
+                    Bind::Int(n) => query.bind(*n),
+                };
+            }
+            query.execute(&mut $conn).await.unwrap();
+        }};
+    }
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        run!(conn);
+        let _ = conn.close().await;
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        run!(conn);
+        let _ = conn.close().await;
+    }
+}
+
+/// The number `sql` (a `SELECT COUNT(*)`) gives on the test database, read behind the
+/// store's back (so nothing is claimed).
+pub async fn count(url: &str, sql: &'static str) -> i64 {
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    }
+}
+
+/// Every value of every table, as text, one row per line (to look for a text anywhere
+/// in the database).
+pub async fn all_stored_text(url: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table'
+             AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        for table in tables {
+            // Names from the schema, never from input.
+            let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT name FROM pragma_table_info('{table}')"
+            )))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            let row = columns
+                .iter()
+                .map(|c| format!("COALESCE(CAST(\"{c}\" AS TEXT), '')"))
+                .collect::<Vec<_>>()
+                .join(" || ' | ' || ");
+            let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT {row} FROM \"{table}\""
+            )))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            lines.extend(rows.into_iter().map(|r| format!("{table}: {r}")));
+        }
+        let _ = conn.close().await;
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        for table in tables {
+            let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT CAST(t AS TEXT) FROM \"{table}\" t"
+            )))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            lines.extend(rows.into_iter().map(|r| format!("{table}: {r}")));
+        }
+        let _ = conn.close().await;
+    }
+    lines.join("\n")
 }
 
 /// Generates `sqlite::NAME` and `postgres::NAME` tests from async functions

@@ -83,13 +83,26 @@ pub async fn answer(
     >,
 ) -> Result<(), Error> {
     let t = texts(ctx);
-    let learn = match (save_entry.unwrap_or(false), entry) {
+    let (save, entry) = match (save_entry.unwrap_or(false), entry) {
         (true, Some(_)) => return say_private(ctx, &t.save_entry_or_entry).await,
-        (true, None) => Learn::NewEntry,
-        (false, Some(entry)) => Learn::Phrasing(entry.trim().to_string()),
-        (false, None) => Learn::Nothing,
+        other => other,
     };
     ctx.defer_ephemeral().await?;
+    // The askers' wordings, cleaned of mentions, links and control characters. Not yet
+    // shown for review here: the answer form should show this proposal (issue 18.2).
+    let learn = match (save, entry) {
+        (false, None) => Learn::Nothing,
+        (save, entry) => {
+            let proposal = core::proposal(&ctx.data().app, QueueItemId(id)).await?;
+            match entry {
+                Some(entry) if !save => Learn::Phrasing {
+                    entry: entry.trim().to_string(),
+                    questions: proposal.questions,
+                },
+                _ => Learn::NewEntry(proposal.accepted()),
+            }
+        }
+    };
     let done = core::answer(
         &ctx.data().app,
         QueueItemId(id),

@@ -61,6 +61,7 @@
 //!   response 404 (Unknown Webhook).
 //! - Anything else: 404 `{"message":"Unknown route","code":0}`, recorded so a test can assert
 //!   there were none ([`FakeDiscord::assert_no_unknown_routes`]).
+//! - [`FakeDiscord::answer_posts_slowly`] delays every `POST /channels/{c}/messages`.
 //! - [`FakeDiscord::fail_next_posts_with_429`] makes `POST /channels/{c}/messages` answer 429
 //!   with Discord's body and `Retry-After`/`X-RateLimit-*` headers.
 //!
@@ -633,6 +634,12 @@ impl FakeDiscord {
         let mut st = self.shared.lock();
         st.rate_limit_remaining = count;
         st.rate_limit_retry_after = retry_after_secs;
+    }
+
+    /// From now on every `POST /channels/{id}/messages` takes `delay` before it is
+    /// answered, as a slow or overloaded Discord does (zero: answer at once).
+    pub fn answer_posts_slowly(&self, delay: Duration) {
+        self.shared.lock().post_delay = delay;
     }
 
     /// How many 429s the fake has served.

@@ -72,6 +72,14 @@ pub(super) async fn rest_request(
             .get("authorization")
             .is_none_or(|v| v.to_str().ok() == Some(format!("Bot {}", shared.token).as_str()));
 
+    // A slow Discord: the post is created only after the delay (the lock is not held).
+    let delay = shared.lock().post_delay;
+    let is_post = method == Method::POST
+        && path.starts_with("/api/v10/channels/")
+        && path.ends_with("/messages");
+    if is_post && !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let reply = if !auth_ok {
         Reply::error(StatusCode::UNAUTHORIZED, "401: Unauthorized", 0)
     } else if let Some(route) = path.strip_prefix("/api/v10/") {

@@ -33,6 +33,8 @@ pub(super) struct StateData {
     pub(super) rate_limit_remaining: u32,
     pub(super) rate_limit_retry_after: f64,
     pub(super) rate_limited_served: u32,
+    /// How long `POST /channels/{c}/messages` takes before it is answered.
+    pub(super) post_delay: Duration,
 }
 
 pub(super) struct InteractionRecord {

@@ -3,7 +3,7 @@
 use anbud::store::{NewFeedback, Origin, QueueItemId, QueueStatus, Reason, Source, StoreError};
 use chrono::TimeDelta;
 
-use super::{discord, now, unanswered, TestDb};
+use super::{discord, execute, file, now, unanswered, Bind, TestDb};
 
 async fn same_question_groups_with_count(db: &TestDb) {
     let store = db.store().await;
@@ -15,7 +15,7 @@ async fn same_question_groups_with_count(db: &TestDb) {
     let created = store.log_unanswered(&first).await.unwrap();
     assert!(created.is_new);
 
-    let mut second = unanswered("terskelverdien, hva er den", discord("u2", "m2"));
+    let mut second = unanswered("hva  er terskelverdien", discord("u2", "m2"));
     second.best_candidate = Some("terskel-b".into());
     second.score = 0.4;
     let joined = store.log_unanswered(&second).await.unwrap();
@@ -58,7 +58,7 @@ async fn same_question_groups_with_count(db: &TestDb) {
         .map(|a| a.origin.user_id.clone().unwrap())
         .collect();
     assert_eq!(users, ["u1", "u2", "u3"]);
-    assert_eq!(asks[1].question, "terskelverdien, hva er den");
+    assert_eq!(asks[1].question, "hva  er terskelverdien");
     assert_eq!(asks[0].origin, discord("u1", "m1"));
 
     assert!(store
@@ -94,23 +94,33 @@ async fn answer_queues_a_reply_for_every_asker(db: &TestDb) {
         .await
         .unwrap()
         .item_id;
-    for origin in [
-        in_dm.clone(),
-        nowhere,
-        Origin::terminal(),
-        in_thread.clone(),
-    ] {
+    for origin in [Origin::terminal(), in_thread.clone()] {
         let mut ask = unanswered("når må vi kunngjøre", origin);
         ask.lang = "en".into();
         assert_eq!(store.log_unanswered(&ask).await.unwrap().item_id, id);
     }
+    // Direct messages are private: their own item, answered on its own.
+    let private = store
+        .log_unanswered(&unanswered("når må vi kunngjøre", in_dm.clone()))
+        .await
+        .unwrap()
+        .item_id;
+    assert_ne!(private, id);
+    assert_eq!(
+        store
+            .log_unanswered(&unanswered(question, nowhere))
+            .await
+            .unwrap()
+            .item_id,
+        private
+    );
 
     let replies = store
         .answer_item(id, "Over terskelverdien.", "adviser-1")
         .await
         .unwrap();
     let origins: Vec<_> = replies.iter().map(|r| r.origin.clone()).collect();
-    assert_eq!(origins, [in_channel, in_dm, Origin::terminal(), in_thread]);
+    assert_eq!(origins, [in_channel, Origin::terminal(), in_thread]);
     assert!(replies
         .iter()
         .all(|r| r.text == "Over terskelverdien." && r.attempts == 0));
@@ -126,6 +136,7 @@ async fn answer_queues_a_reply_for_every_asker(db: &TestDb) {
     assert_eq!(item.answer.as_deref(), Some("Over terskelverdien."));
     assert_eq!(item.handled_by.as_deref(), Some("adviser-1"));
     assert!(item.handled_at.is_some());
+    assert!(!item.private);
 
     let claimed = store.pending_outbox(100).await.unwrap();
     assert_eq!(claimed, replies);
@@ -134,6 +145,15 @@ async fn answer_queues_a_reply_for_every_asker(db: &TestDb) {
     assert_eq!(audit[0].action, "answer");
     assert_eq!(audit[0].actor, "adviser-1");
     assert_eq!(audit[0].target, id.to_string());
+
+    // The private item's answer goes only to the one asker it can reach, by DM.
+    assert!(store.get_item(private).await.unwrap().private);
+    let replies = store
+        .answer_item(private, "Over terskelverdien.", "adviser-1")
+        .await
+        .unwrap();
+    let origins: Vec<_> = replies.iter().map(|r| r.origin.clone()).collect();
+    assert_eq!(origins, [in_dm]);
 }
 
 async fn dismissed_item_is_closed_and_new_asks_open_a_new_one(db: &TestDb) {
@@ -278,12 +298,140 @@ async fn not_helpful_feedback_queues_the_question(db: &TestDb) {
 
     // The same question abstained later joins the same item.
     let joined = store
-        .log_unanswered(&unanswered("fristen, hva er den?", discord("u3", "m3")))
+        .log_unanswered(&unanswered("Hei, hva er fristen", discord("u3", "m3")))
         .await
         .unwrap();
     assert_eq!(joined.item_id, logged.item_id);
     let item = store.get_item(logged.item_id).await.unwrap();
     assert_eq!((item.reason.abstained, item.reason.not_helpful), (1, 1));
+}
+
+/// Issue 18.3: the same words in another order are another question, and the answer
+/// written for one asker never reaches the other.
+async fn reordered_words_are_different_questions(db: &TestDb) {
+    let store = db.store().await;
+    let tenant_question = "Can my landlord evict me from the office?";
+    let tenant = file(&store, tenant_question, discord("tenant", "m1")).await;
+    let landlord_question = "Can I evict my landlord from the office?";
+    let landlord = file(&store, landlord_question, discord("landlord", "m2")).await;
+    assert_ne!(tenant, landlord);
+    // Case, spacing, punctuation, æøå spelling and fillers still group.
+    for wording in [
+        "can my LANDLORD evict me   from the office",
+        "Hi! Can my landlord evict me from the office? Thanks",
+    ] {
+        let again = file(&store, wording, discord("tenant-2", "m3")).await;
+        assert_eq!(again, tenant, "{wording}");
+    }
+    let norwegian = file(
+        &store,
+        "Kan utleier kaste meg ut av kontoret?",
+        discord("u", "m4"),
+    )
+    .await;
+    let same = file(
+        &store,
+        "kan utleier kaste meg ut av kontoret",
+        discord("v", "m5"),
+    )
+    .await;
+    assert_eq!(same, norwegian);
+    let other = file(
+        &store,
+        "Kan jeg kaste utleier ut av kontoret?",
+        discord("w", "m6"),
+    )
+    .await;
+    assert_ne!(other, norwegian);
+
+    let replies = store
+        .answer_item(tenant, "Only with notice.", "adviser")
+        .await
+        .unwrap();
+    let askers: Vec<_> = replies
+        .iter()
+        .map(|r| r.origin.user_id.clone().unwrap())
+        .collect();
+    assert_eq!(askers, ["tenant", "tenant-2", "tenant-2"]);
+}
+
+/// Issue 18.3: a question asked privately never shares an item with a public one.
+async fn private_and_public_questions_never_share_an_item(db: &TestDb) {
+    let store = db.store().await;
+    let question = "Hva er terskelverdien for varer?";
+    let public = file(&store, question, discord("public", "m1")).await;
+    let dm = Origin {
+        guild_id: None,
+        message_id: None,
+        ..discord("in-dm", "m2")
+    };
+    let private_ask = Origin {
+        channel_id: None,
+        message_id: None,
+        ..discord("private-ask", "m3")
+    };
+    let private = file(&store, question, dm.clone()).await;
+    assert_ne!(private, public);
+    let also_private = file(&store, question, private_ask).await;
+    assert_eq!(also_private, private, "private questions may share an item");
+    // A not-helpful verdict on a private answer files privately too.
+    let feedback = NewFeedback {
+        entry_id: "terskelverdier".into(),
+        lang: "nb".into(),
+        helpful: false,
+        comment: None,
+        origin: dm,
+        question: question.into(),
+        at: now(),
+    };
+    let filed = store.record_feedback(&feedback).await.unwrap().unwrap();
+    assert_eq!(filed.item_id, private);
+
+    let items = store.list_queue(Some(QueueStatus::Open)).await.unwrap();
+    let flags: Vec<_> = items.iter().map(|i| (i.id, i.private)).collect();
+    assert_eq!(flags, [(public, false), (private, true)]);
+
+    // The public answer is posted where the public asker asked, and nowhere else.
+    let replies = store
+        .answer_item(public, "50 000 kroner.", "adviser")
+        .await
+        .unwrap();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0].origin.user_id.as_deref(), Some("public"));
+    let replies = store
+        .answer_item(private, "Det avhenger av oppdragsgiveren.", "adviser")
+        .await
+        .unwrap();
+    assert_eq!(replies.len(), 3);
+    assert!(replies.iter().all(|r| r.origin.is_private()));
+}
+
+/// Open items from before keys kept word order are keyed again when a store connects,
+/// so new asks of the same question still join them.
+async fn open_items_from_before_are_keyed_again(db: &TestDb) {
+    let store = db.store().await;
+    let old = file(&store, "Hva er en rammeavtale?", discord("u1", "m1")).await;
+    let taken = file(&store, "Hva er kvalifikasjonskrav?", discord("u2", "m2")).await;
+    let other = file(&store, "Hva er ESPD?", discord("u3", "m3")).await;
+    store.close().await;
+    // What the migration leaves: marked keys (sorted words, as before), and here another
+    // open item that holds the key of one legacy item's wording.
+    set_group_key(&db.url, old, "legacy:rammeavtale").await;
+    set_group_key(&db.url, taken, "legacy:kvalifikasjonskrav").await;
+    set_group_key(&db.url, other, "hva er kvalifikasjonskrav").await;
+
+    let store = db.store().await;
+    let joined = file(&store, "hva er en rammeavtale", discord("u4", "m4")).await;
+    assert_eq!(joined, old);
+    let joined = file(&store, "hva er kvalifikasjonskrav", discord("u5", "m5")).await;
+    assert_eq!(joined, other);
+    assert_eq!(store.get_item(taken).await.unwrap().count, 1);
+    assert_eq!(store.list_queue(None).await.unwrap().len(), 3);
+}
+
+async fn set_group_key(url: &str, id: QueueItemId, key: &str) {
+    let sql = "UPDATE queue_items SET group_key = $1 WHERE id = $2";
+    execute(url, sql, &[Bind::Text(key), Bind::Int(id.0)]).await;
 }
 
 async fn concurrent_asks_of_one_question_share_one_item(db: &TestDb) {
@@ -314,4 +462,7 @@ super::on_both_databases!(
     closed_or_missing_items_cannot_be_answered_or_dismissed,
     not_helpful_feedback_queues_the_question,
     concurrent_asks_of_one_question_share_one_item,
+    reordered_words_are_different_questions,
+    private_and_public_questions_never_share_an_item,
+    open_items_from_before_are_keyed_again,
 );

@@ -332,6 +332,36 @@ async fn an_answer_reaches_the_outbox_and_the_audit_names_the_person(db: TestDb)
         .await
         .unwrap();
     assert!(page.contains("2 times"), "{page}");
+    // The item page proposes what the bot would learn, for review, instead of copying it.
+    let item_page = site
+        .get(&format!("/queue/{}", id.0), Some(&me.cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        item_page.contains(r#"name="title""#) && item_page.contains(OFF_TOPIC),
+        "{item_page}"
+    );
+    // Saving an entry without a reviewed title and questions is refused, nothing sent.
+    let unreviewed = site
+        .post(
+            &format!("/queue/{}/answer", id.0),
+            &me.cookie,
+            &[
+                ("csrf", &me.csrf),
+                ("answer", "Sjekk yr.no."),
+                ("learn", "new"),
+            ],
+        )
+        .await;
+    assert_eq!(unreviewed.status(), 422);
+    let page = unreviewed.text().await.unwrap();
+    assert!(page.contains("needs a title"), "{page}");
+    assert_eq!(
+        site.store().get_item(id).await.unwrap().status,
+        QueueStatus::Open
+    );
     let response = site
         .post(
             &format!("/queue/{}/answer", id.0),
@@ -340,6 +370,8 @@ async fn an_answer_reaches_the_outbox_and_the_audit_names_the_person(db: TestDb)
                 ("csrf", &me.csrf),
                 ("answer", "Sjekk yr.no."),
                 ("learn", "new"),
+                ("title", "Været i Bergen"),
+                ("questions", OFF_TOPIC),
             ],
         )
         .await;
