@@ -317,6 +317,22 @@ impl App {
             };
         }
         let lang = reply.lang.code();
+        if let Some(referral) = &reply.referral {
+            // Counted, not queued: the question belongs to another public service. A
+            // counter, like the others not waited for (see the README's durability notes).
+            if let Some(store) = self.store() {
+                let (id, lang) = (referral.id.clone(), lang.to_string());
+                tokio::spawn(async move {
+                    if let Err(e) = store.record_referral(&id, &lang).await {
+                        tracing::warn!(error = %e, "could not count the referral");
+                    }
+                });
+            }
+            return PendingAsk {
+                reply,
+                ticket: None,
+            };
+        }
         self.logger.record_question_asked(reply.answered(), lang);
         if let Some(id) = reply.id() {
             self.logger.record_answer_given(id, lang, origin.source);

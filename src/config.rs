@@ -230,7 +230,8 @@ fn weekly_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<WeeklyTime>, D:
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerSettings {
-    pub threshold: f32,
+    /// Overrides the calibrated threshold (`knowledge/calibration.toml`) when set.
+    pub threshold: Option<f32>,
     pub tie_margin: f32,
     pub closest: usize,
     pub related: usize,
@@ -435,12 +436,16 @@ fn optional_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
     parse_id(RawId::deserialize(d)?).map_err(serde::de::Error::custom)
 }
 
-/// The dotted paths of every key in `config/default.toml`, which lists them all.
+/// Keys without a default, so absent from `config/default.toml` (where a comment names
+/// each): setting one overrides what would otherwise be computed.
+const OPTIONAL_KEYS: &[&str] = &["answer.threshold"];
+
+/// The dotted paths of every key: those in `config/default.toml`, and [`OPTIONAL_KEYS`].
 fn known_keys() -> Vec<String> {
     let defaults: toml::Table = DEFAULTS
         .parse()
         .expect("the built-in config/default.toml is valid TOML");
-    let mut keys = Vec::new();
+    let mut keys: Vec<String> = OPTIONAL_KEYS.iter().map(|k| k.to_string()).collect();
     leaf_keys(&defaults, "", &mut keys);
     keys
 }
@@ -601,11 +606,13 @@ impl Settings {
                 problem,
             })
         };
-        if !(0.0..=1.0).contains(&self.answer.threshold) {
-            return invalid(
-                "answer.threshold",
-                format!("{} is not between 0 and 1", self.answer.threshold),
-            );
+        if let Some(threshold) = self.answer.threshold {
+            if !(0.0..=1.0).contains(&threshold) {
+                return invalid(
+                    "answer.threshold",
+                    format!("{threshold} is not between 0 and 1"),
+                );
+            }
         }
         if !(0.0..=1.0).contains(&self.answer.tie_margin) {
             return invalid(
@@ -844,7 +851,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.discord.qa_channels, vec![123456789012345678, 42]);
-        assert!((s.answer.threshold - 0.7).abs() < 1e-6);
+        assert!((s.answer.threshold.unwrap() - 0.7).abs() < 1e-6);
     }
 
     #[test]

@@ -317,6 +317,8 @@ pub fn generate(source: &KnowledgeBase, options: SynthOptions) -> Result<Synthet
     let mut kb = KnowledgeBase {
         entries,
         glossary: source.glossary.clone(),
+        referrals: Vec::new(),
+        calibration: source.calibration.clone(),
     };
     kb.entries
         .sort_by(|a, b| (a.id.as_str(), a.lang).cmp(&(b.id.as_str(), b.lang)));

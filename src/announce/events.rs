@@ -172,6 +172,7 @@ pub fn prefer_upcoming_event(
             })
             .collect();
         reply.entry = Some(new_entry);
+        reply.passage = None;
     }
     reply.event_note = Some(event_timing_line(&event, now, reply.lang));
     changed

@@ -3,7 +3,9 @@
 //! [`Answerer`] owns one knowledge base and its index; it is rebuilt (not mutated) when the
 //! knowledge changes and swapped in whole, so a reader never sees half an index.
 
+pub mod features;
 mod render;
+pub mod targeted;
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -12,13 +14,23 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::config::AnswerSettings;
+use crate::knowledge::calibration::{Calibration, BUNDLED};
+use crate::knowledge::passage::passages;
 use crate::knowledge::{Entry, KnowledgeBase, Lang};
-use crate::search::{detect_language, Hit, SearchError, SearchIndex};
+use crate::search::{Hit, SearchError, SearchIndex};
+use features::lead;
+pub use features::Analysis;
 
-pub use render::{escape_user_text, render_json, render_text, tie_line, Texts};
+pub use render::{
+    escape_user_text, passage_heading, referral_text, render_full_text, render_json, render_text,
+    targeted_answer, tie_line, Texts, MAX_REPLY_CHARS,
+};
 
 /// How many candidates a reply lists at most.
 pub const MAX_CANDIDATES: usize = 5;
+
+/// How many candidates from the index the rank model orders.
+pub const CANDIDATES: usize = 8;
 
 /// A candidate entry, as shown to users ("did you mean …", "closest topics").
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,6 +57,10 @@ pub struct Reply {
     pub lang: Lang,
     /// The chosen entry, in `lang` when it exists in that language.
     pub entry: Option<Entry>,
+    /// The `###` section of the entry shown beside its lead (an index into
+    /// [`crate::knowledge::passage::passages`] of its body), when the question asks for
+    /// something the section holds.
+    pub passage: Option<usize>,
     /// Confidence 0..1 of the best candidate (comparable across questions).
     pub score: f32,
     /// Best candidates first, at most [`MAX_CANDIDATES`].
@@ -60,6 +76,19 @@ pub struct Reply {
     /// For an answer about an event: whether it is upcoming (with its time and place)
     /// or past. Set by [`crate::announce::prefer_upcoming_event`].
     pub event_note: Option<String>,
+    /// A public service the question belongs to instead (not answered, not queued).
+    pub referral: Option<Referred>,
+}
+
+/// A pointer to the public service a question belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Referred {
+    /// The referral's id in `knowledge/referrals.toml`.
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    /// One or two sentences on what the service helps with.
+    pub text: String,
 }
 
 impl Reply {
@@ -69,6 +98,7 @@ impl Reply {
             question: entry.title.clone(),
             lang,
             entry: Some(entry),
+            passage: None,
             score: 1.0,
             candidates: Vec::new(),
             tied_with: None,
@@ -76,6 +106,25 @@ impl Reply {
             problem: None,
             truncated: false,
             event_note: None,
+            referral: None,
+        }
+    }
+
+    /// A reply that abstains on `question` without looking (used when the index fails).
+    pub fn empty(question: &str) -> Reply {
+        Reply {
+            question: question.to_string(),
+            lang: Lang::Nb,
+            entry: None,
+            passage: None,
+            score: 0.0,
+            candidates: Vec::new(),
+            tied_with: None,
+            related: Vec::new(),
+            problem: None,
+            truncated: false,
+            event_note: None,
+            referral: None,
         }
     }
 
@@ -94,10 +143,17 @@ impl Reply {
 }
 
 static MENTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"<(@[!&]?|#|a?:\w+:)\d+>|@(everyone|here)\b|https?://\S+").expect("valid regex")
+    Regex::new(concat!(
+        r"<(@[!&]?|#|a?:\w+:)\d+>|@(everyone|here)\b|https?://\S+",
+        // HTML tags and script bodies pasted into a question are markup, not words: left
+        // in, "script", "img", "src" and "alert" would be searched and could lend an
+        // off-topic question a confident answer.
+        r#"|(?is:<script\b.*?</script\s*>|</?[a-z][a-z0-9]*(\s[^<>]*)?/?>)"#
+    ))
+    .expect("valid regex")
 });
 
-/// Remove what is not part of the question: Discord mentions, emoji tags, links.
+/// Remove what is not part of the question: Discord mentions, emoji tags, links, HTML.
 pub fn clean_question(text: &str) -> String {
     MENTION.replace_all(text, " ").trim().to_string()
 }
@@ -106,6 +162,10 @@ pub fn clean_question(text: &str) -> String {
 pub struct Answerer {
     kb: KnowledgeBase,
     index: SearchIndex,
+    /// The referrals (public services) as an index of their own, so they neither
+    /// change the entries' statistics nor compete with them for candidate places.
+    referral_index: Option<SearchIndex>,
+    calibration: Calibration,
     settings: AnswerSettings,
     /// Entry id → positions in `kb.entries` of its Bokmål and English entries: a reply
     /// looks up several entries, and scanning 20,000 entries for each costs more than the
@@ -125,6 +185,16 @@ impl Answerer {
     /// Index a knowledge base.
     pub fn new(kb: KnowledgeBase, settings: AnswerSettings) -> Result<Answerer, SearchError> {
         let index = SearchIndex::build(&kb)?;
+        let referral_index = if kb.referrals.is_empty() {
+            None
+        } else {
+            Some(SearchIndex::build(&KnowledgeBase {
+                entries: kb.referrals.clone(),
+                glossary: kb.glossary.clone(),
+                ..Default::default()
+            })?)
+        };
+        let calibration = kb.calibration.clone().unwrap_or_else(|| BUNDLED.clone());
         let mut positions: HashMap<String, [Option<u32>; 2]> = HashMap::new();
         for (i, e) in kb.entries.iter().enumerate() {
             let slot = &mut positions.entry(e.id.clone()).or_default()[lang_slot(e.lang)];
@@ -134,6 +204,8 @@ impl Answerer {
         Ok(Answerer {
             kb,
             index,
+            referral_index,
+            calibration,
             settings,
             positions,
         })
@@ -159,15 +231,89 @@ impl Answerer {
         &self.settings
     }
 
-    fn candidate(&self, hit: &Hit, lang: Lang) -> Candidate {
+    /// The models in use (the knowledge folder's `calibration.toml`, or the bundled one).
+    pub fn calibration(&self) -> &Calibration {
+        &self.calibration
+    }
+
+    /// The threshold in use: `answer.threshold` when set, else the calibrated one.
+    pub fn threshold(&self) -> f32 {
+        self.settings
+            .threshold
+            .unwrap_or(self.calibration.threshold)
+    }
+
+    /// Search the entries and the referrals for a cleaned question: everything the
+    /// models need, before any model is applied.
+    pub fn analyse(&self, cleaned: &str) -> Result<Analysis, SearchError> {
+        let searched = self.index.search_shaped(cleaned, CANDIDATES)?;
+        // Words common among the entries ("kommune", "firma") do not make a referral.
+        let referrals = match &self.referral_index {
+            Some(index) => index.search_relative_to(cleaned, 2, &searched.query)?,
+            None => Vec::new(),
+        };
+        Ok(Analysis {
+            candidates: searched.hits,
+            shape: searched.shape,
+            variety: self.index.analyzer().detect_variety(cleaned),
+            referrals,
+            query: searched.query,
+        })
+    }
+
+    /// How a cleaned question was scored, for advisers (`anbud ask --explain`): the
+    /// question's language and shape, each candidate's figures and probability, the
+    /// best referral and the decision.
+    pub fn explain(&self, cleaned: &str) -> Result<serde_json::Value, SearchError> {
+        let analysis = self.analyse(cleaned)?;
+        let decision = self.decide(&analysis);
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        Ok(serde_json::json!({
+            "language": analysis.variety.code(),
+            "words": analysis.shape.words,
+            "unknown_share": round(f64::from(analysis.shape.unknown_share)),
+            "everyday_share": round(f64::from(analysis.shape.everyday_share)),
+            "candidates": decision.ranked.iter().map(|r| serde_json::json!({
+                "id": r.hit.id,
+                "probability": round(f64::from(r.probability)),
+                "rank_score": round(r.rank_score),
+                "coverage": round(f64::from(r.hit.coverage)),
+                "known_coverage": round(f64::from(r.hit.known_coverage)),
+                "question_coverage": round(f64::from(r.hit.question_coverage)),
+                "bm25": round(f64::from(r.hit.bm25)),
+            })).collect::<Vec<_>>(),
+            "referral": decision.referral.as_ref().map(|(id, p)| serde_json::json!({
+                "id": id, "probability": round(f64::from(*p)),
+            })),
+            "passages": decision.ranked.first().and_then(|r| self.entry(&r.hit.id, analysis.variety.reply_lang())).map(|entry| {
+                let coverage = self.index.passage_coverage(&analysis.query, &entry.id, entry.lang);
+                passages(&entry.body).iter().zip(coverage).map(|(p, c)| serde_json::json!({
+                    "heading": p.heading,
+                    "specific": round(f64::from(c.specific)),
+                    "content": round(f64::from(c.content)),
+                    "figure": targeted::has_figure(&format!("{}\n{}", p.heading.unwrap_or(""), p.text)),
+                })).collect::<Vec<_>>()
+            }),
+            "threshold": round(f64::from(self.threshold())),
+            "referral_threshold": round(f64::from(self.calibration.referral_threshold)),
+            "action": format!("{:?}", decision.action).to_lowercase(),
+        }))
+    }
+
+    /// Apply the models in use to an analysis.
+    pub fn decide(&self, analysis: &Analysis) -> Decision {
+        decide(analysis, &self.calibration, self.threshold())
+    }
+
+    fn candidate(&self, ranked: &Ranked, lang: Lang) -> Candidate {
         let title = self
-            .entry(&hit.id, lang)
+            .entry(&ranked.hit.id, lang)
             .map(|e| e.title.clone())
-            .unwrap_or_else(|| hit.id.clone());
+            .unwrap_or_else(|| ranked.hit.id.clone());
         Candidate {
-            id: hit.id.clone(),
+            id: ranked.hit.id.clone(),
             title,
-            score: hit.confidence,
+            score: ranked.probability,
         }
     }
 
@@ -183,43 +329,49 @@ impl Answerer {
                 .collect();
             truncated = true;
         }
-        let lang = detect_language(&cleaned);
-        let mut reply = Reply {
-            question: question.to_string(),
-            lang,
-            entry: None,
-            score: 0.0,
-            candidates: Vec::new(),
-            tied_with: None,
-            related: Vec::new(),
-            problem: None,
-            truncated,
-            event_note: None,
-        };
+        let mut reply = Reply::empty(question);
+        reply.truncated = truncated;
         if !cleaned.chars().any(char::is_alphanumeric) {
             reply.problem = Some(InputProblem::Empty);
             return Ok(reply);
         }
-        let hits = self.index.search(&cleaned, MAX_CANDIDATES)?;
-        reply.candidates = hits.iter().map(|h| self.candidate(h, lang)).collect();
-        let Some(best) = hits.first() else {
+        let analysis = self.analyse(&cleaned)?;
+        let lang = analysis.variety.reply_lang();
+        reply.lang = lang;
+        let decision = self.decide(&analysis);
+        reply.candidates = decision
+            .ranked
+            .iter()
+            .take(MAX_CANDIDATES)
+            .map(|r| self.candidate(r, lang))
+            .collect();
+        let Some(best) = decision.ranked.first() else {
             return Ok(reply);
         };
-        reply.score = best.confidence;
-        if best.confidence < self.settings.threshold {
-            // Abstain; keep only candidates worth naming as "closest topics".
-            let floor = self.settings.threshold * 0.5;
-            reply.candidates.retain(|c| c.score >= floor);
-            return Ok(reply);
+        reply.score = best.probability;
+        let threshold = self.threshold();
+        match decision.action {
+            Action::Refer => {
+                let id = decision.referral.as_ref().map(|(id, _)| id.as_str());
+                reply.referral = id.and_then(|id| self.referral(id, lang));
+                return Ok(reply);
+            }
+            Action::Abstain => {
+                // Keep only candidates worth naming as "closest topics".
+                let floor = threshold * 0.5;
+                reply.candidates.retain(|c| c.score >= floor);
+                return Ok(reply);
+            }
+            Action::Answer => {}
         }
-        if let Some(second) = hits.get(1) {
-            if best.score - second.score <= self.settings.tie_margin * 2.0
-                && second.known_coverage >= self.settings.threshold
+        if let Some(second) = decision.ranked.get(1) {
+            if lead(best.rank_score, Some(second.rank_score)) <= self.settings.tie_margin * 2.0
+                && second.probability_as_first >= threshold
             {
                 reply.tied_with = Some(self.candidate(second, lang));
             }
         }
-        let entry = self.entry(&best.id, lang).cloned();
+        let entry = self.entry(&best.hit.id, lang).cloned();
         if let Some(entry) = &entry {
             reply.related = entry
                 .related
@@ -234,8 +386,133 @@ impl Answerer {
                 })
                 .collect();
         }
+        if let Some(entry) = &entry {
+            let coverage = self
+                .index
+                .passage_coverage(&analysis.query, &entry.id, entry.lang);
+            reply.passage = targeted::choose(
+                &passages(&entry.body),
+                &coverage,
+                targeted::Asks::of(&cleaned),
+            );
+        }
         reply.entry = entry;
         Ok(reply)
+    }
+
+    /// The referral `id` in `lang` (or the other language), as shown to users.
+    fn referral(&self, id: &str, lang: Lang) -> Option<Referred> {
+        let entry = self
+            .kb
+            .referrals
+            .iter()
+            .find(|r| r.id == id && r.lang == lang)
+            .or_else(|| self.kb.referrals.iter().find(|r| r.id == id))?;
+        Some(Referred {
+            id: entry.id.clone(),
+            name: entry.title.clone(),
+            url: entry
+                .sources
+                .first()
+                .map(|s| s.url.clone())
+                .unwrap_or_default(),
+            text: entry.body.trim().to_string(),
+        })
+    }
+}
+
+/// What to do with a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Answer,
+    Refer,
+    Abstain,
+}
+
+/// A candidate entry after the rank model, with its answer probability.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    pub hit: Hit,
+    /// The rank model's score (only comparable within one question).
+    pub rank_score: f64,
+    /// The probability that this candidate answers the question, were it given: the
+    /// first candidate's is the reply's confidence.
+    pub probability: f32,
+    /// The probability it would have with the candidates above it left out (for "did
+    /// you mean A or B?").
+    pub probability_as_first: f32,
+}
+
+/// The models applied to one question.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// Candidates, best first.
+    pub ranked: Vec<Ranked>,
+    /// The best referral and its probability, when one matches at all.
+    pub referral: Option<(String, f32)>,
+    pub action: Action,
+}
+
+/// Order the candidates with the rank model, compute each one's answer probability, and
+/// the best referral's probability; decide.
+pub fn decide(analysis: &Analysis, calibration: &Calibration, threshold: f32) -> Decision {
+    let mut ranked: Vec<(Hit, f64)> = analysis
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(i, hit)| {
+            let score = calibration
+                .rank
+                .linear(&features::rank(&analysis.candidates, i));
+            (hit.clone(), score)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.id.cmp(&b.0.id)));
+    let scores: Vec<f64> = ranked.iter().map(|(_, s)| *s).collect();
+    let ranked: Vec<Ranked> = ranked
+        .iter()
+        .enumerate()
+        .map(|(i, (hit, score))| {
+            let as_first = |next: Option<usize>| {
+                let lead = lead(*score, next.and_then(|n| scores.get(n).copied()));
+                let runner_up = next.and_then(|n| ranked.get(n)).map(|(h, _)| h);
+                let x = features::answer(analysis, hit, lead, runner_up);
+                (calibration.answer.probability(&x), lead)
+            };
+            // As ranked: led by the next one down. As if first: the next one down too,
+            // but for the second candidate, the third (the first would be the runner-up).
+            let (probability, _) = as_first(Some(i + 1));
+            let next = if i == 1 { Some(2) } else { Some(i + 1) };
+            let (probability_as_first, _) = as_first(next);
+            Ranked {
+                hit: hit.clone(),
+                rank_score: *score,
+                probability,
+                probability_as_first,
+            }
+        })
+        .collect();
+    let best = ranked.first();
+    let answer_probability = best.map_or(0.0, |r| r.probability);
+    let referral =
+        features::referral(analysis, best.map(|r| &r.hit), answer_probability).and_then(|x| {
+            let id = analysis.referrals.first()?.id.clone();
+            Some((id, calibration.referral.probability(&x)))
+        });
+    let refer = referral
+        .as_ref()
+        .is_some_and(|(_, p)| *p >= calibration.referral_threshold && *p > answer_probability);
+    let action = if refer {
+        Action::Refer
+    } else if best.is_some() && answer_probability >= threshold {
+        Action::Answer
+    } else {
+        Action::Abstain
+    };
+    Decision {
+        ranked,
+        referral,
+        action,
     }
 }
 
@@ -273,7 +550,7 @@ mod tests {
                 entry("b", Lang::En),
                 entry("c", Lang::Nb),
             ],
-            glossary: Default::default(),
+            ..Default::default()
         };
         let answerer = Answerer::new(kb.clone(), AnswerSettings::default()).unwrap();
         for id in ["a", "b", "c", "missing"] {
@@ -290,5 +567,17 @@ mod tests {
             "hva er"
         );
         assert_eq!(clean_question("<@&99>"), "");
+    }
+
+    #[test]
+    fn html_pasted_into_a_question_is_not_searched() {
+        assert_eq!(
+            clean_question(
+                "<script>alert('x')</script> <img src=x onerror=alert(1)> hva med været?"
+            ),
+            "hva med været?"
+        );
+        // A comparison is not a tag.
+        assert_eq!(clean_question("beløp < 100 000 kr"), "beløp < 100 000 kr");
     }
 }

@@ -2,8 +2,13 @@
 
 use serde_json::{json, Value};
 
-use super::{Candidate, InputProblem, Reply};
+use super::{Candidate, InputProblem, Referred, Reply};
+use crate::knowledge::passage::passages;
 use crate::knowledge::{Entry, Lang};
+
+/// The most characters a reply has, with its source line: one Discord message (2,000)
+/// with room to spare.
+pub const MAX_REPLY_CHARS: usize = 1900;
 
 /// The fixed sentences of replies, in one language.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +27,10 @@ pub struct Texts {
     pub truncated: &'static str,
     pub past_event: &'static str,
     pub upcoming_event: &'static str,
+    pub referral: &'static str,
+    pub more: &'static str,
+    pub more_source: &'static str,
+    pub more_sources: &'static str,
 }
 
 impl Texts {
@@ -48,6 +57,10 @@ static NB: Texts = Texts {
     truncated: "(Meldingen var lang, så jeg leste bare begynnelsen.)",
     past_event: "Dette arrangementet er avholdt",
     upcoming_event: "Kommende arrangement",
+    referral: "Dette gjelder ikke offentlige anskaffelser, så det svarer jeg ikke på selv. Her får du hjelp:",
+    more: "Vis mer",
+    more_source: "kilde til",
+    more_sources: "kilder til",
 };
 
 static EN: Texts = Texts {
@@ -65,6 +78,10 @@ static EN: Texts = Texts {
     truncated: "(Your message was long, so I only read the beginning.)",
     past_event: "This event has taken place",
     upcoming_event: "Upcoming event",
+    referral: "That is not about public procurement, so I won't answer it myself. This is where to ask:",
+    more: "More",
+    more_source: "more source",
+    more_sources: "more sources",
 };
 
 fn quote(lang: Lang, s: &str) -> String {
@@ -82,12 +99,23 @@ fn titles(lang: Lang, items: &[Candidate]) -> String {
         .join(", ")
 }
 
-/// The source line: "Kilde: Name (url) · sist gjennomgått 2026-11-29".
+/// The source line: "Kilde: Name (url); Name (url) · sist gjennomgått 2026-11-29".
 pub fn source_line(entry: &Entry, lang: Lang) -> String {
+    sources_line(entry, lang, entry.sources.len())
+}
+
+/// The source line of a targeted reply: the entry's first (main) source, and how many
+/// more the whole entry lists.
+pub fn short_source_line(entry: &Entry, lang: Lang) -> String {
+    sources_line(entry, lang, 1)
+}
+
+fn sources_line(entry: &Entry, lang: Lang, shown: usize) -> String {
     let t = Texts::get(lang);
-    let sources = entry
+    let mut sources = entry
         .sources
         .iter()
+        .take(shown)
         .map(|s| {
             if s.url.is_empty() {
                 s.name.clone()
@@ -97,6 +125,15 @@ pub fn source_line(entry: &Entry, lang: Lang) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ");
+    let more = entry.sources.len().saturating_sub(shown);
+    if more > 0 {
+        let word = if more == 1 {
+            t.more_source
+        } else {
+            t.more_sources
+        };
+        sources.push_str(&format!(" (+{more} {word})"));
+    }
     format!(
         "{}: {} · {} {}",
         t.source,
@@ -120,39 +157,124 @@ pub fn tie_line(lang: Lang, first: &str, second: &str) -> String {
     )
 }
 
-/// The reply as plain text with light Markdown, the way a person reads it.
+/// The reply as plain text with light Markdown, the way a person reads it: for an answer,
+/// the entry's title, its lead, the section that answers the question (when one was
+/// chosen) and the source line, at most [`MAX_REPLY_CHARS`] characters.
 /// `logged` says whether an abstention is committed to the advisers' queue: only then
 /// does the reply say it was passed on; otherwise it says it could not be.
 pub fn render_text(reply: &Reply, logged: bool) -> String {
+    render(reply, logged, false)
+}
+
+/// The reply with the entry's whole text instead of the targeted part (`anbud ask
+/// --full`, and Discord's "More" button).
+pub fn render_full_text(reply: &Reply) -> String {
+    render(reply, false, true)
+}
+
+/// The targeted answer text: the lead and the chosen section (Markdown).
+pub fn targeted_answer(entry: &Entry, passage: Option<usize>) -> String {
+    let parts = passages(&entry.body);
+    let mut out = String::new();
+    if let Some(lead) = parts.first().filter(|p| p.heading.is_none()) {
+        out.push_str(lead.text);
+    }
+    if let Some(section) = passage.and_then(|i| parts.get(i)) {
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        if let Some(heading) = section.heading {
+            out.push_str(&format!("### {heading}\n"));
+        }
+        out.push_str(section.text);
+    }
+    if out.is_empty() {
+        // A body that starts with a heading and no section chosen: its first section.
+        if let Some(first) = parts.first() {
+            if let Some(heading) = first.heading {
+                out.push_str(&format!("### {heading}\n"));
+            }
+            out.push_str(first.text);
+        }
+    }
+    out
+}
+
+/// The heading of the chosen section, if any.
+pub fn passage_heading(entry: &Entry, passage: Option<usize>) -> Option<String> {
+    let i = passage?;
+    passages(&entry.body)
+        .get(i)
+        .and_then(|p| p.heading)
+        .map(str::to_string)
+}
+
+/// Cut `text` to at most `budget` characters at a line, or else a sentence, boundary,
+/// ending with "…".
+fn cut(text: &str, budget: usize) -> String {
+    if text.chars().count() <= budget {
+        return text.to_string();
+    }
+    let budget = budget.saturating_sub(1);
+    let prefix: String = text.chars().take(budget).collect();
+    let at = prefix
+        .rfind('\n')
+        .filter(|&i| i > budget / 3)
+        .or_else(|| prefix.rfind(". ").map(|i| i + 1))
+        .unwrap_or(prefix.len());
+    format!("{}…", prefix[..at].trim_end())
+}
+
+fn render(reply: &Reply, logged: bool, full: bool) -> String {
     let lang = reply.lang;
     let t = Texts::get(lang);
-    let mut out = String::new();
     if reply.problem == Some(InputProblem::Empty) {
         return t.empty.to_string();
     }
-    match &reply.entry {
-        Some(entry) => {
+    let mut out = String::new();
+    match (&reply.entry, &reply.referral) {
+        (Some(entry), _) => {
+            let mut head = String::new();
             if let Some(other) = &reply.tied_with {
-                out.push_str(&tie_line(lang, &entry.title, &other.title));
+                head.push_str(&tie_line(lang, &entry.title, &other.title));
             }
-            out.push_str(&format!("**{}**\n\n", entry.title));
+            head.push_str(&format!("**{}**\n\n", entry.title));
             if let Some(note) = &reply.event_note {
-                out.push_str(&format!("*{note}*\n\n"));
+                head.push_str(&format!("*{note}*\n\n"));
             }
-            out.push_str(&format!(
-                "{}\n\n{}",
-                entry.body.trim(),
+            let sources = if full {
                 source_line(entry, lang)
-            ));
+            } else {
+                short_source_line(entry, lang)
+            };
+            let mut tail = format!("\n\n{sources}");
             if !reply.related.is_empty() {
-                out.push_str(&format!(
+                tail.push_str(&format!(
                     "\n{}: {}",
                     t.see_also,
                     titles(lang, &reply.related)
                 ));
             }
+            if reply.truncated {
+                tail.push_str("\n\n");
+                tail.push_str(t.truncated);
+            }
+            let body = if full {
+                entry.body.trim().to_string()
+            } else {
+                let budget =
+                    MAX_REPLY_CHARS.saturating_sub(head.chars().count() + tail.chars().count());
+                cut(&targeted_answer(entry, reply.passage), budget)
+            };
+            out.push_str(&head);
+            out.push_str(&body);
+            out.push_str(&tail);
+            return out;
         }
-        None => {
+        (None, Some(referral)) => {
+            out.push_str(&referral_text(lang, referral));
+        }
+        (None, None) => {
             out.push_str(t.abstain);
             out.push(' ');
             out.push_str(if logged {
@@ -171,6 +293,15 @@ pub fn render_text(reply: &Reply, logged: bool) -> String {
         out.push_str(t.truncated);
     }
     out
+}
+
+/// "That is not about public procurement …: **Name**: what it helps with. url".
+pub fn referral_text(lang: Lang, referral: &Referred) -> String {
+    let t = Texts::get(lang);
+    format!(
+        "{}\n**{}**: {} {}",
+        t.referral, referral.name, referral.text, referral.url
+    )
 }
 
 /// Characters that Discord's Markdown gives a meaning: emphasis, underline, strike-through,
@@ -222,7 +353,10 @@ pub fn render_json(reply: &Reply) -> Value {
         "id": reply.id(),
         "score": (reply.score * 1000.0).round() / 1000.0,
         "candidates": reply.candidates.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
-        "answer": reply.entry.as_ref().map(|e| e.body.clone()),
+        "answer": reply.entry.as_ref().map(|e| targeted_answer(e, reply.passage)),
+        "passage": reply.entry.as_ref().and_then(|e| passage_heading(e, reply.passage)),
+        "full": reply.entry.as_ref().map(|e| e.body.clone()),
+        "referral": reply.referral.as_ref().map(|r| json!({"name": r.name, "url": r.url, "id": r.id})),
         "title": reply.entry.as_ref().map(|e| e.title.clone()),
         "lang": reply.lang.code(),
         "source": source,

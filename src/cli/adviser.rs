@@ -259,6 +259,19 @@ pub async fn run_stats(settings: &Settings, args: StatsArgs) -> anyhow::Result<E
         stats.share_answered * 100.0,
         stats.abstained
     )?;
+    if stats.referred > 0 {
+        let per: Vec<String> = stats
+            .referrals
+            .iter()
+            .map(|(id, n)| format!("{id} {n}"))
+            .collect();
+        writeln!(
+            out,
+            "Referred to a public service: {} ({})",
+            stats.referred,
+            per.join(", ")
+        )?;
+    }
     writeln!(out, "Open queue: {}", stats.open_queue)?;
     writeln!(out, "Marked not helpful: {}", stats.unhelpful)?;
     if !stats.top_entries.is_empty() {

@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::{terminal, Format};
-use crate::answer::{render_json, render_text, Reply};
+use crate::answer::{render_full_text, render_json, render_text, Reply};
 use crate::app::{App, PendingAsk};
 use crate::config::Settings;
 use crate::store::Origin;
@@ -23,6 +23,9 @@ pub struct AskArgs {
     /// advisers who want to know why the bot answered as it did).
     #[arg(long)]
     pub explain: bool,
+    /// Show the whole entry instead of the part that answers the question.
+    #[arg(long)]
+    pub full: bool,
     /// The question. With --format json and no question, questions are read from stdin.
     pub question: Option<String>,
 }
@@ -53,25 +56,28 @@ pub async fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitC
                 .collect();
             writeln!(err, "word {:?}: {}", word.surface, alts.join(" "))?;
         }
-        for hit in index.search(&cleaned, 8)? {
-            writeln!(
-                err,
-                "hit {:<32} score {:.3} coverage {:.3} bm25 {:.2}",
-                hit.id, hit.score, hit.coverage, hit.bm25
-            )?;
-        }
+        drop(err);
+        eprintln!(
+            "{}",
+            terminal::printable(&format!("{:#}", answerer.explain(&cleaned)?))
+        );
     }
     let not_queued = match (args.question, args.format) {
-        (Some(q), format) => {
+        (Some(q), Format::Json) => {
             let asked = app.ask(&q, Origin::terminal()).await;
-            let line = if format == Format::Json {
-                let mut value = render_json(&asked.reply);
-                mark_queued(&mut value, &asked.reply, asked.logged);
-                terminal::json_line(&value)
+            let mut value = render_json(&asked.reply);
+            mark_queued(&mut value, &asked.reply, asked.logged);
+            writeln!(terminal::stdout(), "{}", terminal::json_line(&value))?;
+            usize::from(is_abstention(&asked.reply) && !asked.logged)
+        }
+        (Some(q), _) => {
+            let asked = app.ask(&q, Origin::terminal()).await;
+            let text = if args.full {
+                render_full_text(&asked.reply)
             } else {
                 render_text(&asked.reply, asked.logged)
             };
-            writeln!(terminal::stdout(), "{line}")?;
+            write_reply(&mut terminal::stdout(), &text)?;
             usize::from(is_abstention(&asked.reply) && !asked.logged)
         }
         (None, Format::Json) => ask_batch(&app, args.explain).await?,
@@ -115,12 +121,8 @@ async fn ask_batch(app: &App, explain: bool) -> anyhow::Result<usize> {
                 let pending = app.ask_pending(text, Origin::terminal());
                 let mut value = render_json(&pending.reply);
                 if explain {
-                    let answerer = app.answerer();
-                    let hits = answerer
-                        .index()
-                        .search(&crate::answer::clean_question(text), 3)
-                        .unwrap_or_default();
-                    value["explain"] = json!(hits.iter().map(|h| json!({"id": h.id, "score": h.score, "coverage": h.coverage, "known": h.known_coverage, "unknown": h.unknown_share, "bm25": h.bm25, "confidence": h.confidence, "qcov": h.question_coverage})).collect::<Vec<_>>());
+                    let cleaned = crate::answer::clean_question(text);
+                    value["explain"] = app.answerer().explain(&cleaned).unwrap_or_default();
                 }
                 (value, pending.is_abstention().then_some(pending))
             }
@@ -223,11 +225,29 @@ pub async fn run_chat(settings: &Settings, _args: ChatArgs) -> anyhow::Result<Ex
         }
         let reply = app.ask(question, Origin::terminal()).await;
         not_queued += usize::from(is_abstention(&reply.reply) && !reply.logged);
-        writeln!(out, "{}\n", render_text(&reply.reply, reply.logged))?;
+        write_reply(&mut out, &render_text(&reply.reply, reply.logged))?;
+        writeln!(out)?;
         out.flush()?;
     }
     maintenance.abort();
     finish(&app, not_queued).await
+}
+
+/// Write a reply: rendered (bold, headings, lists, wrapped at the terminal's width) when
+/// standard output is a terminal, plain Markdown when it is piped.
+/// Users' text in it has its control characters made visible before rendering, and only
+/// the renderer's own escape sequences reach the terminal.
+fn write_reply(out: &mut impl Write, markdown: &str) -> std::io::Result<()> {
+    if std::io::stdout().is_terminal() {
+        out.flush()?;
+        let skin = termimad::MadSkin::default();
+        let safe = terminal::printable(markdown);
+        let mut raw = std::io::stdout();
+        write!(raw, "{}", skin.term_text(&safe))?;
+        raw.flush()
+    } else {
+        writeln!(out, "{markdown}")
+    }
 }
 
 /// Print advisers' answers to questions asked in the terminal.

@@ -1,4 +1,4 @@
-//! `anbud kb lint`, `anbud kb review`, `anbud kb export` and `anbud kb generate`.
+//! `anbud kb lint`, `review`, `export`, `generate`, `calibrate` and `evaluate`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,6 +11,7 @@ use serde_json::json;
 use super::{terminal, Format};
 use crate::config::Settings;
 use crate::knowledge::{self, KnowledgeError, Severity};
+use crate::quality;
 use crate::synth::{self, SynthOptions};
 
 #[derive(Debug, Subcommand)]
@@ -52,6 +53,31 @@ pub enum KbCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Refit the ranking and confidence models on the labelled questions (train split),
+    /// choose the thresholds on the dev split, and write `calibration.toml` into the
+    /// knowledge folder.
+    Calibrate {
+        /// The folder with train.tsv, dev.tsv and heldout.tsv.
+        #[arg(long, default_value = "tests/quality")]
+        data: PathBuf,
+        /// Print the figures without writing the file.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Answer the labelled questions and print the figures per split, language and
+    /// kind, and the misses of the dev split (`--misses train` for the train split's).
+    /// The test split is only evaluated with `--test`, and only its figures are shown.
+    Evaluate {
+        /// The folder with train.tsv, dev.tsv and heldout.tsv.
+        #[arg(long, default_value = "tests/quality")]
+        data: PathBuf,
+        /// Print the misses of this split (train or dev).
+        #[arg(long, default_value = "dev")]
+        misses: String,
+        /// Also evaluate the held-out test split (figures only).
+        #[arg(long)]
+        test: bool,
+    },
 }
 
 pub async fn run(settings: &Settings, cmd: KbCommand) -> anyhow::Result<ExitCode> {
@@ -81,7 +107,65 @@ pub async fn run(settings: &Settings, cmd: KbCommand) -> anyhow::Result<ExitCode
             },
             &out,
         ),
+        KbCommand::Calibrate { data, dry_run } => calibrate(settings, &data, dry_run),
+        KbCommand::Evaluate { data, misses, test } => evaluate(settings, &data, &misses, test),
     }
+}
+
+/// The bundled knowledge folder's answering core, without learned knowledge: the
+/// labelled questions are about the files.
+fn file_answerer(settings: &Settings) -> anyhow::Result<crate::answer::Answerer> {
+    let kb = crate::app::load_knowledge(settings)?;
+    Ok(crate::answer::Answerer::new(kb, settings.answer.clone())?)
+}
+
+fn calibrate(settings: &Settings, data: &Path, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let answerer = file_answerer(settings)?;
+    let rows = quality::read_splits(data, &[quality::Split::Train, quality::Split::Dev])?;
+    let (calibration, train, dev) = quality::fit::calibrate(&answerer, &rows)?;
+    let figures = |name: &str, s: quality::fit::Score| {
+        eprintln!(
+            "{name}: in scope answered right {:.3}, out of scope not answered {:.3}, referred right {:.3}, referred wrongly {:.3}",
+            s.in_scope, s.out_of_scope, s.referred_right, s.referred_wrong
+        )
+    };
+    figures("train", train);
+    figures("dev", dev);
+    eprintln!(
+        "threshold {:.2}, referral threshold {:.2}",
+        calibration.threshold, calibration.referral_threshold
+    );
+    let path = settings.knowledge.dir.join("calibration.toml");
+    if dry_run {
+        print!("{}", calibration.to_text());
+    } else {
+        std::fs::write(&path, calibration.to_text())
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn evaluate(
+    settings: &Settings,
+    data: &Path,
+    misses: &str,
+    test: bool,
+) -> anyhow::Result<ExitCode> {
+    let answerer = file_answerer(settings)?;
+    let mut splits = vec![quality::Split::Train, quality::Split::Dev];
+    if test {
+        splits.push(quality::Split::Test);
+    }
+    let rows = quality::read_splits(data, &splits)?;
+    let report = quality::evaluate(&answerer, &rows);
+    for (split, miss) in &report.misses {
+        if split.name() == misses {
+            println!("miss {miss}");
+        }
+    }
+    println!("{report}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn generate(settings: &Settings, options: SynthOptions, out: &Path) -> anyhow::Result<ExitCode> {

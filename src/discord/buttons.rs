@@ -22,6 +22,8 @@ pub enum ButtonAction {
     },
     /// Show a related or closest topic.
     Topic { lang: Lang, entry_id: String },
+    /// Show the whole entry under a targeted answer ("More" / "Vis mer").
+    More { lang: Lang, entry_id: String },
     /// Post a privately shown answer in the channel.
     Share { lang: Lang, entry_id: String },
     /// The answer to `/forget-me`'s question; only `user` may give it.
@@ -55,6 +57,9 @@ impl ButtonAction {
             ButtonAction::Share { lang, entry_id } => {
                 format!("{PREFIX}:share:{}:{entry_id}", lang.code())
             }
+            ButtonAction::More { lang, entry_id } => {
+                format!("{PREFIX}:more:{}:{entry_id}", lang.code())
+            }
             ButtonAction::Forget { confirm, user } => {
                 format!(
                     "{PREFIX}:forget:{}:{user}",
@@ -65,6 +70,7 @@ impl ButtonAction {
         let entry_ok = match self {
             ButtonAction::Feedback { entry_id, .. }
             | ButtonAction::Topic { entry_id, .. }
+            | ButtonAction::More { entry_id, .. }
             | ButtonAction::Share { entry_id, .. } => valid_entry_id(entry_id),
             ButtonAction::Forget { .. } => true,
         };
@@ -95,6 +101,10 @@ impl ButtonAction {
                 entry_id: entry(id)?,
             }),
             [PREFIX, "topic", code, id] => Some(ButtonAction::Topic {
+                lang: lang(code)?,
+                entry_id: entry(id)?,
+            }),
+            [PREFIX, "more", code, id] => Some(ButtonAction::More {
                 lang: lang(code)?,
                 entry_id: entry(id)?,
             }),

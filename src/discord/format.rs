@@ -35,6 +35,8 @@ pub struct Rendered {
     /// abstention).
     pub topics: Vec<TopicButton>,
     pub lang: Lang,
+    /// The answer shows part of its entry: a "More" / "Vis mer" button shows all of it.
+    pub more: bool,
 }
 
 /// The source line with the sources as links and the review date:
@@ -108,6 +110,7 @@ pub fn render_reply(reply: &Reply, logged: bool) -> Rendered {
     let t = Texts::get(lang);
     let mut text = String::new();
     let mut topics = Vec::new();
+    let mut more = false;
     if reply.problem == Some(InputProblem::Empty) {
         text.push_str(t.empty);
     } else if let Some(entry) = &reply.entry {
@@ -120,9 +123,19 @@ pub fn render_reply(reply: &Reply, logged: bool) -> Rendered {
                 label: other.title.clone(),
             });
         }
-        text.push_str(&entry_text(entry, lang));
+        // The part that answers the question: the lead and the chosen section; the
+        // whole entry is one click away ("More").
+        text.push_str(&format!(
+            "**{}**\n\n{}\n\n{}",
+            title_markdown(&entry.id, &entry.title),
+            crate::answer::targeted_answer(entry, reply.passage),
+            source_line(entry, lang)
+        ));
+        more = crate::answer::targeted_answer(entry, reply.passage).trim() != entry.body.trim();
         topics.extend(topic_buttons(&reply.related));
         topics.truncate(3);
+    } else if let Some(referral) = &reply.referral {
+        text.push_str(&crate::answer::referral_text(lang, referral));
     } else {
         text.push_str(t.abstain);
         text.push(' ');
@@ -145,6 +158,7 @@ pub fn render_reply(reply: &Reply, logged: bool) -> Rendered {
         entry_id: reply.id().map(str::to_string),
         topics,
         lang,
+        more,
     }
 }
 

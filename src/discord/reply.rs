@@ -178,6 +178,18 @@ pub fn answer_components(rendered: &Rendered, key: u64, share: bool) -> Vec<Crea
             entry_id: entry_id.clone(),
         }
         .custom_id();
+        let more_id = ButtonAction::More {
+            lang,
+            entry_id: entry_id.clone(),
+        }
+        .custom_id();
+        if let Some(id) = more_id.filter(|_| rendered.more) {
+            first.push(
+                CreateButton::new(id)
+                    .label(crate::answer::Texts::get(lang).more)
+                    .style(ButtonStyle::Secondary),
+            );
+        }
         if let Some(id) = share_id.filter(|_| share) {
             first.push(
                 CreateButton::new(id)

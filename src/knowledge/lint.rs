@@ -113,6 +113,40 @@ pub(crate) fn check_collection(entries: &[Entry], problems: &mut Vec<Problem>) {
     }
 }
 
+/// Checks of the referrals: each in both languages, once, with a page to point to, and no
+/// id shared with an entry (a referral is not an answer).
+pub(crate) fn check_referrals(referrals: &[Entry], entries: &[Entry], problems: &mut Vec<Problem>) {
+    let entry_ids: BTreeSet<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+    for r in referrals {
+        let path = r.path.as_deref().unwrap_or(Path::new("?"));
+        if entry_ids.contains(r.id.as_str()) {
+            problems.push(Problem::error(
+                path,
+                1,
+                format!("referral id {:?} is also an entry's id", r.id),
+            ));
+        }
+        if r.event.is_some() {
+            problems.push(Problem::error(path, 1, "a referral has no [event] table"));
+        }
+        if !r.related.is_empty() {
+            problems.push(Problem::warning(
+                path,
+                1,
+                "`related` is not used in a referral",
+            ));
+        }
+        if r.sources.iter().all(|s| s.url.is_empty()) {
+            problems.push(Problem::error(
+                path,
+                1,
+                "a referral needs the service's page as its first source",
+            ));
+        }
+    }
+    check_collection(referrals, problems);
+}
+
 /// What `kb lint` needs to tell a fresh figure from a stale one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Freshness {

@@ -4,13 +4,16 @@
 //! through [`load_dir`], which is also what `anbud kb lint` runs: a knowledge base that
 //! loads is a knowledge base that lints clean (warnings aside).
 
+pub mod calibration;
 mod entry;
 mod export;
 pub mod figures;
 mod glossary;
 mod lint;
+pub mod passage;
 pub mod review;
 
+pub use calibration::Calibration;
 pub use entry::{
     parse_entry_file, parse_local_datetime, Entry, EventInfo, Fact, Lang, Source, MIN_QUESTIONS,
 };
@@ -27,6 +30,13 @@ pub struct KnowledgeBase {
     /// All entries, both languages, in a stable order (by id, then language).
     pub entries: Vec<Entry>,
     pub glossary: Glossary,
+    /// Public services that questions outside procurement are referred to
+    /// (`referrals/`): entries whose title is the service's name, whose first source is
+    /// its page, and whose body says what it helps with.
+    pub referrals: Vec<Entry>,
+    /// The fitted ranking and confidence models (`calibration.toml`); `None` when the
+    /// folder has none, and the bundled one is used.
+    pub calibration: Option<Calibration>,
 }
 
 /// Why a knowledge folder could not be loaded.
@@ -141,7 +151,8 @@ pub fn load_dir_with(
             "no entries/ folder: a knowledge folder holds its entries in entries/ID.LANG.md",
         ));
     }
-    for sub in ["entries", "events"] {
+    let mut referrals = Vec::new();
+    for sub in ["entries", "events", "referrals"] {
         let folder = dir.join(sub);
         if !folder.is_dir() {
             continue;
@@ -184,7 +195,11 @@ pub fn load_dir_with(
                             "a file under events/ needs an [event] table",
                         ));
                     }
-                    entries.push(entry);
+                    if sub == "referrals" {
+                        referrals.push(entry);
+                    } else {
+                        entries.push(entry);
+                    }
                 }
                 Err(mut errs) => problems.append(&mut errs),
             }
@@ -216,7 +231,14 @@ pub fn load_dir_with(
         Glossary::default()
     };
     lint::check_collection(&entries, &mut problems);
-    let mut kb = KnowledgeBase { entries, glossary };
+    lint::check_referrals(&referrals, &entries, &mut problems);
+    let calibration = Calibration::load(dir, &mut problems);
+    let mut kb = KnowledgeBase {
+        entries,
+        glossary,
+        referrals,
+        calibration,
+    };
     kb.sort();
     if problems.iter().any(|p| p.severity == Severity::Error) {
         return Err(KnowledgeError::Invalid(problems));

@@ -335,7 +335,7 @@ mod tests {
                 entry("b-old-fact", "2026-12-01", &[("30 dager", "2026-01-02")]),
                 entry("c-old-entry", "2026-03-01", &[]),
             ],
-            glossary: Default::default(),
+            ..Default::default()
         };
         let items = review(&kb, freshness("2026-12-06"));
         let order: Vec<(&str, i64, bool)> = items
@@ -362,7 +362,7 @@ mod tests {
                 // checked 2026-06-07: stale from 2026-12-05
                 entry("new", "2026-12-01", &[("NOK 1.3 million", "2026-06-07")]),
             ],
-            glossary: Default::default(),
+            ..Default::default()
         };
         let f = freshness("2026-12-06");
         let items = review(&kb, f);
@@ -375,7 +375,7 @@ mod tests {
         assert!(!text.contains("old (nb)"), "{text}");
         let fresh = KnowledgeBase {
             entries: vec![entry("fresh", "2026-12-01", &[])],
-            glossary: Default::default(),
+            ..Default::default()
         };
         assert_eq!(
             digest_text(&review(&fresh, f), date("2026-11-29"), f, Lang::Nb),

@@ -461,6 +461,13 @@ const FILLERS: &[&str] = &[
     "beste",
     "lurt",
     "smart",
+    "faktisk",
+    "actually",
+    "eigentleg",
+    "faktiskt",
+    "egentligen",
+    "verkligen",
+    "virkelig",
 ];
 
 /// Everyday words: the most frequent words of Bokmål and English (see the file's header).
@@ -531,6 +538,19 @@ const NB_MARKERS: &[&str] = &[
     "och",
     "inte",
     "vara",
+    "vem",
+    "kven",
+    "kvar",
+    "kor",
+    "vilka",
+    "vilken",
+    "varfor",
+    "aer",
+    "ar",
+    "ska",
+    "finns",
+    "finst",
+    "kommun",
     "finnes",
     "fa",
     "dere",
@@ -596,29 +616,181 @@ const EN_MARKERS: &[&str] = &[
     "contract",
 ];
 
-/// Which language a question is written in. Bokmål unless the English signal is clearly
-/// stronger: most users are Norwegian, and Nynorsk or Swedish is answered in Bokmål.
+/// Which language to answer a question in: English when the question is English, else
+/// Bokmål (most users are Norwegian, and Nynorsk or Swedish is answered in Bokmål).
 pub fn detect_language(text: &str) -> Lang {
-    let mut nb = 0usize;
-    let mut en = 0usize;
+    detect_variety(text).reply_lang()
+}
+
+/// The language a question is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Variety {
+    Nb,
+    Nn,
+    Sv,
+    En,
+}
+
+impl Variety {
+    pub fn code(self) -> &'static str {
+        match self {
+            Variety::Nb => "nb",
+            Variety::Nn => "nn",
+            Variety::Sv => "sv",
+            Variety::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Variety> {
+        match code {
+            "nb" => Some(Variety::Nb),
+            "nn" => Some(Variety::Nn),
+            "sv" => Some(Variety::Sv),
+            "en" => Some(Variety::En),
+            _ => None,
+        }
+    }
+
+    /// The language of the reply: English for English, Bokmål for the rest.
+    pub fn reply_lang(self) -> Lang {
+        match self {
+            Variety::En => Lang::En,
+            _ => Lang::Nb,
+        }
+    }
+}
+
+/// Which language a question is written in. English when the English signal is
+/// clearly stronger than the Scandinavian one; among the Scandinavian languages, words
+/// that only Nynorsk or only Swedish uses decide (and the letters ä and ö, Swedish);
+/// Bokmål when nothing does.
+pub fn detect_variety(text: &str) -> Variety {
+    variety_with(text, 0, 0)
+}
+
+/// [`detect_variety`] with `scandinavian` and `en` counted already.
+fn variety_with(text: &str, mut scandinavian: usize, mut en: usize) -> Variety {
+    let mut nn = 0usize;
+    let mut sv = 0usize;
     for w in words(text) {
         if w.contains(['æ', 'ø', 'å']) {
-            nb += 2;
+            scandinavian += 2;
+        }
+        if w.contains(['ä', 'ö']) {
+            sv += 1;
         }
         let f = fold(&w);
         if NB_MARKERS.contains(&f.as_str()) {
-            nb += 1;
+            scandinavian += 1;
         }
         if EN_MARKERS.contains(&f.as_str()) {
             en += 1;
         }
+        if NN_ONLY.contains(&f.as_str()) {
+            nn += 1;
+        }
+        if SV_ONLY.contains(&f.as_str()) {
+            sv += 1;
+        }
     }
-    if en > nb {
-        Lang::En
+    if en > scandinavian + sv {
+        Variety::En
+    } else if sv > nn {
+        Variety::Sv
+    } else if nn > 0 {
+        Variety::Nn
     } else {
-        Lang::Nb
+        Variety::Nb
     }
 }
+
+/// Words only Nynorsk uses (folded).
+const NN_ONLY: &[&str] = &[
+    "kva",
+    "korleis",
+    "kvifor",
+    "kven",
+    "kvar",
+    "kor",
+    "eg",
+    "ikkje",
+    "ein",
+    "eit",
+    "dei",
+    "dykk",
+    "dykkar",
+    "mykje",
+    "berre",
+    "noko",
+    "nokon",
+    "nokre",
+    "sjolv",
+    "kjem",
+    "treng",
+    "finst",
+    "heile",
+    "heilt",
+    "fleire",
+    "saman",
+    "utan",
+    "seinare",
+    "mogleg",
+    "vore",
+    "ho",
+    "sokje",
+    "sporje",
+    "tilbod",
+    "tilbodet",
+    "anbod",
+    "verksemd",
+    "verksemda",
+    "kommunane",
+    "kommunar",
+    "leverandorar",
+    "difor",
+    "enno",
+    "eigen",
+    "eigne",
+    "dome",
+    "nyttar",
+    "gjere",
+    "vere",
+];
+const SV_ONLY: &[&str] = &[
+    "vad",
+    "hur",
+    "jag",
+    "inte",
+    "och",
+    "att",
+    "vilka",
+    "vilken",
+    "vilket",
+    "maste",
+    "behover",
+    "ocksa",
+    "upphandling",
+    "upphandlingen",
+    "upphandlingar",
+    "foretag",
+    "nagon",
+    "nagot",
+    "nagra",
+    "mycket",
+    "finns",
+    "gor",
+    "gora",
+    "varfor",
+    "fran",
+    "leverantor",
+    "sverige",
+    "svenska",
+    "svenskt",
+    "kommun",
+    "mig",
+    "dig",
+    "sig",
+];
 
 /// How a query alternative relates to what the user typed; it sets the alternative's weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -688,6 +860,11 @@ pub struct Analyzer {
     /// "Norwegian Agency for Public and Financial Management" adds nothing generic).
     synonym_groups: Vec<Vec<(Vec<String>, Vec<String>)>>,
     longest_synonym: usize,
+    /// Folded words of three letters or more that only the English entries use, and
+    /// only the Bokmål entries: evidence of a question's language when it has no
+    /// question words ("market dialogue RFI").
+    english_only: HashSet<String>,
+    norwegian_only: HashSet<String>,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -717,6 +894,8 @@ impl Analyzer {
             synonym_index: HashMap::default(),
             synonym_groups: Vec::new(),
             longest_synonym: 0,
+            english_only: HashSet::default(),
+            norwegian_only: HashSet::default(),
         };
         for rule in &kb.glossary.rules {
             let from: Vec<String> = rule.from.iter().map(|w| fold(w)).collect();
@@ -765,6 +944,15 @@ impl Analyzer {
             }
         }
         analyzer.vocabulary = vocabulary;
+        let [nb, en] = seen.map(|words| {
+            words
+                .iter()
+                .map(|w| fold(w))
+                .filter(|w| w.chars().count() >= 3 && !w.chars().any(|c| c.is_ascii_digit()))
+                .collect::<HashSet<String>>()
+        });
+        analyzer.english_only = en.difference(&nb).cloned().collect();
+        analyzer.norwegian_only = nb.difference(&en).cloned().collect();
         analyzer.build_synonyms(&kb.glossary);
         analyzer
     }
@@ -806,6 +994,19 @@ impl Analyzer {
         }
     }
 
+    /// [`detect_variety`], with the knowledge base's words as further evidence: a word
+    /// only the English entries use counts as an English marker, one only the Bokmål
+    /// entries use as a Norwegian one.
+    pub fn detect_variety(&self, text: &str) -> Variety {
+        let (mut nb, mut en) = (0usize, 0usize);
+        for w in words(text) {
+            let f = fold(&w);
+            nb += usize::from(self.norwegian_only.contains(&f));
+            en += usize::from(self.english_only.contains(&f));
+        }
+        variety_with(text, nb, en)
+    }
+
     /// Register the terms of the built index, for typo look-up.
     pub fn set_index_terms<'a>(&mut self, terms: impl IntoIterator<Item = &'a String>) {
         self.deletions.clear();
@@ -844,11 +1045,19 @@ impl Analyzer {
         fold(&stemmed)
     }
 
-    /// Apply the glossary's spelling rules to a word sequence (folded words).
-    fn respell(&self, folded: Vec<String>) -> Vec<String> {
+    /// Apply the glossary's spelling rules to a word sequence (folded words). A word no
+    /// rule matches whole, and that the knowledge base does not know, is respelled by a
+    /// one-word rule that matches its end or its start: Swedish and Nynorsk compounds
+    /// ("direktupphandling" → "direktanskaffelse", "upphandlingsplan" → "anskaffelsesplan").
+    fn respell(&self, folded: Vec<String>, english: bool) -> Vec<String> {
         if self.spelling.is_empty() {
             return folded;
         }
+        let folded: Vec<String> = folded
+            .into_iter()
+            .map(|w| self.respell_compound(w))
+            .map(|w| if english { w } else { self.respell_ending(w) })
+            .collect();
         let mut out = Vec::with_capacity(folded.len());
         let mut i = 0;
         while i < folded.len() {
@@ -869,6 +1078,125 @@ impl Analyzer {
             }
         }
         out
+    }
+
+    /// See [`Analyzer::respell`]: a rule's word as the last or first part of a compound
+    /// whose other part the knowledge base knows (so "kommunalt" is not taken for the
+    /// Swedish "kommun" + "alt").
+    fn respell_compound(&self, word: String) -> String {
+        const MIN_RULE: usize = 5;
+        const MIN_REST: usize = 4;
+        if self.spelling.contains_key(&word) || self.vocabulary.contains(&word) {
+            return word;
+        }
+        let chars: Vec<char> = word.chars().collect();
+        let one_word = |from: &str| -> Option<&String> {
+            self.spelling
+                .get(from)?
+                .iter()
+                .find_map(|(f, t)| (f.len() == 1 && t.len() == 1 && f[0] == from).then(|| &t[0]))
+        };
+        let known = |part: &[char]| {
+            let text: String = part.iter().collect();
+            self.vocabulary.contains(&text) || self.vocabulary.contains(&self.stem(&text, Lang::Nb))
+        };
+        // A known part, with or without a linking s or e at its end.
+        let known_left = |part: &[char]| {
+            known(part)
+                || (matches!(part.last(), Some('s' | 'e')) && known(&part[..part.len() - 1]))
+        };
+        // The longest rule that ends the word, then the longest that starts it.
+        for split in MIN_REST..chars.len().saturating_sub(MIN_RULE - 1) {
+            let tail: String = chars[split..].iter().collect();
+            if let Some(to) = one_word(&tail) {
+                if known_left(&chars[..split]) {
+                    let head: String = chars[..split].iter().collect();
+                    return format!("{head}{to}");
+                }
+            }
+        }
+        for split in (MIN_RULE..=chars.len().saturating_sub(MIN_REST)).rev() {
+            let head: String = chars[..split].iter().collect();
+            let Some(to) = one_word(&head) else {
+                continue;
+            };
+            // Keep a linking s: upphandlings-plan → anskaffelses-plan.
+            let rest = &chars[split..];
+            let linked = matches!(rest.first(), Some('s')) && rest.len() > MIN_REST;
+            if known(rest) || (linked && known(&rest[1..])) {
+                let tail: String = rest.iter().collect();
+                return format!("{to}{tail}");
+            }
+        }
+        word
+    }
+
+    /// A word the knowledge base does not know, respelled by the regular differences
+    /// between Swedish or Nynorsk and Bokmål, in a question that is not English
+    /// ("fungerar" → "fungerer", "utlysinga" →
+    /// "utlysningen", "offentleg" → "offentlig", "information" → "informasjon"), when the
+    /// respelled word is one the knowledge base knows. Unchanged otherwise.
+    fn respell_ending(&self, word: String) -> String {
+        /// `(ending, replacement)`, longest first within a family; folded spellings.
+        const ENDINGS: &[(&str, &str)] = &[
+            // Swedish and Nynorsk present tense and plural: -ar → -er.
+            ("arna", "ene"),
+            ("erna", "ene"),
+            ("orna", "ene"),
+            ("ane", "ene"),
+            ("ar", "er"),
+            // Swedish -tion → -sjon.
+            ("tionerna", "sjonene"),
+            ("tioner", "sjoner"),
+            ("tionen", "sjonen"),
+            ("tion", "sjon"),
+            // Nynorsk -ing → -ning.
+            ("ingane", "ningene"),
+            ("ingar", "ninger"),
+            ("inga", "ningen"),
+            ("ing", "ning"),
+            // Nynorsk -leg → -lig.
+            ("lege", "lige"),
+            ("leg", "lig"),
+            // Swedish past tense and adjectives.
+            ("ade", "et"),
+            ("igt", "ig"),
+            ("iga", "ige"),
+            // Infinitives: Swedish -a, Nynorsk -je → -e.
+            ("je", "e"),
+            ("a", "e"),
+        ];
+        /// Letters inside a word: Swedish ä (folded "ae") is often Norwegian e, and
+        /// Swedish ck is Norwegian kk.
+        const INSIDE: &[(&str, &str)] = &[("ae", "e"), ("ck", "kk")];
+        if word.chars().count() < 5 || self.is_known_word(&word) {
+            return word;
+        }
+        for (ending, replacement) in ENDINGS {
+            if let Some(stem) = word.strip_suffix(ending) {
+                let candidate = format!("{stem}{replacement}");
+                if self.is_known_word(&candidate) {
+                    return candidate;
+                }
+            }
+        }
+        for (from, to) in INSIDE {
+            if word.contains(from) {
+                let candidate = word.replace(from, to);
+                if self.is_known_word(&candidate) {
+                    return candidate;
+                }
+            }
+        }
+        word
+    }
+
+    /// Is this folded word, or its Bokmål stem, a word of the knowledge base (or one a
+    /// spelling rule maps)?
+    fn is_known_word(&self, folded: &str) -> bool {
+        self.spelling.contains_key(folded)
+            || self.vocabulary.contains(folded)
+            || self.vocabulary.contains(&self.stem(folded, Lang::Nb))
     }
 
     /// Split a folded word into known parts: "anbudskonkurranse" → ["anbud", "konkurranse"].
@@ -1012,7 +1340,8 @@ impl Analyzer {
     /// Analyse a question (query side): content words with their alternatives, in order.
     pub fn analyse_question(&self, text: &str) -> Vec<QueryWord> {
         let folded: Vec<String> = words(text).iter().map(|w| fold(w)).collect();
-        let respelled = self.respell(folded);
+        let english = self.detect_variety(text) == Variety::En;
+        let respelled = self.respell(folded, english);
         let content: Vec<String> = respelled.into_iter().filter(|w| !is_stop_word(w)).collect();
         let mut out: Vec<QueryWord> = Vec::new();
         for w in &content {
@@ -1199,6 +1528,7 @@ mod tests {
         KnowledgeBase {
             entries: vec![entry],
             glossary,
+            ..Default::default()
         }
     }
 

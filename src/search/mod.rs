@@ -28,10 +28,9 @@ use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextO
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{doc, DocSet, Index, IndexReader, ReloadPolicy, TantivyDocument, Term, TERMINATED};
 
-use crate::knowledge::KnowledgeBase;
-#[cfg(test)]
-use crate::knowledge::Lang;
-pub use analysis::{detect_language, Analyzer, QueryWord, Variant};
+use crate::knowledge::passage::passages;
+use crate::knowledge::{KnowledgeBase, Lang};
+pub use analysis::{detect_language, detect_variety, Analyzer, QueryWord, Variant, Variety};
 
 /// Why the index could not be built or searched.
 #[derive(Debug, thiserror::Error)]
@@ -62,15 +61,6 @@ const PLACE_BODY: f32 = 0.45;
 const COVERAGE_IN_RANK: f32 = 1.2;
 /// Weight of the weaker of the question-document and entry-document scores.
 const BOTH_MATCH: f32 = 3.0;
-/// How much of the coverage comes from the single best example question rather than the
-/// entry as a whole: an entry that covers the question only by gathering words from many
-/// places is less likely to be about it.
-const QUESTION_SHARE: f32 = 0.3;
-/// How much words unknown to the knowledge base lower the confidence.
-const UNKNOWN_PENALTY: f32 = 0.8;
-/// How much a lead over the runner-up raises the confidence, and the largest lead counted.
-const MARGIN_WEIGHT: f32 = 0.4;
-const MARGIN_CAP: f32 = 0.5;
 
 /// The weight of a filler word ("works", "betyr") in a question.
 const FILLER_WEIGHT: f32 = 0.3;
@@ -284,6 +274,29 @@ struct EntryTerms {
     places: Box<[u8]>,
     /// Each example question, scored on its own (see [`SearchIndex::coverage`]).
     questions: Vec<QuestionDoc>,
+    /// Each passage (lead and `###` sections) of the entry in each language, in order.
+    passages: Vec<PassageDoc>,
+}
+
+/// One passage of an entry: its language, its place among the entry's passages, and
+/// its distinct terms (sorted) in the [`PassageStore`].
+#[derive(Debug)]
+struct PassageDoc {
+    lang: Lang,
+    start: u32,
+    len: u32,
+}
+
+/// The terms of every passage, one after the other (like [`QuestionStore`]).
+#[derive(Debug, Default)]
+struct PassageStore {
+    terms: Vec<u32>,
+}
+
+impl PassageStore {
+    fn terms(&self, passage: &PassageDoc) -> &[u32] {
+        &self.terms[passage.start as usize..(passage.start + passage.len) as usize]
+    }
 }
 
 /// One example question as a small document of its own: where its terms are in the
@@ -458,9 +471,11 @@ struct Coverage {
     question: f32,
     /// BM25 of the best-matching example question on its own.
     question_bm25: f32,
+    /// Share of the known content that the entry's best passage covers on its own.
+    passage: f32,
 }
 
-/// One candidate entry for a question.
+/// One candidate entry for a question: what [`crate::answer`] ranks and calibrates on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     /// The entry id (shared by both languages).
@@ -479,8 +494,52 @@ pub struct Hit {
     pub question_coverage: f32,
     /// The raw BM25 score (only comparable within one question).
     pub bm25: f32,
-    /// Confidence 0..1 that this entry answers the question; compared with the threshold.
-    pub confidence: f32,
+    /// BM25 of the entry's best-matching example question on its own, and of the entry's
+    /// own text (title, keywords, body); both only comparable within one question.
+    pub question_bm25: f32,
+    pub text_bm25: f32,
+    /// Share (0..1) of the known words that the entry's best passage (its lead or one
+    /// `###` section, either language) covers on its own.
+    pub passage_coverage: f32,
+}
+
+/// The question as the index saw it: what the confidence needs beside the hits.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QuestionShape {
+    /// Content words (stop words and repeats left out).
+    pub words: usize,
+    /// Share (0..1) of the question's weight in words the knowledge base does not know.
+    pub unknown_share: f32,
+    /// Share (0..1) of the question's words that are everyday words or fillers.
+    pub everyday_share: f32,
+}
+
+/// The candidates for a question, best first, the question's shape, and the analysed
+/// question (for scoring an entry's passages afterwards).
+#[derive(Debug, Clone, Default)]
+pub struct Searched {
+    pub hits: Vec<Hit>,
+    pub shape: QuestionShape,
+    pub query: Query,
+}
+
+/// A question as analysed against one index: its words, their weights, and their
+/// alternatives as the index's term numbers.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    words: Vec<QueryWord>,
+    weights: Vec<f32>,
+    numbers: Vec<Vec<Option<u32>>>,
+    /// The largest weight a word can have in the index.
+    max_weight: f32,
+}
+
+impl Query {
+    /// The weight of the word `surface` as a share of the largest possible weight.
+    fn weight_share(&self, surface: &str) -> Option<f32> {
+        let i = self.words.iter().position(|w| w.surface == surface)?;
+        (self.max_weight > 0.0).then(|| self.weights[i] / self.max_weight)
+    }
 }
 
 /// A built, searchable index. Cheap to share behind an `Arc`; rebuilt, not mutated, when
@@ -502,6 +561,7 @@ pub struct SearchIndex {
     /// BM25 statistics of the example questions as documents of their own.
     question_scoring: QuestionScoring,
     question_store: QuestionStore,
+    passage_store: PassageStore,
     /// `1 / (1 + norm)`: the tf factor of a term that occurs once.
     once: Box<[[f32; 256]; SEARCHED_FIELDS]>,
     /// Reusable per-document score buffers, one set per concurrent search.
@@ -557,6 +617,7 @@ impl SearchIndex {
         // Words and compound parts in all example questions, for their length norms.
         let mut question_tokens = [0u64; 2];
         let mut question_store = QuestionStore::default();
+        let mut passage_store = PassageStore::default();
         for entry in &kb.entries {
             let id_index = *id_of.entry(entry.id.clone()).or_insert_with(|| {
                 ids.push(entry.id.clone());
@@ -624,6 +685,25 @@ impl SearchIndex {
                 document.add_text(fields.question, q.terms.join(" "));
                 document.add_text(fields.question_parts, q.parts.join(" "));
             }
+            for passage in passages(&entry.body) {
+                let heading = passage.heading.unwrap_or("");
+                let analysed =
+                    analyzer.analyse_text_memoised(&format!("{heading}\n{}", passage.text), lang);
+                let mut numbered: Vec<u32> = analysed
+                    .terms
+                    .iter()
+                    .chain(&analysed.parts)
+                    .map(|t| numbers.number(t))
+                    .collect();
+                numbered.sort_unstable();
+                numbered.dedup();
+                terms.passages.push(PassageDoc {
+                    lang,
+                    start: passage_store.terms.len() as u32,
+                    len: numbered.len() as u32,
+                });
+                passage_store.terms.extend(numbered);
+            }
             writer.add_document(document)?;
         }
         writer.commit()?;
@@ -676,6 +756,7 @@ impl SearchIndex {
             terms,
             question_scoring,
             question_store,
+            passage_store,
             once: Box::new(norms.map(|field| field.map(|norm| 1.0 / (1.0 + norm)))),
             norms,
             scratch: Mutex::new(Vec::new()),
@@ -694,21 +775,69 @@ impl SearchIndex {
 
     /// Rank entries for a question, best first, at most `limit`.
     pub fn search(&self, question: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        Ok(self.search_shaped(question, limit)?.hits)
+    }
+
+    /// [`SearchIndex::search`], with the question's shape.
+    pub fn search_shaped(&self, question: &str, limit: usize) -> Result<Searched, SearchError> {
         let words = self.analyzer.analyse_question(question);
         self.search_words(&words, limit)
     }
 
-    /// Rank entries for already analysed question words.
-    pub fn search_words(&self, words: &[QueryWord], limit: usize) -> Result<Vec<Hit>, SearchError> {
-        if words.is_empty() || self.ids.is_empty() {
-            return Ok(Vec::new());
+    /// [`SearchIndex::search`], with each word weighing at most what it weighs in
+    /// `reference` (another index's analysis of the same question), relative to the
+    /// largest weight of each index: a word that is common in the reference knowledge
+    /// base ("kommune") cannot make a match in this one.
+    pub fn search_relative_to(
+        &self,
+        question: &str,
+        limit: usize,
+        reference: &Query,
+    ) -> Result<Vec<Hit>, SearchError> {
+        let words = self.analyzer.analyse_question(question);
+        let mut weights = self.word_weights(&words);
+        let own_max = (1.0 + self.ids.len().max(1) as f32).ln();
+        for (word, weight) in words.iter().zip(&mut weights) {
+            if let Some(share) = reference.weight_share(&word.surface) {
+                *weight = weight.min(share * own_max);
+            }
         }
+        Ok(self.search_weighted(&words, weights, limit)?.hits)
+    }
+
+    /// Rank entries for already analysed question words.
+    pub fn search_words(&self, words: &[QueryWord], limit: usize) -> Result<Searched, SearchError> {
         let weights = self.word_weights(words);
+        self.search_weighted(words, weights, limit)
+    }
+
+    fn search_weighted(
+        &self,
+        words: &[QueryWord],
+        weights: Vec<f32>,
+        limit: usize,
+    ) -> Result<Searched, SearchError> {
+        if words.is_empty() || self.ids.is_empty() {
+            return Ok(Searched::default());
+        }
+        let shape = self.shape(words, &weights);
+        let numbers = self.alternative_numbers(words);
         let top = self.top_documents(words, &weights)?;
+        let mut searched = Searched {
+            hits: Vec::new(),
+            shape,
+            query: Query {
+                words: words.to_vec(),
+                weights,
+                numbers,
+                max_weight: (1.0 + self.ids.len().max(1) as f32).ln(),
+            },
+        };
         if top.is_empty() {
             // No word of the question is in any field: nothing matches.
-            return Ok(Vec::new());
+            return Ok(searched);
         }
+        let (weights, numbers) = (&searched.query.weights, &searched.query.numbers);
         // The candidate entries, with the best text score of their documents (either
         // language). Their example questions are scored one by one in `coverage`: the
         // documents' question scores, over all questions together, only found them.
@@ -718,13 +847,11 @@ impl SearchIndex {
             let slot = best.entry(id).or_insert(0.0);
             *slot = slot.max(text);
         }
-        let numbers = self.alternative_numbers(words);
-        let asked = Self::asked_terms(words, &numbers);
+        let asked = Self::asked_terms(words, numbers);
         let mut hits: Vec<Hit> = best
             .into_iter()
             .map(|(id, text)| {
-                let c = self.coverage(id, words, &weights, &numbers, &asked);
-                let bm25 = combined(c.question_bm25, text);
+                let c = self.coverage(id, words, weights, numbers, &asked);
                 Hit {
                     id: self.ids[id as usize].clone(),
                     score: 0.0,
@@ -732,8 +859,10 @@ impl SearchIndex {
                     known_coverage: c.known,
                     unknown_share: c.unknown_share,
                     question_coverage: c.question,
-                    bm25,
-                    confidence: 0.0,
+                    bm25: combined(c.question_bm25, text),
+                    question_bm25: c.question_bm25,
+                    text_bm25: text,
+                    passage_coverage: c.passage,
                 }
             })
             .collect();
@@ -746,20 +875,33 @@ impl SearchIndex {
             h.score = h.bm25 / top_bm25 + COVERAGE_IN_RANK * h.coverage;
         }
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-        // Confidence: how much of what the question is about the entry covers, less for
-        // words nobody in the knowledge base uses, more when the entry clearly beats the
-        // runner-up. Comparable across questions, unlike BM25.
-        let scores: Vec<f32> = hits.iter().map(|h| h.score).collect();
-        for (i, h) in hits.iter_mut().enumerate() {
-            let next = scores.get(i + 1).copied().unwrap_or(0.0);
-            let margin = (h.score - next).clamp(0.0, MARGIN_CAP);
-            let covered =
-                (1.0 - QUESTION_SHARE) * h.known_coverage + QUESTION_SHARE * h.question_coverage;
-            let base = covered * (1.0 - UNKNOWN_PENALTY * h.unknown_share);
-            h.confidence = (base + MARGIN_WEIGHT * margin).clamp(0.0, 1.0);
-        }
         hits.truncate(limit);
-        Ok(hits)
+        searched.hits = hits;
+        Ok(searched)
+    }
+
+    /// How much of the question is everyday language or unknown to the knowledge base.
+    fn shape(&self, words: &[QueryWord], weights: &[f32]) -> QuestionShape {
+        let total: f32 = weights.iter().sum();
+        let unknown: f32 = words
+            .iter()
+            .zip(weights)
+            .filter(|(w, _)| {
+                !w.alternatives
+                    .iter()
+                    .any(|(t, _)| self.terms.contains_key(t))
+            })
+            .map(|(_, weight)| weight)
+            .sum();
+        let everyday = words
+            .iter()
+            .filter(|w| analysis::is_filler(&w.surface) || analysis::is_general_word(&w.surface))
+            .count();
+        QuestionShape {
+            words: words.len(),
+            unknown_share: if total > 0.0 { unknown / total } else { 0.0 },
+            everyday_share: everyday as f32 / words.len().max(1) as f32,
+        }
     }
 
     /// The `TOP_DOCS` best documents for the question, as `(questions score, text score,
@@ -940,15 +1082,13 @@ impl SearchIndex {
                     Some(df) => (1.0 + n / (df as f32 + 0.5)).ln().min(cap),
                     None => {
                         // Unknown word: weigh it fully unless a synonym or part is known.
+                        // An everyday word is capped even when unknown.
                         let known_otherwise = w
                             .alternatives
                             .iter()
                             .any(|(t, _)| self.terms.contains_key(t));
-                        if known_otherwise {
-                            0.8 * max
-                        } else {
-                            max
-                        }
+                        let weight = if known_otherwise { 0.8 * max } else { max };
+                        weight.min(cap)
                     }
                 }
             })
@@ -1079,8 +1219,130 @@ impl SearchIndex {
                 0.0
             },
             question_bm25: best_bm25,
+            passage: if known_total > 0.0 {
+                terms
+                    .passages
+                    .iter()
+                    .map(|p| self.passage_covered(p, words, weights, numbers))
+                    .fold(0.0, f32::max)
+                    / known_total
+            } else {
+                0.0
+            },
         }
     }
+}
+
+impl SearchIndex {
+    /// How much of the question's weight one passage covers (each word by its best
+    /// alternative found there, at that alternative's variant weight).
+    fn passage_covered(
+        &self,
+        passage: &PassageDoc,
+        words: &[QueryWord],
+        weights: &[f32],
+        numbers: &[Vec<Option<u32>>],
+    ) -> f32 {
+        let terms = self.passage_store.terms(passage);
+        words
+            .iter()
+            .zip(weights)
+            .zip(numbers)
+            .map(|((word, weight), numbers)| {
+                let best = word
+                    .alternatives
+                    .iter()
+                    .zip(numbers)
+                    .filter(|(_, n)| n.is_some_and(|n| terms.binary_search(&n).is_ok()))
+                    .map(|((_, variant), _)| variant.weight())
+                    .fold(0.0f32, f32::max);
+                best * weight
+            })
+            .sum()
+    }
+
+    /// For each passage of entry `id` in `lang` (in the order of [`passages`]), the share
+    /// of the question that it covers, counting only the question's words that are
+    /// neither the entry's topic (its title and keywords) nor everyday words (what the
+    /// question asks for, such as a figure, is [`crate::answer::targeted::Asks`]'s
+    /// part): which passage says something about
+    /// "how long" or "what it costs" matters, not which one repeats the subject. Empty
+    /// for an unknown entry; all zero when the question is only the entry's topic.
+    pub fn passage_coverage(&self, query: &Query, id: &str, lang: Lang) -> Vec<PassageCoverage> {
+        let Some(terms) = self
+            .ids
+            .iter()
+            .position(|i| i == id)
+            .and_then(|i| self.entry_terms.get(i))
+        else {
+            return Vec::new();
+        };
+        // Weights of the words that are known and not the entry's topic; the others 0.
+        let weights: Vec<f32> = query
+            .words
+            .iter()
+            .zip(&query.weights)
+            .zip(&query.numbers)
+            .map(|((word, weight), numbers)| {
+                let known = numbers.iter().any(Option::is_some);
+                // The word itself (not a synonym or a part) in the title or keywords.
+                let topic = word
+                    .alternatives
+                    .iter()
+                    .zip(numbers)
+                    .filter(|((_, v), _)| matches!(v, Variant::Exact | Variant::Typo))
+                    .any(|(_, n)| n.is_some_and(|n| terms.place(n) >= 1.0));
+                let everyday =
+                    analysis::is_filler(&word.surface) || analysis::is_general_word(&word.surface);
+                if known && !topic && !everyday {
+                    *weight
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let total: f32 = weights.iter().sum();
+        // All known words, topic or not.
+        let content: Vec<f32> = query
+            .weights
+            .iter()
+            .zip(&query.numbers)
+            .map(|(weight, numbers)| {
+                if numbers.iter().any(Option::is_some) {
+                    *weight
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let content_total: f32 = content.iter().sum();
+        let share = |p: &PassageDoc, weights: &[f32], total: f32| {
+            if total > 0.0 {
+                self.passage_covered(p, &query.words, weights, &query.numbers) / total
+            } else {
+                0.0
+            }
+        };
+        terms
+            .passages
+            .iter()
+            .filter(|p| p.lang == lang)
+            .map(|p| PassageCoverage {
+                specific: share(p, &weights, total),
+                content: share(p, &content, content_total),
+            })
+            .collect()
+    }
+}
+
+/// How much of a question one passage covers: see [`SearchIndex::passage_coverage`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PassageCoverage {
+    /// Share of the question's words that are neither everyday words nor the entry's
+    /// topic.
+    pub specific: f32,
+    /// Share of the question's known words.
+    pub content: f32,
 }
 
 /// BM25 statistics of the example questions taken as documents of their own, beside one
@@ -1246,6 +1508,7 @@ mod tests {
                 ),
             ],
             glossary,
+            ..Default::default()
         }
     }
 
@@ -1300,7 +1563,7 @@ mod tests {
                     "Kommunen bestemmer tilbudsfristen og om kontrakten forlenges.",
                 ),
             ],
-            glossary: Default::default(),
+            ..Default::default()
         };
         let index = SearchIndex::build(&kb).unwrap();
         let hits = index.search("kan tilbudsfristen forlenges", 5).unwrap();
@@ -1369,13 +1632,19 @@ mod tests {
     #[test]
     fn unknown_words_give_low_coverage() {
         let index = SearchIndex::build(&kb()).unwrap();
-        let hits = index.search("weather forecast tomorrow Bergen", 5).unwrap();
-        assert!(hits.iter().all(|h| h.confidence < 0.3), "{hits:?}");
+        let searched = index
+            .search_shaped("weather forecast tomorrow Bergen", 5)
+            .unwrap();
+        assert!(searched.shape.unknown_share > 0.5, "{searched:?}");
+        assert!(
+            searched.hits.iter().all(|h| h.coverage < 0.3),
+            "{searched:?}"
+        );
         assert!(index.search("", 5).unwrap().is_empty());
         assert!(index
             .search("title:x AND (((", 5)
             .unwrap()
             .iter()
-            .all(|h| h.confidence < 0.5));
+            .all(|h| h.coverage < 0.5));
     }
 }

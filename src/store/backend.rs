@@ -48,6 +48,7 @@ pub(crate) mod sqlite {
     include!("upgrade.rs");
     include!("forget.rs");
     include!("claims.rs");
+    include!("referral_queries.rs");
     include!("digest_queries.rs");
 }
 
@@ -98,5 +99,6 @@ pub(crate) mod postgres {
     include!("upgrade.rs");
     include!("forget.rs");
     include!("claims.rs");
+    include!("referral_queries.rs");
     include!("digest_queries.rs");
 }

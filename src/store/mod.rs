@@ -580,6 +580,12 @@ impl Store {
             .await
     }
 
+    /// Counts one question referred to the public service `referral_id` (anonymous,
+    /// like the answer counts; a referral is not queued for advisers).
+    pub async fn record_referral(&self, referral_id: &str, lang: &str) -> Result<(), StoreError> {
+        dispatch!(self, record_referral(referral_id, lang, stats_day(now())))
+    }
+
     /// [`Store::record_answer_given`] for an answer given at `at`.
     pub async fn record_answer_given_at(
         &self,

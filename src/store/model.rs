@@ -385,8 +385,14 @@ pub struct Stats {
     pub questions: u64,
     /// Questions the bot answered.
     pub answered: u64,
-    /// Questions the bot did not answer.
+    /// Questions the bot did not answer (and did not refer).
     pub abstained: u64,
+    /// Questions referred to a public service instead (not queued).
+    #[serde(default)]
+    pub referred: u64,
+    /// How often each referral was given, most first.
+    #[serde(default)]
+    pub referrals: Vec<(String, u64)>,
     /// `answered / questions`, 0 when there were none.
     pub share_answered: f64,
     /// The most used entries with how often they were given, most used first.

@@ -646,11 +646,14 @@ pub(crate) async fn stats(pool: &Pool, since: NaiveDate, top: u32) -> Result<Sta
             .fetch_one(pool)
             .await?;
 
-    let questions = answered + abstained;
+    let (referred, referrals) = referral_totals(pool, since).await?;
+    let questions = answered + abstained + referred;
     Ok(Stats {
         questions,
         answered,
         abstained,
+        referred,
+        referrals,
         share_answered: if questions == 0 {
             0.0
         } else {

@@ -612,7 +612,7 @@ pub async fn try_question(
             p {
                 @if reply.answered() { "Answered from " a href={ "/entries/" (reply.id().unwrap_or("")) } { (reply.id().unwrap_or("")) } }
                 @else { "The bot would not answer (a real question would go to the queue)." }
-                " Confidence " (format!("{:.2}", reply.score)) " (threshold " (format!("{:.2}", state.app.settings.answer.threshold)) "), language " (reply.lang.code()) "."
+                " Confidence " (format!("{:.2}", reply.score)) " (threshold " (format!("{:.2}", state.app.answerer().threshold())) "), language " (reply.lang.code()) "."
             }
             div.columns {
                 section {

@@ -186,8 +186,7 @@ async fn whole_flow(db: &TestDb) {
     assert_eq!(list[0]["answer"], answer);
 
     // A new wording of an existing entry.
-    let wording =
-        "Hva kalles det når kommunen bestiller fra oss flere ganger i året uten ny utlysning?";
+    let wording = "Hva heter ordningen der vi får bestillinger fortløpende i flere år?";
     let before = anbud(url, &["ask", "--format", "json", wording]);
     assert_eq!(before["answered"], false, "{before}");
     let list = anbud(

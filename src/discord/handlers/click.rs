@@ -16,7 +16,7 @@ use crate::answer::Reply;
 use crate::discord::buttons::ButtonAction;
 use crate::discord::context::{lang_from_locale, Data, Error};
 use crate::discord::delivery;
-use crate::discord::format::{entry_text, render_reply};
+use crate::discord::format::{entry_text, render_reply, split_message, MESSAGE_LIMIT};
 use crate::discord::reply::{answer_components, private_response};
 use crate::discord::send::{self, no_mentions, Outgoing};
 use crate::discord::texts::Texts;
@@ -68,7 +68,8 @@ pub async fn on_click(
             key,
             entry_id,
         } => feedback(&click, helpful, lang, key, entry_id).await?,
-        ButtonAction::Topic { lang, entry_id } => topic(&click, lang, &entry_id).await?,
+        ButtonAction::Topic { lang, entry_id } => topic(&click, lang, &entry_id, false).await?,
+        ButtonAction::More { lang, entry_id } => topic(&click, lang, &entry_id, true).await?,
         ButtonAction::Share { lang, entry_id } => share(&click, lang, &entry_id).await?,
         ButtonAction::Forget { confirm, user } => forget(&click, confirm, user).await?,
     }
@@ -145,13 +146,19 @@ async fn feedback(
 }
 
 /// A related or closest topic: show that entry privately, with its own buttons.
-async fn topic(click: &Click<'_>, lang: Lang, entry_id: &str) -> Result<(), Error> {
+async fn topic(click: &Click<'_>, lang: Lang, entry_id: &str, full: bool) -> Result<(), Error> {
     let answerer = click.data.app.answerer();
     let Some(entry) = answerer.knowledge().entry(entry_id, lang) else {
         return click.tell(&Texts::get(lang).topic_gone).await;
     };
     let reply = Reply::for_entry(entry.clone(), lang);
-    let rendered = render_reply(&reply, false);
+    let mut rendered = render_reply(&reply, false);
+    if full {
+        // "More": the whole entry, privately (in the thread in thread mode the button
+        // sits under the thread's answer, so the reply shows there too).
+        rendered.chunks = split_message(&entry_text(entry, lang), MESSAGE_LIMIT);
+        rendered.more = false;
+    }
     let key = click.data.state.remember_question(&entry.title);
     let components = answer_components(&rendered, key, true);
     // An interaction response is one message: the first part, the rest follow.

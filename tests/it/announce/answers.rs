@@ -107,7 +107,7 @@ fn the_upcoming_conference_is_answered_before_the_past_one() {
             ),
             thresholds(),
         ],
-        glossary: Default::default(),
+        ..Default::default()
     };
     let answerer = Answerer::new(kb, AnswerSettings::default()).unwrap();
     let now = utc("2026-10-01T10:00:00Z");

@@ -59,7 +59,7 @@ fn knowledge() -> KnowledgeBase {
             ),
             entry("fresh", "2026-12-01", None),
         ],
-        glossary: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -174,7 +174,7 @@ async fn no_digest_without_an_adviser_channel_or_anything_stale(db: &TestDb) {
     );
     let fresh = KnowledgeBase {
         entries: vec![entry("fresh", "2026-12-01", None)],
-        glossary: Default::default(),
+        ..Default::default()
     };
     let mut done = None;
     assert!(

@@ -14,6 +14,8 @@ async fn stats_count_questions_answers_and_feedback(db: &TestDb) {
             questions: 0,
             answered: 0,
             abstained: 0,
+            referred: 0,
+            referrals: vec![],
             share_answered: 0.0,
             top_entries: vec![],
             open_queue: 0,
@@ -71,16 +73,22 @@ async fn stats_count_questions_answers_and_feedback(db: &TestDb) {
         .log_unanswered(&unanswered("Hva er en rammeavtale?", discord("u2", "m2")))
         .await
         .unwrap();
+    // Referred questions count as questions, neither answered nor abstained.
+    store.record_referral("skatteetaten", "nb").await.unwrap();
+    store.record_referral("skatteetaten", "en").await.unwrap();
+    store.record_referral("brreg", "nb").await.unwrap();
 
     let since = NaiveDate::from_ymd_opt(2024, 1, 1);
     let recent = store.stats(since).await.unwrap();
     assert_eq!(
         recent,
         Stats {
-            questions: 4,
+            questions: 7,
             answered: 3,
             abstained: 1,
-            share_answered: 0.75,
+            referred: 3,
+            referrals: vec![("skatteetaten".into(), 2), ("brreg".into(), 1)],
+            share_answered: 3.0 / 7.0,
             top_entries: vec![("terskelverdier".into(), 2), ("klage".into(), 1)],
             open_queue: 2,
             unhelpful: 1,
@@ -88,7 +96,7 @@ async fn stats_count_questions_answers_and_feedback(db: &TestDb) {
     );
 
     let all_time = store.stats(None).await.unwrap();
-    assert_eq!((all_time.questions, all_time.abstained), (5, 2));
+    assert_eq!((all_time.questions, all_time.abstained), (8, 2));
     assert_eq!(all_time.top_entries[0], ("gammel".into(), 5));
 
     // Nothing yet tomorrow, but the queue is the queue of now.

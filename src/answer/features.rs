@@ -1,0 +1,108 @@
+//! The figures the calibrated models look at, in the order of their weight vectors
+//! ([`crate::knowledge::calibration`]). Every figure is a share or a small count that
+//! means the same for any question; none is tied to a particular question or entry.
+
+use crate::knowledge::calibration::{ANSWER_FEATURES, RANK_FEATURES, REFERRAL_FEATURES};
+use crate::search::{Hit, Query, QuestionShape, Variety};
+
+/// What the models look at for one question: the candidates from the index, the
+/// question's shape and language, and the best-matching referrals.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Candidate entries, in the index's order (at most [`super::CANDIDATES`]).
+    pub candidates: Vec<Hit>,
+    pub shape: QuestionShape,
+    pub variety: Variety,
+    /// Candidate referrals (public services), best first, at most two.
+    pub referrals: Vec<Hit>,
+    /// The question as the entries' index analysed it (for choosing a passage).
+    pub query: Query,
+}
+
+/// A candidate's figures for the rank model.
+pub fn rank(candidates: &[Hit], i: usize) -> [f32; RANK_FEATURES.len()] {
+    let best = |f: fn(&Hit) -> f32| candidates.iter().map(f).fold(f32::EPSILON, f32::max);
+    let hit = &candidates[i];
+    [
+        hit.bm25 / best(|h| h.bm25),
+        hit.question_bm25 / best(|h| h.question_bm25),
+        hit.text_bm25 / best(|h| h.text_bm25),
+        hit.coverage,
+        hit.known_coverage,
+        hit.question_coverage,
+        hit.passage_coverage,
+    ]
+}
+
+/// A lead in rank score as a share: 0 for none, towards 1 for a clear one.
+pub fn lead(first: f64, second: Option<f64>) -> f32 {
+    match second {
+        Some(second) => (1.0 - (-(first - second).max(0.0)).exp()) as f32,
+        None => 1.0,
+    }
+}
+
+fn language(variety: Variety) -> [f32; 3] {
+    [
+        f32::from(u8::from(variety == Variety::En)),
+        f32::from(u8::from(variety == Variety::Nn)),
+        f32::from(u8::from(variety == Variety::Sv)),
+    ]
+}
+
+/// ln(1 + content words).
+fn length(shape: &QuestionShape) -> f32 {
+    (1.0 + shape.words as f32).ln()
+}
+
+/// The figures of `hit` as the answer: `lead` is its rank-score lead over the next
+/// candidate, `runner_up` the next candidate (if any).
+pub fn answer(
+    analysis: &Analysis,
+    hit: &Hit,
+    lead: f32,
+    runner_up: Option<&Hit>,
+) -> [f32; ANSWER_FEATURES.len()] {
+    let shape = &analysis.shape;
+    let referral = analysis.referrals.first().map_or(0.0, |r| r.coverage);
+    let [english, nynorsk, swedish] = language(analysis.variety);
+    [
+        hit.known_coverage,
+        hit.question_coverage,
+        hit.coverage,
+        hit.passage_coverage,
+        shape.unknown_share,
+        lead,
+        runner_up.map_or(0.0, |h| h.known_coverage),
+        shape.everyday_share,
+        length(shape),
+        shape.unknown_share * length(shape),
+        english,
+        nynorsk,
+        swedish,
+        referral,
+        referral - hit.coverage,
+    ]
+}
+
+/// The figures of the best referral; `None` when no referral matches at all.
+pub fn referral(
+    analysis: &Analysis,
+    entry: Option<&Hit>,
+    answer_probability: f32,
+) -> Option<[f32; REFERRAL_FEATURES.len()]> {
+    let best = analysis.referrals.first()?;
+    let next = analysis.referrals.get(1).map_or(0.0, |r| r.coverage);
+    let [english, nynorsk, swedish] = language(analysis.variety);
+    Some([
+        best.coverage,
+        best.known_coverage,
+        best.question_coverage,
+        (best.coverage - next).max(0.0),
+        entry.map_or(0.0, |h| h.known_coverage),
+        answer_probability,
+        english,
+        nynorsk,
+        swedish,
+    ])
+}

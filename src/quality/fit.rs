@@ -1,0 +1,378 @@
+//! Fitting the calibration: the rank, answer and referral models on the `train`
+//! questions, the two thresholds on the `dev` questions (`anbud kb calibrate`).
+//!
+//! Each model is an L2-regularised logistic regression fitted by Newton's method on
+//! standardised features: a handful of weights, no randomness, the same file from the
+//! same data.
+
+use crate::answer::{decide, features, Action, Analysis, Answerer};
+use crate::knowledge::calibration::{Calibration, Model, ANSWER_FEATURES, REFERRAL_FEATURES};
+use crate::search::SearchError;
+
+use super::{Labelled, Split};
+
+/// The L2 penalty on the standardised weights (the intercept is not penalised).
+const L2: f64 = 1.0;
+/// Newton steps at most; the fit usually settles in under ten.
+const MAX_STEPS: usize = 50;
+
+/// One labelled question, analysed once (the models are applied many times).
+pub struct Example {
+    pub row: Labelled,
+    pub analysis: Analysis,
+}
+
+/// Analyse every row with the answerer's index and referrals.
+pub fn analyse(answerer: &Answerer, rows: &[Labelled]) -> Result<Vec<Example>, SearchError> {
+    rows.iter()
+        .map(|row| {
+            let cleaned = crate::answer::clean_question(&row.question);
+            Ok(Example {
+                row: row.clone(),
+                analysis: answerer.analyse(&cleaned)?,
+            })
+        })
+        .collect()
+}
+
+/// A logistic regression of `labels` on `rows` (each row one feature vector): the
+/// weights on the features' own scale.
+// Matrix code reads clearer with indices.
+#[allow(clippy::needless_range_loop)]
+pub fn logistic(rows: &[Vec<f32>], labels: &[bool]) -> Model {
+    let features = rows.first().map_or(0, Vec::len);
+    let n = rows.len() as f64;
+    if rows.is_empty() {
+        return Model::zero(features);
+    }
+    // Standardise: the penalty then treats every feature alike, and Newton's method is
+    // well conditioned.
+    let mut mean = vec![0.0f64; features];
+    let mut sd = vec![0.0f64; features];
+    for row in rows {
+        for (m, x) in mean.iter_mut().zip(row) {
+            *m += f64::from(*x) / n;
+        }
+    }
+    for row in rows {
+        for ((s, m), x) in sd.iter_mut().zip(&mean).zip(row) {
+            *s += (f64::from(*x) - m).powi(2) / n;
+        }
+    }
+    for s in &mut sd {
+        *s = s.sqrt();
+    }
+    // Constant features get no weight.
+    let used: Vec<usize> = (0..features).filter(|&j| sd[j] > 1e-9).collect();
+    let dim = used.len() + 1;
+    let x: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|row| {
+            let mut v = Vec::with_capacity(dim);
+            v.push(1.0);
+            v.extend(used.iter().map(|&j| (f64::from(row[j]) - mean[j]) / sd[j]));
+            v
+        })
+        .collect();
+    let y: Vec<f64> = labels.iter().map(|&l| f64::from(u8::from(l))).collect();
+    let mut w = vec![0.0f64; dim];
+    for _ in 0..MAX_STEPS {
+        let mut gradient = vec![0.0f64; dim];
+        let mut hessian = vec![vec![0.0f64; dim]; dim];
+        for (xi, yi) in x.iter().zip(&y) {
+            let z: f64 = xi.iter().zip(&w).map(|(a, b)| a * b).sum();
+            let p = 1.0 / (1.0 + (-z).exp());
+            let r = p * (1.0 - p);
+            for a in 0..dim {
+                gradient[a] += (p - yi) * xi[a];
+                for b in 0..=a {
+                    hessian[a][b] += r * xi[a] * xi[b];
+                }
+            }
+        }
+        for a in 0..dim {
+            for b in 0..a {
+                hessian[b][a] = hessian[a][b];
+            }
+            if a > 0 {
+                gradient[a] += L2 * w[a];
+                hessian[a][a] += L2;
+            }
+        }
+        hessian[0][0] += 1e-9;
+        let Some(step) = solve(hessian, gradient) else {
+            break;
+        };
+        let size: f64 = step.iter().map(|s| s * s).sum::<f64>().sqrt();
+        for (wi, si) in w.iter_mut().zip(&step) {
+            *wi -= si;
+        }
+        if size < 1e-10 {
+            break;
+        }
+    }
+    // Back to the features' own scale.
+    let mut weights = vec![0.0f64; features];
+    let mut bias = w[0];
+    for (k, &j) in used.iter().enumerate() {
+        weights[j] = w[k + 1] / sd[j];
+        bias -= w[k + 1] * mean[j] / sd[j];
+    }
+    Model { bias, weights }
+}
+
+/// Solve `a · x = b` by Gaussian elimination with partial pivoting.
+#[allow(clippy::needless_range_loop)]
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let n = b.len();
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-12 {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        for row in col + 1..n {
+            let factor = a[row][col] / a[col][col];
+            for k in col..n {
+                a[row][k] -= factor * a[col][k];
+            }
+            b[row] -= factor * b[col];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for row in (0..n).rev() {
+        let sum: f64 = (row + 1..n).map(|k| a[row][k] * x[k]).sum();
+        x[row] = (b[row] - sum) / a[row][row];
+    }
+    Some(x)
+}
+
+/// Fit the rank model: a logistic regression of "this candidate is a right entry" on
+/// the candidates' figures, over the in-scope questions that have a right candidate.
+pub fn fit_rank(examples: &[Example]) -> Model {
+    let mut rows = Vec::new();
+    let mut labels = Vec::new();
+    for e in examples.iter().filter(|e| e.row.in_scope()) {
+        let candidates = &e.analysis.candidates;
+        if !candidates.iter().any(|h| e.row.expected.contains(&h.id)) {
+            continue;
+        }
+        for (i, hit) in candidates.iter().enumerate() {
+            rows.push(features::rank(candidates, i).to_vec());
+            labels.push(e.row.expected.contains(&hit.id));
+        }
+    }
+    logistic(&rows, &labels)
+}
+
+/// Fit the answer model: "the first candidate (after the rank model) answers the
+/// question" on the answer figures; out-of-scope questions are all "no".
+pub fn fit_answer(examples: &[Example], rank: &Model) -> Model {
+    let calibration = with_models(rank.clone(), Model::zero(ANSWER_FEATURES.len()));
+    let mut rows = Vec::new();
+    let mut labels = Vec::new();
+    for e in examples {
+        let decision = decide(&e.analysis, &calibration, 1.0);
+        let Some(first) = decision.ranked.first() else {
+            continue;
+        };
+        let runner_up = decision.ranked.get(1);
+        let lead = features::lead(first.rank_score, runner_up.map(|r| r.rank_score));
+        rows.push(
+            features::answer(&e.analysis, &first.hit, lead, runner_up.map(|r| &r.hit)).to_vec(),
+        );
+        labels.push(e.row.expected.contains(&first.hit.id));
+    }
+    logistic(&rows, &labels)
+}
+
+/// Fit the referral model: "the best referral is the service this question deserves".
+pub fn fit_referral(examples: &[Example], rank: &Model, answer: &Model) -> Model {
+    let calibration = with_models(rank.clone(), answer.clone());
+    let mut rows = Vec::new();
+    let mut labels = Vec::new();
+    for e in examples {
+        let decision = decide(&e.analysis, &calibration, 1.0);
+        let first = decision.ranked.first();
+        let probability = first.map_or(0.0, |r| r.probability);
+        let Some(x) = features::referral(&e.analysis, first.map(|r| &r.hit), probability) else {
+            continue;
+        };
+        let best = e.analysis.referrals.first().map(|r| r.id.as_str());
+        rows.push(x.to_vec());
+        labels.push(e.row.referral.is_some() && e.row.referral.as_deref() == best);
+    }
+    logistic(&rows, &labels)
+}
+
+fn with_models(rank: Model, answer: Model) -> Calibration {
+    Calibration {
+        rank,
+        answer,
+        threshold: 0.5,
+        referral: Model::zero(REFERRAL_FEATURES.len()),
+        referral_threshold: 1.1,
+        header: Vec::new(),
+    }
+}
+
+/// How the bot does on a set of analysed questions with one calibration.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Score {
+    /// In scope answered with a right entry.
+    pub in_scope: f64,
+    /// Out of scope not answered with an entry.
+    pub out_of_scope: f64,
+    /// Questions labelled with a referral that got it.
+    pub referred_right: f64,
+    /// Out-of-scope questions referred to a service they were not labelled with.
+    pub referred_wrong: f64,
+}
+
+impl Score {
+    /// What the thresholds are chosen to make largest: both kinds of rightness alike,
+    /// right referrals a little, wrong ones against.
+    pub fn objective(&self) -> f64 {
+        self.in_scope + self.out_of_scope + 0.25 * self.referred_right - 0.5 * self.referred_wrong
+    }
+}
+
+/// Score a calibration on analysed questions.
+pub fn score(examples: &[Example], calibration: &Calibration) -> Score {
+    let (mut in_right, mut in_total, mut out_right, mut out_total) = (0, 0, 0, 0);
+    let (mut ref_right, mut ref_total, mut ref_wrong) = (0, 0, 0);
+    for e in examples {
+        let decision = decide(&e.analysis, calibration, calibration.threshold);
+        let answered = (decision.action == Action::Answer)
+            .then(|| decision.ranked.first().map(|r| r.hit.id.as_str()))
+            .flatten();
+        let referred = (decision.action == Action::Refer)
+            .then(|| decision.referral.as_ref().map(|(id, _)| id.as_str()))
+            .flatten();
+        if e.row.in_scope() {
+            in_total += 1;
+            in_right +=
+                usize::from(answered.is_some_and(|id| e.row.expected.iter().any(|x| x == id)));
+        } else {
+            out_total += 1;
+            out_right += usize::from(answered.is_none());
+            if referred.is_some() && referred != e.row.referral.as_deref() {
+                ref_wrong += 1;
+            }
+        }
+        if let Some(label) = &e.row.referral {
+            ref_total += 1;
+            ref_right += usize::from(referred == Some(label.as_str()));
+        }
+    }
+    let share = |a: usize, b: usize| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+    Score {
+        in_scope: share(in_right, in_total),
+        out_of_scope: share(out_right, out_total),
+        referred_right: share(ref_right, ref_total),
+        referred_wrong: share(ref_wrong, out_total),
+    }
+}
+
+/// The thresholds that make [`Score::objective`] largest on `examples`: a grid of
+/// 0.05..0.95 in steps of 0.01 for the answer threshold and 0.3..0.95 in steps of 0.05 for
+/// the referral threshold; of equal objectives, the higher thresholds (abstaining is the
+/// safer mistake).
+pub fn choose_thresholds(examples: &[Example], calibration: &Calibration) -> (f32, f32, Score) {
+    let mut best: Option<(f64, f32, f32, Score)> = None;
+    let mut c = calibration.clone();
+    for r in 6..=19 {
+        c.referral_threshold = r as f32 * 0.05;
+        for t in 5..=95 {
+            c.threshold = t as f32 * 0.01;
+            let s = score(examples, &c);
+            let objective = s.objective();
+            if best.as_ref().is_none_or(|(o, ..)| objective >= *o - 1e-12) {
+                best = Some((objective, c.threshold, c.referral_threshold, s));
+            }
+        }
+    }
+    let (_, t, r, s) = best.unwrap_or((0.0, 0.5, 0.5, Score::default()));
+    (t, r, s)
+}
+
+/// Fit the three models on `train` and choose the thresholds on `dev`; the header lines
+/// say what it was fitted on.
+pub fn calibrate(
+    answerer: &Answerer,
+    rows: &[Labelled],
+) -> Result<(Calibration, Score, Score), SearchError> {
+    let train: Vec<Labelled> = rows
+        .iter()
+        .filter(|r| r.split == Split::Train)
+        .cloned()
+        .collect();
+    let dev: Vec<Labelled> = rows
+        .iter()
+        .filter(|r| r.split == Split::Dev)
+        .cloned()
+        .collect();
+    let train = analyse(answerer, &train)?;
+    let dev = analyse(answerer, &dev)?;
+    let rank = fit_rank(&train);
+    let answer = fit_answer(&train, &rank);
+    let referral = fit_referral(&train, &rank, &answer);
+    let mut calibration = Calibration {
+        rank,
+        answer,
+        threshold: 0.5,
+        referral,
+        referral_threshold: 0.5,
+        header: Vec::new(),
+    };
+    let (threshold, referral_threshold, dev_score) = choose_thresholds(&dev, &calibration);
+    calibration.threshold = threshold;
+    calibration.referral_threshold = referral_threshold;
+    let train_score = score(&train, &calibration);
+    calibration.header = vec![
+        "Written by `anbud kb calibrate`; do not edit by hand. Refit after changing the"
+            .to_string(),
+        "entries, the glossary, the referrals or tests/quality/train.tsv and dev.tsv.".to_string(),
+        format!(
+            "Fitted on {} train questions; thresholds chosen on {} dev questions.",
+            train.len(),
+            dev.len()
+        ),
+    ];
+    Ok((calibration, train_score, dev_score))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logistic_regression_finds_the_separating_direction() {
+        // y = 1 when x0 > 0.5; x1 is noise.
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..200 {
+            let x0 = (i % 20) as f32 / 20.0;
+            let x1 = ((i * 7) % 13) as f32 / 13.0;
+            rows.push(vec![x0, x1]);
+            labels.push(x0 > 0.5);
+        }
+        let model = logistic(&rows, &labels);
+        assert!(model.weights[0] > 5.0, "{model:?}");
+        assert!(model.weights[1].abs() < 1.0, "{model:?}");
+        assert!(model.probability(&[0.9, 0.5]) > 0.9);
+        assert!(model.probability(&[0.1, 0.5]) < 0.1);
+        // The same data gives the same weights.
+        assert_eq!(logistic(&rows, &labels), model);
+    }
+
+    #[test]
+    fn a_constant_feature_gets_no_weight() {
+        let rows: Vec<Vec<f32>> = (0..50).map(|i| vec![i as f32 / 50.0, 3.0]).collect();
+        let labels: Vec<bool> = (0..50).map(|i| i > 25).collect();
+        let model = logistic(&rows, &labels);
+        assert_eq!(model.weights[1], 0.0);
+        assert!(model.weights[0] > 0.0);
+    }
+}
