@@ -319,15 +319,10 @@ impl App {
         let lang = reply.lang.code();
         if let Some(referral) = &reply.referral {
             // Counted, not queued: the question belongs to another public service. A
-            // counter, like the others not waited for (see the README's durability notes).
-            if let Some(store) = self.store() {
-                let (id, lang) = (referral.id.clone(), lang.to_string());
-                tokio::spawn(async move {
-                    if let Err(e) = store.record_referral(&id, &lang).await {
-                        tracing::warn!(error = %e, "could not count the referral");
-                    }
-                });
-            }
+            // counter in the group commit like the others (see the README's durability
+            // notes): a write of its own raced the group commit for SQLite's lock and
+            // was lost under load, and a batch run could end before it ran.
+            self.logger.record_referral(&referral.id, lang);
             return PendingAsk {
                 reply,
                 ticket: None,

@@ -41,6 +41,16 @@ pub enum AnsweringWrite {
         /// When it was given.
         at: DateTime<Utc>,
     },
+    /// A question referred to a public service (`knowledge/referrals/`), counted for the
+    /// statistics and not queued.
+    Referred {
+        /// The referral.
+        referral_id: String,
+        /// The language of the reply.
+        lang: String,
+        /// When it was asked.
+        at: DateTime<Utc>,
+    },
 }
 
 impl AnsweringWrite {
@@ -65,6 +75,8 @@ pub(crate) struct BatchPlan {
     pub(crate) question_counts: BTreeMap<(NaiveDate, String), (i64, i64)>,
     /// `answer_counts` rows to add: (day, entry, lang, source) → count.
     pub(crate) answer_counts: BTreeMap<(NaiveDate, String, String, &'static str), i64>,
+    /// `referral_counts` rows to add: (day, referral, lang) → count.
+    pub(crate) referral_counts: BTreeMap<(NaiveDate, String, String), i64>,
 }
 
 /// A write that files a queue item, ready for the database, with its place in the batch.
@@ -137,6 +149,20 @@ impl BatchPlan {
                             super::storable(entry_id),
                             super::storable(lang),
                             source.as_str(),
+                        ))
+                        .or_default() += 1;
+                }
+                AnsweringWrite::Referred {
+                    referral_id,
+                    lang,
+                    at,
+                } => {
+                    *plan
+                        .referral_counts
+                        .entry((
+                            super::stats_day(*at),
+                            super::storable(referral_id),
+                            super::storable(lang),
                         ))
                         .or_default() += 1;
                 }
@@ -217,5 +243,32 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn referrals_are_summed_per_day_referral_and_language() {
+        let referred = |id: &str, lang: &str| AnsweringWrite::Referred {
+            referral_id: id.into(),
+            lang: lang.into(),
+            at: at("2026-03-01T10:00:00Z"),
+        };
+        let writes = vec![
+            referred("skatteetaten", "nb"),
+            referred("brreg", "nb"),
+            referred("skatteetaten", "nb"),
+            referred("skatteetaten", "en"),
+        ];
+        let plan = BatchPlan::new(&writes);
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert_eq!(
+            plan.referral_counts.into_iter().collect::<Vec<_>>(),
+            vec![
+                ((day, "brreg".to_string(), "nb".to_string()), 1),
+                ((day, "skatteetaten".to_string(), "en".to_string()), 1),
+                ((day, "skatteetaten".to_string(), "nb".to_string()), 2),
+            ]
+        );
+        assert!(plan.filed.is_empty());
+        assert!(!writes[0].is_acknowledged());
     }
 }

@@ -39,6 +39,9 @@ pub(crate) async fn write_batch(
     for ((day, entry_id, lang, source), count) in &plan.answer_counts {
         add_answer_count(&mut tx, *day, entry_id, lang, source, *count).await?;
     }
+    for ((day, referral_id, lang), count) in &plan.referral_counts {
+        add_referral_count(&mut tx, *day, referral_id, lang, *count).await?;
+    }
     tx.commit().await?;
     Ok(filed)
 }
@@ -62,6 +65,29 @@ async fn add_answer_count(
     .bind(entry_id)
     .bind(lang)
     .bind(source)
+    .bind(count)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds `count` questions referred to a public service on a day.
+async fn add_referral_count(
+    conn: &mut Conn,
+    day: NaiveDate,
+    referral_id: &str,
+    lang: &str,
+    count: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO referral_counts (day, referral_id, lang, count)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (day, referral_id, lang) DO UPDATE SET
+             count = referral_counts.count + excluded.count",
+    )
+    .bind(day)
+    .bind(referral_id)
+    .bind(lang)
     .bind(count)
     .execute(&mut *conn)
     .await?;

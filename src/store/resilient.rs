@@ -464,6 +464,19 @@ impl ResilientLogger {
             None,
         );
     }
+
+    /// Counts a question referred to the public service `referral_id` with the next
+    /// group commit, without waiting for it (a counter, like the others).
+    pub fn record_referral(&self, referral_id: &str, lang: &str) {
+        self.inner.enqueue(
+            AnsweringWrite::Referred {
+                referral_id: referral_id.to_owned(),
+                lang: lang.to_owned(),
+                at: Utc::now().trunc_subsecs(6),
+            },
+            None,
+        );
+    }
 }
 
 /// Logs a write [`ResilientLogger::close`] could not get written, and counts it.
@@ -492,7 +505,9 @@ fn name_unwritten(write: &AnsweringWrite, unwritten: &mut Unwritten) {
                 "feedback not written: the database did not take it before the stop"
             );
         }
-        AnsweringWrite::QuestionAsked { .. } | AnsweringWrite::AnswerGiven { .. } => {
+        AnsweringWrite::QuestionAsked { .. }
+        | AnsweringWrite::AnswerGiven { .. }
+        | AnsweringWrite::Referred { .. } => {
             unwritten.counters += 1;
         }
     }
