@@ -583,7 +583,13 @@ impl Store {
     /// Counts one question referred to the public service `referral_id` (anonymous,
     /// like the answer counts; a referral is not queued for advisers).
     pub async fn record_referral(&self, referral_id: &str, lang: &str) -> Result<(), StoreError> {
-        dispatch!(self, record_referral(referral_id, lang, stats_day(now())))
+        self.write_batch(&[AnsweringWrite::Referred {
+            referral_id: referral_id.to_owned(),
+            lang: lang.to_owned(),
+            at: now(),
+        }])
+        .await
+        .map(drop)
     }
 
     /// [`Store::record_answer_given`] for an answer given at `at`.

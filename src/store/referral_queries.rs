@@ -1,26 +1,6 @@
 // Counting questions referred to a public service (knowledge/referrals/): included into
 // each backend module beside queries.rs, as queries.rs is.
 
-pub(crate) async fn record_referral(
-    pool: &Pool,
-    referral_id: &str,
-    lang: &str,
-    day: NaiveDate,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO referral_counts (day, referral_id, lang, count)
-         VALUES ($1, $2, $3, 1)
-         ON CONFLICT (day, referral_id, lang) DO UPDATE SET
-             count = referral_counts.count + 1",
-    )
-    .bind(day)
-    .bind(referral_id)
-    .bind(lang)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
 /// Questions referred since `since`, and per referral (most first).
 async fn referral_totals(
     pool: &Pool,
