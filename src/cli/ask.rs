@@ -13,6 +13,7 @@ use crate::answer::{render_full_text, render_json, render_text, Reply};
 use crate::app::{App, PendingAsk};
 use crate::config::Settings;
 use crate::store::Origin;
+use crate::tenders::answer as tenders;
 
 #[derive(Debug, Args)]
 pub struct AskArgs {
@@ -67,16 +68,23 @@ pub async fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitC
             let asked = app.ask(&q, Origin::terminal()).await;
             let mut value = render_json(&asked.reply);
             mark_queued(&mut value, &asked.reply, asked.logged);
+            if let Some(t) = tenders::for_app(&app, &q, asked.reply.lang).await {
+                tenders::add_to_json(&mut value, &t);
+            }
             writeln!(terminal::stdout(), "{}", terminal::json_line(&value))?;
             usize::from(is_abstention(&asked.reply) && !asked.logged)
         }
         (Some(q), _) => {
             let asked = app.ask(&q, Origin::terminal()).await;
-            let text = if args.full {
+            let mut text = if args.full {
                 render_full_text(&asked.reply)
             } else {
                 render_text(&asked.reply, asked.logged)
             };
+            // Notices from Doffin under the general advice (src/tenders/).
+            if let Some(t) = tenders::for_app(&app, &q, asked.reply.lang).await {
+                text = format!("{text}\n\n{}", tenders::render(&t, tenders::Style::Plain));
+            }
             write_reply(&mut terminal::stdout(), &text)?;
             usize::from(is_abstention(&asked.reply) && !asked.logged)
         }

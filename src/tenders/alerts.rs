@@ -1,0 +1,105 @@
+//! Alerts: each watch's subscriber gets the new notices that match it, once per notice,
+//! at most one digest an hour, however many bots run and however often they restart.
+//! The store records each (watch, procedure) pair under a unique key in the same
+//! transaction that takes the watch's hour ([`Store::claim_tender_digest`]).
+//!
+//! A digest is claimed before it is sent: a bot that dies between the two loses that
+//! digest rather than sending it twice.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::answer::{notice_lines, Style};
+use super::filter::{Filter, FilterError, TextMatcher};
+use super::model::Notice;
+use super::vocab::Vocabulary;
+use crate::knowledge::Lang;
+use crate::store::{Store, StoreError, TenderWatch};
+
+/// The least time between two digests to one watch.
+pub const DIGEST_GAP: TimeDelta = TimeDelta::hours(1);
+
+/// The new notices of one watch, claimed for sending.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digest {
+    pub watch: TenderWatch,
+    pub notices: Vec<Notice>,
+}
+
+/// A watch's filter: its options, current notices only.
+pub fn watch_filter(
+    watch: &TenderWatch,
+    vocab: &Vocabulary,
+    now: DateTime<Utc>,
+) -> Result<Filter, FilterError> {
+    let mut filter = Filter::from_options(
+        vocab,
+        watch.query.as_deref(),
+        watch.cpv.as_deref(),
+        None,
+        watch.region.as_deref(),
+        watch.kind,
+    )?;
+    filter.current_at = Some(now);
+    Ok(filter)
+}
+
+/// Claims the digests due now: for each watch, the current matching notices first stored
+/// after the watch was made and not alerted to it before. Each claimed notice is
+/// recorded as alerted; the caller sends the digests.
+pub async fn claim_due_digests(
+    store: &Store,
+    vocab: &Vocabulary,
+    matcher: &TextMatcher,
+    now: DateTime<Utc>,
+) -> Result<Vec<Digest>, StoreError> {
+    let stored = store.list_tenders().await?;
+    let mut digests = Vec::new();
+    for watch in store.tender_watches(None).await? {
+        if watch.last_digest_at.is_some_and(|t| t > now - DIGEST_GAP) {
+            continue;
+        }
+        let Ok(filter) = watch_filter(&watch, vocab, now) else {
+            tracing::warn!(watch = %watch.id, "a watch's options no longer parse; skipped");
+            continue;
+        };
+        let alerted = store.tender_alerted(watch.id).await?;
+        let fresh: Vec<&Notice> = stored
+            .iter()
+            .filter(|s| s.first_seen_at >= watch.created_at)
+            .map(|s| &s.notice)
+            .filter(|n| !alerted.contains(&n.procedure_key))
+            .filter(|n| filter.matches(n, matcher))
+            .collect();
+        if fresh.is_empty() {
+            continue;
+        }
+        let keys: Vec<String> = fresh.iter().map(|n| n.procedure_key.clone()).collect();
+        let claimed = store
+            .claim_tender_digest(watch.id, &keys, now, now - DIGEST_GAP)
+            .await?;
+        if claimed.is_empty() {
+            continue;
+        }
+        let notices = fresh
+            .into_iter()
+            .filter(|n| claimed.contains(&n.procedure_key))
+            .cloned()
+            .collect();
+        digests.push(Digest { watch, notices });
+    }
+    Ok(digests)
+}
+
+/// The message of a digest (Markdown; deadlines as Discord timestamps with
+/// [`Style::Discord`]).
+pub fn render_digest(digest: &Digest, style: Style, lang: Lang) -> String {
+    let n = digest.notices.len();
+    let heading = match lang {
+        Lang::Nb => format!(
+            "**Nye kunngjøringer for varselet ditt #{}** ({n})",
+            digest.watch.id
+        ),
+        Lang::En => format!("**New notices for your alert #{}** ({n})", digest.watch.id),
+    };
+    format!("{heading}\n{}", notice_lines(&digest.notices, style, lang))
+}
