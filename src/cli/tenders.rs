@@ -268,7 +268,7 @@ async fn watch(
                         "{}  user {}  {}",
                         w.id,
                         terminal::printable(&w.user_id),
-                        terminal::printable(&describe_watch(&w))
+                        terminal::printable(&tenders::alerts::describe_watch(&w))
                     )?;
                 }
             }
@@ -282,26 +282,4 @@ async fn watch(
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A watch's options in words: `query "renhold", region Follo`.
-pub fn describe_watch(w: &crate::store::TenderWatch) -> String {
-    let mut parts = Vec::new();
-    if let Some(q) = &w.query {
-        parts.push(format!("query {q:?}"));
-    }
-    if let Some(c) = &w.cpv {
-        parts.push(format!("cpv {c}"));
-    }
-    if let Some(r) = &w.region {
-        parts.push(format!("region {r}"));
-    }
-    if let Some(k) = w.kind {
-        parts.push(format!("kind {}", k.code()));
-    }
-    if parts.is_empty() {
-        "every notice".into()
-    } else {
-        parts.join(", ")
-    }
 }

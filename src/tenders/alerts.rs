@@ -103,3 +103,25 @@ pub fn render_digest(digest: &Digest, style: Style, lang: Lang) -> String {
     };
     format!("{heading}\n{}", notice_lines(&digest.notices, style, lang))
 }
+
+/// A watch's options in words: `query "renhold", region Follo`.
+pub fn describe_watch(w: &TenderWatch) -> String {
+    let mut parts = Vec::new();
+    if let Some(q) = &w.query {
+        parts.push(format!("query {q:?}"));
+    }
+    if let Some(c) = &w.cpv {
+        parts.push(format!("cpv {c}"));
+    }
+    if let Some(r) = &w.region {
+        parts.push(format!("region {r}"));
+    }
+    if let Some(k) = w.kind {
+        parts.push(format!("kind {}", k.code()));
+    }
+    if parts.is_empty() {
+        "every notice".into()
+    } else {
+        parts.join(", ")
+    }
+}

@@ -158,6 +158,21 @@ pub async fn run_schedule(store: Store, settings: TenderSettings) {
     }
 }
 
+/// [`run_schedule`] on the application's store, once it has one (the database may be
+/// down at start-up).
+pub async fn run_schedule_for(app: crate::app::App) {
+    if let Err(e) = super::client::key_from_env() {
+        tracing::warn!("tenders are off: {e}");
+        return;
+    }
+    loop {
+        if let Some(store) = app.store() {
+            return run_schedule(store, app.settings.tenders.clone()).await;
+        }
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+}
+
 /// A token naming this process's hold on the lease.
 pub fn claim_token() -> String {
     let mut bytes = [0u8; 12];

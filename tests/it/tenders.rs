@@ -5,6 +5,7 @@
 //! both databases.
 
 mod cli;
+mod discord;
 mod store;
 
 use std::collections::VecDeque;
