@@ -12,11 +12,11 @@ use poise::serenity_prelude as serenity;
 use serenity::Http;
 
 use crate::app::App;
-use crate::discord::context::{ctx_lang, Context, Data, Error};
+use crate::discord::context::{ctx_lang, texts, Context, Data, Error};
 use crate::discord::reply::say_private;
 use crate::discord::send::{post_dm, Outgoing};
 use crate::knowledge::Lang;
-use crate::store::{NewTenderWatch, TenderWatchId};
+use crate::store::{NewTenderWatch, Store, TenderWatchId};
 use crate::tenders::alerts::{claim_due_digests, describe_watch, render_digest};
 use crate::tenders::answer::{notice_lines, Style, DOFFIN_SEARCH};
 use crate::tenders::{Filter, Kind, TextMatcher, Vocabulary};
@@ -54,6 +54,17 @@ impl From<KindChoice> for Kind {
             KindChoice::Planned => Kind::Planned,
             KindChoice::Dialogue => Kind::Dialogue,
             KindChoice::Open => Kind::Open,
+        }
+    }
+}
+
+/// The store, or `None` once the user has been told the database is unavailable.
+async fn store_or_say(ctx: Context<'_>) -> Result<Option<Store>, Error> {
+    match ctx.data().app.store() {
+        Some(store) => Ok(Some(store)),
+        None => {
+            say_private(ctx, texts(ctx).database_unavailable.clone()).await?;
+            Ok(None)
         }
     }
 }
@@ -169,12 +180,8 @@ pub async fn tenders_watch(
     ) {
         return say_private(ctx, e.to_string()).await;
     }
-    let Some(store) = ctx.data().app.store() else {
-        return say_private(
-            ctx,
-            "The database is unavailable right now; try again shortly.",
-        )
-        .await;
+    let Some(store) = store_or_say(ctx).await? else {
+        return Ok(());
     };
     let watch = store
         .add_tender_watch(
@@ -200,12 +207,8 @@ pub async fn tenders_watch(
 #[poise::command(slash_command, rename = "watches")]
 pub async fn tenders_watches(ctx: Context<'_>) -> Result<(), Error> {
     let lang = ctx_lang(ctx);
-    let Some(store) = ctx.data().app.store() else {
-        return say_private(
-            ctx,
-            "The database is unavailable right now; try again shortly.",
-        )
-        .await;
+    let Some(store) = store_or_say(ctx).await? else {
+        return Ok(());
     };
     let watches = store
         .tender_watches(Some(&ctx.author().id.get().to_string()))
@@ -238,12 +241,8 @@ pub async fn tenders_unwatch(
     #[description = "The alert's number (see /tenders watches)"] id: i64,
 ) -> Result<(), Error> {
     let lang = ctx_lang(ctx);
-    let Some(store) = ctx.data().app.store() else {
-        return say_private(
-            ctx,
-            "The database is unavailable right now; try again shortly.",
-        )
-        .await;
+    let Some(store) = store_or_say(ctx).await? else {
+        return Ok(());
     };
     let user = ctx.author().id.get().to_string();
     let removed = store
