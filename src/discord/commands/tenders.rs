@@ -13,12 +13,13 @@ use serenity::Http;
 
 use crate::app::App;
 use crate::discord::context::{ctx_lang, texts, Context, Data, Error};
+use crate::discord::format::Rendered;
 use crate::discord::reply::say_private;
 use crate::discord::send::{post_dm, Outgoing};
 use crate::knowledge::Lang;
 use crate::store::{NewTenderWatch, Store, TenderWatchId};
 use crate::tenders::alerts::{claim_due_digests, describe_watch, render_digest};
-use crate::tenders::answer::{notice_lines, Style, DOFFIN_SEARCH};
+use crate::tenders::answer::{notice_lines, render, Style, DOFFIN_SEARCH};
 use crate::tenders::{Filter, Kind, TextMatcher, Vocabulary};
 
 /// The most notices one `/tenders list` shows.
@@ -255,6 +256,15 @@ pub async fn tenders_unwatch(
         (false, false) => format!("You have no alert #{id}."),
     };
     say_private(ctx, text).await
+}
+
+/// Adds the notices a question asks for ("hvilke anbud kommer i Nordre Follo?"), when it
+/// asks for them, as the last part of an answer: under the general advice, deadlines as
+/// Discord timestamps.
+pub async fn add_notices(rendered: &mut Rendered, app: &App, question: &str) {
+    if let Some(t) = crate::tenders::answer::for_app(app, question, rendered.lang).await {
+        rendered.chunks.push(render(&t, Style::Discord));
+    }
 }
 
 /// Sends due watch digests by direct message every `tick`, as long as the bot runs.

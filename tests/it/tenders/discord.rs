@@ -56,6 +56,32 @@ async fn tenders_list_watch_and_one_alert_by_direct_message() {
     );
     assert!(!list.content.contains("Oslo kommune"), "{}", list.content);
 
+    // A question for tenders gets the notices under the answer.
+    let question = t.fake.send_message(
+        ids::QA_CHANNEL,
+        ids::SUPPLIER_USER,
+        "upcoming cleaning tenders in Akershus",
+    );
+    let answer = t.reply_to(question).await;
+    assert!(
+        answer.content.contains("Current notices from Doffin"),
+        "{}",
+        answer.content
+    );
+    assert!(
+        answer
+            .content
+            .contains("https://doffin.no/notices/2026-200001"),
+        "{}",
+        answer.content
+    );
+    assert!(
+        !answer.content.contains("2026-200003"),
+        "{}",
+        answer.content
+    );
+    assert_no_mentions(&answer);
+
     // An unknown region is said, not silently an empty list.
     let command = t.fake.slash_command(
         ids::SUPPLIER_USER,
