@@ -48,10 +48,14 @@ CREATE TABLE tender_watches (
 );
 CREATE INDEX tender_watches_user ON tender_watches (user_id);
 
--- A notice alerted to a watch's subscriber: at most once, whichever bot sends it.
+-- A notice alerted to a watch's subscriber: claimed by one bot at a time (the lease
+-- claimed_until, as the outbox's), then marked sent; a bot that died holding it lets
+-- another send it once the lease has run out. The primary key keeps one row per pair.
 CREATE TABLE tender_alerts (
     watch_id      INTEGER NOT NULL REFERENCES tender_watches (id) ON DELETE CASCADE,
     procedure_key TEXT NOT NULL,
-    sent_at       TEXT NOT NULL,
+    claimed_until TEXT NOT NULL,
+    claim_token   TEXT NOT NULL,
+    sent_at       TEXT,               -- set once the message is posted
     PRIMARY KEY (watch_id, procedure_key)
 );

@@ -312,29 +312,35 @@ pub(crate) async fn remove_tender_watch(
     Ok(removed == 1)
 }
 
-/// The procedures already alerted to a watch.
+/// The procedures a watch must not be offered now: sent, or held by a live claim.
 pub(crate) async fn tender_alerted(
     pool: &Pool,
     id: TenderWatchId,
+    now: DateTime<Utc>,
 ) -> Result<Vec<String>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT procedure_key FROM tender_alerts WHERE watch_id = $1")
-            .bind(id.0)
-            .fetch_all(pool)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT procedure_key FROM tender_alerts
+         WHERE watch_id = $1 AND (sent_at IS NOT NULL OR claimed_until > $2)",
     )
+    .bind(id.0)
+    .bind(now)
+    .fetch_all(pool)
+    .await?)
 }
 
-/// Claims a digest for a watch: when its last digest is older than `cutoff`, records
-/// each of `keys` not yet alerted (the unique (watch, procedure) pair) and returns them.
-/// Nothing new: nothing is recorded and the hour is not used up. Several bots may try at
-/// once: the conditional UPDATE lets one through, the primary key stops any repeat.
+/// Claims a digest for a watch: when its last digest is older than `cutoff`, takes each
+/// of `keys` that is neither sent nor held by another live claim, until `lease_until`,
+/// under `token`, and returns them. Nothing to take: nothing changes and the hour is not
+/// used up. Several bots may try at once: the conditional UPDATE of the watch lets one
+/// through, and the primary key of (watch, procedure) keeps one row per pair.
 pub(crate) async fn claim_tender_digest(
     pool: &Pool,
     id: TenderWatchId,
     keys: &[String],
     now: DateTime<Utc>,
     cutoff: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    token: &str,
 ) -> Result<Vec<String>, StoreError> {
     let mut tx = begin_write(pool).await?;
     let due = sqlx::query(
@@ -353,17 +359,23 @@ pub(crate) async fn claim_tender_digest(
     }
     let mut claimed = Vec::new();
     for key in keys {
-        let inserted = sqlx::query(
-            "INSERT INTO tender_alerts (watch_id, procedure_key, sent_at) VALUES ($1, $2, $3)
-             ON CONFLICT (watch_id, procedure_key) DO NOTHING",
+        let taken = sqlx::query(
+            "INSERT INTO tender_alerts (watch_id, procedure_key, claimed_until, claim_token)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (watch_id, procedure_key) DO UPDATE
+                 SET claimed_until = excluded.claimed_until,
+                     claim_token = excluded.claim_token
+                 WHERE tender_alerts.sent_at IS NULL AND tender_alerts.claimed_until <= $5",
         )
         .bind(id.0)
         .bind(key)
+        .bind(lease_until)
+        .bind(token)
         .bind(now)
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if inserted == 1 {
+        if taken == 1 {
             claimed.push(key.clone());
         }
     }
@@ -373,4 +385,27 @@ pub(crate) async fn claim_tender_digest(
         tx.commit().await?;
     }
     Ok(claimed)
+}
+
+/// Marks the notices claimed under `token` for a watch as sent. False when the claim was
+/// lost (its lease ran out and another bot took it).
+pub(crate) async fn mark_tender_alerts_sent(
+    pool: &Pool,
+    id: TenderWatchId,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut tx = begin_write(pool).await?;
+    let marked = sqlx::query(
+        "UPDATE tender_alerts SET sent_at = $3
+         WHERE watch_id = $1 AND claim_token = $2 AND sent_at IS NULL",
+    )
+    .bind(id.0)
+    .bind(token)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(marked > 0)
 }

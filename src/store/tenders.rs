@@ -161,24 +161,54 @@ impl Store {
         dispatch!(self, remove_tender_watch(id, user_id))
     }
 
-    /// The procedure keys already alerted to a watch.
-    pub async fn tender_alerted(&self, id: TenderWatchId) -> Result<Vec<String>, StoreError> {
-        dispatch!(self, tender_alerted(id))
+    /// The procedure keys a watch must not be offered at `now`: sent, or held by a live
+    /// claim.
+    pub async fn tender_alerted(
+        &self,
+        id: TenderWatchId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        dispatch!(self, tender_alerted(id, now.trunc_subsecs(6)))
     }
 
-    /// Claims a digest of `keys` for a watch whose last digest is older than `cutoff`:
-    /// the keys not alerted before, each recorded once (however many bots try). Empty:
-    /// not due, or nothing new.
+    /// Claims a digest of `keys` for a watch whose last digest is older than `cutoff`: the
+    /// keys neither sent nor held by a live claim, held until `lease_until` under
+    /// `token`. Empty: not due, or nothing to take. Mark them sent with
+    /// [`Store::mark_tender_alerts_sent`] once posted; if that never happens, another bot
+    /// takes them after the lease.
     pub async fn claim_tender_digest(
         &self,
         id: TenderWatchId,
         keys: &[String],
         now: DateTime<Utc>,
         cutoff: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        token: &str,
     ) -> Result<Vec<String>, StoreError> {
         dispatch!(
             self,
-            claim_tender_digest(id, keys, now.trunc_subsecs(6), cutoff.trunc_subsecs(6))
+            claim_tender_digest(
+                id,
+                keys,
+                now.trunc_subsecs(6),
+                cutoff.trunc_subsecs(6),
+                lease_until.trunc_subsecs(6),
+                token
+            )
+        )
+    }
+
+    /// Marks what was claimed under `token` for a watch as sent. False: the claim was
+    /// lost to another bot after its lease ran out.
+    pub async fn mark_tender_alerts_sent(
+        &self,
+        id: TenderWatchId,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(
+            self,
+            mark_tender_alerts_sent(id, token, now.trunc_subsecs(6))
         )
     }
 }

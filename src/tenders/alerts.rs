@@ -3,8 +3,10 @@
 //! The store records each (watch, procedure) pair under a unique key in the same
 //! transaction that takes the watch's hour ([`Store::claim_tender_digest`]).
 //!
-//! A digest is claimed before it is sent: a bot that dies between the two loses that
-//! digest rather than sending it twice.
+//! A digest is claimed with a lease before it is sent and marked sent after, as the
+//! outbox's replies are: a bot that dies or fails to post lets another take the notices
+//! once the lease has run out (at the watch's next hour). Only a bot that dies between
+//! posting and marking can make a notice come twice.
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -23,6 +25,8 @@ pub const DIGEST_GAP: TimeDelta = TimeDelta::hours(1);
 pub struct Digest {
     pub watch: TenderWatch,
     pub notices: Vec<Notice>,
+    /// The claim's token: give it to [`Store::mark_tender_alerts_sent`] once posted.
+    pub token: String,
 }
 
 /// A watch's filter: its options, current notices only.
@@ -45,12 +49,14 @@ pub fn watch_filter(
 
 /// Claims the digests due now: for each watch, the current matching notices first stored
 /// after the watch was made and not alerted to it before. Each claimed notice is
-/// recorded as alerted; the caller sends the digests.
+/// claimed for `lease`; the caller sends the digests and marks each sent
+/// ([`Store::mark_tender_alerts_sent`]).
 pub async fn claim_due_digests(
     store: &Store,
     vocab: &Vocabulary,
     matcher: &TextMatcher,
     now: DateTime<Utc>,
+    lease: TimeDelta,
 ) -> Result<Vec<Digest>, StoreError> {
     let stored = store.list_tenders().await?;
     let mut digests = Vec::new();
@@ -62,7 +68,7 @@ pub async fn claim_due_digests(
             tracing::warn!(watch = %watch.id, "a watch's options no longer parse; skipped");
             continue;
         };
-        let alerted = store.tender_alerted(watch.id).await?;
+        let alerted = store.tender_alerted(watch.id, now).await?;
         let fresh: Vec<&Notice> = stored
             .iter()
             .filter(|s| s.first_seen_at >= watch.created_at)
@@ -74,8 +80,9 @@ pub async fn claim_due_digests(
             continue;
         }
         let keys: Vec<String> = fresh.iter().map(|n| n.procedure_key.clone()).collect();
+        let token = super::sync::claim_token();
         let claimed = store
-            .claim_tender_digest(watch.id, &keys, now, now - DIGEST_GAP)
+            .claim_tender_digest(watch.id, &keys, now, now - DIGEST_GAP, now + lease, &token)
             .await?;
         if claimed.is_empty() {
             continue;
@@ -85,7 +92,11 @@ pub async fn claim_due_digests(
             .filter(|n| claimed.contains(&n.procedure_key))
             .cloned()
             .collect();
-        digests.push(Digest { watch, notices });
+        digests.push(Digest {
+            watch,
+            notices,
+            token,
+        });
     }
     Ok(digests)
 }

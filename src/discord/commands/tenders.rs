@@ -281,7 +281,9 @@ pub async fn alert_loop(app: App, http: Arc<Http>, tick: Duration) {
         let matcher = matcher.get_or_insert_with(|| {
             TextMatcher::from_analyzer(app.answerer().index().analyzer().clone())
         });
-        let digests = match claim_due_digests(&store, vocab, matcher, Utc::now()).await {
+        let lease = chrono::TimeDelta::from_std(app.settings.claims.lease())
+            .unwrap_or(chrono::TimeDelta::minutes(1));
+        let digests = match claim_due_digests(&store, vocab, matcher, Utc::now(), lease).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::debug!(error = %e, "tender alerts unavailable");
@@ -291,13 +293,26 @@ pub async fn alert_loop(app: App, http: Arc<Http>, tick: Duration) {
         for digest in digests {
             let Ok(user) = digest.watch.user_id.parse::<u64>() else {
                 tracing::warn!(watch = %digest.watch.id, "a watch's user is not a Discord id; its alert is dropped");
+                let _ = store
+                    .mark_tender_alerts_sent(digest.watch.id, &digest.token, Utc::now())
+                    .await;
                 continue;
             };
             let lang = app.settings.announcements.language;
             let text = render_digest(&digest, Style::Discord, lang);
-            if let Err(e) = post_dm(&http, serenity::UserId::new(user), Outgoing::text(text)).await
-            {
-                tracing::warn!(watch = %digest.watch.id, error = %e, "a tender alert could not be sent");
+            match post_dm(&http, serenity::UserId::new(user), Outgoing::text(text)).await {
+                Ok(_) => {
+                    if let Err(e) = store
+                        .mark_tender_alerts_sent(digest.watch.id, &digest.token, Utc::now())
+                        .await
+                    {
+                        tracing::warn!(watch = %digest.watch.id, error = %e, "a sent tender alert could not be marked sent");
+                    }
+                }
+                // Left claimed: another try after the lease, at the watch's next hour.
+                Err(e) => {
+                    tracing::warn!(watch = %digest.watch.id, error = %e, "a tender alert could not be sent")
+                }
             }
         }
     }

@@ -40,6 +40,23 @@ fn sent(digests: &[Digest]) -> Vec<(&str, &str)> {
     sent
 }
 
+/// How long a claimed digest is held before another bot may send it.
+const LEASE: TimeDelta = TimeDelta::minutes(1);
+
+/// What a bot does: claims the due digests and marks each sent (as if posted).
+async fn send_due(store: &Store, now: DateTime<Utc>) -> Vec<Digest> {
+    let digests = claim_due_digests(store, Vocabulary::bundled(), &matcher(), now, LEASE)
+        .await
+        .unwrap();
+    for d in &digests {
+        assert!(store
+            .mark_tender_alerts_sent(d.watch.id, &d.token, now)
+            .await
+            .unwrap());
+    }
+    digests
+}
+
 fn matcher() -> TextMatcher {
     TextMatcher::new(&KnowledgeBase::default())
 }
@@ -206,11 +223,17 @@ async fn alerts_arrive_once_per_notice_and_subscriber_at_most_hourly(db: &TestDb
     let second = db.store().await;
     let m = matcher();
     let (a, b) = tokio::join!(
-        claim_due_digests(&store, vocab, &m, t0),
-        claim_due_digests(&second, vocab, &m, t0)
+        claim_due_digests(&store, vocab, &m, t0, LEASE),
+        claim_due_digests(&second, vocab, &m, t0, LEASE)
     );
     let mut digests = a.unwrap();
     digests.extend(b.unwrap());
+    for d in &digests {
+        assert!(store
+            .mark_tender_alerts_sent(d.watch.id, &d.token, t0)
+            .await
+            .unwrap());
+    }
     assert_eq!(
         sent(&digests),
         [("42", "2026-200001"), ("43", "2026-200002")]
@@ -223,10 +246,7 @@ async fn alerts_arrive_once_per_notice_and_subscriber_at_most_hourly(db: &TestDb
     drop(second);
     let restarted = db.store().await;
     let later = t0 + TimeDelta::minutes(90);
-    assert!(claim_due_digests(&restarted, vocab, &m, later)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(send_due(&restarted, later).await.is_empty());
 
     // The next sync: 200007 republishes 200001's procedure (not new to anyone), and
     // 200008 (Vestby, renhold, a dialogue) is new to both watches.
@@ -236,9 +256,7 @@ async fn alerts_arrive_once_per_notice_and_subscriber_at_most_hourly(db: &TestDb
         .await
         .unwrap();
     let soon = t1 + TimeDelta::minutes(1);
-    let got = claim_due_digests(&restarted, vocab, &m, soon)
-        .await
-        .unwrap();
+    let got = send_due(&restarted, soon).await;
     assert_eq!(sent(&got), [("42", "2026-200008"), ("43", "2026-200008")]);
     // Another notice within the hour waits for the hour to pass, then comes once.
     let mut extra = notices("changed.json")
@@ -250,25 +268,16 @@ async fn alerts_arrive_once_per_notice_and_subscriber_at_most_hourly(db: &TestDb
     extra.procedure_key = "944383565|markedsdialog om renhold av svommehall".into();
     let t2 = soon + TimeDelta::minutes(10);
     restarted.store_tenders(&[extra], t2).await.unwrap();
-    assert!(
-        claim_due_digests(&restarted, vocab, &m, t2)
-            .await
-            .unwrap()
-            .is_empty(),
-        "hourly"
-    );
+    assert!(send_due(&restarted, t2).await.is_empty(), "hourly");
     let t3 = soon + TimeDelta::minutes(61);
-    let got = claim_due_digests(&restarted, vocab, &m, t3).await.unwrap();
+    let got = send_due(&restarted, t3).await;
     assert_eq!(got.len(), 2);
     assert!(got
         .iter()
         .all(|d| d.notices.len() == 1 && d.notices[0].id == "2026-200010"));
-    assert!(
-        claim_due_digests(&restarted, vocab, &m, t3 + TimeDelta::hours(2))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(send_due(&restarted, t3 + TimeDelta::hours(2))
+        .await
+        .is_empty());
 
     // Removing a watch, and forgetting a user, remove their watches.
     assert!(
@@ -307,7 +316,54 @@ async fn two_processes_store_the_same_sync_once(db: &TestDb) {
     let _: &Store = &a;
 }
 
+async fn an_alert_claimed_but_never_sent_is_sent_after_its_lease(db: &TestDb) {
+    let vocab = Vocabulary::bundled();
+    let store = db.store().await;
+    let made = at("2026-12-06T09:00:00Z");
+    store
+        .add_tender_watch(
+            &NewTenderWatch {
+                user_id: "42".into(),
+                kind: Some(Kind::Dialogue),
+                ..NewTenderWatch::default()
+            },
+            made,
+        )
+        .await
+        .unwrap();
+    let t0 = at("2026-12-06T10:00:00Z");
+    store
+        .store_tenders(&notices("first.json"), t0)
+        .await
+        .unwrap();
+    // A bot claims with a two-hour lease and dies before posting.
+    let died = claim_due_digests(&store, vocab, &matcher(), t0, TimeDelta::hours(2))
+        .await
+        .unwrap();
+    assert_eq!(sent(&died), [("42", "2026-200002")]);
+    // Past the hour but within the lease: still held, nobody sends it.
+    let restarted = db.store().await;
+    assert!(send_due(&restarted, t0 + TimeDelta::minutes(90))
+        .await
+        .is_empty());
+    // After the lease: sent once, and then never again.
+    let later = t0 + TimeDelta::minutes(150);
+    assert_eq!(
+        sent(&send_due(&restarted, later).await),
+        [("42", "2026-200002")]
+    );
+    assert!(send_due(&restarted, later + TimeDelta::hours(3))
+        .await
+        .is_empty());
+    // The dead bot's claim is gone: marking with its token changes nothing.
+    assert!(!restarted
+        .mark_tender_alerts_sent(died[0].watch.id, &died[0].token, later)
+        .await
+        .unwrap());
+}
+
 on_both_databases!(
+    an_alert_claimed_but_never_sent_is_sent_after_its_lease,
     one_row_per_procedure_and_the_newest_version_wins,
     of_several_processes_one_takes_the_sync,
     alerts_arrive_once_per_notice_and_subscriber_at_most_hourly,
