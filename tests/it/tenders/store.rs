@@ -61,6 +61,31 @@ fn matcher() -> TextMatcher {
     TextMatcher::new(&KnowledgeBase::default())
 }
 
+/// A watch for market dialogues made at `made`, then the first sync (first.json) at
+/// 10:00.
+async fn dialogue_watch_then_first_sync(
+    store: &Store,
+    user: &str,
+    made: DateTime<Utc>,
+) -> anbud::store::TenderWatch {
+    let watch = store
+        .add_tender_watch(
+            &NewTenderWatch {
+                user_id: user.into(),
+                kind: Some(Kind::Dialogue),
+                ..NewTenderWatch::default()
+            },
+            made,
+        )
+        .await
+        .unwrap();
+    store
+        .store_tenders(&notices("first.json"), at("2026-12-06T10:00:00Z"))
+        .await
+        .unwrap();
+    watch
+}
+
 async fn one_row_per_procedure_and_the_newest_version_wins(db: &TestDb) {
     let store = db.store().await;
     let now = at("2026-12-06T10:00:00Z");
@@ -202,22 +227,8 @@ async fn alerts_arrive_once_per_notice_and_subscriber_at_most_hourly(db: &TestDb
         )
         .await
         .unwrap();
-    let other = store
-        .add_tender_watch(
-            &NewTenderWatch {
-                user_id: "43".into(),
-                kind: Some(Kind::Dialogue),
-                ..NewTenderWatch::default()
-            },
-            made,
-        )
-        .await
-        .unwrap();
+    let other = dialogue_watch_then_first_sync(&store, "43", made).await;
     let t0 = at("2026-12-06T10:00:00Z");
-    store
-        .store_tenders(&notices("first.json"), t0)
-        .await
-        .unwrap();
 
     // Two processes at once: each notice goes to each subscriber once between them.
     let second = db.store().await;
@@ -320,22 +331,8 @@ async fn an_alert_claimed_but_never_sent_is_sent_after_its_lease(db: &TestDb) {
     let vocab = Vocabulary::bundled();
     let store = db.store().await;
     let made = at("2026-12-06T09:00:00Z");
-    store
-        .add_tender_watch(
-            &NewTenderWatch {
-                user_id: "42".into(),
-                kind: Some(Kind::Dialogue),
-                ..NewTenderWatch::default()
-            },
-            made,
-        )
-        .await
-        .unwrap();
+    let _ = dialogue_watch_then_first_sync(&store, "42", made).await;
     let t0 = at("2026-12-06T10:00:00Z");
-    store
-        .store_tenders(&notices("first.json"), t0)
-        .await
-        .unwrap();
     // A bot claims with a two-hour lease and dies before posting.
     let died = claim_due_digests(&store, vocab, &matcher(), t0, TimeDelta::hours(2))
         .await
