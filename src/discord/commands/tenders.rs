@@ -9,21 +9,24 @@ use std::time::Duration;
 
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
-use serenity::Http;
+use serenity::{ButtonStyle, CreateActionRow, CreateButton, Http};
 
 use crate::app::App;
+use crate::discord::buttons::{ButtonAction, MAX_SHARED_TENDERS};
 use crate::discord::context::{ctx_lang, texts, Context, Data, Error};
 use crate::discord::format::Rendered;
-use crate::discord::reply::say_private;
+use crate::discord::format::{split_message, MESSAGE_LIMIT};
+use crate::discord::reply::{say_private, send_chunks};
 use crate::discord::send::{post_dm, Outgoing};
+use crate::discord::texts::Texts;
 use crate::knowledge::Lang;
 use crate::store::{NewTenderWatch, Store, TenderWatchId};
 use crate::tenders::alerts::{claim_due_digests, describe_watch, render_digest};
 use crate::tenders::answer::{notice_lines, render, Style, DOFFIN_SEARCH};
 use crate::tenders::{Filter, Kind, TextMatcher, Vocabulary};
 
-/// The most notices one `/tenders list` shows.
-const LIST_MAX: usize = 10;
+/// The most notices one `/tenders list` shows: as many as its share button carries.
+const LIST_MAX: usize = MAX_SHARED_TENDERS;
 
 pub fn commands() -> Vec<poise::Command<Data, Error>> {
     vec![tenders()]
@@ -84,7 +87,7 @@ pub async fn tenders_list(
 ) -> Result<(), Error> {
     let lang = ctx_lang(ctx);
     let app = &ctx.data().app;
-    let text = list_text(
+    let (text, shown) = list_text(
         app,
         lang,
         query.as_deref(),
@@ -92,30 +95,51 @@ pub async fn tenders_list(
         kind.map(Kind::from),
     )
     .await;
-    say_private(ctx, text).await
+    let share = ButtonAction::ShareTenders {
+        lang,
+        ids: shown.into_iter().take(MAX_SHARED_TENDERS).collect(),
+    }
+    .custom_id();
+    let components = match share {
+        Some(id) => vec![CreateActionRow::Buttons(vec![CreateButton::new(id)
+            .label(&texts(ctx).share)
+            .style(ButtonStyle::Secondary)])],
+        None => Vec::new(),
+    };
+    let chunks = split_message(&text, MESSAGE_LIMIT);
+    send_chunks(ctx, &chunks, components, true).await
 }
 
-/// The reply of `/tenders list`: the notices, or why there are none.
+/// The notices a share button names, as the channel sees them; `None` when none of them
+/// is stored any more.
+pub async fn shared_list(app: &App, lang: Lang, ids: &[String]) -> Option<String> {
+    let stored = app.store()?.list_tenders().await.ok()?;
+    let notices: Vec<_> = ids
+        .iter()
+        .filter_map(|id| stored.iter().find(|s| &s.notice.id == id))
+        .map(|s| s.notice.clone())
+        .collect();
+    (!notices.is_empty()).then(|| notice_lines(&notices, Style::Discord, lang))
+}
+
+/// The reply of `/tenders list`: the notices, or why there are none; and the Doffin ids
+/// shown (for the share button).
 pub async fn list_text(
     app: &App,
     lang: Lang,
     query: Option<&str>,
     region: Option<&str>,
     kind: Option<Kind>,
-) -> String {
+) -> (String, Vec<String>) {
     let vocab = Vocabulary::bundled();
     let mut filter = match Filter::from_options(vocab, query, None, None, region, kind) {
         Ok(f) => f,
-        Err(e) => return e.to_string(),
+        Err(e) => return (e.to_string(), Vec::new()),
     };
     let now = Utc::now();
     filter.current_at = Some(now);
     let Some(store) = app.store() else {
-        return if nb(lang) {
-            "Databasen er utilgjengelig akkurat nå; prøv igjen om litt.".into()
-        } else {
-            "The database is unavailable right now; try again shortly.".into()
-        };
+        return (Texts::get(lang).database_unavailable.clone(), Vec::new());
     };
     let stored = match store.list_tenders().await {
         Ok(s) => s,
@@ -131,20 +155,22 @@ pub async fn list_text(
         .filter(|n| filter.matches(n, &matcher))
         .collect();
     if stored.is_empty() {
-        return if nb(lang) {
+        let text = if nb(lang) {
             format!("Ingen kunngjøringer er hentet fra Doffin ennå. Søk på {DOFFIN_SEARCH}.")
         } else {
             format!("No notices have been fetched from Doffin yet. Search {DOFFIN_SEARCH}.")
         };
+        return (text, Vec::new());
     }
     if notices.is_empty() {
-        return if nb(lang) {
+        let text = if nb(lang) {
             format!(
                 "Ingen aktuelle kunngjøringer passer. Prøv andre ord eller søk på {DOFFIN_SEARCH}."
             )
         } else {
             format!("No current notices match. Try other words or search {DOFFIN_SEARCH}.")
         };
+        return (text, Vec::new());
     }
     let shown: Vec<_> = notices.iter().take(LIST_MAX).cloned().collect();
     let mut text = notice_lines(&shown, Style::Discord, lang);
@@ -156,7 +182,7 @@ pub async fn list_text(
             format!("\n…and {more} more: narrow it with query, region or kind.")
         });
     }
-    text
+    (text, shown.into_iter().map(|n| n.id).collect())
 }
 
 /// Be told by direct message of new notices that match (at most one message an hour).

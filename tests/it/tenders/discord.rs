@@ -56,6 +56,31 @@ async fn tenders_list_watch_and_one_alert_by_direct_message() {
     );
     assert!(!list.content.contains("Oslo kommune"), "{}", list.content);
 
+    // "Share in channel" posts the same notices publicly.
+    let click = t.click(ids::SUPPLIER_USER, &list, "anbud:tshare:");
+    let shared = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.channel_id == ids::GENERAL_CHANNEL
+                && !p.is_ephemeral()
+                && p.content.contains("doffin.no")
+        })
+        .await;
+    assert!(
+        shared
+            .content
+            .contains("https://doffin.no/notices/2026-200002"),
+        "{}",
+        shared.content
+    );
+    assert!(
+        shared.content.contains(&ids::SUPPLIER_USER.to_string()),
+        "{}",
+        shared.content
+    );
+    assert_no_mentions(&shared);
+    let _ = click;
+
     // A question for tenders gets the notices under the answer.
     let question = t.fake.send_message(
         ids::QA_CHANNEL,
