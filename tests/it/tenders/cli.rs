@@ -40,6 +40,22 @@ async fn run(mut cmd: std::process::Command) -> Output {
         .unwrap()
 }
 
+/// Runs anbud with `input` on its standard input (logs off).
+async fn with_stdin(dir: &Path, args: &[&str], input: &'static [u8]) -> Output {
+    let mut cmd = crate::anbud_on(&db_url(dir));
+    cmd.args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -457,6 +473,35 @@ async fn questions_for_tenders_get_the_matching_notices_in_both_languages() {
     // A question about tendering itself gets no list.
     let v = ask_json(tmp.path(), &fake, "Hvordan skriver jeg et godt anbud?").await;
     assert!(v.get("tenders").is_none(), "{v}");
+
+    // Batch mode and the terminal chat too.
+    let out = with_stdin(
+        tmp.path(),
+        &["ask", "--format", "json"],
+        b"Hva er en rammeavtale?\nhvilke anbud kommer i Nordre Follo?\n",
+    )
+    .await;
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].get("tenders").is_none());
+    assert_eq!(
+        ids(lines[1]["tenders"].as_array().unwrap()),
+        ["2026-200007"]
+    );
+    let out = with_stdin(
+        tmp.path(),
+        &["chat"],
+        b"er det noen markedsdialoger om IKT n\xc3\xa5?\n",
+    )
+    .await;
+    assert!(
+        stdout(&out).contains("https://doffin.no/notices/2026-200002"),
+        "{}",
+        stdout(&out)
+    );
 
     // As text: under the answer, with title, buyer, kind, deadline and link.
     let out = anbud(
