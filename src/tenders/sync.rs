@@ -112,16 +112,8 @@ pub async fn sync(
 }
 
 /// `anbud serve`'s schedule: every minute, try to take the sync's lease; the one bot
-/// that gets it (when the last success is `sync_minutes` old) syncs. Without a key it
-/// says so once and ends.
-pub async fn run_schedule(store: Store, settings: TenderSettings) {
-    let client = match client_from_env(&settings) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!("tenders are off: {e}");
-            return;
-        }
-    };
+/// that gets it (when the last success is `sync_minutes` old) syncs.
+pub async fn run_schedule(store: Store, settings: TenderSettings, client: DoffinClient) {
     let vocab = Vocabulary::bundled();
     let interval = TimeDelta::minutes(i64::try_from(settings.sync_minutes).unwrap_or(60));
     let token = claim_token();
@@ -167,7 +159,15 @@ pub async fn run_schedule_for(app: crate::app::App) {
     }
     loop {
         if let Some(store) = app.store() {
-            return run_schedule(store, app.settings.tenders.clone()).await;
+            let settings = app.settings.tenders.clone();
+            let client = match client_from_env(&settings) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!("tenders are off: {e}");
+                    return;
+                }
+            };
+            return run_schedule(store, settings, client).await;
         }
         tokio::time::sleep(Duration::from_secs(60)).await;
     }

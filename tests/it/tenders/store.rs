@@ -359,7 +359,40 @@ async fn an_alert_claimed_but_never_sent_is_sent_after_its_lease(db: &TestDb) {
         .unwrap());
 }
 
+async fn two_bots_on_a_schedule_sync_once(db: &TestDb) {
+    let fake = super::FakeDoffin::start().await;
+    fake.script([super::Scripted::ok("first.json")]);
+    let settings = anbud::config::Settings::defaults().tenders;
+    let bots: Vec<_> = [db.store().await, db.store().await]
+        .into_iter()
+        .map(|store| {
+            let client = anbud::tenders::DoffinClient::new(
+                &fake.url,
+                secrecy::SecretString::from(super::TEST_KEY.to_string()),
+                std::time::Duration::from_secs(5),
+            );
+            tokio::spawn(anbud::tenders::sync::run_schedule(
+                store,
+                settings.clone(),
+                client,
+            ))
+        })
+        .collect();
+    let store = db.store().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while store.list_tenders().await.unwrap().len() < 5 {
+        assert!(std::time::Instant::now() < deadline, "no sync within 20 s");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(fake.seen().len(), 1, "one of the two bots synced, once");
+    for bot in bots {
+        bot.abort();
+    }
+}
+
 on_both_databases!(
+    two_bots_on_a_schedule_sync_once,
     an_alert_claimed_but_never_sent_is_sent_after_its_lease,
     one_row_per_procedure_and_the_newest_version_wins,
     of_several_processes_one_takes_the_sync,
