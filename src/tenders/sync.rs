@@ -100,7 +100,7 @@ pub async fn sync(
     }
     // Oldest first, so that of two versions of one procedure in this run the newer is
     // stored last (the store also refuses an older version over a newer one).
-    notices.sort_by(|a, b| (a.issued, a.published).cmp(&(b.issued, b.published)));
+    notices.sort_by_key(|n| (n.issued, n.published));
     let counts = store.store_tenders(&notices, now).await?;
     Ok(SyncReport {
         from,
