@@ -122,6 +122,22 @@ pub struct Settings {
     pub announcements: AnnouncementSettings,
     pub web: WebSettings,
     pub claims: ClaimSettings,
+    pub tenders: TenderSettings,
+}
+
+/// Notices from Doffin (see [`crate::tenders`]); the API key comes from the environment
+/// variable `DOFFIN_API_KEY` only.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenderSettings {
+    /// The Doffin public API (tests point it at a fake on 127.0.0.1).
+    pub api_url: String,
+    /// How often `anbud serve` syncs (once across all processes on one database).
+    pub sync_minutes: u64,
+    /// How far back the first sync reaches.
+    pub initial_days: u32,
+    /// The longest wait a 429 may ask for before the run gives up.
+    pub max_retry_wait_secs: u64,
 }
 
 /// Claims held while posting (see [`crate::delivery`]).
@@ -666,6 +682,20 @@ impl Settings {
             return invalid(
                 "database.buffer_capacity",
                 "must be at least 1: with 0 every question asked while the database is down would be lost".into(),
+            );
+        }
+        if self.tenders.sync_minutes == 0 || self.tenders.initial_days == 0 {
+            return invalid(
+                "tenders.sync_minutes",
+                "tenders.sync_minutes and tenders.initial_days must be at least 1".into(),
+            );
+        }
+        if !self.tenders.api_url.starts_with("http://")
+            && !self.tenders.api_url.starts_with("https://")
+        {
+            return invalid(
+                "tenders.api_url",
+                format!("{} is not an http(s) address", show(&self.tenders.api_url)),
             );
         }
         let announcements = &self.announcements;

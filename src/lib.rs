@@ -21,4 +21,5 @@ pub mod quality;
 pub mod search;
 pub mod store;
 pub mod synth;
+pub mod tenders;
 pub mod web;

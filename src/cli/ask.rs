@@ -13,6 +13,7 @@ use crate::answer::{render_full_text, render_json, render_text, Reply};
 use crate::app::{App, PendingAsk};
 use crate::config::Settings;
 use crate::store::Origin;
+use crate::tenders::answer as tenders;
 
 #[derive(Debug, Args)]
 pub struct AskArgs {
@@ -67,6 +68,9 @@ pub async fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitC
             let asked = app.ask(&q, Origin::terminal()).await;
             let mut value = render_json(&asked.reply);
             mark_queued(&mut value, &asked.reply, asked.logged);
+            if let Some(t) = tenders::for_app(&app, &q, asked.reply.lang).await {
+                tenders::add_to_json(&mut value, &t);
+            }
             writeln!(terminal::stdout(), "{}", terminal::json_line(&value))?;
             usize::from(is_abstention(&asked.reply) && !asked.logged)
         }
@@ -77,6 +81,7 @@ pub async fn run_ask(settings: &Settings, args: AskArgs) -> anyhow::Result<ExitC
             } else {
                 render_text(&asked.reply, asked.logged)
             };
+            let text = with_tenders(&app, &q, &asked.reply, text).await;
             write_reply(&mut terminal::stdout(), &text)?;
             usize::from(is_abstention(&asked.reply) && !asked.logged)
         }
@@ -120,6 +125,9 @@ async fn ask_batch(app: &App, explain: bool) -> anyhow::Result<usize> {
                 let text = text.trim_end_matches(['\n', '\r']);
                 let pending = app.ask_pending(text, Origin::terminal());
                 let mut value = render_json(&pending.reply);
+                if let Some(t) = tenders::for_app(app, text, pending.reply.lang).await {
+                    tenders::add_to_json(&mut value, &t);
+                }
                 if explain {
                     let cleaned = crate::answer::clean_question(text);
                     value["explain"] = app.answerer().explain(&cleaned).unwrap_or_default();
@@ -142,6 +150,15 @@ async fn ask_batch(app: &App, explain: bool) -> anyhow::Result<usize> {
     }
     drop(lines);
     Ok(printer.await??)
+}
+
+/// `text` with the notices from Doffin the question asks for, if it asks (src/tenders/),
+/// under the general advice.
+async fn with_tenders(app: &App, question: &str, reply: &Reply, text: String) -> String {
+    match tenders::for_app(app, question, reply.lang).await {
+        Some(t) => format!("{text}\n\n{}", tenders::render(&t, tenders::Style::Plain)),
+        None => text,
+    }
 }
 
 /// An abstention the bot could not answer (not an empty or unreadable question).
@@ -225,7 +242,9 @@ pub async fn run_chat(settings: &Settings, _args: ChatArgs) -> anyhow::Result<Ex
         }
         let reply = app.ask(question, Origin::terminal()).await;
         not_queued += usize::from(is_abstention(&reply.reply) && !reply.logged);
-        write_reply(&mut out, &render_text(&reply.reply, reply.logged))?;
+        let text = render_text(&reply.reply, reply.logged);
+        let text = with_tenders(&app, question, &reply.reply, text).await;
+        write_reply(&mut out, &text)?;
         writeln!(out)?;
         out.flush()?;
     }

@@ -7,6 +7,7 @@ mod ask;
 mod events;
 mod kb;
 mod serve;
+mod tenders;
 mod terminal;
 mod web;
 
@@ -68,6 +69,9 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Serve the advisers' and organisers' web pages; prints a one-time sign-in link.
     Web(web::WebArgs),
+    /// Notices from Doffin: list, sync, and alerts (watches).
+    #[command(subcommand)]
+    Tenders(tenders::TendersCommand),
 }
 
 /// Output format of commands that have a machine-readable form.
@@ -118,6 +122,7 @@ pub fn main() -> ExitCode {
             Command::Events(cmd) => events::run(&settings, cmd).await,
             Command::Serve(args) => serve::run(&settings, args).await,
             Command::Web(args) => web::run(&settings, args).await,
+            Command::Tenders(cmd) => tenders::run(&settings, cmd).await,
         }
     });
     // Background tasks (the logger's flush loop) end with the runtime.

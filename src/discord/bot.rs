@@ -200,6 +200,13 @@ pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordE
             Duration::from_secs(1),
         )),
         tokio::spawn(delivery::flushed_alerts(app.clone(), http.clone())),
+        // Notices from Doffin: the scheduled sync (once across bots) and watch alerts.
+        tokio::spawn(crate::tenders::sync::run_schedule_for(app.clone())),
+        tokio::spawn(commands::tenders::alert_loop(
+            app.clone(),
+            http.clone(),
+            tick,
+        )),
     ];
     let shard_manager = client.shard_manager.clone();
     let shards = app.settings.discord.shards();

@@ -28,6 +28,27 @@ pub enum ButtonAction {
     Share { lang: Lang, entry_id: String },
     /// The answer to `/forget-me`'s question; only `user` may give it.
     Forget { confirm: bool, user: u64 },
+    /// Post a privately shown `/tenders list` in the channel: the Doffin ids shown (at
+    /// most [`MAX_SHARED_TENDERS`]).
+    ShareTenders { lang: Lang, ids: Vec<String> },
+}
+
+/// The most notices one "share" button of `/tenders list` carries (Discord allows 100
+/// characters of custom id).
+pub const MAX_SHARED_TENDERS: usize = 5;
+
+/// A Doffin id: "2026-115111".
+fn valid_doffin_id(id: &str) -> bool {
+    let mut parts = id.split('-');
+    let (Some(year), Some(number), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    year.len() == 4
+        && (1..=9).contains(&number.len())
+        && year
+            .chars()
+            .chain(number.chars())
+            .all(|c| c.is_ascii_digit())
 }
 
 fn valid_entry_id(id: &str) -> bool {
@@ -66,6 +87,9 @@ impl ButtonAction {
                     if *confirm { "yes" } else { "no" }
                 )
             }
+            ButtonAction::ShareTenders { lang, ids } => {
+                format!("{PREFIX}:tshare:{}:{}", lang.code(), ids.join(","))
+            }
         };
         let entry_ok = match self {
             ButtonAction::Feedback { entry_id, .. }
@@ -73,6 +97,10 @@ impl ButtonAction {
             | ButtonAction::More { entry_id, .. }
             | ButtonAction::Share { entry_id, .. } => valid_entry_id(entry_id),
             ButtonAction::Forget { .. } => true,
+            ButtonAction::ShareTenders { ids, .. } => {
+                (1..=MAX_SHARED_TENDERS).contains(&ids.len())
+                    && ids.iter().all(|id| valid_doffin_id(id))
+            }
         };
         (entry_ok && id.len() <= MAX_CUSTOM_ID).then_some(id)
     }
@@ -112,6 +140,15 @@ impl ButtonAction {
                 lang: lang(code)?,
                 entry_id: entry(id)?,
             }),
+            [PREFIX, "tshare", code, ids] => {
+                let ids: Vec<String> = ids.split(',').map(str::to_string).collect();
+                let ok = (1..=MAX_SHARED_TENDERS).contains(&ids.len())
+                    && ids.iter().all(|id| valid_doffin_id(id));
+                ok.then_some(ButtonAction::ShareTenders {
+                    lang: lang(code)?,
+                    ids,
+                })
+            }
             [PREFIX, "forget", answer, user] => Some(ButtonAction::Forget {
                 confirm: match *answer {
                     "yes" => true,
@@ -160,6 +197,10 @@ mod tests {
                 confirm: false,
                 user: 1,
             },
+            ButtonAction::ShareTenders {
+                lang: Lang::Nb,
+                ids: (0..5).map(|i| format!("2026-11511{i}")).collect(),
+            },
         ];
         for action in actions {
             let id = action.custom_id().unwrap();
@@ -183,6 +224,10 @@ mod tests {
             "anbud:fb:y:nb:abc:x",
             "anbud:forget:yes:me",
             "anbud:forget:sure:1",
+            "anbud:tshare:nb:",
+            "anbud:tshare:nb:2026-1,x",
+            "anbud:tshare:nb:1-2-3",
+            "anbud:tshare:nb:2026-1,2026-2,2026-3,2026-4,2026-5,2026-6",
         ] {
             assert_eq!(ButtonAction::parse(bad), None, "{bad:?}");
         }

@@ -50,6 +50,7 @@ pub(crate) mod sqlite {
     include!("claims.rs");
     include!("referral_queries.rs");
     include!("digest_queries.rs");
+    include!("tender_queries.rs");
 }
 
 /// PostgreSQL: several bot processes may share it.
@@ -101,4 +102,5 @@ pub(crate) mod postgres {
     include!("claims.rs");
     include!("referral_queries.rs");
     include!("digest_queries.rs");
+    include!("tender_queries.rs");
 }

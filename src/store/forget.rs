@@ -36,6 +36,19 @@ pub(crate) async fn forget_user(
     .await?
     .rows_affected();
 
+    // The user's tender watches and what was alerted to them (src/tenders/).
+    sqlx::query(
+        "DELETE FROM tender_alerts
+         WHERE watch_id IN (SELECT id FROM tender_watches WHERE user_id = $1)",
+    )
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM tender_watches WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+
     let asks_deleted = sqlx::query("DELETE FROM asks WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)

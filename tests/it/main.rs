@@ -22,6 +22,7 @@ mod security;
 mod slow_discord;
 mod store;
 mod support;
+mod tenders;
 mod terminal_output;
 mod users_markdown;
 mod web;

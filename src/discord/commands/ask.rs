@@ -44,7 +44,8 @@ pub async fn ask(
     let channel = (!private).then(|| ctx.channel_id());
     let origin = discord_origin(ctx.guild_id(), channel, None, thread, ctx.author().id);
     let asked = data.app.ask(&question, origin).await;
-    let rendered = render_reply(&asked.reply, asked.logged);
+    let mut rendered = render_reply(&asked.reply, asked.logged);
+    crate::discord::commands::tenders::add_notices(&mut rendered, &data.app, &question).await;
     let key = data.state.remember_question(&question);
     send_chunks(
         ctx,

@@ -14,6 +14,7 @@ pub mod kb;
 pub mod privacy;
 pub mod queue;
 pub mod stats;
+pub mod tenders;
 
 use super::context::{Data, Error};
 
@@ -28,6 +29,7 @@ pub fn commands() -> Vec<poise::Command<Data, Error>> {
         stats::commands(),
         announce::commands(),
         events::commands(),
+        tenders::commands(),
     ]
     .into_iter()
     .flatten()
@@ -53,6 +55,7 @@ mod tests {
             "announce",
             "announcements",
             "events",
+            "tenders",
         ] {
             assert!(
                 names.iter().any(|n| n == name),

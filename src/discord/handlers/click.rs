@@ -72,6 +72,7 @@ pub async fn on_click(
         ButtonAction::More { lang, entry_id } => topic(&click, lang, &entry_id, true).await?,
         ButtonAction::Share { lang, entry_id } => share(&click, lang, &entry_id).await?,
         ButtonAction::Forget { confirm, user } => forget(&click, confirm, user).await?,
+        ButtonAction::ShareTenders { lang, ids } => share_tenders(&click, lang, &ids).await?,
     }
     tracing::debug!(elapsed_ms = received.elapsed().as_millis() as u64, custom_id = %interaction.data.custom_id, "handled a button");
     Ok(())
@@ -203,6 +204,24 @@ async fn share(click: &Click<'_>, lang: Lang, entry_id: &str) -> Result<(), Erro
         click.http,
         click.interaction.channel_id,
         Outgoing::text(text),
+    )
+    .await?;
+    click.tell(&t.shared).await
+}
+
+/// "Share in channel" under a private `/tenders list`: post those notices in the channel.
+async fn share_tenders(click: &Click<'_>, lang: Lang, ids: &[String]) -> Result<(), Error> {
+    let t = Texts::get(lang);
+    let Some(list) =
+        crate::discord::commands::tenders::shared_list(&click.data.app, lang, ids).await
+    else {
+        return click.tell(&t.answer_gone).await;
+    };
+    let intro = t.shared_this.fill(&[("user", &click.interaction.user.id)]);
+    send::post(
+        click.http,
+        click.interaction.channel_id,
+        Outgoing::text(format!("{intro}\n\n{list}")),
     )
     .await?;
     click.tell(&t.shared).await

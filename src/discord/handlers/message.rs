@@ -133,7 +133,8 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
         msg.author.id,
     );
     let asked = data.app.ask(&question, origin).await;
-    let rendered = render_reply(&asked.reply, asked.logged);
+    let mut rendered = render_reply(&asked.reply, asked.logged);
+    crate::discord::commands::tenders::add_notices(&mut rendered, &data.app, &question).await;
     let key = data.state.remember_question(&question);
     let outgoing = Outgoing::text(rendered.chunks.join("\n\n"))
         .replying_to(reply_to)

@@ -96,6 +96,8 @@ pub(crate) fn test_settings(fake: &FakeDiscord, dir: &Path) -> Settings {
     settings.discord.organiser_roles = vec![ids::ORGANISER_ROLE];
     settings.discord.adviser_channel = Some(ids::ADVISERS_CHANNEL);
     settings.discord.rate_limit_per_minute = 0;
+    // Never the real Doffin, even with DOFFIN_API_KEY set in the shell (port 9: discard).
+    settings.tenders.api_url = "http://127.0.0.1:9".into();
     settings
 }
 
