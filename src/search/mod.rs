@@ -724,7 +724,13 @@ impl SearchIndex {
             text_field(&mut builder, name);
         }
         let schema = builder.build();
+        let started = std::time::Instant::now();
         let (index, target) = open_or_create(kb, dir, &schema);
+        tracing::debug!(
+            entries = kb.entries.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "search index: fingerprinted and opened or created"
+        );
         let fields = Fields::of(&index.schema())?;
         index.tokenizers().register(
             TOKENIZER,
@@ -846,6 +852,10 @@ impl SearchIndex {
             writer.commit()?;
             writer.wait_merging_threads()?;
         }
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "search index: entries analysed (and indexed)"
+        );
         let (index, origin) = finish(index, target);
         let reader = index
             .reader_builder()
@@ -886,6 +896,10 @@ impl SearchIndex {
             })
             .collect();
         analyzer.set_index_terms(terms.keys());
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "search index: statistics ready"
+        );
         let index = SearchIndex {
             reader,
             fields,
