@@ -86,7 +86,15 @@ async fn two_thousand_questions_from_two_hundred_users_all_get_one_reply() {
         t.app.logger().wait_flushed(Duration::from_secs(60)).await,
         "the store caught up"
     );
-    let stats = t.store().stats(None).await.unwrap();
+    // Referral counters are not part of the group commit: each is written by a task of
+    // its own and not waited for (`App::ask_pending`), so they may land a little after
+    // the logger has flushed. Wait for them, boundedly.
+    let counted_by = Instant::now() + Duration::from_secs(30);
+    let mut stats = t.store().stats(None).await.unwrap();
+    while (stats.questions as usize) < QUESTIONS && Instant::now() < counted_by {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stats = t.store().stats(None).await.unwrap();
+    }
     assert_eq!(stats.questions as usize, QUESTIONS, "{stats:?}");
     // Every question is answered, abstained on (and queued) or referred (not queued).
     assert_eq!(
