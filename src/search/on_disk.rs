@@ -263,3 +263,77 @@ pub(crate) fn remove_others(dir: &Path, fingerprint: &str) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::Entry;
+
+    fn kb() -> KnowledgeBase {
+        KnowledgeBase {
+            entries: vec![Entry::new(
+                "a",
+                Lang::En,
+                "Framework agreements",
+                &["What is a framework agreement?"],
+                "A framework agreement is …",
+            )],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_follows_every_input_of_the_index() {
+        let base = fingerprint(&kb());
+        assert_eq!(base, fingerprint(&kb()), "same inputs, same fingerprint");
+        assert_eq!(base.len(), 64);
+
+        // Knowledge taught in the database is merged into the entries before indexing.
+        let mut taught = kb();
+        taught.merge_learned(vec![Entry::new(
+            "learned-1",
+            Lang::Nb,
+            "Egenerklæring",
+            &["Hva er ESPD?"],
+            "ESPD er …",
+        )]);
+        assert_ne!(base, fingerprint(&taught));
+
+        let mut question = kb();
+        question.entries[0]
+            .questions
+            .push("How long can it last?".into());
+        assert_ne!(base, fingerprint(&question));
+
+        let mut glossary = kb();
+        glossary
+            .glossary
+            .groups
+            .push(vec!["anbud".into(), "tender".into()]);
+        assert_ne!(base, fingerprint(&glossary));
+
+        // Field boundaries count: moving text between fields changes it.
+        let mut moved = kb();
+        moved.entries[0].title = "Framework agreementsA".into();
+        moved.entries[0].body = " framework agreement is …".into();
+        assert_ne!(base, fingerprint(&moved));
+    }
+
+    #[test]
+    fn a_folder_that_is_not_an_index_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let fp = fingerprint(&kb());
+        let folder = folder_of(dir.path(), &fp);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join(FINGERPRINT_FILE), &fp).unwrap();
+        std::fs::write(folder.join("meta.json"), b"{ not json").unwrap();
+        let schema = Schema::builder().build();
+        assert!(open_existing(dir.path(), &fp, 1, &schema).is_err());
+        discard(dir.path(), &fp);
+        assert!(!folder.exists());
+        assert!(matches!(
+            open_existing(dir.path(), &fp, 1, &schema),
+            Ok(None)
+        ));
+    }
+}
