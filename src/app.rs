@@ -264,10 +264,9 @@ impl App {
         Ok(App {
             settings: Arc::new(settings.clone()),
             clock: Arc::new(SystemClock),
-            answerer: Arc::new(ArcSwap::from_pointee(Answerer::new(
-                kb,
-                settings.answer.clone(),
-            )?)),
+            answerer: Arc::new(ArcSwap::from_pointee(
+                Answerer::with_index_dir(kb, settings.answer.clone(), settings.index.folder())?.0,
+            )),
             logger,
             knowledge_version: Arc::new(AtomicI64::new(version.unwrap_or(-1))),
         })
@@ -431,7 +430,12 @@ impl App {
                 }
             }
         }
-        let answerer = Answerer::new(kb, self.settings.answer.clone())?;
+        let answerer = Answerer::with_index_dir(
+            kb,
+            self.settings.answer.clone(),
+            self.settings.index.folder(),
+        )?
+        .0;
         let count = answerer.knowledge().ids().len();
         self.answerer.store(Arc::new(answerer));
         Ok(count)

@@ -123,6 +123,32 @@ pub struct Settings {
     pub web: WebSettings,
     pub claims: ClaimSettings,
     pub tenders: TenderSettings,
+    #[serde(default)]
+    pub index: IndexSettings,
+}
+
+/// Where the search index is kept between starts (see [`crate::search::on_disk`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSettings {
+    /// The folder of the tantivy index and its fingerprint; empty keeps it in memory
+    /// only, built at every start.
+    pub dir: PathBuf,
+}
+
+impl Default for IndexSettings {
+    fn default() -> IndexSettings {
+        IndexSettings {
+            dir: PathBuf::from("data/index"),
+        }
+    }
+}
+
+impl IndexSettings {
+    /// The folder to keep the index in, or `None` for memory only.
+    pub fn folder(&self) -> Option<&std::path::Path> {
+        (!self.dir.as_os_str().is_empty()).then_some(self.dir.as_path())
+    }
 }
 
 /// Notices from Doffin (see [`crate::tenders`]); the API key comes from the environment

@@ -184,7 +184,17 @@ impl std::fmt::Debug for Answerer {
 impl Answerer {
     /// Index a knowledge base.
     pub fn new(kb: KnowledgeBase, settings: AnswerSettings) -> Result<Answerer, SearchError> {
-        let index = SearchIndex::build(&kb)?;
+        Ok(Answerer::with_index_dir(kb, settings, None)?.0)
+    }
+
+    /// [`Answerer::new`], keeping the entries' index in `index_dir` (`index.dir`): opened
+    /// from there when the knowledge is unchanged (see [`crate::search::on_disk`]).
+    pub fn with_index_dir(
+        kb: KnowledgeBase,
+        settings: AnswerSettings,
+        index_dir: Option<&std::path::Path>,
+    ) -> Result<(Answerer, crate::search::IndexOrigin), SearchError> {
+        let (index, origin) = SearchIndex::build_in(&kb, index_dir)?;
         let referral_index = if kb.referrals.is_empty() {
             None
         } else {
@@ -201,14 +211,15 @@ impl Answerer {
             // The first entry of an id and language wins, as in `KnowledgeBase::entry`.
             slot.get_or_insert(i as u32);
         }
-        Ok(Answerer {
+        let answerer = Answerer {
             kb,
             index,
             referral_index,
             calibration,
             settings,
             positions,
-        })
+        };
+        Ok((answerer, origin))
     }
 
     /// The entry of `id` in `lang`, or in the other language if that is all there is: the

@@ -18,9 +18,11 @@
 //! (see docs/performance.md).
 
 pub mod analysis;
+pub mod on_disk;
 
 use rustc_hash::FxHashMap as HashMap;
 
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use tantivy::postings::Postings;
@@ -31,6 +33,7 @@ use tantivy::{doc, DocSet, Index, IndexReader, ReloadPolicy, TantivyDocument, Te
 use crate::knowledge::passage::passages;
 use crate::knowledge::{KnowledgeBase, Lang};
 pub use analysis::{detect_language, detect_variety, Analyzer, QueryWord, Variant, Variety};
+pub use on_disk::IndexOrigin;
 
 /// Why the index could not be built or searched.
 #[derive(Debug, thiserror::Error)]
@@ -224,6 +227,102 @@ impl Scratch {
     }
 }
 
+/// Where [`SearchIndex::build_in`] puts or finds the tantivy index.
+enum Target {
+    Memory,
+    /// Opened from this folder: nothing to index.
+    Existing(PathBuf),
+    /// Being built in `temporary`, to be published under `dir` for `fingerprint`;
+    /// `reason` says why an index there was not used.
+    Temporary {
+        dir: PathBuf,
+        temporary: PathBuf,
+        fingerprint: String,
+        reason: Option<String>,
+    },
+}
+
+/// The tantivy index for `kb`: opened from `dir` when one for the same inputs is there,
+/// else a new one (in a temporary folder under `dir`, or in memory).
+fn open_or_create(kb: &KnowledgeBase, dir: Option<&Path>, schema: &Schema) -> (Index, Target) {
+    let Some(dir) = dir else {
+        return (Index::create_in_ram(schema.clone()), Target::Memory);
+    };
+    let fingerprint = on_disk::fingerprint(kb);
+    let mut reason = None;
+    match on_disk::open_existing(dir, &fingerprint, kb.entries.len(), schema) {
+        Ok(Some(index)) => {
+            return (
+                index,
+                Target::Existing(on_disk::folder_of(dir, &fingerprint)),
+            )
+        }
+        Ok(None) => {}
+        Err(why) => {
+            tracing::warn!(
+                folder = %on_disk::folder_of(dir, &fingerprint).display(),
+                "search index on disk cannot be used ({why}); rebuilding it"
+            );
+            on_disk::discard(dir, &fingerprint);
+            reason = Some(why);
+        }
+    }
+    match on_disk::create_temporary(dir, schema.clone()) {
+        Ok((index, temporary)) => (
+            index,
+            Target::Temporary {
+                dir: dir.to_path_buf(),
+                temporary,
+                fingerprint,
+                reason,
+            },
+        ),
+        Err(e) => {
+            tracing::warn!(
+                dir = %dir.display(),
+                "cannot keep the search index on disk ({e}); building it in memory"
+            );
+            (Index::create_in_ram(schema.clone()), Target::Memory)
+        }
+    }
+}
+
+/// The index to search once its documents are committed: a newly built one is moved
+/// into place under its fingerprint (see [`on_disk::publish`]) and opened from there.
+fn finish(index: Index, target: Target) -> (Index, IndexOrigin) {
+    match target {
+        Target::Memory => (index, IndexOrigin::Memory),
+        Target::Existing(folder) => {
+            tracing::info!(folder = %folder.display(), "search index opened from disk (knowledge unchanged)");
+            (index, IndexOrigin::Opened(folder))
+        }
+        Target::Temporary {
+            dir,
+            temporary,
+            fingerprint,
+            reason,
+        } => match on_disk::publish(&dir, &temporary, &fingerprint) {
+            Ok((published, folder)) => {
+                tracing::info!(folder = %folder.display(), "search index built and saved to disk");
+                on_disk::remove_others(&dir, &fingerprint);
+                let origin = match reason {
+                    Some(why) => IndexOrigin::Rebuilt(folder, why),
+                    None => IndexOrigin::Built(folder),
+                };
+                drop(index);
+                (published, origin)
+            }
+            Err(why) => {
+                tracing::warn!(
+                    folder = %temporary.display(),
+                    "search index built but not saved ({why}); using it from its temporary folder"
+                );
+                (index, IndexOrigin::Memory)
+            }
+        },
+    }
+}
+
 struct Fields {
     ord: Field,
     title: Field,
@@ -243,6 +342,19 @@ const QUESTIONS: usize = 0;
 const TEXT: usize = 1;
 
 impl Fields {
+    /// The fields of the index's schema, by name.
+    fn of(schema: &Schema) -> Result<Fields, SearchError> {
+        Ok(Fields {
+            ord: schema.get_field("ord")?,
+            title: schema.get_field("title")?,
+            question: schema.get_field("question")?,
+            keywords: schema.get_field("keywords")?,
+            body: schema.get_field("body")?,
+            parts: schema.get_field("parts")?,
+            question_parts: schema.get_field("question_parts")?,
+        })
+    }
+
     /// The fields a question word is looked up in, with their boosts and group.
     fn searched(&self) -> [(Field, f32, usize); SEARCHED_FIELDS] {
         [
@@ -587,27 +699,50 @@ fn text_field(schema: &mut tantivy::schema::SchemaBuilder, name: &str) -> Field 
 }
 
 impl SearchIndex {
-    /// Analyse and index every entry of the knowledge base.
+    /// Analyse and index every entry of the knowledge base, in memory.
     pub fn build(kb: &KnowledgeBase) -> Result<SearchIndex, SearchError> {
-        let mut analyzer = Analyzer::new(kb);
+        Ok(SearchIndex::build_in(kb, None)?.0)
+    }
+
+    /// Analyse every entry of the knowledge base, and open its tantivy index from `dir`
+    /// when one for the same inputs is there, else index them (into `dir`, replacing
+    /// what was there, when given; see [`on_disk`]). Says which it did.
+    pub fn build_in(
+        kb: &KnowledgeBase,
+        dir: Option<&Path>,
+    ) -> Result<(SearchIndex, IndexOrigin), SearchError> {
         let mut builder = Schema::builder();
-        let fields = Fields {
-            ord: builder.add_u64_field("ord", FAST),
-            title: text_field(&mut builder, "title"),
-            question: text_field(&mut builder, "question"),
-            keywords: text_field(&mut builder, "keywords"),
-            body: text_field(&mut builder, "body"),
-            parts: text_field(&mut builder, "parts"),
-            question_parts: text_field(&mut builder, "question_parts"),
-        };
-        let index = Index::create_in_ram(builder.build());
+        builder.add_u64_field("ord", FAST);
+        for name in [
+            "title",
+            "question",
+            "keywords",
+            "body",
+            "parts",
+            "question_parts",
+        ] {
+            text_field(&mut builder, name);
+        }
+        let schema = builder.build();
+        let started = std::time::Instant::now();
+        let (index, target) = open_or_create(kb, dir, &schema);
+        tracing::debug!(
+            entries = kb.entries.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "search index: fingerprinted and opened or created"
+        );
+        let fields = Fields::of(&index.schema())?;
         index.tokenizers().register(
             TOKENIZER,
             TextAnalyzer::builder(WhitespaceTokenizer::default()).build(),
         );
+        let mut analyzer = Analyzer::new(kb);
         // tantivy's indexing arena is the largest part of the build's peak memory; 24 MB
         // keeps 10,000 entries under 200 MB and in one or two segments.
-        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 24_000_000)?;
+        let mut writer = match target {
+            Target::Existing(_) => None,
+            _ => Some(index.writer_with_num_threads::<TantivyDocument>(1, 24_000_000)?),
+        };
 
         let mut ids: Vec<String> = Vec::new();
         let mut id_of: HashMap<String, u32> = HashMap::default();
@@ -650,13 +785,16 @@ impl SearchIndex {
             numbers.extend(&mut terms.weak, body.terms.iter().chain(&body.parts));
             let ord = doc_ids.len() as u64;
             doc_ids.push(id_index);
-            let mut document = doc!(
-                fields.ord => ord,
-                fields.title => title.terms.join(" "),
-                fields.keywords => keywords.terms.join(" "),
-                fields.body => body.terms.join(" "),
-                fields.parts => strong_parts.join(" "),
-            );
+            // Only when indexing: an opened index has the documents already.
+            let mut document = writer.is_some().then(|| {
+                doc!(
+                    fields.ord => ord,
+                    fields.title => title.terms.join(" "),
+                    fields.keywords => keywords.terms.join(" "),
+                    fields.body => body.terms.join(" "),
+                    fields.parts => strong_parts.join(" "),
+                )
+            });
             for question in &entry.questions {
                 let q = analyzer.analyse_text_memoised(question, lang);
                 numbers.extend(&mut terms.strong, q.terms.iter().chain(&q.parts));
@@ -682,8 +820,10 @@ impl SearchIndex {
                 terms.questions.push(question_store.push(&counts, lengths));
                 // Every example question is also part of the entry's document, which
                 // finds candidates; each is scored on its own in `coverage`.
-                document.add_text(fields.question, q.terms.join(" "));
-                document.add_text(fields.question_parts, q.parts.join(" "));
+                if let Some(document) = document.as_mut() {
+                    document.add_text(fields.question, q.terms.join(" "));
+                    document.add_text(fields.question_parts, q.parts.join(" "));
+                }
             }
             for passage in passages(&entry.body) {
                 let heading = passage.heading.unwrap_or("");
@@ -704,9 +844,19 @@ impl SearchIndex {
                 });
                 passage_store.terms.extend(numbered);
             }
-            writer.add_document(document)?;
+            if let (Some(writer), Some(document)) = (writer.as_mut(), document) {
+                writer.add_document(document)?;
+            }
         }
-        writer.commit()?;
+        if let Some(mut writer) = writer {
+            writer.commit()?;
+            writer.wait_merging_threads()?;
+        }
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "search index: entries analysed (and indexed)"
+        );
+        let (index, origin) = finish(index, target);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -746,7 +896,11 @@ impl SearchIndex {
             })
             .collect();
         analyzer.set_index_terms(terms.keys());
-        Ok(SearchIndex {
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "search index: statistics ready"
+        );
+        let index = SearchIndex {
             reader,
             fields,
             analyzer,
@@ -760,7 +914,8 @@ impl SearchIndex {
             once: Box::new(norms.map(|field| field.map(|norm| 1.0 / (1.0 + norm)))),
             norms,
             scratch: Mutex::new(Vec::new()),
-        })
+        };
+        Ok((index, origin))
     }
 
     /// Number of distinct entry ids.

@@ -12,6 +12,7 @@ mod export;
 mod fake_discord;
 mod faults;
 mod flow;
+mod index_on_disk;
 mod knowledge_base;
 mod limits;
 mod load;
