@@ -14,8 +14,8 @@
 //!   to the others), committed, its fingerprint file written and synced, and the folder
 //!   renamed to `DIR/<fingerprint>` in one step. A crash mid-build leaves only the
 //!   temporary folder; the indexes already there stay usable. Once the new one is in
-//!   place, folders of other fingerprints are removed (a process still using one keeps
-//!   its open files).
+//!   place, folders of other fingerprints older than an hour are removed (a younger one
+//!   may be another process's: processes on different knowledge may share `DIR`).
 //! - A folder that fails any check (garbage files, a foreign index, a fingerprint that
 //!   does not match) is logged, moved out of the way and rebuilt: never a panic.
 //! - When `DIR` cannot be used (read-only, not a folder), the index is built in memory
@@ -39,7 +39,7 @@ pub const LAYOUT_VERSION: u32 = 1;
 
 /// The file, inside an index folder, holding the fingerprint it was built for.
 pub const FINGERPRINT_FILE: &str = "anbud-fingerprint";
-/// Temporary build folders older than this are a crashed build's and are removed.
+/// Temporary build folders and other fingerprints' folders older than this are removed.
 const STALE_BUILD: Duration = Duration::from_secs(3600);
 
 /// How the index of a start came to be: what the log line and [`IndexOrigin`] report.
@@ -235,8 +235,10 @@ pub(crate) fn publish(
     Ok((index, folder))
 }
 
-/// Remove the folders of other fingerprints, and temporary folders of builds that
-/// crashed (older than an hour), from `dir`. Best effort.
+/// Remove, from `dir`, the folders of other fingerprints and the temporary folders of
+/// builds that crashed, once they are older than an hour. Best effort. A younger folder
+/// may be another process's index (processes on different knowledge may share `dir`, and
+/// the tests do): removed under it, that process fails to open or reload its index.
 pub(crate) fn remove_others(dir: &Path, fingerprint: &str) {
     let ours = &fingerprint[..32];
     let Ok(listing) = std::fs::read_dir(dir) else {
@@ -249,14 +251,14 @@ pub(crate) fn remove_others(dir: &Path, fingerprint: &str) {
             continue;
         }
         let is_index = name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit());
-        let is_old_build = (name.starts_with(".build-") || name.starts_with(".discarded-"))
-            && item
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > STALE_BUILD);
-        if is_index || is_old_build {
+        let is_build = name.starts_with(".build-") || name.starts_with(".discarded-");
+        let is_old = item
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_BUILD);
+        if (is_index || is_build) && is_old {
             if let Err(e) = std::fs::remove_dir_all(&path) {
                 tracing::debug!(path = %path.display(), error = %e, "could not remove an old index");
             }

@@ -120,8 +120,13 @@ fn a_second_start_opens_the_index_and_a_changed_entry_is_found_at_once() {
     assert!(after.log.contains(BUILT), "{}", after.log);
     assert_eq!(after.reply["id"], "framework-agreements", "{}", after.reply);
     let rebuilt = folders(&index);
-    assert_eq!(rebuilt.len(), 1, "the old index is removed: {rebuilt:?}");
-    assert_ne!(rebuilt, built);
+    // The old folder stays for an hour (another process may still be using it).
+    assert_eq!(
+        rebuilt.len(),
+        2,
+        "the new index beside the old one: {rebuilt:?}"
+    );
+    assert!(built.iter().all(|f| rebuilt.contains(f)), "{rebuilt:?}");
 
     let again = t.ask(question);
     assert!(again.log.contains(OPENED), "{}", again.log);
