@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serenity::{FullEvent, GatewayIntents, HttpBuilder, Interaction, ShardManager};
 
 use super::context::{BotState, Data, Error};
+use super::reply::cause_chain;
 use super::{commands, delivery, handlers, poster, reply, send};
 use crate::announce;
 use crate::app::App;
@@ -136,6 +137,64 @@ fn check_settings(app: &App) -> Result<(), DiscordError> {
     Ok(())
 }
 
+/// How long the first retry of a refused command registration waits; each next one
+/// waits twice as long, up to [`REGISTRATION_RETRY_MAX`].
+const REGISTRATION_RETRY_FIRST: Duration = Duration::from_secs(1);
+const REGISTRATION_RETRY_MAX: Duration = Duration::from_secs(15 * 60);
+
+/// Register the slash commands (globally, or in each of `guilds`), retrying with a
+/// growing pause until Discord takes them. Messages are answered meanwhile; only the
+/// commands are missing, and the log says why (for example 403 "Missing Access" for a
+/// guild in `discord.command_guilds` the bot has not been invited to).
+async fn register_until_done(
+    http: Arc<serenity::Http>,
+    commands: Vec<serenity::CreateCommand>,
+    guilds: Vec<u64>,
+) {
+    let mut wait = REGISTRATION_RETRY_FIRST;
+    let mut pending: Vec<Option<u64>> = if guilds.is_empty() {
+        vec![None]
+    } else {
+        guilds.into_iter().map(Some).collect()
+    };
+    loop {
+        let mut refused = Vec::new();
+        for scope in pending {
+            let result = match scope {
+                None => serenity::Command::set_global_commands(&http, commands.clone())
+                    .await
+                    .map(drop),
+                Some(guild) => serenity::GuildId::new(guild)
+                    .set_commands(&http, commands.clone())
+                    .await
+                    .map(drop),
+            };
+            match result {
+                Ok(()) => {
+                    tracing::info!(guild = ?scope, count = commands.len(), "registered the slash commands")
+                }
+                Err(e) => {
+                    tracing::error!(
+                        guild = ?scope,
+                        error = %cause_chain(&e),
+                        retry_in_s = wait.as_secs(),
+                        "Discord refused the slash commands; messages are still answered. \
+                         Check that the bot is in each guild of discord.command_guilds and was \
+                         invited with the applications.commands scope"
+                    );
+                    refused.push(scope);
+                }
+            }
+        }
+        if refused.is_empty() {
+            return;
+        }
+        pending = refused;
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(REGISTRATION_RETRY_MAX);
+    }
+}
+
 /// Connect to Discord and run in the background: the gateway client, knowledge
 /// maintenance, the announcement and reminder scheduler, the outbox delivery loop and
 /// alerts for queue items created after a database outage.
@@ -168,14 +227,13 @@ pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordE
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
                 tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
-                let commands = &framework.options().commands;
-                if guilds.is_empty() {
-                    poise::builtins::register_globally(ctx, commands).await?;
-                } else {
-                    for guild in &guilds {
-                        poise::builtins::register_in_guild(ctx, commands, serenity::GuildId::new(*guild)).await?;
-                    }
-                }
+                // Registration runs on its own: were it to fail here, poise would never
+                // hand out the user data, and the bot would stay connected but deaf.
+                tokio::spawn(register_until_done(
+                    ctx.http.clone(),
+                    poise::builtins::create_application_commands(&framework.options().commands),
+                    guilds,
+                ));
                 Ok(setup_data)
             })
         })

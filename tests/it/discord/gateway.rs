@@ -1,6 +1,8 @@
 //! The connection to Discord: 429s, a dropped gateway, shards.
 
 use super::*;
+use crate::fake_discord::{FakeDiscord, FakeGuild};
+use crate::support::spawn_bot_on;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_is_retried_and_the_reply_delivered() {
@@ -66,4 +68,38 @@ async fn a_process_runs_the_shard_range_it_is_configured_for() {
         .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
     let answer = t.reply_to(question).await;
     assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+}
+
+/// Discord refuses the command registration (403 Missing Access, as for a guild in
+/// `command_guilds` the bot is not in): the bot logs it, keeps answering messages, and
+/// registers the commands when Discord takes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_command_registration_leaves_the_bot_answering_and_is_retried() {
+    let fake = FakeDiscord::start(FakeGuild::default_test_guild()).await;
+    fake.fail_next_requests("PUT", "/commands", 2, 403, "Missing Access", 50001);
+    let t = spawn_bot_on(fake, |s, _| s.discord.command_guilds = vec![ids::GUILD]).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    // Not WAIT: a deaf bot never answers, and that should fail in seconds.
+    let answer = t
+        .fake
+        .wait_for_post(Duration::from_secs(20), |p| p.reply_to() == Some(question))
+        .await;
+    assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+    let registered = t
+        .fake
+        .wait_for_request(Duration::from_secs(20), |r| {
+            r.method == "PUT" && r.path.ends_with("/commands") && r.status == 200
+        })
+        .await;
+    assert!(registered.path.contains(&ids::GUILD.to_string()));
+    let refused = t
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.status == 403)
+        .count();
+    assert_eq!(refused, 2, "refused twice, then retried until taken");
+    assert!(!t.fake.registered_commands().is_empty());
 }

@@ -62,6 +62,8 @@
 //! - Anything else: 404 `{"message":"Unknown route","code":0}`, recorded so a test can assert
 //!   there were none ([`FakeDiscord::assert_no_unknown_routes`]).
 //! - [`FakeDiscord::answer_posts_slowly`] delays every `POST /channels/{c}/messages`.
+//! - [`FakeDiscord::fail_next_requests`] answers the next matching requests with any
+//!   status and Discord's error body (403 Missing Access, 404, 500, …).
 //! - [`FakeDiscord::fail_next_posts_with_429`] makes `POST /channels/{c}/messages` answer 429
 //!   with Discord's body and `Retry-After`/`X-RateLimit-*` headers.
 //!
@@ -640,6 +642,30 @@ impl FakeDiscord {
     /// answered, as a slow or overloaded Discord does (zero: answer at once).
     pub fn answer_posts_slowly(&self, delay: Duration) {
         self.shared.lock().post_delay = delay;
+    }
+
+    /// The next `count` requests with this method whose path contains `path_contains`
+    /// get HTTP `status` with Discord's error body `{"message", "code"}` and change
+    /// nothing (they are recorded with that status). For example
+    /// `fail_next_requests("PUT", "/commands", 1, 403, "Missing Access", 50001)` refuses a
+    /// command registration as Discord does for a guild the bot is not in.
+    pub fn fail_next_requests(
+        &self,
+        method: &str,
+        path_contains: &str,
+        count: u32,
+        status: u16,
+        message: &str,
+        code: u64,
+    ) {
+        self.shared.lock().injected.push(Injected {
+            method: method.to_owned(),
+            path_contains: path_contains.to_owned(),
+            remaining: count,
+            status,
+            message: message.to_owned(),
+            code,
+        });
     }
 
     /// How many 429s the fake has served.

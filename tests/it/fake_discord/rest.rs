@@ -80,8 +80,11 @@ pub(super) async fn rest_request(
     if is_post && !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    let injected = shared.lock().take_injected(method.as_str(), &path);
     let reply = if !auth_ok {
         Reply::error(StatusCode::UNAUTHORIZED, "401: Unauthorized", 0)
+    } else if let Some(reply) = injected {
+        reply
     } else if let Some(route) = path.strip_prefix("/api/v10/") {
         let segments: Vec<&str> = route.trim_end_matches('/').split('/').collect();
         let mut st = shared.lock();
@@ -112,6 +115,20 @@ pub(super) async fn rest_request(
         }
     }
     response
+}
+
+impl StateData {
+    /// The injected error for this request, if one is waiting (counting it down).
+    pub(super) fn take_injected(&mut self, method: &str, path: &str) -> Option<Reply> {
+        let found = self
+            .injected
+            .iter_mut()
+            .find(|i| i.remaining > 0 && i.method == method && path.contains(&i.path_contains))?;
+        found.remaining -= 1;
+        let status =
+            StatusCode::from_u16(found.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Some(Reply::error(status, &found.message, found.code))
+    }
 }
 
 impl Shared {

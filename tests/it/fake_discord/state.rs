@@ -35,6 +35,18 @@ pub(super) struct StateData {
     pub(super) rate_limited_served: u32,
     /// How long `POST /channels/{c}/messages` takes before it is answered.
     pub(super) post_delay: Duration,
+    /// Errors to answer instead of the real thing, first match first.
+    pub(super) injected: Vec<Injected>,
+}
+
+/// An error the fake answers the next `remaining` requests that match with.
+pub(super) struct Injected {
+    pub(super) method: String,
+    pub(super) path_contains: String,
+    pub(super) remaining: u32,
+    pub(super) status: u16,
+    pub(super) message: String,
+    pub(super) code: u64,
 }
 
 pub(super) struct InteractionRecord {
