@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use poise::serenity_prelude as serenity;
 use serenity::{ChannelId, RoleId};
 
+use super::buttons::ButtonKey;
 use super::rate_limit::RateLimiter;
 use super::reply::CommandError;
 use super::texts::Texts;
@@ -30,8 +31,10 @@ pub struct BotState {
     pub rate: RateLimiter,
     /// Threads the bot opened on a question → that first question.
     threads: Mutex<HashMap<u64, String>>,
-    /// Questions behind the feedback buttons, by the key in the button's custom id.
+    /// Questions behind the feedback buttons, by the number in the button's key.
     questions: Mutex<BTreeMap<u64, String>>,
+    /// This run's part of every button key: random, so keys differ across restarts.
+    run: u32,
     next_key: AtomicU64,
 }
 
@@ -44,6 +47,7 @@ impl BotState {
             rate: RateLimiter::per_minute(rate_limit_per_minute),
             threads: Mutex::new(HashMap::new()),
             questions: Mutex::new(BTreeMap::new()),
+            run: run_id(),
             next_key: AtomicU64::new(1),
         }
     }
@@ -65,23 +69,39 @@ impl BotState {
     }
 
     /// Keep a question for its feedback buttons; returns the key to put in their ids.
-    pub fn remember_question(&self, question: &str) -> u64 {
-        let key = self.next_key.fetch_add(1, Ordering::Relaxed);
+    pub fn remember_question(&self, question: &str) -> ButtonKey {
+        let number = self.next_key.fetch_add(1, Ordering::Relaxed);
         let mut questions = self.questions.lock().unwrap_or_else(|p| p.into_inner());
-        questions.insert(key, question.chars().take(4000).collect());
+        questions.insert(number, question.chars().take(4000).collect());
         while questions.len() > REMEMBERED_QUESTIONS {
             questions.pop_first();
         }
-        key
+        ButtonKey {
+            run: self.run,
+            number,
+        }
     }
 
-    pub fn question(&self, key: u64) -> Option<String> {
+    /// The question behind a button key, if this run wrote the key and still remembers it.
+    pub fn question(&self, key: ButtonKey) -> Option<String> {
+        if key.run != self.run {
+            return None;
+        }
         self.questions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
+            .get(&key.number)
             .cloned()
     }
+}
+
+/// A random id for this run of the bot (from the clock if the OS has no randomness).
+fn run_id() -> u32 {
+    getrandom::u32().unwrap_or_else(|_| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() ^ d.as_secs() as u32)
+    })
 }
 
 /// poise's user data: the application and the bot's own state.
@@ -184,6 +204,16 @@ mod tests {
         }
         assert_eq!(state.question(first), None);
         assert!(state.questions.lock().unwrap().len() <= REMEMBERED_QUESTIONS);
+    }
+
+    #[test]
+    fn another_runs_keys_find_nothing() {
+        let (before, after) = (BotState::new(0), BotState::new(0));
+        assert_ne!(before.run, after.run);
+        let old = before.remember_question("før omstart");
+        after.remember_question("etter omstart");
+        assert_eq!(after.question(old), None);
+        assert_eq!(before.question(old).as_deref(), Some("før omstart"));
     }
 
     #[test]

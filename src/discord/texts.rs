@@ -87,6 +87,9 @@ pub struct Texts {
     pub thanks_not_helpful_not_passed_on: String,
     pub topic_gone: String,
     pub answer_gone: String,
+    /// A button the bot no longer knows the meaning of (from before a restart, or an
+    /// older version).
+    pub button_expired: String,
     /// `{user}`
     pub shared_this: Template,
     pub shared: String,

@@ -13,7 +13,7 @@ use serenity::{
 
 use super::discord_origin;
 use crate::answer::Reply;
-use crate::discord::buttons::ButtonAction;
+use crate::discord::buttons::{ButtonAction, ButtonKey};
 use crate::discord::context::{lang_from_locale, Data, Error};
 use crate::discord::delivery;
 use crate::discord::format::{entry_text, render_reply, split_message, MESSAGE_LIMIT};
@@ -51,15 +51,17 @@ pub async fn on_click(
     interaction: &ComponentInteraction,
 ) -> Result<(), Error> {
     let received = Instant::now();
-    let Some(action) = ButtonAction::parse(&interaction.data.custom_id) else {
-        // Not ours (or forged): say nothing useful, but do not leave the click hanging.
-        tracing::debug!(custom_id = %interaction.data.custom_id, "unknown button");
-        return Ok(());
-    };
     let click = Click {
         http: &ctx.http,
         data,
         interaction,
+    };
+    let Some(action) = ButtonAction::parse(&interaction.data.custom_id) else {
+        // Discord only sends us clicks on our own messages: an id we cannot read is from
+        // an older version (or forged). Answer it, or the user sees "This interaction failed".
+        tracing::info!(custom_id = %interaction.data.custom_id, "an expired or unknown button");
+        let t = Texts::get(lang_from_locale(Some(&interaction.locale)));
+        return click.tell(&t.button_expired).await;
     };
     match action {
         ButtonAction::Feedback {
@@ -82,28 +84,25 @@ async fn feedback(
     click: &Click<'_>,
     helpful: bool,
     lang: Lang,
-    key: u64,
+    key: ButtonKey,
     entry_id: String,
 ) -> Result<(), Error> {
     let (data, interaction) = (click.data, click.interaction);
-    let question = data
-        .state
-        .question(key)
-        .or_else(|| {
-            interaction
-                .message
-                .referenced_message
-                .as_ref()
-                .map(|m| m.content.clone())
-        })
-        .or_else(|| {
-            data.app
-                .answerer()
-                .knowledge()
-                .entry(&entry_id, lang)
-                .map(|e| e.title.clone())
-        })
-        .unwrap_or_else(|| entry_id.clone());
+    let t = Texts::get(lang);
+    // This run's memory, else the question the answer replies to (Discord keeps it); a
+    // private answer from before a restart has neither, and its button has expired.
+    let question = data.state.question(key).or_else(|| {
+        interaction
+            .message
+            .referenced_message
+            .as_ref()
+            .map(|m| m.content.clone())
+            .filter(|c| !c.trim().is_empty())
+    });
+    let Some(question) = question else {
+        tracing::info!(%key, "a feedback button from before a restart");
+        return click.tell(&t.button_expired).await;
+    };
     let thread = data
         .state
         .thread_question(interaction.channel_id)
@@ -126,7 +125,6 @@ async fn feedback(
     };
     // Waits for the commit: "an adviser will look at it" only once it is stored.
     let outcome = data.app.logger().record_feedback(feedback).await;
-    let t = Texts::get(lang);
     let stored = matches!(outcome, Ok(LogOutcome::Stored(_)));
     click
         .tell(match (helpful, stored) {

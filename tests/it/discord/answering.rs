@@ -373,3 +373,56 @@ async fn forget_me_deletes_the_users_queued_questions() {
     assert!(done.components.is_empty());
     assert_eq!(t.open_items().await, 0);
 }
+
+/// "Not helpful" on an answer sent before a restart queues that answer's question, not
+/// whichever question got the same key after the restart; a private answer's button from
+/// before the restart says it has expired (and the click does not fail).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buttons_from_before_a_restart_keep_their_meaning_or_say_they_expired() {
+    let mut t = spawn_bot(|_, _| {}).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    let answer = t.reply_to(question).await;
+    let topic = t.click(ids::SUPPLIER_USER, &answer, "anbud:topic:");
+    let private = t.interaction_reply(topic).await;
+    assert!(private.is_ephemeral());
+
+    t.restart().await;
+    // After the restart another user asks; their answer's buttons are numbered afresh.
+    let other = t.fake.send_message(
+        ids::QA_CHANNEL,
+        ids::ADVISER_USER,
+        "What is a dialogue conference?",
+    );
+    t.reply_to(other).await;
+
+    let click = t.click(ids::SUPPLIER_USER, &answer, "anbud:fb:n:");
+    t.interaction_reply(click).await;
+    let items = t.store().list_queue(Some(QueueStatus::Open)).await.unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        items[0].question, ANSWERED_NB,
+        "the old answer's own question"
+    );
+
+    let click = t.click(ids::SUPPLIER_USER, &private, "anbud:fb:n:");
+    let expired = t.interaction_reply(click).await;
+    assert!(expired.is_ephemeral());
+    assert!(expired.content.contains("utløpt"), "{}", expired.content);
+    assert_eq!(
+        t.open_items().await,
+        1,
+        "nothing queued for an expired button"
+    );
+
+    // A button in a format the bot no longer writes is answered too.
+    let click = t.fake.button_click(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        answer.message_id,
+        "anbud:fb:n:nb:1:dialogkonferanse",
+    );
+    let expired = t.interaction_reply(click).await;
+    assert!(expired.content.contains("utløpt"), "{}", expired.content);
+}

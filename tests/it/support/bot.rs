@@ -50,6 +50,44 @@ impl TestBot {
             .await
     }
 
+    /// Stop the bot and start it again on the same database and fake Discord, as a
+    /// deploy or a crash would: everything the bot kept in memory is gone.
+    pub(crate) async fn restart(&mut self) {
+        let identified = self.fake.gateway_stats().identifies;
+        let registered = self.registrations();
+        if let Some(bot) = self.bot.take() {
+            bot.stop().await;
+        }
+        self.fake
+            .wait_for_gateway("the old bot to disconnect", WAIT, |s| !s.connected)
+            .await;
+        let bot = discord::start(self.app.clone(), SecretString::from(TOKEN))
+            .await
+            .expect("restart the bot");
+        self.fake
+            .wait_for_gateway("the new bot to identify", WAIT, |s| {
+                s.identifies > identified && s.connected
+            })
+            .await;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.registrations() <= registered {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the restarted bot never registered its commands"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.bot = Some(bot);
+    }
+
+    fn registrations(&self) -> usize {
+        self.fake
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+            .count()
+    }
+
     /// How many queue items are open.
     pub(crate) async fn open_items(&self) -> usize {
         self.store()
