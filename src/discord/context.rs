@@ -2,7 +2,7 @@
 //! bot's own state), the [`Context`] alias, who the invoker is (role checks, the name
 //! for the audit log) and which language to talk to them in.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -35,6 +35,8 @@ pub struct BotState {
     questions: Mutex<BTreeMap<u64, String>>,
     /// This run's part of every button key: random, so keys differ across restarts.
     run: u32,
+    /// Button ids a running command is waiting for (a collector answers those clicks).
+    collecting: Arc<Mutex<HashSet<String>>>,
     next_key: AtomicU64,
 }
 
@@ -48,6 +50,7 @@ impl BotState {
             threads: Mutex::new(HashMap::new()),
             questions: Mutex::new(BTreeMap::new()),
             run: run_id(),
+            collecting: Arc::default(),
             next_key: AtomicU64::new(1),
         }
     }
@@ -82,6 +85,24 @@ impl BotState {
         }
     }
 
+    /// Mark `ids` as answered by a collector until the returned guard is dropped.
+    pub fn collecting(&self, ids: &[String]) -> CollectingGuard {
+        let mut set = self.collecting.lock().unwrap_or_else(|p| p.into_inner());
+        set.extend(ids.iter().cloned());
+        CollectingGuard {
+            set: self.collecting.clone(),
+            ids: ids.to_vec(),
+        }
+    }
+
+    /// Whether a running command's collector answers a click on `custom_id`.
+    pub fn is_collecting(&self, custom_id: &str) -> bool {
+        self.collecting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(custom_id)
+    }
+
     /// The question behind a button key, if this run wrote the key and still remembers it.
     pub fn question(&self, key: ButtonKey) -> Option<String> {
         if key.run != self.run {
@@ -92,6 +113,22 @@ impl BotState {
             .unwrap_or_else(|p| p.into_inner())
             .get(&key.number)
             .cloned()
+    }
+}
+
+/// While alive, a collector is waiting for clicks on these ids ([`BotState::collecting`]).
+#[derive(Debug)]
+pub struct CollectingGuard {
+    set: Arc<Mutex<HashSet<String>>>,
+    ids: Vec<String>,
+}
+
+impl Drop for CollectingGuard {
+    fn drop(&mut self) {
+        let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
+        for id in &self.ids {
+            set.remove(id);
+        }
     }
 }
 

@@ -384,11 +384,7 @@ async fn not_helpful(t: &TestBot, held: Option<&mut sqlx::SqliteConnection>) -> 
         sqlx::query("BEGIN EXCLUSIVE").execute(conn).await.unwrap();
     }
     let click = t.click(ids::SUPPLIER_USER, &answer, "anbud:fb:n:");
-    t.fake
-        .wait_for_callback(WAIT, |c| c.interaction_id == click)
-        .await
-        .content()
-        .to_string()
+    t.interaction_reply(click).await.content
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

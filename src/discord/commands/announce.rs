@@ -120,8 +120,9 @@ pub fn scheduled_text(
     text
 }
 
-/// The custom ids of the preview's buttons. Not `anbud:`-prefixed, so the general
-/// button handler ignores them; the command that showed the preview collects them.
+/// The custom ids of the preview's buttons: the command that showed the preview collects
+/// them (the general button handler leaves them alone while it does, and calls them
+/// expired after).
 fn confirm_ids(interaction: u64) -> (String, String) {
     (
         format!("anbud-announce:publish:{interaction}"),
@@ -166,6 +167,11 @@ pub async fn announce(
         .custom_ids(vec![publish_id.clone(), cancel_id.clone()])
         .timeout(CONFIRM_TIMEOUT)
         .stream();
+    // The general button handler leaves these clicks to the collector while it listens.
+    let _collecting = ctx
+        .data()
+        .state
+        .collecting(&[publish_id.clone(), cancel_id.clone()]);
 
     let timing = if prepared.immediate {
         t.on_publish.clone()
@@ -280,6 +286,8 @@ pub async fn announcements_list(
     ctx: Context<'_>,
     #[description = "Only this status (default: all)"] status: Option<StatusChoice>,
 ) -> Result<(), Error> {
+    // Acknowledged before any database work: Discord allows three seconds.
+    ctx.defer_ephemeral().await?;
     let t = texts(ctx);
     let store = ctx.data().app.store().ok_or(AnnounceError::NoDatabase)?;
     let list = store
@@ -317,6 +325,8 @@ pub async fn announcements_edit(
     #[description = "The new message (at most 2000 characters)"] text: Option<String>,
     #[description = "The new time, Norwegian time: YYYY-MM-DD HH:MM"] at: Option<String>,
 ) -> Result<(), Error> {
+    // Acknowledged before any database work: Discord allows three seconds.
+    ctx.defer_ephemeral().await?;
     let t = texts(ctx);
     let tz = ctx.data().app.settings.timezone();
     let store = ctx.data().app.store().ok_or_else(no_database)?;
@@ -359,6 +369,8 @@ pub async fn announcements_cancel(
     #[min = 1]
     id: i64,
 ) -> Result<(), Error> {
+    // Acknowledged before any database work: Discord allows three seconds.
+    ctx.defer_ephemeral().await?;
     let store = ctx.data().app.store().ok_or_else(no_database)?;
     let id = AnnouncementId(id);
     announce::cancel_announcement(&store, id, &actor(ctx), Utc::now())

@@ -129,6 +129,8 @@ pub async fn events_add(
     #[description = "What it is about"] description: Option<String>,
     #[description = "Language of the texts: nb or en (default: detected)"] lang: Option<String>,
 ) -> Result<(), Error> {
+    // Acknowledged before any database work: Discord allows three seconds.
+    ctx.defer_ephemeral().await?;
     let tz = ctx.data().app.settings.timezone();
     let event_lang = lang.as_deref().and_then(Lang::parse).unwrap_or_else(|| {
         detect_language(&format!(

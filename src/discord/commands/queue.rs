@@ -39,6 +39,8 @@ pub async fn unanswered(
     ctx: Context<'_>,
     #[description = "open (default), answered or dismissed"] status: Option<StatusChoice>,
 ) -> Result<(), Error> {
+    // Acknowledged before any database work: Discord allows three seconds.
+    ctx.defer_ephemeral().await?;
     let t = texts(ctx);
     let store = ctx.data().app.store().ok_or(AdviserError::NoDatabase)?;
     let status = status.map(QueueStatus::from).unwrap_or(QueueStatus::Open);
@@ -127,6 +129,8 @@ pub async fn dismiss(
     #[description = "The queue item's number"] id: i64,
     #[description = "Why (for the audit log)"] reason: Option<String>,
 ) -> Result<(), Error> {
+    // Acknowledged before any database work: Discord allows three seconds.
+    ctx.defer_ephemeral().await?;
     core::dismiss(
         &ctx.data().app,
         QueueItemId(id),

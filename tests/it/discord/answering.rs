@@ -162,14 +162,11 @@ async fn feedback_buttons_record_feedback_and_not_helpful_queues_the_question() 
         answer.message_id,
         helpful,
     );
-    let thanks = t
-        .fake
-        .wait_for_callback(WAIT, |c| c.interaction_id == click)
-        .await;
+    let thanks = t.interaction_reply(click).await;
     assert!(
-        thanks.is_ephemeral() && thanks.content().contains("Takk"),
+        thanks.is_ephemeral() && thanks.content.contains("Takk"),
         "{}",
-        thanks.content()
+        thanks.content
     );
     assert_eq!(t.open_items().await, 0);
 
@@ -179,15 +176,8 @@ async fn feedback_buttons_record_feedback_and_not_helpful_queues_the_question() 
         answer.message_id,
         not_helpful,
     );
-    let thanks = t
-        .fake
-        .wait_for_callback(WAIT, |c| c.interaction_id == click)
-        .await;
-    assert!(
-        thanks.content().contains("rådgiver"),
-        "{}",
-        thanks.content()
-    );
+    let thanks = t.interaction_reply(click).await;
+    assert!(thanks.content.contains("rådgiver"), "{}", thanks.content);
     let items = t.store().list_queue(Some(QueueStatus::Open)).await.unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].question, ANSWERED_NB);
@@ -244,18 +234,34 @@ async fn a_private_ask_is_ephemeral_and_can_be_shared() {
         answer.message_id,
         &share,
     );
-    let shared = t
-        .fake
-        .wait_for_post(WAIT, |p| {
-            p.source == PostSource::ChannelMessage && p.channel_id == ids::QA_CHANNEL
-        })
-        .await;
-    assert!(shared.content.contains(TITLE_NB), "{}", shared.content);
-    assert!(!shared.is_ephemeral());
-    assert_no_mentions(&shared);
+    // Acknowledged privately first, then shared as a public follow-up of the click (no
+    // channel permissions needed), not through the channel endpoint.
     t.fake
         .wait_for_callback(WAIT, |c| c.interaction_id == click && c.is_ephemeral())
         .await;
+    let shared = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.interaction_id == Some(click) && p.content.contains(TITLE_NB)
+        })
+        .await;
+    assert_eq!(shared.source, PostSource::Followup);
+    assert_eq!(shared.channel_id, ids::QA_CHANNEL);
+    assert!(!shared.is_ephemeral());
+    assert_no_mentions(&shared);
+    assert!(
+        !t.fake
+            .posted()
+            .iter()
+            .any(|p| p.source == PostSource::ChannelMessage),
+        "nothing through the channel endpoint"
+    );
+    let told = t.interaction_reply(click).await;
+    assert!(
+        told.is_ephemeral() && told.content.contains("Delt"),
+        "{}",
+        told.content
+    );
 
     // A public /ask is answered in the open.
     let command = t.fake.slash_command(
@@ -364,7 +370,16 @@ async fn forget_me_deletes_the_users_queued_questions() {
         .fake
         .wait_for_post(WAIT, |p| p.interaction_id == Some(click))
         .await;
-    assert_eq!(done.source, PostSource::InteractionUpdate);
+    assert_eq!(done.source, PostSource::InteractionOriginalEdit);
+    assert_eq!(done.message_id, ask.message_id, "the question is replaced");
+    let acknowledged = t
+        .fake
+        .wait_for_callback(WAIT, |c| c.interaction_id == click)
+        .await;
+    assert_eq!(
+        acknowledged.kind,
+        crate::fake_discord::callback_type::DEFERRED_UPDATE
+    );
     assert!(
         done.content.contains("slettet 1 spørsmål"),
         "{}",

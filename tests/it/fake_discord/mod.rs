@@ -58,7 +58,9 @@
 //! - Unknown channels, messages, members and interactions get Discord's 404 error bodies, and
 //!   so does an application id that is not the fake's (for example the bot's user id); a
 //!   second response to one interaction gets 400 (code 40060), a follow-up before any
-//!   response 404 (Unknown Webhook).
+//!   response 404 (Unknown Webhook), and a first response more than 3 seconds after the
+//!   interaction was dispatched 404 (Unknown interaction, 10062) as on Discord
+//!   ([`FakeDiscord::set_ack_deadline`] changes the 3 seconds).
 //! - Anything else: 404 `{"message":"Unknown route","code":0}`, recorded so a test can assert
 //!   there were none ([`FakeDiscord::assert_no_unknown_routes`]).
 //! - [`FakeDiscord::answer_posts_slowly`] delays every `POST /channels/{c}/messages`.
@@ -304,6 +306,7 @@ impl FakeDiscord {
             token.to_owned(),
             InteractionRecord {
                 id,
+                created: std::time::Instant::now(),
                 channel_id,
                 message_id,
                 original: None,
@@ -666,6 +669,13 @@ impl FakeDiscord {
             message: message.to_owned(),
             code,
         });
+    }
+
+    /// From now on an interaction must get its first response within `deadline` of
+    /// being dispatched (Discord: 3 s); a later callback gets 404 Unknown interaction
+    /// (10062), as on Discord, and the user sees "This interaction failed".
+    pub fn set_ack_deadline(&self, deadline: Duration) {
+        self.shared.lock().ack_deadline = Some(deadline);
     }
 
     /// How many 429s the fake has served.

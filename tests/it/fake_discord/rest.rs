@@ -442,6 +442,15 @@ impl Shared {
         if Some(record.id) != interaction_id {
             return unknown();
         }
+        let deadline = st.ack_deadline.unwrap_or(ACK_DEADLINE);
+        if !record.responded && record.created.elapsed() > deadline {
+            tracing::warn!(
+                "fake Discord: interaction {} answered after {:?}, past the {deadline:?} deadline",
+                record.id,
+                record.created.elapsed()
+            );
+            return unknown();
+        }
         if record.responded {
             return Reply::error(
                 StatusCode::BAD_REQUEST,

@@ -37,7 +37,13 @@ pub(super) struct StateData {
     pub(super) post_delay: Duration,
     /// Errors to answer instead of the real thing, first match first.
     pub(super) injected: Vec<Injected>,
+    /// How long an interaction may wait for its first response; `None`: Discord's
+    /// [`ACK_DEADLINE`].
+    pub(super) ack_deadline: Option<Duration>,
 }
+
+/// Discord's time to respond to an interaction before it fails for the user.
+pub(super) const ACK_DEADLINE: Duration = Duration::from_secs(3);
 
 /// An error the fake answers the next `remaining` requests that match with.
 pub(super) struct Injected {
@@ -51,6 +57,8 @@ pub(super) struct Injected {
 
 pub(super) struct InteractionRecord {
     pub(super) id: u64,
+    /// When it was dispatched: the first response must come within the deadline.
+    pub(super) created: std::time::Instant,
     pub(super) channel_id: u64,
     /// The message a component was on.
     pub(super) message_id: Option<u64>,
