@@ -41,7 +41,8 @@ async fn an_advisers_answer_reaches_the_asker_in_the_channel() {
         "{}",
         delivered.content
     );
-    assert_no_mentions(&delivered);
+    // Hours later the asker must hear of it: the reply pings them, and only them.
+    assert_notifies_only(&delivered, ids::SUPPLIER_USER);
     assert_eq!(
         t.store()
             .list_queue(Some(QueueStatus::Answered))
@@ -50,6 +51,28 @@ async fn an_advisers_answer_reaches_the_asker_in_the_channel() {
             .len(),
         1
     );
+}
+
+/// `p` may notify `user` (by its reply, or a mention when it replies to nothing) and
+/// nobody else: no @everyone, no roles, no other users.
+fn assert_notifies_only(p: &Posted, user: u64) {
+    let allowed = p.allowed_mentions.as_ref().expect("allowed_mentions");
+    assert_eq!(allowed["parse"], json!([]), "{allowed}");
+    assert_eq!(allowed["users"], json!([user.to_string()]), "{allowed}");
+    assert!(
+        allowed
+            .get("roles")
+            .is_none_or(|v| v.as_array().is_some_and(|a| a.is_empty())),
+        "{allowed}"
+    );
+    match p.reply_to() {
+        Some(_) => assert_eq!(allowed["replied_user"], json!(true), "{allowed}"),
+        None => assert!(
+            p.content.starts_with(&format!("<@{user}>")),
+            "{}",
+            p.content
+        ),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -373,4 +396,33 @@ async fn an_answer_whose_channel_is_gone_goes_by_direct_message() {
         delivered.content
     );
     assert_no_mentions(&delivered);
+}
+
+/// In thread mode the answer goes into the asker's thread without a reply to point at:
+/// it mentions the asker, and only the asker may be notified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_advisers_answer_in_a_thread_mentions_the_asker() {
+    let t = spawn_bot(|s, _| s.discord.reply_mode = ReplyMode::Thread).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    t.fake
+        .wait_for_post(WAIT, |p| p.channel_id == ids::ADVISERS_CHANNEL)
+        .await;
+    let text = "Boten svarer ikke på vær, men yr.no gjør det.";
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "answer",
+        options(&[("id", json!(1)), ("text", json!(text))]),
+    );
+    t.interaction_reply(command).await;
+    let delivered = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.channel_id == question && p.content.contains(text)
+        })
+        .await;
+    assert_eq!(delivered.reply_to(), None);
+    assert_notifies_only(&delivered, ids::SUPPLIER_USER);
 }
