@@ -123,8 +123,50 @@ impl Drop for RunningBot {
     }
 }
 
+/// Whether `url` is Discord's own API (where the rate limiter must stay on).
+fn is_real_discord(url: &str) -> bool {
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    host.is_empty()
+        || ["discord.com", "discordapp.com", "discord.gg"]
+            .iter()
+            .any(|real| host == *real || host.ends_with(&format!(".{real}")))
+}
+
+/// The rate limiter stays on against the real Discord: serenity then honours
+/// `Retry-After` itself. Only a fake Discord in tests may turn it off, and `api_url`
+/// works only then (the limiter sends its requests to discord.com, whatever the proxy).
+fn check_rate_limiter(discord: &crate::config::DiscordSettings) -> Result<(), DiscordError> {
+    match (
+        discord.api_url.is_empty(),
+        discord.test_without_rate_limiter,
+    ) {
+        (true, false) => Ok(()),
+        (false, true) if !is_real_discord(&discord.api_url) => Ok(()),
+        (false, false) => Err(DiscordError::Config {
+            key: "discord.api_url",
+            problem: "is only for a fake Discord in tests, together with \
+                      discord.test_without_rate_limiter = true; leave it empty in production"
+                .into(),
+        }),
+        _ => Err(DiscordError::Config {
+            key: "discord.test_without_rate_limiter",
+            problem: "is only for a fake Discord in tests (discord.api_url on this machine); \
+                      it is refused with Discord's own API, where the rate limiter must stay on"
+                .into(),
+        }),
+    }
+}
+
 fn check_settings(app: &App) -> Result<(), DiscordError> {
     let discord = &app.settings.discord;
+    check_rate_limiter(discord)?;
     if discord.rate_limit_per_minute > 10_000 {
         return Err(DiscordError::Config {
             key: "discord.rate_limit_per_minute",
@@ -202,8 +244,9 @@ pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordE
     check_settings(&app)?;
     let settings = app.settings.discord.clone();
     let mut http = HttpBuilder::new(token.expose_secret());
-    if !settings.api_url.is_empty() {
-        // serenity's rate limiter ignores the proxy; with it off a 429 reaches send.rs.
+    if settings.test_without_rate_limiter {
+        // A fake Discord (checked above). serenity's rate limiter ignores the proxy; with
+        // it off a 429 reaches send.rs, which backs off and retries.
         http = http
             .proxy(settings.api_url.trim_end_matches('/'))
             .ratelimiter_disabled(true);
@@ -300,4 +343,42 @@ pub async fn serve(
         tracing::info!("stopped; every write is in the database");
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    fn discord(api_url: &str, off: bool) -> crate::config::DiscordSettings {
+        let mut settings = Settings::defaults().discord;
+        settings.api_url = api_url.into();
+        settings.test_without_rate_limiter = off;
+        settings
+    }
+
+    #[test]
+    fn the_rate_limiter_is_only_off_for_a_fake_discord() {
+        assert!(
+            check_rate_limiter(&discord("", false)).is_ok(),
+            "production"
+        );
+        assert!(check_rate_limiter(&discord("http://127.0.0.1:4000", true)).is_ok());
+        for (url, off) in [
+            ("http://127.0.0.1:4000", false),
+            ("", true),
+            ("https://discord.com", true),
+            ("https://discord.com/api/v10", true),
+            ("https://canary.discord.com", true),
+            ("https://DISCORDAPP.COM:443", true),
+        ] {
+            assert!(
+                matches!(
+                    check_rate_limiter(&discord(url, off)),
+                    Err(DiscordError::Config { .. })
+                ),
+                "{url} {off}"
+            );
+        }
+    }
 }

@@ -208,6 +208,7 @@ impl Served {
             .env("DISCORD_TOKEN", TOKEN)
             .env("RUST_LOG", "anbud=info")
             .env("ANBUD__DISCORD__API_URL", fake.api_url())
+            .env("ANBUD__DISCORD__TEST_WITHOUT_RATE_LIMITER", "true")
             .env("ANBUD__DISCORD__QA_CHANNELS", ids::QA_CHANNEL.to_string())
             .env("ANBUD__DISCORD__RATE_LIMIT_PER_MINUTE", "0")
             .env("ANBUD__DURABILITY__SQLITE_BUSY_TIMEOUT_MS", "200")

@@ -103,3 +103,38 @@ async fn a_refused_command_registration_leaves_the_bot_answering_and_is_retried(
     assert_eq!(refused, 2, "refused twice, then retried until taken");
     assert!(!t.fake.registered_commands().is_empty());
 }
+
+/// `discord.api_url` alone does not turn serenity's rate limiter off, and the test-only
+/// switch is refused with Discord's own address: the bot does not start, naming the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limiter_is_only_turned_off_for_a_fake_discord() {
+    let fake = FakeDiscord::start(FakeGuild::default_test_guild()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let refused = |api_url: String, off: bool| {
+        let mut settings = crate::support::test_settings(&fake, dir.path());
+        settings.discord.api_url = api_url;
+        settings.discord.test_without_rate_limiter = off;
+        async move {
+            let app = anbud::app::App::open(&settings).await.unwrap();
+            match anbud::discord::start(app, secrecy::SecretString::from(fake_token())).await {
+                Err(anbud::discord::DiscordError::Config { key, .. }) => key,
+                Err(other) => panic!("{other}"),
+                Ok(_) => panic!("started with api_url {:?}", settings.discord.api_url),
+            }
+        }
+    };
+    assert_eq!(refused(fake.api_url(), false).await, "discord.api_url");
+    assert_eq!(
+        refused("https://discord.com".into(), true).await,
+        "discord.test_without_rate_limiter"
+    );
+    assert_eq!(
+        refused(String::new(), true).await,
+        "discord.test_without_rate_limiter"
+    );
+    assert!(fake.requests().is_empty(), "nothing was sent anywhere");
+}
+
+fn fake_token() -> &'static str {
+    crate::fake_discord::TOKEN
+}

@@ -129,6 +129,7 @@ pub(crate) fn test_settings(fake: &FakeDiscord, dir: &Path) -> Settings {
     settings.knowledge.dir = knowledge_dir();
     settings.database.url = format!("sqlite://{}", dir.join("anbud.sqlite").display());
     settings.discord.api_url = fake.api_url();
+    settings.discord.test_without_rate_limiter = true;
     settings.discord.qa_channels = vec![ids::QA_CHANNEL];
     settings.discord.adviser_roles = vec![ids::ADVISER_ROLE];
     settings.discord.organiser_roles = vec![ids::ORGANISER_ROLE];
