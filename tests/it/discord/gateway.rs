@@ -53,16 +53,34 @@ async fn a_question_sent_while_the_gateway_is_down_is_answered_after_resume() {
     );
 }
 
-/// A process configured to run shard 2 of 4 identifies as that shard, and answers the
-/// events Discord sends it.
+/// A process configured to run shard 3 of 4 identifies as that shard and answers its
+/// guild's events; one running shard 2 of 4 gets none of them, as on Discord
+/// (the test guild is on shard `(guild_id >> 22) % 4 == 3`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_runs_the_shard_range_it_is_configured_for() {
-    let t = spawn_bot(|settings, _| {
+    assert_eq!((ids::GUILD >> 22) % 4, 3);
+    let other = spawn_bot(|settings, _| {
         settings.discord.shard_total = 4;
         settings.discord.shard_range = vec![2, 2];
     })
     .await;
-    assert_eq!(t.fake.gateway_stats().shards, vec![json!([2, 4])]);
+    let question = other
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    other
+        .fake
+        .assert_no_post(Duration::from_millis(500), |p| {
+            p.reply_to() == Some(question)
+        })
+        .await;
+    drop(other);
+
+    let t = spawn_bot(|settings, _| {
+        settings.discord.shard_total = 4;
+        settings.discord.shard_range = vec![3, 3];
+    })
+    .await;
+    assert_eq!(t.fake.gateway_stats().shards, vec![json!([3, 4])]);
     let question = t
         .fake
         .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);

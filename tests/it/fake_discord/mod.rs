@@ -69,8 +69,11 @@
 //! - [`FakeDiscord::fail_next_posts_with_429`] makes `POST /channels/{c}/messages` answer 429
 //!   with Discord's body and `Retry-After`/`X-RateLimit-*` headers.
 //!
-//! Not implemented: zlib compression, more than one shard at once (one shard of several is:
-//! the IDENTIFY's `shard` is recorded and echoed in READY), presence updates and member
+//! - Shard routing as on Discord: a session that identified as shard `[id, count]` gets a
+//!   guild's events only if `(guild_id >> 22) % count == id`, and direct messages only as
+//!   shard 0 (the IDENTIFY's `shard` is recorded and echoed in READY).
+//!
+//! Not implemented: zlib compression, more than one shard connected at once, presence updates and member
 //! chunking (ignored and counted as other ops), voice, permission checks on the server side (the
 //! fake accepts any post into a known channel; serenity checks the bot's permissions from its
 //! cache before sending), message edits by users, reactions by users, autocomplete helpers
