@@ -47,11 +47,18 @@ pub fn intents() -> GatewayIntents {
 /// Read the token from `DISCORD_TOKEN`.
 pub fn token_from_env() -> Result<SecretString, DiscordError> {
     let token = std::env::var(TOKEN_VARIABLE).map_err(|_| DiscordError::MissingToken)?;
-    let token = token.trim().to_string();
+    parse_token(&token)
+}
+
+/// A bot token as pasted: surrounding space trimmed, and a leading `Bot ` (as in the
+/// `Authorization` header, and some guides) accepted.
+fn parse_token(raw: &str) -> Result<SecretString, DiscordError> {
+    let token = raw.trim_start();
+    let token = token.strip_prefix("Bot ").unwrap_or(token).trim();
     if token.is_empty() || token.contains(char::is_whitespace) {
         return Err(DiscordError::BadToken);
     }
-    Ok(SecretString::from(token))
+    Ok(SecretString::from(token.to_string()))
 }
 
 /// Messages and button clicks (slash commands go through poise's command dispatch).
@@ -355,6 +362,23 @@ mod tests {
         settings.api_url = api_url.into();
         settings.test_without_rate_limiter = off;
         settings
+    }
+
+    #[test]
+    fn tokens_are_accepted_with_or_without_bot_in_front() {
+        for raw in ["abc.def", " abc.def\n", "Bot abc.def", "Bot  abc.def "] {
+            assert_eq!(
+                parse_token(raw).unwrap().expose_secret(),
+                "abc.def",
+                "{raw:?}"
+            );
+        }
+        for raw in ["", "Bot ", "abc def", "Bearer abc def"] {
+            assert!(
+                matches!(parse_token(raw), Err(DiscordError::BadToken)),
+                "{raw:?}"
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use poise::serenity_prelude as serenity;
-use serenity::{ChannelId, RoleId};
+use serenity::{ChannelId, RoleId, UserId};
 
 use super::buttons::ButtonKey;
 use super::rate_limit::RateLimiter;
@@ -29,8 +29,8 @@ pub const ORGANISER_CATEGORY: &str = "organiser";
 #[derive(Debug)]
 pub struct BotState {
     pub rate: RateLimiter,
-    /// Threads the bot opened on a question → that first question.
-    threads: Mutex<HashMap<u64, String>>,
+    /// Threads the bot opened on a question → that first question and its asker.
+    threads: Mutex<HashMap<u64, BotThread>>,
     /// Questions behind the feedback buttons, by the number in the button's key.
     questions: Mutex<BTreeMap<u64, String>>,
     /// This run's part of every button key: random, so keys differ across restarts.
@@ -55,15 +55,21 @@ impl BotState {
         }
     }
 
-    pub fn remember_thread(&self, thread: ChannelId, question: &str) {
+    pub fn remember_thread(&self, thread: ChannelId, question: &str, asker: UserId) {
         self.threads
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(thread.get(), question.to_string());
+            .insert(
+                thread.get(),
+                BotThread {
+                    question: question.to_string(),
+                    asker,
+                },
+            );
     }
 
-    /// The first question of a thread the bot opened, if `channel` is one.
-    pub fn thread_question(&self, channel: ChannelId) -> Option<String> {
+    /// The thread the bot opened, if `channel` is one.
+    pub fn thread(&self, channel: ChannelId) -> Option<BotThread> {
         self.threads
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -139,6 +145,15 @@ fn run_id() -> u32 {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos() ^ d.as_secs() as u32)
     })
+}
+
+/// A thread the bot opened on a question.
+#[derive(Debug, Clone)]
+pub struct BotThread {
+    /// The question it was opened on (follow-ups may be read together with it).
+    pub question: String,
+    /// Who asked: only their messages in the thread are follow-ups.
+    pub asker: UserId,
 }
 
 /// poise's user data: the application and the bot's own state.

@@ -135,6 +135,7 @@ fn confirm_ids(interaction: u64) -> (String, String) {
     slash_command,
     guild_only,
     check = "is_organiser",
+    default_member_permissions = "MANAGE_EVENTS",
     category = "organiser"
 )]
 pub async fn announce(
@@ -267,6 +268,7 @@ impl From<StatusChoice> for AnnouncementStatus {
     slash_command,
     guild_only,
     check = "is_organiser",
+    default_member_permissions = "MANAGE_EVENTS",
     category = "organiser",
     subcommands("announcements_list", "announcements_edit", "announcements_cancel"),
     subcommand_required

@@ -28,6 +28,7 @@ const FORM_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 #[poise::command(
     slash_command,
     check = "is_adviser",
+    default_member_permissions = "MANAGE_MESSAGES",
     subcommands("kb_show", "kb_add", "kb_edit", "kb_reload"),
     subcommand_required
 )]

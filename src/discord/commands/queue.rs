@@ -34,7 +34,11 @@ impl From<StatusChoice> for QueueStatus {
 const LIST_LIMIT: usize = 25;
 
 /// List the questions waiting for an adviser.
-#[poise::command(slash_command, check = "is_adviser")]
+#[poise::command(
+    slash_command,
+    check = "is_adviser",
+    default_member_permissions = "MANAGE_MESSAGES"
+)]
 pub async fn unanswered(
     ctx: Context<'_>,
     #[description = "open (default), answered or dismissed"] status: Option<StatusChoice>,
@@ -71,7 +75,11 @@ pub async fn unanswered(
 }
 
 /// Answer a queued question; the askers get the answer where they asked.
-#[poise::command(slash_command, check = "is_adviser")]
+#[poise::command(
+    slash_command,
+    check = "is_adviser",
+    default_member_permissions = "MANAGE_MESSAGES"
+)]
 pub async fn answer(
     ctx: Context<'_>,
     #[description = "The queue item's number"] id: i64,
@@ -123,7 +131,11 @@ pub async fn answer(
 }
 
 /// Close a queued question without an answer.
-#[poise::command(slash_command, check = "is_adviser")]
+#[poise::command(
+    slash_command,
+    check = "is_adviser",
+    default_member_permissions = "MANAGE_MESSAGES"
+)]
 pub async fn dismiss(
     ctx: Context<'_>,
     #[description = "The queue item's number"] id: i64,

@@ -139,7 +139,7 @@ async fn feedback(
     click.defer_privately().await?;
     let thread = data
         .state
-        .thread_question(interaction.channel_id)
+        .thread(interaction.channel_id)
         .map(|_| interaction.channel_id);
     let origin = discord_origin(
         interaction.guild_id,

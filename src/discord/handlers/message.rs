@@ -73,7 +73,13 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     }
     let me = ctx.cache.current_user().id;
     let settings = &data.app.settings.discord;
-    let thread_question = data.state.thread_question(msg.channel_id);
+    // In the bot's thread only the asker's messages are follow-ups: an adviser or
+    // another member talking there is not answered (unless they mention the bot).
+    let thread_question = data
+        .state
+        .thread(msg.channel_id)
+        .filter(|t| t.asker == msg.author.id)
+        .map(|t| t.question);
     let Some(trigger) = trigger(
         msg.author.bot || msg.author.id == me,
         msg.guild_id.is_none(),
@@ -109,14 +115,15 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     // Where the answer goes: a reply, or a new thread on the question.
     let mut target = msg.channel_id;
     let mut reply_to = Some(msg.id);
-    let mut thread = thread_question.as_ref().map(|_| msg.channel_id);
+    let mut thread = data.state.thread(msg.channel_id).map(|_| msg.channel_id);
     if settings.reply_mode == ReplyMode::Thread
         && trigger != Trigger::FollowUp
         && trigger != Trigger::DirectMessage
     {
         match send::open_thread(http, msg.channel_id, msg.id, &msg.content).await {
             Ok(opened) => {
-                data.state.remember_thread(opened.id, &msg.content);
+                data.state
+                    .remember_thread(opened.id, &msg.content, msg.author.id);
                 target = opened.id;
                 reply_to = None;
                 thread = Some(opened.id);

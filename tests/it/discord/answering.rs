@@ -301,6 +301,26 @@ async fn thread_mode_answers_in_a_thread_and_follow_ups_there() {
     assert_eq!(answer.channel_id, question);
     assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
     assert_eq!(t.fake.threads().len(), 1, "no thread in a thread");
+
+    // An adviser (or anyone but the asker) talking in the thread is not a follow-up:
+    // not answered, not queued.
+    let aside = t.fake.send_message(
+        question,
+        ids::ADVISER_USER,
+        "Jeg tar kontakt med deg på e-post om dette.",
+    );
+    let marker = t
+        .fake
+        .send_message(question, ids::SUPPLIER_USER, "Hvem kan delta?");
+    t.reply_to(marker).await;
+    t.fake
+        .assert_no_post(Duration::from_millis(300), |p| p.reply_to() == Some(aside))
+        .await;
+    assert_eq!(
+        t.open_items().await,
+        0,
+        "nothing queued for the adviser's aside"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -679,3 +679,32 @@ async fn events_are_added_listed_with_timestamps_and_give_a_calendar_file() {
         refused.content
     );
 }
+
+/// Adviser and organiser commands are hidden from ordinary members by
+/// `default_member_permissions` (the role check on the server stays); everyone's
+/// commands are not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_commands_are_registered_hidden_from_members() {
+    let t = spawn_bot(|_, _| {}).await;
+    let commands = t.fake.registered_commands();
+    let permissions = |name: &str| {
+        commands
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not registered"))["default_member_permissions"]
+            .clone()
+    };
+    for name in ["unanswered", "answer", "dismiss", "kb", "stats"] {
+        assert_eq!(permissions(name), json!("8192"), "{name}: Manage Messages");
+    }
+    for name in ["announce", "announcements"] {
+        assert_eq!(
+            permissions(name),
+            json!("8589934592"),
+            "{name}: Manage Events"
+        );
+    }
+    for name in ["ask", "help", "forget-me", "events"] {
+        assert_eq!(permissions(name), json!(null), "{name} is for everyone");
+    }
+}
