@@ -31,6 +31,11 @@ pub enum DiscordError {
     BadToken,
     #[error("configuration key `{key}`: {problem}")]
     Config { key: &'static str, problem: String },
+    #[error(
+        "Discord refused the connection with close code 4014 (disallowed intents): turn on \
+         Message Content Intent under Bot → Privileged Gateway Intents in the developer portal"
+    )]
+    DisallowedIntents,
     #[error("the Discord client failed")]
     Client(#[source] Box<serenity::Error>),
 }
@@ -91,7 +96,12 @@ impl RunningBot {
     pub async fn wait(&mut self) -> Result<(), DiscordError> {
         match self.client.take() {
             Some(task) => match task.await {
-                Ok(result) => result.map_err(|e| DiscordError::Client(Box::new(e))),
+                Ok(result) => result.map_err(|e| match e {
+                    serenity::Error::Gateway(serenity::GatewayError::DisallowedGatewayIntents) => {
+                        DiscordError::DisallowedIntents
+                    }
+                    e => DiscordError::Client(Box::new(e)),
+                }),
                 Err(e) => Err(DiscordError::Client(Box::new(serenity::Error::Other(
                     if e.is_panic() {
                         "client panicked"

@@ -156,3 +156,22 @@ async fn the_rate_limiter_is_only_turned_off_for_a_fake_discord() {
 fn fake_token() -> &'static str {
     crate::fake_discord::TOKEN
 }
+
+/// Without the Message Content intent enabled in the developer portal, Discord closes the
+/// gateway with 4014: the bot stops with an error (not a silent, deaf bot), and the error
+/// names the cause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disallowed_intents_stop_the_bot_with_a_clear_error() {
+    let mut t = spawn_bot(|_, _| {}).await;
+    assert!(t.fake.close_gateway(4014));
+    let mut bot = t.bot.take().unwrap();
+    let stopped = tokio::time::timeout(Duration::from_secs(30), bot.wait())
+        .await
+        .expect("the bot stops");
+    let error = stopped.expect_err("an error, not a clean stop");
+    let chain = anbud::discord::reply::cause_chain(&error);
+    assert!(
+        chain.contains("4014") && chain.contains("Message Content Intent"),
+        "{chain}"
+    );
+}
