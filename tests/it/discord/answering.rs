@@ -461,3 +461,28 @@ async fn buttons_from_before_a_restart_keep_their_meaning_or_say_they_expired() 
     let expired = t.interaction_reply(click).await;
     assert!(expired.content.contains("utløpt"), "{}", expired.content);
 }
+
+/// A question in a thread a member opened under a Q&A channel counts as asked in that
+/// channel: answered there. A thread under another channel does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_under_a_qa_channel_counts_as_that_channel() {
+    let t = spawn_bot(|_, _| {}).await;
+    let under_qa = t
+        .fake
+        .user_creates_thread(ids::QA_CHANNEL, "Spørsmål om dialog");
+    let elsewhere = t.fake.user_creates_thread(ids::GENERAL_CHANNEL, "Lunsj");
+    let ignored = t
+        .fake
+        .send_message(elsewhere, ids::SUPPLIER_USER, ANSWERED_NB);
+    let question = t
+        .fake
+        .send_message(under_qa, ids::SUPPLIER_USER, ANSWERED_NB);
+    let answer = t.reply_to(question).await;
+    assert_eq!(answer.channel_id, under_qa);
+    assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+    t.fake
+        .assert_no_post(Duration::from_millis(300), |p| {
+            p.reply_to() == Some(ignored)
+        })
+        .await;
+}

@@ -286,6 +286,22 @@ impl FakeDiscord {
         id
     }
 
+    /// A member opens a public thread (not from a message) in guild channel `parent`, as
+    /// one does under a Q&A channel; THREAD_CREATE is dispatched. Returns the thread id.
+    pub fn user_creates_thread(&self, parent: u64, name: &str) -> u64 {
+        let mut st = self.shared.lock();
+        let reply =
+            self.shared
+                .create_thread(&mut st, parent, None, &json!({ "name": name, "type": 11 }));
+        drop(st);
+        self.shared.changed.notify_waiters();
+        reply
+            .body
+            .as_ref()
+            .and_then(|b| value_id(&b["id"]))
+            .unwrap_or_else(|| panic!("fake Discord: no thread in {parent}"))
+    }
+
     /// The DM channel between the bot and this user (the same one `POST /users/@me/channels`
     /// returns), created on first use.
     pub fn dm_channel_id(&self, user_id: u64) -> u64 {
