@@ -93,15 +93,24 @@ pub struct EntryForm {
     pub source_url: Option<String>,
 }
 
+/// `text` cut to at most `limit` characters (a form field's limit).
+fn within(text: &str, limit: usize) -> String {
+    text.chars().take(limit).collect()
+}
+
 impl EntryForm {
     fn from_entry(entry: &Entry) -> EntryForm {
         let source = entry.sources.first();
+        // Discord refuses the whole form if a pre-filled value is longer than its field
+        // allows (the limits above; 4,000 where none is set).
         EntryForm {
-            title: entry.title.clone(),
-            body: entry.body.chars().take(4000).collect(),
-            questions: Some(entry.questions.join("\n")),
-            source_name: source.map(|s| s.name.clone()).unwrap_or_default(),
-            source_url: source.map(|s| s.url.clone()).filter(|u| !u.is_empty()),
+            title: within(&entry.title, 200),
+            body: within(&entry.body, 4000),
+            questions: Some(within(&entry.questions.join("\n"), 4000)),
+            source_name: within(source.map_or("", |s| s.name.as_str()), 200),
+            source_url: source
+                .map(|s| within(&s.url, 4000))
+                .filter(|u| !u.is_empty()),
         }
     }
 

@@ -426,3 +426,53 @@ async fn an_advisers_answer_in_a_thread_mentions_the_asker() {
     assert_eq!(delivered.reply_to(), None);
     assert_notifies_only(&delivered, ids::SUPPLIER_USER);
 }
+
+/// `/kb edit` on an entry with more example questions than a form field holds: the form
+/// is pre-filled within Discord's limits (the fake refuses a value over max_length, as
+/// Discord does, and the adviser would see "This interaction failed").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kb_edit_prefills_the_form_within_discords_limits() {
+    let knowledge = crate::support::knowledge_copy();
+    let file = knowledge.path().join("entries/dialogue-conference.nb.md");
+    let many: String = (0..80)
+        .map(|i| {
+            format!("  \"Spørsmål nummer {i} om dialogkonferanser og hvordan man deltar?\",\n")
+        })
+        .collect();
+    let text = std::fs::read_to_string(&file).unwrap().replacen(
+        "questions = [\n",
+        &format!("questions = [\n{many}"),
+        1,
+    );
+    std::fs::write(&file, text).unwrap();
+    let dir = knowledge.path().to_path_buf();
+    let t = spawn_bot(move |s, _| s.knowledge.dir = dir).await;
+    let edit = json!([{ "name": "edit", "type": 1, "options": [{ "name": "id", "type": 3, "value": "dialogue-conference" }] }]);
+    let command = t
+        .fake
+        .slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "kb", edit);
+    let modal = t
+        .fake
+        .wait_for_callback(Duration::from_secs(20), |c| {
+            c.interaction_id == command && c.kind == crate::fake_discord::callback_type::MODAL
+        })
+        .await;
+    let questions = modal.data["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row["components"].as_array().unwrap().iter())
+        .find(|input| {
+            input["label"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Eksempel")
+        })
+        .expect("the questions field")["value"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .count();
+    assert!((3000..=4000).contains(&questions), "{questions}");
+    drop(knowledge);
+}

@@ -209,6 +209,48 @@ pub(super) fn refuse_message(
     None
 }
 
+/// What Discord refuses in a modal: a title over 45 characters, more than 5 rows, a text
+/// input whose label is over 45 characters, whose limit is over 4,000, or whose
+/// pre-filled value is longer than its own limit.
+pub(super) fn refuse_modal(data: &Value) -> Option<Reply> {
+    let invalid = |why: String| {
+        tracing::warn!("fake Discord: refused a modal: {why}");
+        Some(Reply::error(
+            StatusCode::BAD_REQUEST,
+            &format!("Invalid Form Body ({why})"),
+            50035,
+        ))
+    };
+    let length = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    if length(&data["title"]) > 45 || length(&data["title"]) == 0 {
+        return invalid("title: 1 to 45 characters".into());
+    }
+    let rows = data["components"]
+        .as_array()
+        .map_or(&[][..], |r| r.as_slice());
+    if rows.is_empty() || rows.len() > 5 {
+        return invalid("components: 1 to 5 rows".into());
+    }
+    for input in rows
+        .iter()
+        .flat_map(|r| r["components"].as_array().into_iter().flatten())
+    {
+        let max = input["max_length"].as_u64().unwrap_or(4000) as usize;
+        let label = input["label"].as_str().unwrap_or("");
+        if length(&input["label"]) > 45 || max > 4000 {
+            return invalid(format!(
+                "text input {label:?}: label over 45 or max_length over 4000"
+            ));
+        }
+        if length(&input["value"]) > max {
+            return invalid(format!(
+                "text input {label:?}: value longer than max_length {max}"
+            ));
+        }
+    }
+    None
+}
+
 impl StateData {
     /// The injected error for this request, if one is waiting (counting it down).
     pub(super) fn take_injected(&mut self, method: &str, path: &str) -> Option<Reply> {
@@ -562,6 +604,7 @@ impl Shared {
         let checked = match kind {
             callback_type::MESSAGE => refuse_message(st, &data, files, true),
             callback_type::UPDATE_MESSAGE => refuse_message(st, &data, files, false),
+            callback_type::MODAL => refuse_modal(&data),
             _ => None,
         };
         if let Some(refused) = checked {
