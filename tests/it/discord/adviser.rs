@@ -15,12 +15,7 @@ async fn an_advisers_answer_reaches_the_asker_in_the_channel() {
         .await;
 
     let text = "Boten svarer ikke på vær, men yr.no gjør det.";
-    let command = t.fake.slash_command(
-        ids::ADVISER_USER,
-        ids::ADVISERS_CHANNEL,
-        "answer",
-        options(&[("id", json!(1)), ("text", json!(text))]),
-    );
+    let command = answer_item(&t, 1, text);
     let confirmation = t.interaction_reply(command).await;
     assert!(confirmation.is_ephemeral());
     assert!(
@@ -51,6 +46,23 @@ async fn an_advisers_answer_reaches_the_asker_in_the_channel() {
             .len(),
         1
     );
+}
+
+/// An adviser runs `/kb edit id:…`; returns the interaction id.
+fn kb_edit(t: &TestBot, id: &str) -> u64 {
+    let edit = json!([{ "name": "edit", "type": 1, "options": [{ "name": "id", "type": 3, "value": id }] }]);
+    t.fake
+        .slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "kb", edit)
+}
+
+/// An adviser runs `/answer id:… text:…`; returns the interaction id.
+fn answer_item(t: &TestBot, id: i64, text: &str) -> u64 {
+    t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "answer",
+        options(&[("id", json!(id)), ("text", json!(text))]),
+    )
 }
 
 /// `p` may notify `user` (by its reply, or a mention when it replies to nothing) and
@@ -313,10 +325,7 @@ async fn kb_add_and_edit_through_the_form_teach_the_bot() {
     );
 
     // Edit: the form opens with the entry's text; the saved version answers.
-    let edit = json!([{ "name": "edit", "type": 1, "options": [{ "name": "id", "type": 3, "value": "dialogue-conference" }] }]);
-    let command = t
-        .fake
-        .slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "kb", edit);
+    let command = kb_edit(&t, "dialogue-conference");
     let modal = t
         .fake
         .wait_for_callback(WAIT, |c| c.interaction_id == command)
@@ -410,12 +419,7 @@ async fn an_advisers_answer_in_a_thread_mentions_the_asker() {
         .wait_for_post(WAIT, |p| p.channel_id == ids::ADVISERS_CHANNEL)
         .await;
     let text = "Boten svarer ikke på vær, men yr.no gjør det.";
-    let command = t.fake.slash_command(
-        ids::ADVISER_USER,
-        ids::ADVISERS_CHANNEL,
-        "answer",
-        options(&[("id", json!(1)), ("text", json!(text))]),
-    );
+    let command = answer_item(&t, 1, text);
     t.interaction_reply(command).await;
     let delivered = t
         .fake
@@ -447,10 +451,7 @@ async fn kb_edit_prefills_the_form_within_discords_limits() {
     std::fs::write(&file, text).unwrap();
     let dir = knowledge.path().to_path_buf();
     let t = spawn_bot(move |s, _| s.knowledge.dir = dir).await;
-    let edit = json!([{ "name": "edit", "type": 1, "options": [{ "name": "id", "type": 3, "value": "dialogue-conference" }] }]);
-    let command = t
-        .fake
-        .slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "kb", edit);
+    let command = kb_edit(&t, "dialogue-conference");
     let modal = t
         .fake
         .wait_for_callback(Duration::from_secs(20), |c| {
