@@ -80,6 +80,9 @@ async fn on_event(
         FullEvent::InteractionCreate {
             interaction: Interaction::Component(click),
         } => handlers::click::on_click(ctx, data, click).await,
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Modal(submit),
+        } => handlers::form::on_late_form(ctx, data, submit).await,
         _ => Ok(()),
     }
 }

@@ -90,6 +90,8 @@ pub struct Texts {
     /// A button the bot no longer knows the meaning of (from before a restart, or an
     /// older version).
     pub button_expired: String,
+    /// A form submitted when no command waits for it; the user's text follows.
+    pub form_expired: String,
     /// `{user}`
     pub shared_this: Template,
     pub shared: String,

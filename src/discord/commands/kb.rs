@@ -224,6 +224,12 @@ async fn open_form<M: poise::Modal>(
         .filter(move |m| m.data.custom_id == wanted)
         .timeout(FORM_TIMEOUT)
         .stream();
+    // While this waits, handlers::form leaves the submission to it; after (a submission
+    // later than FORM_TIMEOUT, or after a restart) that handler gives the text back.
+    let _collecting = ctx
+        .data()
+        .state
+        .collecting(std::slice::from_ref(&custom_id));
     ctx.interaction
         .create_response(ctx.serenity_context(), M::create(defaults, custom_id))
         .await?;

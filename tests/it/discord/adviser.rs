@@ -477,3 +477,27 @@ async fn kb_edit_prefills_the_form_within_discords_limits() {
     assert!((3000..=4000).contains(&questions), "{questions}");
     drop(knowledge);
 }
+
+/// A form submitted when no command waits for it any more (after its time, or a
+/// restart) is answered, privately, with the user's text given back: never lost, never
+/// "This interaction failed".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_nobody_waits_for_gives_the_text_back() {
+    let t = spawn_bot(|_, _| {}).await;
+    let body = "Første linje av svaret.\nAndre linje, med detaljer.";
+    let submit = t.fake.modal_submit(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "1100000000000000999",
+        &[("title", "Parkering"), ("body", body)],
+    );
+    let back = t.interaction_reply(submit).await;
+    assert!(back.is_ephemeral());
+    assert!(
+        back.content.contains("ingenting er lagret"),
+        "{}",
+        back.content
+    );
+    assert!(back.content.contains(body), "{}", back.content);
+    assert_no_mentions(&back);
+}
