@@ -213,7 +213,7 @@ async fn save_form(
 
 /// Show a form and wait for it. Unlike `poise::execute_modal`, the listener for the
 /// submission is registered before the form is shown, so a fast submission is never lost.
-async fn open_form<M: poise::Modal>(
+pub(crate) async fn open_form<M: poise::Modal>(
     ctx: AppContext<'_>,
     defaults: Option<M>,
 ) -> Result<Option<M>, Error> {

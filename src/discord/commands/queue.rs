@@ -1,6 +1,7 @@
 //! The advisers' queue: `/unanswered`, `/answer`, `/dismiss`.
 
 use crate::adviser::{self as core, AdviserError, Learn};
+use crate::discord::commands::kb::open_form;
 use crate::discord::context::{display_name, is_adviser, texts, Context, Data, Error};
 use crate::discord::format::{escape_markdown, quote_block};
 use crate::discord::reply::say_private;
@@ -74,6 +75,26 @@ pub async fn unanswered(
     say_private(ctx, text).await
 }
 
+/// The form for an answer of several lines.
+#[derive(Debug, Clone, poise::Modal)]
+#[name = "Svar / answer"]
+struct AnswerForm {
+    #[name = "Svaret til spørreren / the answer"]
+    #[paragraph]
+    #[max_length = 4000]
+    text: String,
+}
+
+/// Open the answer form and wait for it; `None` when it was closed without an answer.
+async fn answer_form(ctx: Context<'_>) -> Result<Option<String>, Error> {
+    let poise::Context::Application(app) = ctx else {
+        return Err(Error::Unexpected("/answer is only a slash command".into()));
+    };
+    Ok(open_form::<AnswerForm>(app, None)
+        .await?
+        .map(|form| form.text))
+}
+
 /// Answer a queued question; the askers get the answer where they asked.
 #[poise::command(
     slash_command,
@@ -83,9 +104,9 @@ pub async fn unanswered(
 pub async fn answer(
     ctx: Context<'_>,
     #[description = "The queue item's number"] id: i64,
-    #[description = "Your answer"]
+    #[description = "Your answer (leave out for a form with room for several lines)"]
     #[max_length = 1800]
-    text: String,
+    text: Option<String>,
     #[description = "Make a new knowledge entry from the question and this answer"]
     save_entry: Option<bool>,
     #[description = "Or: add the question as a wording of this existing entry id"] entry: Option<
@@ -96,6 +117,14 @@ pub async fn answer(
     let (save, entry) = match (save_entry.unwrap_or(false), entry) {
         (true, Some(_)) => return say_private(ctx, &t.save_entry_or_entry).await,
         other => other,
+    };
+    // Discord's command options cannot hold line breaks: without `text`, a form can.
+    let text = match text {
+        Some(text) => text,
+        None => match answer_form(ctx).await? {
+            Some(text) => text,
+            None => return Ok(()),
+        },
     };
     ctx.defer_ephemeral().await?;
     // The askers' wordings, cleaned of mentions, links and control characters. Not yet

@@ -501,3 +501,50 @@ async fn a_form_nobody_waits_for_gives_the_text_back() {
     assert!(back.content.contains(body), "{}", back.content);
     assert_no_mentions(&back);
 }
+
+/// `/answer id` without `text` opens a form with a paragraph field: an answer of several
+/// lines reaches the asker with its line breaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answer_without_text_takes_several_lines_in_a_form() {
+    let t = spawn_bot(|_, _| {}).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    t.fake
+        .wait_for_post(WAIT, |p| p.channel_id == ids::ADVISERS_CHANNEL)
+        .await;
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "answer",
+        options(&[("id", json!(1))]),
+    );
+    let modal = t
+        .fake
+        .wait_for_callback(WAIT, |c| {
+            c.interaction_id == command && c.kind == crate::fake_discord::callback_type::MODAL
+        })
+        .await;
+    let field = &modal.data["components"][0]["components"][0];
+    assert_eq!(field["style"], json!(2), "a paragraph: {field}");
+    let text = "Boten svarer ikke på vær.\n\nPrøv yr.no, eller\nspør Meteorologisk institutt.";
+    t.fake.modal_submit(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        modal.data["custom_id"].as_str().unwrap(),
+        &[(field["custom_id"].as_str().unwrap(), text)],
+    );
+    let delivered = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.reply_to() == Some(question) && p.content.contains("yr.no")
+        })
+        .await;
+    assert!(delivered.content.contains(text), "{}", delivered.content);
+    let confirmation = t.interaction_reply(command).await;
+    assert!(
+        confirmation.content.contains("#1"),
+        "{}",
+        confirmation.content
+    );
+}
