@@ -48,6 +48,18 @@ async fn an_advisers_answer_reaches_the_asker_in_the_channel() {
     );
 }
 
+/// A supplier asks what the bot cannot answer; returns the question's id once the
+/// advisers have been alerted to it (queue item #1 in a fresh bot).
+async fn queue_off_topic(t: &TestBot) -> u64 {
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    t.fake
+        .wait_for_post(WAIT, |p| p.channel_id == ids::ADVISERS_CHANNEL)
+        .await;
+    question
+}
+
 /// An adviser runs `/kb edit id:…`; returns the interaction id.
 fn kb_edit(t: &TestBot, id: &str) -> u64 {
     let edit = json!([{ "name": "edit", "type": 1, "options": [{ "name": "id", "type": 3, "value": id }] }]);
@@ -412,12 +424,7 @@ async fn an_answer_whose_channel_is_gone_goes_by_direct_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_advisers_answer_in_a_thread_mentions_the_asker() {
     let t = spawn_bot(|s, _| s.discord.reply_mode = ReplyMode::Thread).await;
-    let question = t
-        .fake
-        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
-    t.fake
-        .wait_for_post(WAIT, |p| p.channel_id == ids::ADVISERS_CHANNEL)
-        .await;
+    let question = queue_off_topic(&t).await;
     let text = "Boten svarer ikke på vær, men yr.no gjør det.";
     let command = answer_item(&t, 1, text);
     t.interaction_reply(command).await;
@@ -507,12 +514,7 @@ async fn a_form_nobody_waits_for_gives_the_text_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answer_without_text_takes_several_lines_in_a_form() {
     let t = spawn_bot(|_, _| {}).await;
-    let question = t
-        .fake
-        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
-    t.fake
-        .wait_for_post(WAIT, |p| p.channel_id == ids::ADVISERS_CHANNEL)
-        .await;
+    let question = queue_off_topic(&t).await;
     let command = t.fake.slash_command(
         ids::ADVISER_USER,
         ids::ADVISERS_CHANNEL,
