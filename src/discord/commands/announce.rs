@@ -21,6 +21,7 @@ use serenity::{
 use crate::announce::{
     self, discord_timestamp, AnnounceError, AnnouncementDraft, PreparedAnnouncement,
 };
+use crate::discord::commands::text_form;
 use crate::discord::context::{actor, ctx_lang, is_organiser, texts, Context, Data, Error};
 use crate::discord::format::{quote_block, when};
 use crate::discord::reply::{say_private, CommandError};
@@ -130,6 +131,14 @@ fn confirm_ids(interaction: u64) -> (String, String) {
     )
 }
 
+/// `text` as given, else what the organiser writes in the text form (`None`: closed).
+async fn text_or_form(ctx: Context<'_>, text: Option<String>) -> Result<Option<String>, Error> {
+    match text {
+        Some(text) => Ok(Some(text)),
+        None => text_form(ctx).await,
+    }
+}
+
 /// Post an announcement, now or at a time (organisers). Shows a private preview first.
 #[poise::command(
     slash_command,
@@ -143,12 +152,15 @@ pub async fn announce(
     #[description = "Where to post it"]
     #[channel_types("Text", "News")]
     channel: serenity::ChannelId,
-    #[description = "The message, exactly as it will be posted (at most 2000 characters)"]
-    text: String,
+    #[description = "The message, exactly as it will be posted (leave out for a form with several lines)"]
+    text: Option<String>,
     #[description = "When, Norwegian time: YYYY-MM-DD HH:MM (leave out to post now)"] at: Option<
         String,
     >,
 ) -> Result<(), Error> {
+    let Some(text) = text_or_form(ctx, text).await? else {
+        return Ok(());
+    };
     let t = texts(ctx);
     let tz = ctx.data().app.settings.timezone();
     let known = guild_text_channels(ctx);
@@ -324,9 +336,17 @@ pub async fn announcements_edit(
     #[description = "The announcement's number"]
     #[min = 1]
     id: i64,
-    #[description = "The new message (at most 2000 characters)"] text: Option<String>,
+    #[description = "The new message (leave out text and time for a form with several lines)"]
+    text: Option<String>,
     #[description = "The new time, Norwegian time: YYYY-MM-DD HH:MM"] at: Option<String>,
 ) -> Result<(), Error> {
+    let text = match (text, &at) {
+        (None, None) => match text_or_form(ctx, None).await? {
+            Some(text) => Some(text),
+            None => return Ok(()),
+        },
+        (text, _) => text,
+    };
     // Acknowledged before any database work: Discord allows three seconds.
     ctx.defer_ephemeral().await?;
     let t = texts(ctx);

@@ -1,7 +1,7 @@
 //! The advisers' queue: `/unanswered`, `/answer`, `/dismiss`.
 
 use crate::adviser::{self as core, AdviserError, Learn};
-use crate::discord::commands::kb::open_form;
+use crate::discord::commands::text_form;
 use crate::discord::context::{display_name, is_adviser, texts, Context, Data, Error};
 use crate::discord::format::{escape_markdown, quote_block};
 use crate::discord::reply::say_private;
@@ -75,26 +75,6 @@ pub async fn unanswered(
     say_private(ctx, text).await
 }
 
-/// The form for an answer of several lines.
-#[derive(Debug, Clone, poise::Modal)]
-#[name = "Svar / answer"]
-struct AnswerForm {
-    #[name = "Svaret til spørreren / the answer"]
-    #[paragraph]
-    #[max_length = 4000]
-    text: String,
-}
-
-/// Open the answer form and wait for it; `None` when it was closed without an answer.
-async fn answer_form(ctx: Context<'_>) -> Result<Option<String>, Error> {
-    let poise::Context::Application(app) = ctx else {
-        return Err(Error::Unexpected("/answer is only a slash command".into()));
-    };
-    Ok(open_form::<AnswerForm>(app, None)
-        .await?
-        .map(|form| form.text))
-}
-
 /// Answer a queued question; the askers get the answer where they asked.
 #[poise::command(
     slash_command,
@@ -121,7 +101,7 @@ pub async fn answer(
     // Discord's command options cannot hold line breaks: without `text`, a form can.
     let text = match text {
         Some(text) => text,
-        None => match answer_form(ctx).await? {
+        None => match text_form(ctx).await? {
             Some(text) => text,
             None => return Ok(()),
         },

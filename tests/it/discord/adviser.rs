@@ -521,21 +521,9 @@ async fn answer_without_text_takes_several_lines_in_a_form() {
         "answer",
         options(&[("id", json!(1))]),
     );
-    let modal = t
-        .fake
-        .wait_for_callback(WAIT, |c| {
-            c.interaction_id == command && c.kind == crate::fake_discord::callback_type::MODAL
-        })
-        .await;
-    let field = &modal.data["components"][0]["components"][0];
-    assert_eq!(field["style"], json!(2), "a paragraph: {field}");
     let text = "Boten svarer ikke på vær.\n\nPrøv yr.no, eller\nspør Meteorologisk institutt.";
-    t.fake.modal_submit(
-        ids::ADVISER_USER,
-        ids::ADVISERS_CHANNEL,
-        modal.data["custom_id"].as_str().unwrap(),
-        &[(field["custom_id"].as_str().unwrap(), text)],
-    );
+    t.fill_text_form(command, ids::ADVISER_USER, ids::ADVISERS_CHANNEL, text)
+        .await;
     let delivered = t
         .fake
         .wait_for_post(WAIT, |p| {

@@ -708,3 +708,37 @@ async fn staff_commands_are_registered_hidden_from_members() {
         assert_eq!(permissions(name), json!(null), "{name} is for everyone");
     }
 }
+
+/// `/announce` without `text` opens a form with a paragraph field: an announcement of
+/// several lines is previewed and posted with its line breaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announce_without_text_takes_several_lines_in_a_form() {
+    let t = organiser_bot().await;
+    let command = t.fake.slash_command(
+        ids::ORGANISER_USER,
+        ids::GENERAL_CHANNEL,
+        "announce",
+        json!([{ "name": "channel", "type": 7, "value": ids::ANNOUNCEMENTS_CHANNEL.to_string() }]),
+    );
+    let text = "Velkommen til dialogmøtet!\n\n**Program**\n09.00 Kaffe\n09.30 Innledning";
+    t.fill_text_form(command, ids::ORGANISER_USER, ids::GENERAL_CHANNEL, text)
+        .await;
+    let preview = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.interaction_id == Some(command) && !p.custom_ids().is_empty()
+        })
+        .await;
+    assert_eq!(preview.content, text, "the preview is exactly the message");
+    t.fake.button_click(
+        ids::ORGANISER_USER,
+        ids::GENERAL_CHANNEL,
+        preview.message_id,
+        &button(&preview, "publish"),
+    );
+    let posted = t
+        .fake
+        .wait_for_post(WAIT, |p| p.channel_id == ids::ANNOUNCEMENTS_CHANNEL)
+        .await;
+    assert_eq!(posted.content, text);
+}

@@ -88,6 +88,25 @@ impl TestBot {
             .count()
     }
 
+    /// Wait for interaction `command` to open a form whose first field is a paragraph,
+    /// and submit `text` in it as `user` in `channel`.
+    pub(crate) async fn fill_text_form(&self, command: u64, user: u64, channel: u64, text: &str) {
+        let modal = self
+            .fake
+            .wait_for_callback(WAIT, |c| {
+                c.interaction_id == command && c.kind == crate::fake_discord::callback_type::MODAL
+            })
+            .await;
+        let field = &modal.data["components"][0]["components"][0];
+        assert_eq!(field["style"], json!(2), "a paragraph: {field}");
+        self.fake.modal_submit(
+            user,
+            channel,
+            modal.data["custom_id"].as_str().unwrap(),
+            &[(field["custom_id"].as_str().unwrap(), text)],
+        );
+    }
+
     /// How many queue items are open.
     pub(crate) async fn open_items(&self) -> usize {
         self.store()
