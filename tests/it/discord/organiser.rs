@@ -594,7 +594,7 @@ async fn events_are_added_listed_with_timestamps_and_give_a_calendar_file() {
         ids::ORGANISER_USER,
         ids::GENERAL_CHANNEL,
         "events",
-        subcommand("add", add),
+        subcommand("add", add.clone()),
     );
     let added = t.interaction_reply(command).await;
     assert!(added.is_ephemeral());
@@ -606,6 +606,21 @@ async fn events_are_added_listed_with_timestamps_and_give_a_calendar_file() {
     let stored = t.store().list_events().await.unwrap();
     assert_eq!(stored.len(), 1);
     let unix = stored[0].event.start_at.timestamp();
+
+    // The same command again (it seemed to fail, or was sent twice) adds nothing new.
+    let again = t.fake.slash_command(
+        ids::ORGANISER_USER,
+        ids::GENERAL_CHANNEL,
+        "events",
+        subcommand("add", add),
+    );
+    let again = t.interaction_reply(again).await;
+    assert!(again.content.contains("`event-1`"), "{}", again.content);
+    assert_eq!(
+        t.store().list_events().await.unwrap().len(),
+        1,
+        "not added twice"
+    );
 
     // Everyone can list events and get the calendar file.
     let command = t.fake.slash_command(
