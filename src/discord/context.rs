@@ -68,6 +68,21 @@ impl BotState {
             );
     }
 
+    /// Forget the threads opened on `asker`'s questions (their text with them); returns
+    /// their ids, so their names (the question) can be changed too.
+    pub fn forget_threads_of(&self, asker: UserId) -> Vec<ChannelId> {
+        let mut threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
+        let theirs: Vec<u64> = threads
+            .iter()
+            .filter(|(_, t)| t.asker == asker)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &theirs {
+            threads.remove(id);
+        }
+        theirs.into_iter().map(ChannelId::new).collect()
+    }
+
     /// The thread the bot opened, if `channel` is one.
     pub fn thread(&self, channel: ChannelId) -> Option<BotThread> {
         self.threads

@@ -106,6 +106,8 @@ pub struct Texts {
     pub forget_no_database: String,
     /// `{asks} {feedback} {items} {outbox}`
     pub forget_done: Template,
+    /// The new name of a thread opened on the question of a user who asked to be forgotten.
+    pub forgotten_thread: String,
 
     // ----- errors and refusals (see `reply`)
     pub sorry: String,

@@ -8,7 +8,7 @@ use chrono::Utc;
 use poise::serenity_prelude as serenity;
 use serenity::{
     ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, EditInteractionResponse, Http,
+    CreateInteractionResponseMessage, EditInteractionResponse, EditThread, Http,
 };
 
 use super::discord_origin;
@@ -284,6 +284,22 @@ async fn forget(click: &Click<'_>, confirm: bool, user: u64) -> Result<(), Error
             return click.edit(text).await;
         }
     };
+    // The threads the bot opened on their questions carry the question as their name.
+    for thread in click
+        .data
+        .state
+        .forget_threads_of(click.interaction.user.id)
+    {
+        let renamed = thread
+            .edit_thread(
+                click.http,
+                EditThread::new().name(t.forgotten_thread.as_str()),
+            )
+            .await;
+        if let Err(e) = renamed {
+            tracing::warn!(%thread, error = %e, "could not rename a forgotten user's thread");
+        }
+    }
     tracing::info!(
         asks = report.asks_deleted,
         items = report.items_deleted,

@@ -486,3 +486,38 @@ async fn a_thread_under_a_qa_channel_counts_as_that_channel() {
         })
         .await;
 }
+
+/// `/forget-me` also renames the threads the bot opened on the user's questions: their
+/// name was the question.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forget_me_renames_the_threads_named_after_the_users_questions() {
+    let t = spawn_bot(|s, _| s.discord.reply_mode = ReplyMode::Thread).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    t.fake
+        .wait_for_post(WAIT, |p| p.channel_id == question)
+        .await;
+    assert_eq!(t.fake.threads()[0].name, OFF_TOPIC);
+    let command = t.fake.slash_command(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        "forget-me",
+        json!(null),
+    );
+    let ask = t.interaction_reply(command).await;
+    let click = t.click(ids::SUPPLIER_USER, &ask, "anbud:forget:yes:");
+    t.fake
+        .wait_for_post(WAIT, |p| {
+            p.interaction_id == Some(click) && p.content.contains("slettet")
+        })
+        .await;
+    t.fake
+        .wait_for_request(WAIT, |r| {
+            r.method == "PATCH" && r.path.ends_with(&question.to_string())
+        })
+        .await;
+    let thread = &t.fake.threads()[0];
+    assert_eq!(thread.name, "Spørsmål (slettet)");
+    assert!(!thread.name.contains("Bergen"));
+}

@@ -339,6 +339,10 @@ impl Shared {
                     None => Reply::unknown_channel(),
                 }
             }
+            ("PATCH", ["channels", channel]) => match id(channel) {
+                Some(channel_id) => self.edit_thread(st, channel_id, body),
+                None => Reply::bad_id(),
+            },
             ("POST", ["channels", channel, "messages"]) => match id(channel) {
                 Some(channel_id) => self.create_message(st, channel_id, body, files),
                 None => Reply::bad_id(),
@@ -511,6 +515,23 @@ impl Shared {
             }
             _ => Reply::unknown_route(),
         }
+    }
+
+    /// `PATCH /channels/{id}` on a thread: its name (1 to 100 characters).
+    pub(super) fn edit_thread(&self, st: &mut StateData, channel_id: u64, body: &Value) -> Reply {
+        let Some(thread) = st.extra_channels.get_mut(&channel_id) else {
+            return Reply::unknown_channel();
+        };
+        if let Some(name) = body["name"].as_str() {
+            if name.is_empty() || name.chars().count() > 100 {
+                return Reply::bad_id();
+            }
+            thread["name"] = json!(name);
+            if let Some(t) = st.threads.iter_mut().find(|t| t.id == channel_id) {
+                t.name = name.to_owned();
+            }
+        }
+        Reply::ok(st.extra_channels[&channel_id].clone())
     }
 
     pub(super) fn create_thread(
