@@ -361,13 +361,7 @@ async fn forget_me_deletes_the_users_queued_questions() {
     t.reply_to(question).await;
     assert_eq!(t.open_items().await, 1);
 
-    let command = t.fake.slash_command(
-        ids::SUPPLIER_USER,
-        ids::QA_CHANNEL,
-        "forget-me",
-        json!(null),
-    );
-    let ask = t.interaction_reply(command).await;
+    let ask = t.forget_me_prompt().await;
     assert!(ask.is_ephemeral());
     let yes = ask
         .custom_ids()
@@ -499,13 +493,7 @@ async fn forget_me_renames_the_threads_named_after_the_users_questions() {
         .wait_for_post(WAIT, |p| p.channel_id == question)
         .await;
     assert_eq!(t.fake.threads()[0].name, OFF_TOPIC);
-    let command = t.fake.slash_command(
-        ids::SUPPLIER_USER,
-        ids::QA_CHANNEL,
-        "forget-me",
-        json!(null),
-    );
-    let ask = t.interaction_reply(command).await;
+    let ask = t.forget_me_prompt().await;
     let click = t.click(ids::SUPPLIER_USER, &ask, "anbud:forget:yes:");
     t.fake
         .wait_for_post(WAIT, |p| {

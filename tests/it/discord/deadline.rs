@@ -42,13 +42,7 @@ async fn a_locked_database_is_acknowledged_in_time_and_said_plainly() {
         .fake
         .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
     t.reply_to(abstained).await;
-    let forget = t.fake.slash_command(
-        ids::SUPPLIER_USER,
-        ids::QA_CHANNEL,
-        "forget-me",
-        json!(null),
-    );
-    let forget = t.interaction_reply(forget).await;
+    let forget = t.forget_me_prompt().await;
     assert!(t.app.logger().wait_flushed(WAIT).await, "counters written");
     assert_eq!(t.open_items().await, 1);
 

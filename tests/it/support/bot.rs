@@ -107,6 +107,18 @@ impl TestBot {
         );
     }
 
+    /// The supplier runs `/forget-me` in the Q&A channel; returns the private question
+    /// with its buttons.
+    pub(crate) async fn forget_me_prompt(&self) -> Posted {
+        let command = self.fake.slash_command(
+            ids::SUPPLIER_USER,
+            ids::QA_CHANNEL,
+            "forget-me",
+            Value::Null,
+        );
+        self.interaction_reply(command).await
+    }
+
     /// How many queue items are open.
     pub(crate) async fn open_items(&self) -> usize {
         self.store()
