@@ -338,6 +338,10 @@ pub enum ReplyMode {
 #[serde(deny_unknown_fields)]
 pub struct DiscordSettings {
     pub api_url: String,
+    /// Test only: turn serenity's rate limiter off so that `api_url` (a fake Discord) is
+    /// used for every request. Refused with Discord's own API (see `discord::bot`).
+    #[serde(default)]
+    pub test_without_rate_limiter: bool,
     #[serde(deserialize_with = "ids")]
     pub qa_channels: Vec<u64>,
     #[serde(deserialize_with = "ids")]

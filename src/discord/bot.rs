@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serenity::{FullEvent, GatewayIntents, HttpBuilder, Interaction, ShardManager};
 
 use super::context::{BotState, Data, Error};
+use super::reply::cause_chain;
 use super::{commands, delivery, handlers, poster, reply, send};
 use crate::announce;
 use crate::app::App;
@@ -30,6 +31,11 @@ pub enum DiscordError {
     BadToken,
     #[error("configuration key `{key}`: {problem}")]
     Config { key: &'static str, problem: String },
+    #[error(
+        "Discord refused the connection with close code 4014 (disallowed intents): turn on \
+         Message Content Intent under Bot → Privileged Gateway Intents in the developer portal"
+    )]
+    DisallowedIntents,
     #[error("the Discord client failed")]
     Client(#[source] Box<serenity::Error>),
 }
@@ -46,11 +52,18 @@ pub fn intents() -> GatewayIntents {
 /// Read the token from `DISCORD_TOKEN`.
 pub fn token_from_env() -> Result<SecretString, DiscordError> {
     let token = std::env::var(TOKEN_VARIABLE).map_err(|_| DiscordError::MissingToken)?;
-    let token = token.trim().to_string();
+    parse_token(&token)
+}
+
+/// A bot token as pasted: surrounding space trimmed, and a leading `Bot ` (as in the
+/// `Authorization` header, and some guides) accepted.
+fn parse_token(raw: &str) -> Result<SecretString, DiscordError> {
+    let token = raw.trim_start();
+    let token = token.strip_prefix("Bot ").unwrap_or(token).trim();
     if token.is_empty() || token.contains(char::is_whitespace) {
         return Err(DiscordError::BadToken);
     }
-    Ok(SecretString::from(token))
+    Ok(SecretString::from(token.to_string()))
 }
 
 /// Messages and button clicks (slash commands go through poise's command dispatch).
@@ -67,6 +80,9 @@ async fn on_event(
         FullEvent::InteractionCreate {
             interaction: Interaction::Component(click),
         } => handlers::click::on_click(ctx, data, click).await,
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Modal(submit),
+        } => handlers::form::on_late_form(ctx, data, submit).await,
         _ => Ok(()),
     }
 }
@@ -83,7 +99,12 @@ impl RunningBot {
     pub async fn wait(&mut self) -> Result<(), DiscordError> {
         match self.client.take() {
             Some(task) => match task.await {
-                Ok(result) => result.map_err(|e| DiscordError::Client(Box::new(e))),
+                Ok(result) => result.map_err(|e| match e {
+                    serenity::Error::Gateway(serenity::GatewayError::DisallowedGatewayIntents) => {
+                        DiscordError::DisallowedIntents
+                    }
+                    e => DiscordError::Client(Box::new(e)),
+                }),
                 Err(e) => Err(DiscordError::Client(Box::new(serenity::Error::Other(
                     if e.is_panic() {
                         "client panicked"
@@ -122,8 +143,50 @@ impl Drop for RunningBot {
     }
 }
 
+/// Whether `url` is Discord's own API (where the rate limiter must stay on).
+fn is_real_discord(url: &str) -> bool {
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    host.is_empty()
+        || ["discord.com", "discordapp.com", "discord.gg"]
+            .iter()
+            .any(|real| host == *real || host.ends_with(&format!(".{real}")))
+}
+
+/// The rate limiter stays on against the real Discord: serenity then honours
+/// `Retry-After` itself. Only a fake Discord in tests may turn it off, and `api_url`
+/// works only then (the limiter sends its requests to discord.com, whatever the proxy).
+fn check_rate_limiter(discord: &crate::config::DiscordSettings) -> Result<(), DiscordError> {
+    match (
+        discord.api_url.is_empty(),
+        discord.test_without_rate_limiter,
+    ) {
+        (true, false) => Ok(()),
+        (false, true) if !is_real_discord(&discord.api_url) => Ok(()),
+        (false, false) => Err(DiscordError::Config {
+            key: "discord.api_url",
+            problem: "is only for a fake Discord in tests, together with \
+                      discord.test_without_rate_limiter = true; leave it empty in production"
+                .into(),
+        }),
+        _ => Err(DiscordError::Config {
+            key: "discord.test_without_rate_limiter",
+            problem: "is only for a fake Discord in tests (discord.api_url on this machine); \
+                      it is refused with Discord's own API, where the rate limiter must stay on"
+                .into(),
+        }),
+    }
+}
+
 fn check_settings(app: &App) -> Result<(), DiscordError> {
     let discord = &app.settings.discord;
+    check_rate_limiter(discord)?;
     if discord.rate_limit_per_minute > 10_000 {
         return Err(DiscordError::Config {
             key: "discord.rate_limit_per_minute",
@@ -136,6 +199,64 @@ fn check_settings(app: &App) -> Result<(), DiscordError> {
     Ok(())
 }
 
+/// How long the first retry of a refused command registration waits; each next one
+/// waits twice as long, up to [`REGISTRATION_RETRY_MAX`].
+const REGISTRATION_RETRY_FIRST: Duration = Duration::from_secs(1);
+const REGISTRATION_RETRY_MAX: Duration = Duration::from_secs(15 * 60);
+
+/// Register the slash commands (globally, or in each of `guilds`), retrying with a
+/// growing pause until Discord takes them. Messages are answered meanwhile; only the
+/// commands are missing, and the log says why (for example 403 "Missing Access" for a
+/// guild in `discord.command_guilds` the bot has not been invited to).
+async fn register_until_done(
+    http: Arc<serenity::Http>,
+    commands: Vec<serenity::CreateCommand>,
+    guilds: Vec<u64>,
+) {
+    let mut wait = REGISTRATION_RETRY_FIRST;
+    let mut pending: Vec<Option<u64>> = if guilds.is_empty() {
+        vec![None]
+    } else {
+        guilds.into_iter().map(Some).collect()
+    };
+    loop {
+        let mut refused = Vec::new();
+        for scope in pending {
+            let result = match scope {
+                None => serenity::Command::set_global_commands(&http, commands.clone())
+                    .await
+                    .map(drop),
+                Some(guild) => serenity::GuildId::new(guild)
+                    .set_commands(&http, commands.clone())
+                    .await
+                    .map(drop),
+            };
+            match result {
+                Ok(()) => {
+                    tracing::info!(guild = ?scope, count = commands.len(), "registered the slash commands")
+                }
+                Err(e) => {
+                    tracing::error!(
+                        guild = ?scope,
+                        error = %cause_chain(&e),
+                        retry_in_s = wait.as_secs(),
+                        "Discord refused the slash commands; messages are still answered. \
+                         Check that the bot is in each guild of discord.command_guilds and was \
+                         invited with the applications.commands scope"
+                    );
+                    refused.push(scope);
+                }
+            }
+        }
+        if refused.is_empty() {
+            return;
+        }
+        pending = refused;
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(REGISTRATION_RETRY_MAX);
+    }
+}
+
 /// Connect to Discord and run in the background: the gateway client, knowledge
 /// maintenance, the announcement and reminder scheduler, the outbox delivery loop and
 /// alerts for queue items created after a database outage.
@@ -143,8 +264,9 @@ pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordE
     check_settings(&app)?;
     let settings = app.settings.discord.clone();
     let mut http = HttpBuilder::new(token.expose_secret());
-    if !settings.api_url.is_empty() {
-        // serenity's rate limiter ignores the proxy; with it off a 429 reaches send.rs.
+    if settings.test_without_rate_limiter {
+        // A fake Discord (checked above). serenity's rate limiter ignores the proxy; with
+        // it off a 429 reaches send.rs, which backs off and retries.
         http = http
             .proxy(settings.api_url.trim_end_matches('/'))
             .ratelimiter_disabled(true);
@@ -168,14 +290,13 @@ pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordE
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
                 tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
-                let commands = &framework.options().commands;
-                if guilds.is_empty() {
-                    poise::builtins::register_globally(ctx, commands).await?;
-                } else {
-                    for guild in &guilds {
-                        poise::builtins::register_in_guild(ctx, commands, serenity::GuildId::new(*guild)).await?;
-                    }
-                }
+                // Registration runs on its own: were it to fail here, poise would never
+                // hand out the user data, and the bot would stay connected but deaf.
+                tokio::spawn(register_until_done(
+                    ctx.http.clone(),
+                    poise::builtins::create_application_commands(&framework.options().commands),
+                    guilds,
+                ));
                 Ok(setup_data)
             })
         })
@@ -249,4 +370,59 @@ pub async fn serve(
         tracing::info!("stopped; every write is in the database");
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    fn discord(api_url: &str, off: bool) -> crate::config::DiscordSettings {
+        let mut settings = Settings::defaults().discord;
+        settings.api_url = api_url.into();
+        settings.test_without_rate_limiter = off;
+        settings
+    }
+
+    #[test]
+    fn tokens_are_accepted_with_or_without_bot_in_front() {
+        for raw in ["abc.def", " abc.def\n", "Bot abc.def", "Bot  abc.def "] {
+            assert_eq!(
+                parse_token(raw).unwrap().expose_secret(),
+                "abc.def",
+                "{raw:?}"
+            );
+        }
+        for raw in ["", "Bot ", "abc def", "Bearer abc def"] {
+            assert!(
+                matches!(parse_token(raw), Err(DiscordError::BadToken)),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_rate_limiter_is_only_off_for_a_fake_discord() {
+        assert!(
+            check_rate_limiter(&discord("", false)).is_ok(),
+            "production"
+        );
+        assert!(check_rate_limiter(&discord("http://127.0.0.1:4000", true)).is_ok());
+        for (url, off) in [
+            ("http://127.0.0.1:4000", false),
+            ("", true),
+            ("https://discord.com", true),
+            ("https://discord.com/api/v10", true),
+            ("https://canary.discord.com", true),
+            ("https://DISCORDAPP.COM:443", true),
+        ] {
+            assert!(
+                matches!(
+                    check_rate_limiter(&discord(url, off)),
+                    Err(DiscordError::Config { .. })
+                ),
+                "{url} {off}"
+            );
+        }
+    }
 }

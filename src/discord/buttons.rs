@@ -4,11 +4,42 @@
 //! forge, so parsing is strict: a known prefix, a known language, an entry id of safe
 //! characters, numbers that parse. Anything else is `None` and ignored.
 
+use std::fmt;
+
 use crate::knowledge::Lang;
 
 const PREFIX: &str = "anbud";
 /// Discord's limit for a custom id.
 pub const MAX_CUSTOM_ID: usize = 100;
+
+/// Which question a feedback button is about: the run of the bot that wrote it (random
+/// at each start) and a number within that run. A key from an earlier run is never looked
+/// up in this run's memory, so a button sent before a restart cannot point at a question
+/// asked after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ButtonKey {
+    pub run: u32,
+    pub number: u64,
+}
+
+impl fmt::Display for ButtonKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:08x}.{}", self.run, self.number)
+    }
+}
+
+impl ButtonKey {
+    fn parse(text: &str) -> Option<ButtonKey> {
+        let (run, number) = text.split_once('.')?;
+        if run.len() != 8 {
+            return None;
+        }
+        Some(ButtonKey {
+            run: u32::from_str_radix(run, 16).ok()?,
+            number: number.parse().ok()?,
+        })
+    }
+}
 
 /// What a click on one of the bot's buttons asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +48,7 @@ pub enum ButtonAction {
     Feedback {
         helpful: bool,
         lang: Lang,
-        key: u64,
+        key: ButtonKey,
         entry_id: String,
     },
     /// Show a related or closest topic.
@@ -125,7 +156,7 @@ impl ButtonAction {
                     _ => return None,
                 },
                 lang: lang(code)?,
-                key: key.parse().ok()?,
+                key: ButtonKey::parse(key)?,
                 entry_id: entry(id)?,
             }),
             [PREFIX, "topic", code, id] => Some(ButtonAction::Topic {
@@ -172,13 +203,16 @@ mod tests {
             ButtonAction::Feedback {
                 helpful: true,
                 lang: Lang::Nb,
-                key: 7,
+                key: ButtonKey {
+                    run: u32::MAX,
+                    number: u64::from(u32::MAX),
+                },
                 entry_id: "award-criteria".into(),
             },
             ButtonAction::Feedback {
                 helpful: false,
                 lang: Lang::En,
-                key: 0,
+                key: ButtonKey { run: 0, number: 0 },
                 entry_id: "learned-12".into(),
             },
             ButtonAction::Topic {
@@ -204,6 +238,7 @@ mod tests {
         ];
         for action in actions {
             let id = action.custom_id().unwrap();
+            assert!(!id.contains(' '), "{id}");
             assert!(id.len() <= MAX_CUSTOM_ID);
             assert_eq!(ButtonAction::parse(&id), Some(action));
         }
@@ -219,9 +254,12 @@ mod tests {
             "anbud:topic:nb:",
             "anbud:topic:nb:a b",
             "anbud:topic:nb:x:extra",
-            "anbud:fb:maybe:nb:1:x",
-            "anbud:fb:y:nb:-1:x",
+            "anbud:fb:maybe:nb:0000000a.1:x",
+            "anbud:fb:y:nb:0000000a.-1:x",
             "anbud:fb:y:nb:abc:x",
+            // Keys before they named the run: expired, not someone else's question.
+            "anbud:fb:y:nb:1:x",
+            "anbud:fb:y:nb:a.1:x",
             "anbud:forget:yes:me",
             "anbud:forget:sure:1",
             "anbud:tshare:nb:",

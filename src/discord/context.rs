@@ -2,13 +2,14 @@
 //! bot's own state), the [`Context`] alias, who the invoker is (role checks, the name
 //! for the audit log) and which language to talk to them in.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use poise::serenity_prelude as serenity;
-use serenity::{ChannelId, RoleId};
+use serenity::{ChannelId, RoleId, UserId};
 
+use super::buttons::ButtonKey;
 use super::rate_limit::RateLimiter;
 use super::reply::CommandError;
 use super::texts::Texts;
@@ -28,10 +29,14 @@ pub const ORGANISER_CATEGORY: &str = "organiser";
 #[derive(Debug)]
 pub struct BotState {
     pub rate: RateLimiter,
-    /// Threads the bot opened on a question → that first question.
-    threads: Mutex<HashMap<u64, String>>,
-    /// Questions behind the feedback buttons, by the key in the button's custom id.
+    /// Threads the bot opened on a question → that first question and its asker.
+    threads: Mutex<HashMap<u64, BotThread>>,
+    /// Questions behind the feedback buttons, by the number in the button's key.
     questions: Mutex<BTreeMap<u64, String>>,
+    /// This run's part of every button key: random, so keys differ across restarts.
+    run: u32,
+    /// Button ids a running command is waiting for (a collector answers those clicks).
+    collecting: Arc<Mutex<HashSet<String>>>,
     next_key: AtomicU64,
 }
 
@@ -44,19 +49,42 @@ impl BotState {
             rate: RateLimiter::per_minute(rate_limit_per_minute),
             threads: Mutex::new(HashMap::new()),
             questions: Mutex::new(BTreeMap::new()),
+            run: run_id(),
+            collecting: Arc::default(),
             next_key: AtomicU64::new(1),
         }
     }
 
-    pub fn remember_thread(&self, thread: ChannelId, question: &str) {
+    pub fn remember_thread(&self, thread: ChannelId, question: &str, asker: UserId) {
         self.threads
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(thread.get(), question.to_string());
+            .insert(
+                thread.get(),
+                BotThread {
+                    question: question.to_string(),
+                    asker,
+                },
+            );
     }
 
-    /// The first question of a thread the bot opened, if `channel` is one.
-    pub fn thread_question(&self, channel: ChannelId) -> Option<String> {
+    /// Forget the threads opened on `asker`'s questions (their text with them); returns
+    /// their ids, so their names (the question) can be changed too.
+    pub fn forget_threads_of(&self, asker: UserId) -> Vec<ChannelId> {
+        let mut threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
+        let theirs: Vec<u64> = threads
+            .iter()
+            .filter(|(_, t)| t.asker == asker)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &theirs {
+            threads.remove(id);
+        }
+        theirs.into_iter().map(ChannelId::new).collect()
+    }
+
+    /// The thread the bot opened, if `channel` is one.
+    pub fn thread(&self, channel: ChannelId) -> Option<BotThread> {
         self.threads
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -65,23 +93,82 @@ impl BotState {
     }
 
     /// Keep a question for its feedback buttons; returns the key to put in their ids.
-    pub fn remember_question(&self, question: &str) -> u64 {
-        let key = self.next_key.fetch_add(1, Ordering::Relaxed);
+    pub fn remember_question(&self, question: &str) -> ButtonKey {
+        let number = self.next_key.fetch_add(1, Ordering::Relaxed);
         let mut questions = self.questions.lock().unwrap_or_else(|p| p.into_inner());
-        questions.insert(key, question.chars().take(4000).collect());
+        questions.insert(number, question.chars().take(4000).collect());
         while questions.len() > REMEMBERED_QUESTIONS {
             questions.pop_first();
         }
-        key
+        ButtonKey {
+            run: self.run,
+            number,
+        }
     }
 
-    pub fn question(&self, key: u64) -> Option<String> {
+    /// Mark `ids` as answered by a collector until the returned guard is dropped.
+    pub fn collecting(&self, ids: &[String]) -> CollectingGuard {
+        let mut set = self.collecting.lock().unwrap_or_else(|p| p.into_inner());
+        set.extend(ids.iter().cloned());
+        CollectingGuard {
+            set: self.collecting.clone(),
+            ids: ids.to_vec(),
+        }
+    }
+
+    /// Whether a running command's collector answers a click on `custom_id`.
+    pub fn is_collecting(&self, custom_id: &str) -> bool {
+        self.collecting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(custom_id)
+    }
+
+    /// The question behind a button key, if this run wrote the key and still remembers it.
+    pub fn question(&self, key: ButtonKey) -> Option<String> {
+        if key.run != self.run {
+            return None;
+        }
         self.questions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
+            .get(&key.number)
             .cloned()
     }
+}
+
+/// While alive, a collector is waiting for clicks on these ids ([`BotState::collecting`]).
+#[derive(Debug)]
+pub struct CollectingGuard {
+    set: Arc<Mutex<HashSet<String>>>,
+    ids: Vec<String>,
+}
+
+impl Drop for CollectingGuard {
+    fn drop(&mut self) {
+        let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
+        for id in &self.ids {
+            set.remove(id);
+        }
+    }
+}
+
+/// A random id for this run of the bot (from the clock if the OS has no randomness).
+fn run_id() -> u32 {
+    getrandom::u32().unwrap_or_else(|_| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() ^ d.as_secs() as u32)
+    })
+}
+
+/// A thread the bot opened on a question.
+#[derive(Debug, Clone)]
+pub struct BotThread {
+    /// The question it was opened on (follow-ups may be read together with it).
+    pub question: String,
+    /// Who asked: only their messages in the thread are follow-ups.
+    pub asker: UserId,
 }
 
 /// poise's user data: the application and the bot's own state.
@@ -184,6 +271,16 @@ mod tests {
         }
         assert_eq!(state.question(first), None);
         assert!(state.questions.lock().unwrap().len() <= REMEMBERED_QUESTIONS);
+    }
+
+    #[test]
+    fn another_runs_keys_find_nothing() {
+        let (before, after) = (BotState::new(0), BotState::new(0));
+        assert_ne!(before.run, after.run);
+        let old = before.remember_question("før omstart");
+        after.remember_question("etter omstart");
+        assert_eq!(after.question(old), None);
+        assert_eq!(before.question(old).as_deref(), Some("før omstart"));
     }
 
     #[test]

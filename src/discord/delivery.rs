@@ -89,12 +89,15 @@ async fn deliver_part(
         .map(UserId::new);
     if let Some((channel, reply_to)) = delivery_target(&message.origin) {
         let reply_to = reply_to.filter(|_| index == 0);
-        let first = send::post(http, channel, Outgoing::text(part).replying_to(reply_to)).await;
+        // The asker is notified (hours may have passed): by the reply, else a mention.
+        let notify = user.filter(|_| index == 0);
+        let outgoing = Outgoing::text(part).notifying(notify);
+        let first = send::post(http, channel, outgoing.clone().replying_to(reply_to)).await;
         let error = match first {
             Ok(_) => return Ok(()),
             // The question was deleted: answer in the channel without the reference.
             Err(e) if reply_to.is_some() && send::status(&e) == Some(400) => {
-                match send::post(http, channel, Outgoing::text(part)).await {
+                match send::post(http, channel, outgoing).await {
                     Ok(_) => return Ok(()),
                     Err(e) => e,
                 }

@@ -12,7 +12,7 @@ use serenity::{
     CreateInteractionResponseMessage,
 };
 
-use super::buttons::ButtonAction;
+use super::buttons::{ButtonAction, ButtonKey};
 use super::context::{ctx_lang, Context, Data, ORGANISER_CATEGORY};
 use super::format::{split_message, Rendered, MESSAGE_LIMIT};
 use super::send::no_mentions;
@@ -146,7 +146,7 @@ pub fn private_response(
 
 /// The buttons under an answer: feedback (and share, for a private answer), then up to
 /// three topics.
-pub fn answer_components(rendered: &Rendered, key: u64, share: bool) -> Vec<CreateActionRow> {
+pub fn answer_components(rendered: &Rendered, key: ButtonKey, share: bool) -> Vec<CreateActionRow> {
     let lang = rendered.lang;
     let t = Texts::get(lang);
     let mut rows = Vec::new();

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serenity::all::{
     ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateMessage,
-    GuildChannel, Http, Message, MessageId, UserId,
+    GuildChannel, Http, Mentionable, Message, MessageId, UserId,
 };
 
 use super::format::{split_message, DISCORD_LIMIT, MESSAGE_LIMIT};
@@ -21,6 +21,14 @@ const FIRST_BACK_OFF: Duration = Duration::from_millis(500);
 /// Nothing may ping: not @everyone, not roles, not users, not the replied-to author.
 pub fn no_mentions() -> CreateAllowedMentions {
     CreateAllowedMentions::new()
+}
+
+/// Only `user` may be notified: by the reply (`replied_user`) when the message replies
+/// to theirs, else by a mention of them; nobody else, no roles, no @everyone.
+pub fn notify_only(user: UserId, by_reply: bool) -> CreateAllowedMentions {
+    CreateAllowedMentions::new()
+        .users([user])
+        .replied_user(by_reply)
 }
 
 /// Whether Discord answered 429 Too Many Requests.
@@ -79,6 +87,10 @@ pub struct Outgoing {
     /// [`DISCORD_LIMIT`]), instead of splitting at the safer [`MESSAGE_LIMIT`]: an
     /// organiser's announcement must look exactly like its preview.
     pub keep_whole: bool,
+    /// The one user this message may notify (the asker an adviser answered): the
+    /// first part pings them through its reply (or, with no reply, a mention in front);
+    /// still never @everyone, roles or anyone else.
+    pub notify: Option<UserId>,
 }
 
 impl Outgoing {
@@ -104,6 +116,11 @@ impl Outgoing {
         self
     }
 
+    pub fn notifying(mut self, user: Option<UserId>) -> Outgoing {
+        self.notify = user;
+        self
+    }
+
     pub fn kept_whole(mut self) -> Outgoing {
         self.keep_whole = true;
         self
@@ -124,10 +141,17 @@ pub async fn post(
     let chunks = split_message(&outgoing.text, limit);
     let last = chunks.len().saturating_sub(1);
     let mut posted = Vec::with_capacity(chunks.len());
-    for (i, chunk) in chunks.into_iter().enumerate() {
+    for (i, mut chunk) in chunks.into_iter().enumerate() {
+        let mut allowed = no_mentions();
+        if let Some(user) = outgoing.notify.filter(|_| i == 0) {
+            allowed = notify_only(user, outgoing.reply_to.is_some());
+            if outgoing.reply_to.is_none() {
+                chunk = format!("{} {chunk}", user.mention());
+            }
+        }
         let mut builder = CreateMessage::new()
             .content(chunk)
-            .allowed_mentions(no_mentions());
+            .allowed_mentions(allowed);
         if i == 0 {
             if let Some(reply_to) = outgoing.reply_to {
                 builder = builder.reference_message((channel, reply_to));
@@ -211,6 +235,17 @@ mod tests {
         assert!(json
             .get("users")
             .is_none_or(|u| u.as_array().is_some_and(|a| a.is_empty())));
+        assert!(json
+            .get("roles")
+            .is_none_or(|u| u.as_array().is_some_and(|a| a.is_empty())));
+    }
+
+    #[test]
+    fn notify_only_allows_the_one_user() {
+        let json = serde_json::to_value(notify_only(UserId::new(7), true)).unwrap();
+        assert_eq!(json["parse"], serde_json::json!([]));
+        assert_eq!(json["users"], serde_json::json!(["7"]));
+        assert_eq!(json["replied_user"], serde_json::json!(true));
         assert!(json
             .get("roles")
             .is_none_or(|u| u.as_array().is_some_and(|a| a.is_empty())));

@@ -87,6 +87,11 @@ pub struct Texts {
     pub thanks_not_helpful_not_passed_on: String,
     pub topic_gone: String,
     pub answer_gone: String,
+    /// A button the bot no longer knows the meaning of (from before a restart, or an
+    /// older version).
+    pub button_expired: String,
+    /// A form submitted when no command waits for it; the user's text follows.
+    pub form_expired: String,
     /// `{user}`
     pub shared_this: Template,
     pub shared: String,
@@ -101,6 +106,8 @@ pub struct Texts {
     pub forget_no_database: String,
     /// `{asks} {feedback} {items} {outbox}`
     pub forget_done: Template,
+    /// The new name of a thread opened on the question of a user who asked to be forgotten.
+    pub forgotten_thread: String,
 
     // ----- errors and refusals (see `reply`)
     pub sorry: String,

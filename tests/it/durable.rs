@@ -208,6 +208,7 @@ impl Served {
             .env("DISCORD_TOKEN", TOKEN)
             .env("RUST_LOG", "anbud=info")
             .env("ANBUD__DISCORD__API_URL", fake.api_url())
+            .env("ANBUD__DISCORD__TEST_WITHOUT_RATE_LIMITER", "true")
             .env("ANBUD__DISCORD__QA_CHANNELS", ids::QA_CHANNEL.to_string())
             .env("ANBUD__DISCORD__RATE_LIMIT_PER_MINUTE", "0")
             .env("ANBUD__DURABILITY__SQLITE_BUSY_TIMEOUT_MS", "200")
@@ -384,11 +385,7 @@ async fn not_helpful(t: &TestBot, held: Option<&mut sqlx::SqliteConnection>) -> 
         sqlx::query("BEGIN EXCLUSIVE").execute(conn).await.unwrap();
     }
     let click = t.click(ids::SUPPLIER_USER, &answer, "anbud:fb:n:");
-    t.fake
-        .wait_for_callback(WAIT, |c| c.interaction_id == click)
-        .await
-        .content()
-        .to_string()
+    t.interaction_reply(click).await.content
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -284,6 +284,7 @@ async fn the_token_never_appears_in_logs_errors_or_replies() {
         .env("DISCORD_TOKEN", TOKEN)
         .env("RUST_LOG", "trace")
         .env("ANBUD__DISCORD__API_URL", fake.api_url())
+        .env("ANBUD__DISCORD__TEST_WITHOUT_RATE_LIMITER", "true")
         .env("ANBUD__DISCORD__QA_CHANNELS", ids::QA_CHANNEL.to_string())
         .env("ANBUD__DISCORD__RATE_LIMIT_PER_MINUTE", "0")
         .args([

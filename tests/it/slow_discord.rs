@@ -43,6 +43,7 @@ fn serve(url: &str, fake: &FakeDiscord) -> Serve {
     let mut child = crate::anbud_on(url)
         .env("DISCORD_TOKEN", TOKEN)
         .env("ANBUD__DISCORD__API_URL", fake.api_url())
+        .env("ANBUD__DISCORD__TEST_WITHOUT_RATE_LIMITER", "true")
         .env("ANBUD__CLAIMS__LEASE_MS", "1500")
         .env("ANBUD__ANNOUNCEMENTS__SCHEDULER_TICK_MS", "200")
         .arg("serve")

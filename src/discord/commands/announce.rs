@@ -21,6 +21,7 @@ use serenity::{
 use crate::announce::{
     self, discord_timestamp, AnnounceError, AnnouncementDraft, PreparedAnnouncement,
 };
+use crate::discord::commands::text_form;
 use crate::discord::context::{actor, ctx_lang, is_organiser, texts, Context, Data, Error};
 use crate::discord::format::{quote_block, when};
 use crate::discord::reply::{say_private, CommandError};
@@ -120,8 +121,9 @@ pub fn scheduled_text(
     text
 }
 
-/// The custom ids of the preview's buttons. Not `anbud:`-prefixed, so the general
-/// button handler ignores them; the command that showed the preview collects them.
+/// The custom ids of the preview's buttons: the command that showed the preview collects
+/// them (the general button handler leaves them alone while it does, and calls them
+/// expired after).
 fn confirm_ids(interaction: u64) -> (String, String) {
     (
         format!("anbud-announce:publish:{interaction}"),
@@ -129,11 +131,20 @@ fn confirm_ids(interaction: u64) -> (String, String) {
     )
 }
 
+/// `text` as given, else what the organiser writes in the text form (`None`: closed).
+async fn text_or_form(ctx: Context<'_>, text: Option<String>) -> Result<Option<String>, Error> {
+    match text {
+        Some(text) => Ok(Some(text)),
+        None => text_form(ctx).await,
+    }
+}
+
 /// Post an announcement, now or at a time (organisers). Shows a private preview first.
 #[poise::command(
     slash_command,
     guild_only,
     check = "is_organiser",
+    default_member_permissions = "MANAGE_EVENTS",
     category = "organiser"
 )]
 pub async fn announce(
@@ -141,12 +152,15 @@ pub async fn announce(
     #[description = "Where to post it"]
     #[channel_types("Text", "News")]
     channel: serenity::ChannelId,
-    #[description = "The message, exactly as it will be posted (at most 2000 characters)"]
-    text: String,
+    #[description = "The message, exactly as it will be posted (leave out for a form with several lines)"]
+    text: Option<String>,
     #[description = "When, Norwegian time: YYYY-MM-DD HH:MM (leave out to post now)"] at: Option<
         String,
     >,
 ) -> Result<(), Error> {
+    let Some(text) = text_or_form(ctx, text).await? else {
+        return Ok(());
+    };
     let t = texts(ctx);
     let tz = ctx.data().app.settings.timezone();
     let known = guild_text_channels(ctx);
@@ -166,6 +180,11 @@ pub async fn announce(
         .custom_ids(vec![publish_id.clone(), cancel_id.clone()])
         .timeout(CONFIRM_TIMEOUT)
         .stream();
+    // The general button handler leaves these clicks to the collector while it listens.
+    let _collecting = ctx
+        .data()
+        .state
+        .collecting(&[publish_id.clone(), cancel_id.clone()]);
 
     let timing = if prepared.immediate {
         t.on_publish.clone()
@@ -261,6 +280,7 @@ impl From<StatusChoice> for AnnouncementStatus {
     slash_command,
     guild_only,
     check = "is_organiser",
+    default_member_permissions = "MANAGE_EVENTS",
     category = "organiser",
     subcommands("announcements_list", "announcements_edit", "announcements_cancel"),
     subcommand_required
@@ -280,6 +300,8 @@ pub async fn announcements_list(
     ctx: Context<'_>,
     #[description = "Only this status (default: all)"] status: Option<StatusChoice>,
 ) -> Result<(), Error> {
+    // Acknowledged before any database work: Discord allows three seconds.
+    ctx.defer_ephemeral().await?;
     let t = texts(ctx);
     let store = ctx.data().app.store().ok_or(AnnounceError::NoDatabase)?;
     let list = store
@@ -314,9 +336,19 @@ pub async fn announcements_edit(
     #[description = "The announcement's number"]
     #[min = 1]
     id: i64,
-    #[description = "The new message (at most 2000 characters)"] text: Option<String>,
+    #[description = "The new message (leave out text and time for a form with several lines)"]
+    text: Option<String>,
     #[description = "The new time, Norwegian time: YYYY-MM-DD HH:MM"] at: Option<String>,
 ) -> Result<(), Error> {
+    let text = match (text, &at) {
+        (None, None) => match text_or_form(ctx, None).await? {
+            Some(text) => Some(text),
+            None => return Ok(()),
+        },
+        (text, _) => text,
+    };
+    // Acknowledged before any database work: Discord allows three seconds.
+    ctx.defer_ephemeral().await?;
     let t = texts(ctx);
     let tz = ctx.data().app.settings.timezone();
     let store = ctx.data().app.store().ok_or_else(no_database)?;
@@ -359,6 +391,8 @@ pub async fn announcements_cancel(
     #[min = 1]
     id: i64,
 ) -> Result<(), Error> {
+    // Acknowledged before any database work: Discord allows three seconds.
+    ctx.defer_ephemeral().await?;
     let store = ctx.data().app.store().ok_or_else(no_database)?;
     let id = AnnouncementId(id);
     announce::cancel_announcement(&store, id, &actor(ctx), Utc::now())

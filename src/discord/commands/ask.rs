@@ -39,7 +39,7 @@ pub async fn ask(
     // A private question's answer from an adviser goes by DM; a public one to the channel.
     let thread = data
         .state
-        .thread_question(ctx.channel_id())
+        .thread(ctx.channel_id())
         .map(|_| ctx.channel_id());
     let channel = (!private).then(|| ctx.channel_id());
     let origin = discord_origin(ctx.guild_id(), channel, None, thread, ctx.author().id);

@@ -12,6 +12,7 @@ use crate::discord::reply::{say_private, CommandError};
 use crate::discord::send::no_mentions;
 use crate::knowledge::Lang;
 use crate::search::detect_language;
+use crate::store::NewEvent;
 
 pub fn commands() -> Vec<poise::Command<Data, Error>> {
     vec![events()]
@@ -129,6 +130,8 @@ pub async fn events_add(
     #[description = "What it is about"] description: Option<String>,
     #[description = "Language of the texts: nb or en (default: detected)"] lang: Option<String>,
 ) -> Result<(), Error> {
+    // Acknowledged before any database work: Discord allows three seconds.
+    ctx.defer_ephemeral().await?;
     let tz = ctx.data().app.settings.timezone();
     let event_lang = lang.as_deref().and_then(Lang::parse).unwrap_or_else(|| {
         detect_language(&format!(
@@ -152,9 +155,19 @@ pub async fn events_add(
     let prepared =
         announce::prepare_event(&draft, tz, &actor(ctx), now).map_err(CommandError::unchanged)?;
     let store = ctx.data().app.store().ok_or_else(no_database)?;
-    let stored = announce::add_event(&store, &prepared, now)
-        .await
-        .map_err(CommandError::unchanged)?;
+    // A command sent again (it seemed to fail, or was clicked twice) finds the event it
+    // already added instead of adding it a second time.
+    let earlier = store
+        .list_events()
+        .await?
+        .into_iter()
+        .find(|e| same_event(&e.event, &prepared.event));
+    let stored = match earlier {
+        Some(earlier) => earlier,
+        None => announce::add_event(&store, &prepared, now)
+            .await
+            .map_err(CommandError::unchanged)?,
+    };
     // Answer about it, list it and remind of it from this bot at once.
     ctx.data().app.reload_if_changed().await;
     let key = stored.id.knowledge_id();
@@ -167,6 +180,13 @@ pub async fn events_add(
         text.push_str(&format!("\n{notice}"));
     }
     say_private(ctx, text).await
+}
+
+/// The same event: title (ignoring case and surrounding space), start and venue.
+fn same_event(a: &NewEvent, b: &NewEvent) -> bool {
+    a.start_at == b.start_at
+        && a.title.trim().to_lowercase() == b.title.trim().to_lowercase()
+        && a.venue.trim() == b.venue.trim()
 }
 
 #[cfg(test)]

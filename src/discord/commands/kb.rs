@@ -28,6 +28,7 @@ const FORM_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 #[poise::command(
     slash_command,
     check = "is_adviser",
+    default_member_permissions = "MANAGE_MESSAGES",
     subcommands("kb_show", "kb_add", "kb_edit", "kb_reload"),
     subcommand_required
 )]
@@ -92,15 +93,24 @@ pub struct EntryForm {
     pub source_url: Option<String>,
 }
 
+/// `text` cut to at most `limit` characters (a form field's limit).
+fn within(text: &str, limit: usize) -> String {
+    text.chars().take(limit).collect()
+}
+
 impl EntryForm {
     fn from_entry(entry: &Entry) -> EntryForm {
         let source = entry.sources.first();
+        // Discord refuses the whole form if a pre-filled value is longer than its field
+        // allows (the limits above; 4,000 where none is set).
         EntryForm {
-            title: entry.title.clone(),
-            body: entry.body.chars().take(4000).collect(),
-            questions: Some(entry.questions.join("\n")),
-            source_name: source.map(|s| s.name.clone()).unwrap_or_default(),
-            source_url: source.map(|s| s.url.clone()).filter(|u| !u.is_empty()),
+            title: within(&entry.title, 200),
+            body: within(&entry.body, 4000),
+            questions: Some(within(&entry.questions.join("\n"), 4000)),
+            source_name: within(source.map_or("", |s| s.name.as_str()), 200),
+            source_url: source
+                .map(|s| within(&s.url, 4000))
+                .filter(|u| !u.is_empty()),
         }
     }
 
@@ -203,7 +213,7 @@ async fn save_form(
 
 /// Show a form and wait for it. Unlike `poise::execute_modal`, the listener for the
 /// submission is registered before the form is shown, so a fast submission is never lost.
-async fn open_form<M: poise::Modal>(
+pub(crate) async fn open_form<M: poise::Modal>(
     ctx: AppContext<'_>,
     defaults: Option<M>,
 ) -> Result<Option<M>, Error> {
@@ -214,6 +224,12 @@ async fn open_form<M: poise::Modal>(
         .filter(move |m| m.data.custom_id == wanted)
         .timeout(FORM_TIMEOUT)
         .stream();
+    // While this waits, handlers::form leaves the submission to it; after (a submission
+    // later than FORM_TIMEOUT, or after a restart) that handler gives the text back.
+    let _collecting = ctx
+        .data()
+        .state
+        .collecting(std::slice::from_ref(&custom_id));
     ctx.interaction
         .create_response(ctx.serenity_context(), M::create(defaults, custom_id))
         .await?;

@@ -16,7 +16,28 @@ pub mod queue;
 pub mod stats;
 pub mod tenders;
 
-use super::context::{Data, Error};
+use super::context::{Context, Data, Error};
+
+/// A form with one paragraph field, for text of several lines (a command option cannot
+/// hold line breaks in the Discord client).
+#[derive(Debug, Clone, poise::Modal)]
+#[name = "Tekst / text"]
+struct TextForm {
+    #[name = "Teksten / the text"]
+    #[paragraph]
+    #[max_length = 4000]
+    text: String,
+}
+
+/// Open the text form and wait for it; `None` when it was closed without text.
+pub(crate) async fn text_form(ctx: Context<'_>) -> Result<Option<String>, Error> {
+    let poise::Context::Application(app) = ctx else {
+        return Err(Error::Unexpected("a form needs a slash command".into()));
+    };
+    Ok(kb::open_form::<TextForm>(app, None)
+        .await?
+        .map(|form| form.text))
+}
 
 /// Every slash command the bot registers.
 pub fn commands() -> Vec<poise::Command<Data, Error>> {

@@ -1,6 +1,7 @@
 //! The advisers' queue: `/unanswered`, `/answer`, `/dismiss`.
 
 use crate::adviser::{self as core, AdviserError, Learn};
+use crate::discord::commands::text_form;
 use crate::discord::context::{display_name, is_adviser, texts, Context, Data, Error};
 use crate::discord::format::{escape_markdown, quote_block};
 use crate::discord::reply::say_private;
@@ -34,11 +35,17 @@ impl From<StatusChoice> for QueueStatus {
 const LIST_LIMIT: usize = 25;
 
 /// List the questions waiting for an adviser.
-#[poise::command(slash_command, check = "is_adviser")]
+#[poise::command(
+    slash_command,
+    check = "is_adviser",
+    default_member_permissions = "MANAGE_MESSAGES"
+)]
 pub async fn unanswered(
     ctx: Context<'_>,
     #[description = "open (default), answered or dismissed"] status: Option<StatusChoice>,
 ) -> Result<(), Error> {
+    // Acknowledged before any database work: Discord allows three seconds.
+    ctx.defer_ephemeral().await?;
     let t = texts(ctx);
     let store = ctx.data().app.store().ok_or(AdviserError::NoDatabase)?;
     let status = status.map(QueueStatus::from).unwrap_or(QueueStatus::Open);
@@ -69,13 +76,17 @@ pub async fn unanswered(
 }
 
 /// Answer a queued question; the askers get the answer where they asked.
-#[poise::command(slash_command, check = "is_adviser")]
+#[poise::command(
+    slash_command,
+    check = "is_adviser",
+    default_member_permissions = "MANAGE_MESSAGES"
+)]
 pub async fn answer(
     ctx: Context<'_>,
     #[description = "The queue item's number"] id: i64,
-    #[description = "Your answer"]
+    #[description = "Your answer (leave out for a form with room for several lines)"]
     #[max_length = 1800]
-    text: String,
+    text: Option<String>,
     #[description = "Make a new knowledge entry from the question and this answer"]
     save_entry: Option<bool>,
     #[description = "Or: add the question as a wording of this existing entry id"] entry: Option<
@@ -86,6 +97,14 @@ pub async fn answer(
     let (save, entry) = match (save_entry.unwrap_or(false), entry) {
         (true, Some(_)) => return say_private(ctx, &t.save_entry_or_entry).await,
         other => other,
+    };
+    // Discord's command options cannot hold line breaks: without `text`, a form can.
+    let text = match text {
+        Some(text) => text,
+        None => match text_form(ctx).await? {
+            Some(text) => text,
+            None => return Ok(()),
+        },
     };
     ctx.defer_ephemeral().await?;
     // The askers' wordings, cleaned of mentions, links and control characters. Not yet
@@ -121,12 +140,18 @@ pub async fn answer(
 }
 
 /// Close a queued question without an answer.
-#[poise::command(slash_command, check = "is_adviser")]
+#[poise::command(
+    slash_command,
+    check = "is_adviser",
+    default_member_permissions = "MANAGE_MESSAGES"
+)]
 pub async fn dismiss(
     ctx: Context<'_>,
     #[description = "The queue item's number"] id: i64,
     #[description = "Why (for the audit log)"] reason: Option<String>,
 ) -> Result<(), Error> {
+    // Acknowledged before any database work: Discord allows three seconds.
+    ctx.defer_ephemeral().await?;
     core::dismiss(
         &ctx.data().app,
         QueueItemId(id),

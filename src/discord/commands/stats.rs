@@ -10,8 +10,14 @@ pub fn commands() -> Vec<poise::Command<Data, Error>> {
 }
 
 /// Questions asked, share answered, top entries, open queue.
-#[poise::command(slash_command, check = "is_adviser")]
+#[poise::command(
+    slash_command,
+    check = "is_adviser",
+    default_member_permissions = "MANAGE_MESSAGES"
+)]
 pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
+    // Acknowledged before any database work: Discord allows three seconds.
+    ctx.defer_ephemeral().await?;
     let t = texts(ctx);
     let store = ctx.data().app.store().ok_or(AdviserError::NoDatabase)?;
     let s = store.stats(None).await?;

@@ -8,17 +8,17 @@ use chrono::Utc;
 use poise::serenity_prelude as serenity;
 use serenity::{
     ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, Http,
+    CreateInteractionResponseMessage, EditInteractionResponse, EditThread, Http,
 };
 
 use super::discord_origin;
 use crate::answer::Reply;
-use crate::discord::buttons::ButtonAction;
+use crate::discord::buttons::{ButtonAction, ButtonKey};
 use crate::discord::context::{lang_from_locale, Data, Error};
 use crate::discord::delivery;
 use crate::discord::format::{entry_text, render_reply, split_message, MESSAGE_LIMIT};
-use crate::discord::reply::{answer_components, private_response};
-use crate::discord::send::{self, no_mentions, Outgoing};
+use crate::discord::reply::{answer_components, cause_chain, private_response};
+use crate::discord::send::no_mentions;
 use crate::discord::texts::Texts;
 use crate::knowledge::Lang;
 use crate::store::{LogOutcome, NewFeedback};
@@ -42,6 +42,36 @@ impl Click<'_> {
     async fn tell(&self, text: &str) -> Result<(), Error> {
         self.respond(private_response(text, Vec::new())).await
     }
+
+    /// Acknowledge at once (Discord allows three seconds), with a private "thinking…"
+    /// that [`Click::edit`] replaces: for clicks that wait for the database or Discord.
+    async fn defer_privately(&self) -> Result<(), Error> {
+        self.respond(CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new().ephemeral(true),
+        ))
+        .await
+    }
+
+    /// Acknowledge at once without a message: [`Click::edit`] then changes the message
+    /// the button is on.
+    async fn acknowledge(&self) -> Result<(), Error> {
+        self.respond(CreateInteractionResponse::Acknowledge).await
+    }
+
+    /// Replace the acknowledged response (or, after [`Click::acknowledge`], the button's
+    /// message): the text, no buttons.
+    async fn edit(&self, text: &str) -> Result<(), Error> {
+        self.interaction
+            .edit_response(
+                self.http,
+                EditInteractionResponse::new()
+                    .content(text)
+                    .components(Vec::new())
+                    .allowed_mentions(no_mentions()),
+            )
+            .await?;
+        Ok(())
+    }
 }
 
 /// A click on one of the bot's buttons.
@@ -51,15 +81,20 @@ pub async fn on_click(
     interaction: &ComponentInteraction,
 ) -> Result<(), Error> {
     let received = Instant::now();
-    let Some(action) = ButtonAction::parse(&interaction.data.custom_id) else {
-        // Not ours (or forged): say nothing useful, but do not leave the click hanging.
-        tracing::debug!(custom_id = %interaction.data.custom_id, "unknown button");
-        return Ok(());
-    };
     let click = Click {
         http: &ctx.http,
         data,
         interaction,
+    };
+    if data.state.is_collecting(&interaction.data.custom_id) {
+        return Ok(()); // A running command waits for this click.
+    }
+    let Some(action) = ButtonAction::parse(&interaction.data.custom_id) else {
+        // Discord only sends us clicks on our own messages: an id we cannot read is from
+        // an older version (or forged). Answer it, or the user sees "This interaction failed".
+        tracing::info!(custom_id = %interaction.data.custom_id, "an expired or unknown button");
+        let t = Texts::get(lang_from_locale(Some(&interaction.locale)));
+        return click.tell(&t.button_expired).await;
     };
     match action {
         ButtonAction::Feedback {
@@ -83,31 +118,29 @@ async fn feedback(
     click: &Click<'_>,
     helpful: bool,
     lang: Lang,
-    key: u64,
+    key: ButtonKey,
     entry_id: String,
 ) -> Result<(), Error> {
     let (data, interaction) = (click.data, click.interaction);
-    let question = data
-        .state
-        .question(key)
-        .or_else(|| {
-            interaction
-                .message
-                .referenced_message
-                .as_ref()
-                .map(|m| m.content.clone())
-        })
-        .or_else(|| {
-            data.app
-                .answerer()
-                .knowledge()
-                .entry(&entry_id, lang)
-                .map(|e| e.title.clone())
-        })
-        .unwrap_or_else(|| entry_id.clone());
+    let t = Texts::get(lang);
+    // This run's memory, else the question the answer replies to (Discord keeps it); a
+    // private answer from before a restart has neither, and its button has expired.
+    let question = data.state.question(key).or_else(|| {
+        interaction
+            .message
+            .referenced_message
+            .as_ref()
+            .map(|m| m.content.clone())
+            .filter(|c| !c.trim().is_empty())
+    });
+    let Some(question) = question else {
+        tracing::info!(%key, "a feedback button from before a restart");
+        return click.tell(&t.button_expired).await;
+    };
+    click.defer_privately().await?;
     let thread = data
         .state
-        .thread_question(interaction.channel_id)
+        .thread(interaction.channel_id)
         .map(|_| interaction.channel_id);
     let origin = discord_origin(
         interaction.guild_id,
@@ -127,10 +160,9 @@ async fn feedback(
     };
     // Waits for the commit: "an adviser will look at it" only once it is stored.
     let outcome = data.app.logger().record_feedback(feedback).await;
-    let t = Texts::get(lang);
     let stored = matches!(outcome, Ok(LogOutcome::Stored(_)));
     click
-        .tell(match (helpful, stored) {
+        .edit(match (helpful, stored) {
             (true, _) => &t.thanks_helpful,
             (false, true) => &t.thanks_not_helpful,
             (false, false) => &t.thanks_not_helpful_not_passed_on,
@@ -191,7 +223,9 @@ async fn topic(click: &Click<'_>, lang: Lang, entry_id: &str, full: bool) -> Res
     Ok(())
 }
 
-/// "Share in channel" under a private answer: post the entry in the channel.
+/// "Share in channel" under a private answer: acknowledge privately, then post the
+/// entry as a public follow-up of the interaction (which needs no channel permissions,
+/// unlike a channel message: it works wherever the command did).
 async fn share(click: &Click<'_>, lang: Lang, entry_id: &str) -> Result<(), Error> {
     let t = Texts::get(lang);
     let answerer = click.data.app.answerer();
@@ -200,13 +234,21 @@ async fn share(click: &Click<'_>, lang: Lang, entry_id: &str) -> Result<(), Erro
     };
     let intro = t.shared_this.fill(&[("user", &click.interaction.user.id)]);
     let text = format!("{intro}\n\n{}", entry_text(entry, lang));
-    send::post(
-        click.http,
-        click.interaction.channel_id,
-        Outgoing::text(text),
-    )
-    .await?;
-    click.tell(&t.shared).await
+    click.defer_privately().await?;
+    // The first follow-up after a deferral would replace the private "thinking…": fill
+    // that in first, so the shared parts are messages of their own.
+    click.edit(&t.shared).await?;
+    for part in split_message(&text, MESSAGE_LIMIT) {
+        let followup = CreateInteractionResponseFollowup::new()
+            .content(part)
+            .ephemeral(false)
+            .allowed_mentions(no_mentions());
+        click
+            .interaction
+            .create_followup(click.http, followup)
+            .await?;
+    }
+    Ok(())
 }
 
 /// "Share in channel" under a private `/tenders list`: post those notices in the channel.
@@ -249,18 +291,45 @@ async fn forget(click: &Click<'_>, confirm: bool, user: u64) -> Result<(), Error
     let Some(store) = click.data.app.store() else {
         return click.respond(update(t.forget_no_database.clone())).await;
     };
-    let report = store.forget_user(&user.to_string()).await?;
+    click.acknowledge().await?;
+    let report = match store.forget_user(&user.to_string()).await {
+        Ok(report) => report,
+        Err(e) => {
+            tracing::error!(error = %cause_chain(&e), "could not forget a user");
+            let text = match e.is_unavailable() {
+                true => &t.forget_no_database,
+                false => &t.sorry,
+            };
+            return click.edit(text).await;
+        }
+    };
+    // The threads the bot opened on their questions carry the question as their name.
+    for thread in click
+        .data
+        .state
+        .forget_threads_of(click.interaction.user.id)
+    {
+        let renamed = thread
+            .edit_thread(
+                click.http,
+                EditThread::new().name(t.forgotten_thread.as_str()),
+            )
+            .await;
+        if let Err(e) = renamed {
+            tracing::warn!(%thread, error = %e, "could not rename a forgotten user's thread");
+        }
+    }
     tracing::info!(
         asks = report.asks_deleted,
         items = report.items_deleted,
         "forgot a user at their request"
     );
     click
-        .respond(update(t.forget_done.fill(&[
+        .edit(&t.forget_done.fill(&[
             ("asks", &report.asks_deleted),
             ("feedback", &report.feedback_deleted),
             ("items", &report.items_deleted),
             ("outbox", &report.outbox_deleted),
-        ])))
+        ]))
         .await
 }

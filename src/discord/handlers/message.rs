@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use poise::serenity_prelude as serenity;
-use serenity::{Message, MessageType};
+use serenity::{ChannelId, Message, MessageType};
 
 use super::discord_origin;
 use crate::config::ReplyMode;
@@ -65,6 +65,39 @@ pub fn follow_up_question(first: &str, follow_up: &str, alone_answered: bool) ->
     }
 }
 
+/// The channel a message counts as in for `discord.qa_channels`: for a thread or a forum
+/// post, its parent (from the cache, else asked of Discord); else its own channel.
+async fn counts_as_channel(ctx: &serenity::Context, msg: &Message) -> ChannelId {
+    let Some(guild_id) = msg.guild_id else {
+        return msg.channel_id;
+    };
+    let cached = ctx.cache.guild(guild_id).map(|guild| {
+        if guild.channels.contains_key(&msg.channel_id) {
+            Some(msg.channel_id)
+        } else {
+            guild
+                .threads
+                .iter()
+                .find(|t| t.id == msg.channel_id)
+                .and_then(|t| t.parent_id)
+        }
+    });
+    if let Some(Some(channel)) = cached {
+        return channel;
+    }
+    match msg.channel_id.to_channel(ctx).await {
+        Ok(serenity::Channel::Guild(channel)) => channel
+            .parent_id
+            .filter(|_| channel.thread_metadata.is_some())
+            .unwrap_or(msg.channel_id),
+        Ok(_) => msg.channel_id,
+        Err(e) => {
+            tracing::debug!(error = %e, channel = %msg.channel_id, "could not look up a channel's parent");
+            msg.channel_id
+        }
+    }
+}
+
 /// Answer a message if it is a question for the bot.
 pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> Result<(), Error> {
     let received = Instant::now();
@@ -73,11 +106,22 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     }
     let me = ctx.cache.current_user().id;
     let settings = &data.app.settings.discord;
-    let thread_question = data.state.thread_question(msg.channel_id);
+    // In the bot's thread only the asker's messages are follow-ups: an adviser or
+    // another member talking there is not answered (unless they mention the bot).
+    let thread_question = data
+        .state
+        .thread(msg.channel_id)
+        .filter(|t| t.asker == msg.author.id)
+        .map(|t| t.question);
+    let in_bot_thread = data.state.thread(msg.channel_id).is_some();
+    let in_qa_channel = !in_bot_thread
+        && settings
+            .qa_channels
+            .contains(&counts_as_channel(ctx, msg).await.get());
     let Some(trigger) = trigger(
         msg.author.bot || msg.author.id == me,
         msg.guild_id.is_none(),
-        settings.qa_channels.contains(&msg.channel_id.get()),
+        in_qa_channel,
         msg.mentions_user_id(me),
         thread_question.is_some(),
     ) else {
@@ -109,14 +153,15 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     // Where the answer goes: a reply, or a new thread on the question.
     let mut target = msg.channel_id;
     let mut reply_to = Some(msg.id);
-    let mut thread = thread_question.as_ref().map(|_| msg.channel_id);
+    let mut thread = data.state.thread(msg.channel_id).map(|_| msg.channel_id);
     if settings.reply_mode == ReplyMode::Thread
         && trigger != Trigger::FollowUp
         && trigger != Trigger::DirectMessage
     {
         match send::open_thread(http, msg.channel_id, msg.id, &msg.content).await {
             Ok(opened) => {
-                data.state.remember_thread(opened.id, &msg.content);
+                data.state
+                    .remember_thread(opened.id, &msg.content, msg.author.id);
                 target = opened.id;
                 reply_to = None;
                 thread = Some(opened.id);

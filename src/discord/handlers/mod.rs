@@ -1,7 +1,8 @@
 //! What the bot does with gateway events that are not slash commands: messages
-//! ([`message`]) and clicks on its buttons ([`click`]). `bot::on_event` dispatches here.
+//! ([`message`]), clicks on its buttons ([`click`]) and forms no command waits for ([`form`]). `bot::on_event` dispatches here.
 
 pub mod click;
+pub mod form;
 pub mod message;
 
 use poise::serenity_prelude as serenity;

@@ -15,12 +15,7 @@ async fn an_advisers_answer_reaches_the_asker_in_the_channel() {
         .await;
 
     let text = "Boten svarer ikke på vær, men yr.no gjør det.";
-    let command = t.fake.slash_command(
-        ids::ADVISER_USER,
-        ids::ADVISERS_CHANNEL,
-        "answer",
-        options(&[("id", json!(1)), ("text", json!(text))]),
-    );
+    let command = answer_item(&t, 1, text);
     let confirmation = t.interaction_reply(command).await;
     assert!(confirmation.is_ephemeral());
     assert!(
@@ -41,7 +36,8 @@ async fn an_advisers_answer_reaches_the_asker_in_the_channel() {
         "{}",
         delivered.content
     );
-    assert_no_mentions(&delivered);
+    // Hours later the asker must hear of it: the reply pings them, and only them.
+    assert_notifies_only(&delivered, ids::SUPPLIER_USER);
     assert_eq!(
         t.store()
             .list_queue(Some(QueueStatus::Answered))
@@ -50,6 +46,57 @@ async fn an_advisers_answer_reaches_the_asker_in_the_channel() {
             .len(),
         1
     );
+}
+
+/// A supplier asks what the bot cannot answer; returns the question's id once the
+/// advisers have been alerted to it (queue item #1 in a fresh bot).
+async fn queue_off_topic(t: &TestBot) -> u64 {
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    t.fake
+        .wait_for_post(WAIT, |p| p.channel_id == ids::ADVISERS_CHANNEL)
+        .await;
+    question
+}
+
+/// An adviser runs `/kb edit id:…`; returns the interaction id.
+fn kb_edit(t: &TestBot, id: &str) -> u64 {
+    let edit = json!([{ "name": "edit", "type": 1, "options": [{ "name": "id", "type": 3, "value": id }] }]);
+    t.fake
+        .slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "kb", edit)
+}
+
+/// An adviser runs `/answer id:… text:…`; returns the interaction id.
+fn answer_item(t: &TestBot, id: i64, text: &str) -> u64 {
+    t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "answer",
+        options(&[("id", json!(id)), ("text", json!(text))]),
+    )
+}
+
+/// `p` may notify `user` (by its reply, or a mention when it replies to nothing) and
+/// nobody else: no @everyone, no roles, no other users.
+fn assert_notifies_only(p: &Posted, user: u64) {
+    let allowed = p.allowed_mentions.as_ref().expect("allowed_mentions");
+    assert_eq!(allowed["parse"], json!([]), "{allowed}");
+    assert_eq!(allowed["users"], json!([user.to_string()]), "{allowed}");
+    assert!(
+        allowed
+            .get("roles")
+            .is_none_or(|v| v.as_array().is_some_and(|a| a.is_empty())),
+        "{allowed}"
+    );
+    match p.reply_to() {
+        Some(_) => assert_eq!(allowed["replied_user"], json!(true), "{allowed}"),
+        None => assert!(
+            p.content.starts_with(&format!("<@{user}>")),
+            "{}",
+            p.content
+        ),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -290,10 +337,7 @@ async fn kb_add_and_edit_through_the_form_teach_the_bot() {
     );
 
     // Edit: the form opens with the entry's text; the saved version answers.
-    let edit = json!([{ "name": "edit", "type": 1, "options": [{ "name": "id", "type": 3, "value": "dialogue-conference" }] }]);
-    let command = t
-        .fake
-        .slash_command(ids::ADVISER_USER, ids::ADVISERS_CHANNEL, "kb", edit);
+    let command = kb_edit(&t, "dialogue-conference");
     let modal = t
         .fake
         .wait_for_callback(WAIT, |c| c.interaction_id == command)
@@ -373,4 +417,124 @@ async fn an_answer_whose_channel_is_gone_goes_by_direct_message() {
         delivered.content
     );
     assert_no_mentions(&delivered);
+}
+
+/// In thread mode the answer goes into the asker's thread without a reply to point at:
+/// it mentions the asker, and only the asker may be notified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_advisers_answer_in_a_thread_mentions_the_asker() {
+    let t = spawn_bot(|s, _| s.discord.reply_mode = ReplyMode::Thread).await;
+    let question = queue_off_topic(&t).await;
+    let text = "Boten svarer ikke på vær, men yr.no gjør det.";
+    let command = answer_item(&t, 1, text);
+    t.interaction_reply(command).await;
+    let delivered = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.channel_id == question && p.content.contains(text)
+        })
+        .await;
+    assert_eq!(delivered.reply_to(), None);
+    assert_notifies_only(&delivered, ids::SUPPLIER_USER);
+}
+
+/// `/kb edit` on an entry with more example questions than a form field holds: the form
+/// is pre-filled within Discord's limits (the fake refuses a value over max_length, as
+/// Discord does, and the adviser would see "This interaction failed").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kb_edit_prefills_the_form_within_discords_limits() {
+    let knowledge = crate::support::knowledge_copy();
+    let file = knowledge.path().join("entries/dialogue-conference.nb.md");
+    let many: String = (0..80)
+        .map(|i| {
+            format!("  \"Spørsmål nummer {i} om dialogkonferanser og hvordan man deltar?\",\n")
+        })
+        .collect();
+    let text = std::fs::read_to_string(&file).unwrap().replacen(
+        "questions = [\n",
+        &format!("questions = [\n{many}"),
+        1,
+    );
+    std::fs::write(&file, text).unwrap();
+    let dir = knowledge.path().to_path_buf();
+    let t = spawn_bot(move |s, _| s.knowledge.dir = dir).await;
+    let command = kb_edit(&t, "dialogue-conference");
+    let modal = t
+        .fake
+        .wait_for_callback(Duration::from_secs(20), |c| {
+            c.interaction_id == command && c.kind == crate::fake_discord::callback_type::MODAL
+        })
+        .await;
+    let questions = modal.data["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row["components"].as_array().unwrap().iter())
+        .find(|input| {
+            input["label"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Eksempel")
+        })
+        .expect("the questions field")["value"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .count();
+    assert!((3000..=4000).contains(&questions), "{questions}");
+    drop(knowledge);
+}
+
+/// A form submitted when no command waits for it any more (after its time, or a
+/// restart) is answered, privately, with the user's text given back: never lost, never
+/// "This interaction failed".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_nobody_waits_for_gives_the_text_back() {
+    let t = spawn_bot(|_, _| {}).await;
+    let body = "Første linje av svaret.\nAndre linje, med detaljer.";
+    let submit = t.fake.modal_submit(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "1100000000000000999",
+        &[("title", "Parkering"), ("body", body)],
+    );
+    let back = t.interaction_reply(submit).await;
+    assert!(back.is_ephemeral());
+    assert!(
+        back.content.contains("ingenting er lagret"),
+        "{}",
+        back.content
+    );
+    assert!(back.content.contains(body), "{}", back.content);
+    assert_no_mentions(&back);
+}
+
+/// `/answer id` without `text` opens a form with a paragraph field: an answer of several
+/// lines reaches the asker with its line breaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answer_without_text_takes_several_lines_in_a_form() {
+    let t = spawn_bot(|_, _| {}).await;
+    let question = queue_off_topic(&t).await;
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "answer",
+        options(&[("id", json!(1))]),
+    );
+    let text = "Boten svarer ikke på vær.\n\nPrøv yr.no, eller\nspør Meteorologisk institutt.";
+    t.fill_text_form(command, ids::ADVISER_USER, ids::ADVISERS_CHANNEL, text)
+        .await;
+    let delivered = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.reply_to() == Some(question) && p.content.contains("yr.no")
+        })
+        .await;
+    assert!(delivered.content.contains(text), "{}", delivered.content);
+    let confirmation = t.interaction_reply(command).await;
+    assert!(
+        confirmation.content.contains("#1"),
+        "{}",
+        confirmation.content
+    );
 }

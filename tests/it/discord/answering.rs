@@ -162,14 +162,11 @@ async fn feedback_buttons_record_feedback_and_not_helpful_queues_the_question() 
         answer.message_id,
         helpful,
     );
-    let thanks = t
-        .fake
-        .wait_for_callback(WAIT, |c| c.interaction_id == click)
-        .await;
+    let thanks = t.interaction_reply(click).await;
     assert!(
-        thanks.is_ephemeral() && thanks.content().contains("Takk"),
+        thanks.is_ephemeral() && thanks.content.contains("Takk"),
         "{}",
-        thanks.content()
+        thanks.content
     );
     assert_eq!(t.open_items().await, 0);
 
@@ -179,15 +176,8 @@ async fn feedback_buttons_record_feedback_and_not_helpful_queues_the_question() 
         answer.message_id,
         not_helpful,
     );
-    let thanks = t
-        .fake
-        .wait_for_callback(WAIT, |c| c.interaction_id == click)
-        .await;
-    assert!(
-        thanks.content().contains("rådgiver"),
-        "{}",
-        thanks.content()
-    );
+    let thanks = t.interaction_reply(click).await;
+    assert!(thanks.content.contains("rådgiver"), "{}", thanks.content);
     let items = t.store().list_queue(Some(QueueStatus::Open)).await.unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].question, ANSWERED_NB);
@@ -244,18 +234,34 @@ async fn a_private_ask_is_ephemeral_and_can_be_shared() {
         answer.message_id,
         &share,
     );
-    let shared = t
-        .fake
-        .wait_for_post(WAIT, |p| {
-            p.source == PostSource::ChannelMessage && p.channel_id == ids::QA_CHANNEL
-        })
-        .await;
-    assert!(shared.content.contains(TITLE_NB), "{}", shared.content);
-    assert!(!shared.is_ephemeral());
-    assert_no_mentions(&shared);
+    // Acknowledged privately first, then shared as a public follow-up of the click (no
+    // channel permissions needed), not through the channel endpoint.
     t.fake
         .wait_for_callback(WAIT, |c| c.interaction_id == click && c.is_ephemeral())
         .await;
+    let shared = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.interaction_id == Some(click) && p.content.contains(TITLE_NB)
+        })
+        .await;
+    assert_eq!(shared.source, PostSource::Followup);
+    assert_eq!(shared.channel_id, ids::QA_CHANNEL);
+    assert!(!shared.is_ephemeral());
+    assert_no_mentions(&shared);
+    assert!(
+        !t.fake
+            .posted()
+            .iter()
+            .any(|p| p.source == PostSource::ChannelMessage),
+        "nothing through the channel endpoint"
+    );
+    let told = t.interaction_reply(click).await;
+    assert!(
+        told.is_ephemeral() && told.content.contains("Delt"),
+        "{}",
+        told.content
+    );
 
     // A public /ask is answered in the open.
     let command = t.fake.slash_command(
@@ -295,6 +301,26 @@ async fn thread_mode_answers_in_a_thread_and_follow_ups_there() {
     assert_eq!(answer.channel_id, question);
     assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
     assert_eq!(t.fake.threads().len(), 1, "no thread in a thread");
+
+    // An adviser (or anyone but the asker) talking in the thread is not a follow-up:
+    // not answered, not queued.
+    let aside = t.fake.send_message(
+        question,
+        ids::ADVISER_USER,
+        "Jeg tar kontakt med deg på e-post om dette.",
+    );
+    let marker = t
+        .fake
+        .send_message(question, ids::SUPPLIER_USER, "Hvem kan delta?");
+    t.reply_to(marker).await;
+    t.fake
+        .assert_no_post(Duration::from_millis(300), |p| p.reply_to() == Some(aside))
+        .await;
+    assert_eq!(
+        t.open_items().await,
+        0,
+        "nothing queued for the adviser's aside"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -335,13 +361,7 @@ async fn forget_me_deletes_the_users_queued_questions() {
     t.reply_to(question).await;
     assert_eq!(t.open_items().await, 1);
 
-    let command = t.fake.slash_command(
-        ids::SUPPLIER_USER,
-        ids::QA_CHANNEL,
-        "forget-me",
-        json!(null),
-    );
-    let ask = t.interaction_reply(command).await;
+    let ask = t.forget_me_prompt().await;
     assert!(ask.is_ephemeral());
     let yes = ask
         .custom_ids()
@@ -364,7 +384,16 @@ async fn forget_me_deletes_the_users_queued_questions() {
         .fake
         .wait_for_post(WAIT, |p| p.interaction_id == Some(click))
         .await;
-    assert_eq!(done.source, PostSource::InteractionUpdate);
+    assert_eq!(done.source, PostSource::InteractionOriginalEdit);
+    assert_eq!(done.message_id, ask.message_id, "the question is replaced");
+    let acknowledged = t
+        .fake
+        .wait_for_callback(WAIT, |c| c.interaction_id == click)
+        .await;
+    assert_eq!(
+        acknowledged.kind,
+        crate::fake_discord::callback_type::DEFERRED_UPDATE
+    );
     assert!(
         done.content.contains("slettet 1 spørsmål"),
         "{}",
@@ -372,4 +401,111 @@ async fn forget_me_deletes_the_users_queued_questions() {
     );
     assert!(done.components.is_empty());
     assert_eq!(t.open_items().await, 0);
+}
+
+/// "Not helpful" on an answer sent before a restart queues that answer's question, not
+/// whichever question got the same key after the restart; a private answer's button from
+/// before the restart says it has expired (and the click does not fail).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buttons_from_before_a_restart_keep_their_meaning_or_say_they_expired() {
+    let mut t = spawn_bot(|_, _| {}).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    let answer = t.reply_to(question).await;
+    let topic = t.click(ids::SUPPLIER_USER, &answer, "anbud:topic:");
+    let private = t.interaction_reply(topic).await;
+    assert!(private.is_ephemeral());
+
+    t.restart().await;
+    // After the restart another user asks; their answer's buttons are numbered afresh.
+    let other = t.fake.send_message(
+        ids::QA_CHANNEL,
+        ids::ADVISER_USER,
+        "What is a dialogue conference?",
+    );
+    t.reply_to(other).await;
+
+    let click = t.click(ids::SUPPLIER_USER, &answer, "anbud:fb:n:");
+    t.interaction_reply(click).await;
+    let items = t.store().list_queue(Some(QueueStatus::Open)).await.unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        items[0].question, ANSWERED_NB,
+        "the old answer's own question"
+    );
+
+    let click = t.click(ids::SUPPLIER_USER, &private, "anbud:fb:n:");
+    let expired = t.interaction_reply(click).await;
+    assert!(expired.is_ephemeral());
+    assert!(expired.content.contains("utløpt"), "{}", expired.content);
+    assert_eq!(
+        t.open_items().await,
+        1,
+        "nothing queued for an expired button"
+    );
+
+    // A button in a format the bot no longer writes is answered too.
+    let click = t.fake.button_click(
+        ids::SUPPLIER_USER,
+        ids::QA_CHANNEL,
+        answer.message_id,
+        "anbud:fb:n:nb:1:dialogkonferanse",
+    );
+    let expired = t.interaction_reply(click).await;
+    assert!(expired.content.contains("utløpt"), "{}", expired.content);
+}
+
+/// A question in a thread a member opened under a Q&A channel counts as asked in that
+/// channel: answered there. A thread under another channel does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_under_a_qa_channel_counts_as_that_channel() {
+    let t = spawn_bot(|_, _| {}).await;
+    let under_qa = t
+        .fake
+        .user_creates_thread(ids::QA_CHANNEL, "Spørsmål om dialog");
+    let elsewhere = t.fake.user_creates_thread(ids::GENERAL_CHANNEL, "Lunsj");
+    let ignored = t
+        .fake
+        .send_message(elsewhere, ids::SUPPLIER_USER, ANSWERED_NB);
+    let question = t
+        .fake
+        .send_message(under_qa, ids::SUPPLIER_USER, ANSWERED_NB);
+    let answer = t.reply_to(question).await;
+    assert_eq!(answer.channel_id, under_qa);
+    assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+    t.fake
+        .assert_no_post(Duration::from_millis(300), |p| {
+            p.reply_to() == Some(ignored)
+        })
+        .await;
+}
+
+/// `/forget-me` also renames the threads the bot opened on the user's questions: their
+/// name was the question.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forget_me_renames_the_threads_named_after_the_users_questions() {
+    let t = spawn_bot(|s, _| s.discord.reply_mode = ReplyMode::Thread).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    t.fake
+        .wait_for_post(WAIT, |p| p.channel_id == question)
+        .await;
+    assert_eq!(t.fake.threads()[0].name, OFF_TOPIC);
+    let ask = t.forget_me_prompt().await;
+    let click = t.click(ids::SUPPLIER_USER, &ask, "anbud:forget:yes:");
+    t.fake
+        .wait_for_post(WAIT, |p| {
+            p.interaction_id == Some(click) && p.content.contains("slettet")
+        })
+        .await;
+    t.fake
+        .wait_for_request(WAIT, |r| {
+            r.method == "PATCH" && r.path.ends_with(&question.to_string())
+        })
+        .await;
+    let thread = &t.fake.threads()[0];
+    assert_eq!(thread.name, "Spørsmål (slettet)");
+    assert!(!thread.name.contains("Bergen"));
 }

@@ -5,6 +5,7 @@
 
 mod adviser;
 mod answering;
+mod deadline;
 mod gateway;
 mod organiser;
 

@@ -594,7 +594,7 @@ async fn events_are_added_listed_with_timestamps_and_give_a_calendar_file() {
         ids::ORGANISER_USER,
         ids::GENERAL_CHANNEL,
         "events",
-        subcommand("add", add),
+        subcommand("add", add.clone()),
     );
     let added = t.interaction_reply(command).await;
     assert!(added.is_ephemeral());
@@ -606,6 +606,21 @@ async fn events_are_added_listed_with_timestamps_and_give_a_calendar_file() {
     let stored = t.store().list_events().await.unwrap();
     assert_eq!(stored.len(), 1);
     let unix = stored[0].event.start_at.timestamp();
+
+    // The same command again (it seemed to fail, or was sent twice) adds nothing new.
+    let again = t.fake.slash_command(
+        ids::ORGANISER_USER,
+        ids::GENERAL_CHANNEL,
+        "events",
+        subcommand("add", add),
+    );
+    let again = t.interaction_reply(again).await;
+    assert!(again.content.contains("`event-1`"), "{}", again.content);
+    assert_eq!(
+        t.store().list_events().await.unwrap().len(),
+        1,
+        "not added twice"
+    );
 
     // Everyone can list events and get the calendar file.
     let command = t.fake.slash_command(
@@ -678,4 +693,67 @@ async fn events_are_added_listed_with_timestamps_and_give_a_calendar_file() {
         "{}",
         refused.content
     );
+}
+
+/// Adviser and organiser commands are hidden from ordinary members by
+/// `default_member_permissions` (the role check on the server stays); everyone's
+/// commands are not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_commands_are_registered_hidden_from_members() {
+    let t = spawn_bot(|_, _| {}).await;
+    let commands = t.fake.registered_commands();
+    let permissions = |name: &str| {
+        commands
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not registered"))["default_member_permissions"]
+            .clone()
+    };
+    for name in ["unanswered", "answer", "dismiss", "kb", "stats"] {
+        assert_eq!(permissions(name), json!("8192"), "{name}: Manage Messages");
+    }
+    for name in ["announce", "announcements"] {
+        assert_eq!(
+            permissions(name),
+            json!("8589934592"),
+            "{name}: Manage Events"
+        );
+    }
+    for name in ["ask", "help", "forget-me", "events"] {
+        assert_eq!(permissions(name), json!(null), "{name} is for everyone");
+    }
+}
+
+/// `/announce` without `text` opens a form with a paragraph field: an announcement of
+/// several lines is previewed and posted with its line breaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announce_without_text_takes_several_lines_in_a_form() {
+    let t = organiser_bot().await;
+    let command = t.fake.slash_command(
+        ids::ORGANISER_USER,
+        ids::GENERAL_CHANNEL,
+        "announce",
+        json!([{ "name": "channel", "type": 7, "value": ids::ANNOUNCEMENTS_CHANNEL.to_string() }]),
+    );
+    let text = "Velkommen til dialogmøtet!\n\n**Program**\n09.00 Kaffe\n09.30 Innledning";
+    t.fill_text_form(command, ids::ORGANISER_USER, ids::GENERAL_CHANNEL, text)
+        .await;
+    let preview = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.interaction_id == Some(command) && !p.custom_ids().is_empty()
+        })
+        .await;
+    assert_eq!(preview.content, text, "the preview is exactly the message");
+    t.fake.button_click(
+        ids::ORGANISER_USER,
+        ids::GENERAL_CHANNEL,
+        preview.message_id,
+        &button(&preview, "publish"),
+    );
+    let posted = t
+        .fake
+        .wait_for_post(WAIT, |p| p.channel_id == ids::ANNOUNCEMENTS_CHANNEL)
+        .await;
+    assert_eq!(posted.content, text);
 }

@@ -120,9 +120,17 @@ impl Shared {
             .filter_map(|t| st.extra_channels.get(&t.id).cloned())
             .collect();
         let guild_create = self.guild_create_json(&threads);
+        let shard = match (d["shard"][0].as_u64(), d["shard"][1].as_u64()) {
+            (Some(id), Some(count)) if count > 0 => (id, count),
+            _ => (0, 1),
+        };
+        if !shard_owns(shard, "GUILD_CREATE", &guild_create) {
+            ready["guilds"] = json!([]);
+        }
         st.gateway.session = Some(Session {
             id: session_id,
             intents,
+            shard,
             seq: 0,
             log: Vec::new(),
             conn: Some(conn.clone()),

@@ -58,15 +58,22 @@
 //! - Unknown channels, messages, members and interactions get Discord's 404 error bodies, and
 //!   so does an application id that is not the fake's (for example the bot's user id); a
 //!   second response to one interaction gets 400 (code 40060), a follow-up before any
-//!   response 404 (Unknown Webhook).
+//!   response 404 (Unknown Webhook), and a first response more than 3 seconds after the
+//!   interaction was dispatched 404 (Unknown interaction, 10062) as on Discord
+//!   ([`FakeDiscord::set_ack_deadline`] changes the 3 seconds).
 //! - Anything else: 404 `{"message":"Unknown route","code":0}`, recorded so a test can assert
 //!   there were none ([`FakeDiscord::assert_no_unknown_routes`]).
 //! - [`FakeDiscord::answer_posts_slowly`] delays every `POST /channels/{c}/messages`.
+//! - [`FakeDiscord::fail_next_requests`] answers the next matching requests with any
+//!   status and Discord's error body (403 Missing Access, 404, 500, …).
 //! - [`FakeDiscord::fail_next_posts_with_429`] makes `POST /channels/{c}/messages` answer 429
 //!   with Discord's body and `Retry-After`/`X-RateLimit-*` headers.
 //!
-//! Not implemented: zlib compression, more than one shard at once (one shard of several is:
-//! the IDENTIFY's `shard` is recorded and echoed in READY), presence updates and member
+//! - Shard routing as on Discord: a session that identified as shard `[id, count]` gets a
+//!   guild's events only if `(guild_id >> 22) % count == id`, and direct messages only as
+//!   shard 0 (the IDENTIFY's `shard` is recorded and echoed in READY).
+//!
+//! Not implemented: zlib compression, more than one shard connected at once, presence updates and member
 //! chunking (ignored and counted as other ops), voice, permission checks on the server side (the
 //! fake accepts any post into a known channel; serenity checks the bot's permissions from its
 //! cache before sending), message edits by users, reactions by users, autocomplete helpers
@@ -279,6 +286,22 @@ impl FakeDiscord {
         id
     }
 
+    /// A member opens a public thread (not from a message) in guild channel `parent`, as
+    /// one does under a Q&A channel; THREAD_CREATE is dispatched. Returns the thread id.
+    pub fn user_creates_thread(&self, parent: u64, name: &str) -> u64 {
+        let mut st = self.shared.lock();
+        let reply =
+            self.shared
+                .create_thread(&mut st, parent, None, &json!({ "name": name, "type": 11 }));
+        drop(st);
+        self.shared.changed.notify_waiters();
+        reply
+            .body
+            .as_ref()
+            .and_then(|b| value_id(&b["id"]))
+            .unwrap_or_else(|| panic!("fake Discord: no thread in {parent}"))
+    }
+
     /// The DM channel between the bot and this user (the same one `POST /users/@me/channels`
     /// returns), created on first use.
     pub fn dm_channel_id(&self, user_id: u64) -> u64 {
@@ -302,6 +325,7 @@ impl FakeDiscord {
             token.to_owned(),
             InteractionRecord {
                 id,
+                created: std::time::Instant::now(),
                 channel_id,
                 message_id,
                 original: None,
@@ -640,6 +664,37 @@ impl FakeDiscord {
     /// answered, as a slow or overloaded Discord does (zero: answer at once).
     pub fn answer_posts_slowly(&self, delay: Duration) {
         self.shared.lock().post_delay = delay;
+    }
+
+    /// The next `count` requests with this method whose path contains `path_contains`
+    /// get HTTP `status` with Discord's error body `{"message", "code"}` and change
+    /// nothing (they are recorded with that status). For example
+    /// `fail_next_requests("PUT", "/commands", 1, 403, "Missing Access", 50001)` refuses a
+    /// command registration as Discord does for a guild the bot is not in.
+    pub fn fail_next_requests(
+        &self,
+        method: &str,
+        path_contains: &str,
+        count: u32,
+        status: u16,
+        message: &str,
+        code: u64,
+    ) {
+        self.shared.lock().injected.push(Injected {
+            method: method.to_owned(),
+            path_contains: path_contains.to_owned(),
+            remaining: count,
+            status,
+            message: message.to_owned(),
+            code,
+        });
+    }
+
+    /// From now on an interaction must get its first response within `deadline` of
+    /// being dispatched (Discord: 3 s); a later callback gets 404 Unknown interaction
+    /// (10062), as on Discord, and the user sees "This interaction failed".
+    pub fn set_ack_deadline(&self, deadline: Duration) {
+        self.shared.lock().ack_deadline = Some(deadline);
     }
 
     /// How many 429s the fake has served.

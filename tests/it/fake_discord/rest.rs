@@ -80,8 +80,11 @@ pub(super) async fn rest_request(
     if is_post && !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    let injected = shared.lock().take_injected(method.as_str(), &path);
     let reply = if !auth_ok {
         Reply::error(StatusCode::UNAUTHORIZED, "401: Unauthorized", 0)
+    } else if let Some(reply) = injected {
+        reply
     } else if let Some(route) = path.strip_prefix("/api/v10/") {
         let segments: Vec<&str> = route.trim_end_matches('/').split('/').collect();
         let mut st = shared.lock();
@@ -112,6 +115,154 @@ pub(super) async fn rest_request(
         }
     }
     response
+}
+
+/// What Discord refuses in a message it is asked to create (`creating`) or edit: more
+/// than 2,000 characters, nothing at all to show, too many or too large embeds, more
+/// than 5 rows of at most 5 buttons, custom ids over 100 and labels over 80 characters,
+/// and a reply to a message it does not know.
+pub(super) fn refuse_message(
+    st: &StateData,
+    body: &Value,
+    files: &[PostedFile],
+    creating: bool,
+) -> Option<Reply> {
+    let invalid = |why: &str| {
+        tracing::warn!("fake Discord: refused a message: {why}");
+        Some(Reply::error(
+            StatusCode::BAD_REQUEST,
+            &format!("Invalid Form Body ({why})"),
+            50035,
+        ))
+    };
+    let content = body["content"].as_str().unwrap_or("");
+    if content.chars().count() > 2000 {
+        return invalid("content: must be 2000 or fewer in length");
+    }
+    let embeds = body["embeds"].as_array().map_or(&[][..], |e| e.as_slice());
+    if creating
+        && content.trim().is_empty()
+        && embeds.is_empty()
+        && files.is_empty()
+        && body["sticker_ids"].as_array().is_none_or(|s| s.is_empty())
+        && body["poll"].is_null()
+    {
+        return Some(Reply::error(
+            StatusCode::BAD_REQUEST,
+            "Cannot send an empty message",
+            50006,
+        ));
+    }
+    if embeds.len() > 10 {
+        return invalid("embeds: at most 10");
+    }
+    let length = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    let mut total = 0;
+    for embed in embeds {
+        let fields = embed["fields"].as_array().map_or(&[][..], |f| f.as_slice());
+        if length(&embed["title"]) > 256
+            || length(&embed["description"]) > 4096
+            || fields.len() > 25
+        {
+            return invalid("embed: title, description or fields over the limit");
+        }
+        total += length(&embed["title"]) + length(&embed["description"]);
+        for field in fields {
+            if length(&field["name"]) > 256 || length(&field["value"]) > 1024 {
+                return invalid("embed field over the limit");
+            }
+            total += length(&field["name"]) + length(&field["value"]);
+        }
+    }
+    if total > 6000 {
+        return invalid("embeds: 6000 characters in all");
+    }
+    let rows = body["components"]
+        .as_array()
+        .map_or(&[][..], |r| r.as_slice());
+    if rows.len() > 5 {
+        return invalid("components: at most 5 action rows");
+    }
+    for row in rows {
+        let items = row["components"]
+            .as_array()
+            .map_or(&[][..], |c| c.as_slice());
+        if row["type"] != json!(1) || items.is_empty() || items.len() > 5 {
+            return invalid("components: an action row holds 1 to 5 components");
+        }
+        for item in items {
+            if length(&item["custom_id"]) > 100 || length(&item["label"]) > 80 {
+                return invalid("components: custom_id over 100 or label over 80 characters");
+            }
+            if item["type"] == json!(2) && item["custom_id"].is_null() && item["url"].is_null() {
+                return invalid("components: a button needs a custom_id or a url");
+            }
+        }
+    }
+    if let Some(reference) = body.get("message_reference").filter(|r| r.is_object()) {
+        let known =
+            value_id(&reference["message_id"]).is_some_and(|m| st.messages.contains_key(&m));
+        if !known && reference["fail_if_not_exists"] != json!(false) {
+            return invalid("message_reference: Unknown message");
+        }
+    }
+    None
+}
+
+/// What Discord refuses in a modal: a title over 45 characters, more than 5 rows, a text
+/// input whose label is over 45 characters, whose limit is over 4,000, or whose
+/// pre-filled value is longer than its own limit.
+pub(super) fn refuse_modal(data: &Value) -> Option<Reply> {
+    let invalid = |why: String| {
+        tracing::warn!("fake Discord: refused a modal: {why}");
+        Some(Reply::error(
+            StatusCode::BAD_REQUEST,
+            &format!("Invalid Form Body ({why})"),
+            50035,
+        ))
+    };
+    let length = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    if length(&data["title"]) > 45 || length(&data["title"]) == 0 {
+        return invalid("title: 1 to 45 characters".into());
+    }
+    let rows = data["components"]
+        .as_array()
+        .map_or(&[][..], |r| r.as_slice());
+    if rows.is_empty() || rows.len() > 5 {
+        return invalid("components: 1 to 5 rows".into());
+    }
+    for input in rows
+        .iter()
+        .flat_map(|r| r["components"].as_array().into_iter().flatten())
+    {
+        let max = input["max_length"].as_u64().unwrap_or(4000) as usize;
+        let label = input["label"].as_str().unwrap_or("");
+        if length(&input["label"]) > 45 || max > 4000 {
+            return invalid(format!(
+                "text input {label:?}: label over 45 or max_length over 4000"
+            ));
+        }
+        if length(&input["value"]) > max {
+            return invalid(format!(
+                "text input {label:?}: value longer than max_length {max}"
+            ));
+        }
+    }
+    None
+}
+
+impl StateData {
+    /// The injected error for this request, if one is waiting (counting it down).
+    pub(super) fn take_injected(&mut self, method: &str, path: &str) -> Option<Reply> {
+        let found = self
+            .injected
+            .iter_mut()
+            .find(|i| i.remaining > 0 && i.method == method && path.contains(&i.path_contains))?;
+        found.remaining -= 1;
+        let status =
+            StatusCode::from_u16(found.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Some(Reply::error(status, &found.message, found.code))
+    }
 }
 
 impl Shared {
@@ -188,6 +339,10 @@ impl Shared {
                     None => Reply::unknown_channel(),
                 }
             }
+            ("PATCH", ["channels", channel]) => match id(channel) {
+                Some(channel_id) => self.edit_thread(st, channel_id, body),
+                None => Reply::bad_id(),
+            },
             ("POST", ["channels", channel, "messages"]) => match id(channel) {
                 Some(channel_id) => self.create_message(st, channel_id, body, files),
                 None => Reply::bad_id(),
@@ -305,6 +460,9 @@ impl Shared {
         if self.channel_json(st, channel_id).is_none() {
             return Reply::unknown_channel();
         }
+        if let Some(refused) = refuse_message(st, body, files, true) {
+            return refused;
+        }
         let id = st.next_id();
         let message = self.bot_message_json(st, id, channel_id, body, files, false);
         st.messages.insert(id, message.clone());
@@ -336,6 +494,9 @@ impl Shared {
         match method.as_str() {
             "GET" => Reply::ok(message),
             "PATCH" => {
+                if let Some(refused) = refuse_message(st, body, files, false) {
+                    return refused;
+                }
                 apply_edit(self, st, &mut message, body, files);
                 st.messages.insert(message_id, message.clone());
                 st.posted.push(posted_from_message(
@@ -354,6 +515,23 @@ impl Shared {
             }
             _ => Reply::unknown_route(),
         }
+    }
+
+    /// `PATCH /channels/{id}` on a thread: its name (1 to 100 characters).
+    pub(super) fn edit_thread(&self, st: &mut StateData, channel_id: u64, body: &Value) -> Reply {
+        let Some(thread) = st.extra_channels.get_mut(&channel_id) else {
+            return Reply::unknown_channel();
+        };
+        if let Some(name) = body["name"].as_str() {
+            if name.is_empty() || name.chars().count() > 100 {
+                return Reply::bad_id();
+            }
+            thread["name"] = json!(name);
+            if let Some(t) = st.threads.iter_mut().find(|t| t.id == channel_id) {
+                t.name = name.to_owned();
+            }
+        }
+        Reply::ok(st.extra_channels[&channel_id].clone())
     }
 
     pub(super) fn create_thread(
@@ -425,6 +603,15 @@ impl Shared {
         if Some(record.id) != interaction_id {
             return unknown();
         }
+        let deadline = st.ack_deadline.unwrap_or(ACK_DEADLINE);
+        if !record.responded && record.created.elapsed() > deadline {
+            tracing::warn!(
+                "fake Discord: interaction {} answered after {:?}, past the {deadline:?} deadline",
+                record.id,
+                record.created.elapsed()
+            );
+            return unknown();
+        }
         if record.responded {
             return Reply::error(
                 StatusCode::BAD_REQUEST,
@@ -435,6 +622,15 @@ impl Shared {
         let (channel_id, component_message) = (record.channel_id, record.message_id);
         let kind = body["type"].as_u64().unwrap_or(0);
         let data = body["data"].clone();
+        let checked = match kind {
+            callback_type::MESSAGE => refuse_message(st, &data, files, true),
+            callback_type::UPDATE_MESSAGE => refuse_message(st, &data, files, false),
+            callback_type::MODAL => refuse_modal(&data),
+            _ => None,
+        };
+        if let Some(refused) = checked {
+            return refused;
+        }
         st.callbacks.push(InteractionCallback {
             interaction_id: record.id,
             token: token.to_owned(),
@@ -517,6 +713,9 @@ impl Shared {
         match method.as_str() {
             "GET" => Reply::ok(stored),
             "PATCH" => {
+                if let Some(refused) = refuse_message(st, body, files, false) {
+                    return refused;
+                }
                 apply_edit(self, st, &mut stored, body, files);
                 st.messages.insert(message_id, stored.clone());
                 let source = if is_original {
@@ -560,6 +759,9 @@ impl Shared {
         };
         let (interaction_id, channel_id) = (record.id, record.channel_id);
         let deferred_original = record.original.filter(|_| record.deferred_pending);
+        if let Some(refused) = refuse_message(st, body, files, true) {
+            return refused;
+        }
         let message = match deferred_original {
             Some(original_id) => {
                 let mut message = st

@@ -672,6 +672,63 @@ async fn injected_429s_reach_the_caller_with_discords_body_and_headers() {
     assert_eq!(fake.posted().len(), 1);
 }
 
+/// The fake says no where Discord says no: messages over 2,000 characters, empty
+/// messages, too many buttons, replies to unknown messages, injected 403/404/5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_discord_would_refuse_are_refused() {
+    let fake = FakeDiscord::start(FakeGuild::default_test_guild()).await;
+    let url = format!(
+        "{}/api/v10/channels/{}/messages",
+        fake.api_url(),
+        ids::QA_CHANNEL
+    );
+    let post = |body: serde_json::Value| {
+        let url = url.clone();
+        let token = fake.token().to_owned();
+        async move {
+            let raw = reqwest::Client::new()
+                .post(&url)
+                .header("Authorization", format!("Bot {token}"))
+                .json(&body)
+                .send()
+                .await
+                .expect("request");
+            let status = raw.status().as_u16();
+            let body: serde_json::Value = raw.json().await.expect("JSON body");
+            (status, body["code"].as_u64().unwrap_or(0))
+        }
+    };
+    let button =
+        |i: usize| json!({ "type": 2, "style": 1, "label": "x", "custom_id": format!("b{i}") });
+    let six_buttons: Vec<_> = (0..6).map(button).collect();
+    assert_eq!(
+        post(json!({ "content": "x".repeat(2001) })).await,
+        (400, 50035)
+    );
+    assert_eq!(post(json!({ "content": "ø".repeat(2000) })).await.0, 200);
+    assert_eq!(post(json!({ "content": "" })).await, (400, 50006));
+    assert_eq!(post(json!({ "content": "  \n" })).await, (400, 50006));
+    assert_eq!(
+        post(json!({ "content": "x", "components": [{ "type": 1, "components": six_buttons }] }))
+            .await,
+        (400, 50035)
+    );
+    assert_eq!(
+        post(json!({ "content": "x", "embeds": [{ "description": "d".repeat(4097) }] })).await,
+        (400, 50035)
+    );
+    assert_eq!(
+        post(json!({ "content": "x", "message_reference": { "message_id": "1" } })).await,
+        (400, 50035)
+    );
+    for (status, code) in [(403, 50001), (404, 10003), (500, 0), (503, 0)] {
+        fake.fail_next_requests("POST", "/messages", 1, status, "injected", code);
+        assert_eq!(post(json!({ "content": "x" })).await, (status, code));
+    }
+    assert_eq!(post(json!({ "content": "x" })).await.0, 200, "one each");
+    assert_eq!(fake.posted().len(), 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_dispatch_helper_makes_payloads_serenity_accepts() {
     // The fake checks each dispatch with serenity's deserializer and panics if serenity would

@@ -35,10 +35,30 @@ pub(super) struct StateData {
     pub(super) rate_limited_served: u32,
     /// How long `POST /channels/{c}/messages` takes before it is answered.
     pub(super) post_delay: Duration,
+    /// Errors to answer instead of the real thing, first match first.
+    pub(super) injected: Vec<Injected>,
+    /// How long an interaction may wait for its first response; `None`: Discord's
+    /// [`ACK_DEADLINE`].
+    pub(super) ack_deadline: Option<Duration>,
+}
+
+/// Discord's time to respond to an interaction before it fails for the user.
+pub(super) const ACK_DEADLINE: Duration = Duration::from_secs(3);
+
+/// An error the fake answers the next `remaining` requests that match with.
+pub(super) struct Injected {
+    pub(super) method: String,
+    pub(super) path_contains: String,
+    pub(super) remaining: u32,
+    pub(super) status: u16,
+    pub(super) message: String,
+    pub(super) code: u64,
 }
 
 pub(super) struct InteractionRecord {
     pub(super) id: u64,
+    /// When it was dispatched: the first response must come within the deadline.
+    pub(super) created: std::time::Instant,
     pub(super) channel_id: u64,
     /// The message a component was on.
     pub(super) message_id: Option<u64>,
@@ -67,6 +87,8 @@ pub(super) struct Gateway {
 pub(super) struct Session {
     pub(super) id: String,
     pub(super) intents: u64,
+    /// `[shard_id, shard_count]` from IDENTIFY (`[0, 1]` when absent).
+    pub(super) shard: (u64, u64),
     pub(super) seq: u64,
     /// Every frame dispatched in this session, for RESUME.
     pub(super) log: Vec<(u64, String)>,
@@ -108,6 +130,13 @@ impl Gateway {
             self.pending.push((t.to_owned(), d));
             return;
         };
+        if !shard_owns(session.shard, t, &d) {
+            tracing::debug!(
+                "fake Discord: {t} not delivered to shard {:?}",
+                session.shard
+            );
+            return;
+        }
         let Some(d) = filter_for_intents(t, d, session.intents, bot_id) else {
             tracing::debug!(
                 "fake Discord: {t} not delivered (intents {:#x})",
@@ -152,6 +181,24 @@ impl StateData {
         }
         out += &format!("gateway: {:?}\n", self.gateway.stats());
         out
+    }
+}
+
+/// Whether Discord sends this dispatch to `shard` (`(id, count)`): a guild's events go to
+/// shard `(guild_id >> 22) % count`, direct messages to shard 0; READY and RESUMED to all.
+pub(super) fn shard_owns(shard: (u64, u64), t: &str, d: &Value) -> bool {
+    let (id, count) = shard;
+    if matches!(t, "READY" | "RESUMED") || count <= 1 {
+        return true;
+    }
+    let guild = if t == "GUILD_CREATE" {
+        value_id(&d["id"])
+    } else {
+        value_id(&d["guild_id"])
+    };
+    match guild {
+        Some(guild) => (guild >> 22) % count == id,
+        None => id == 0,
     }
 }
 

@@ -50,6 +50,75 @@ impl TestBot {
             .await
     }
 
+    /// Stop the bot and start it again on the same database and fake Discord, as a
+    /// deploy or a crash would: everything the bot kept in memory is gone.
+    pub(crate) async fn restart(&mut self) {
+        let identified = self.fake.gateway_stats().identifies;
+        let registered = self.registrations();
+        if let Some(bot) = self.bot.take() {
+            bot.stop().await;
+        }
+        self.fake
+            .wait_for_gateway("the old bot to disconnect", WAIT, |s| !s.connected)
+            .await;
+        let bot = discord::start(self.app.clone(), SecretString::from(TOKEN))
+            .await
+            .expect("restart the bot");
+        self.fake
+            .wait_for_gateway("the new bot to identify", WAIT, |s| {
+                s.identifies > identified && s.connected
+            })
+            .await;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.registrations() <= registered {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the restarted bot never registered its commands"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.bot = Some(bot);
+    }
+
+    fn registrations(&self) -> usize {
+        self.fake
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+            .count()
+    }
+
+    /// Wait for interaction `command` to open a form whose first field is a paragraph,
+    /// and submit `text` in it as `user` in `channel`.
+    pub(crate) async fn fill_text_form(&self, command: u64, user: u64, channel: u64, text: &str) {
+        let modal = self
+            .fake
+            .wait_for_callback(WAIT, |c| {
+                c.interaction_id == command && c.kind == crate::fake_discord::callback_type::MODAL
+            })
+            .await;
+        let field = &modal.data["components"][0]["components"][0];
+        assert_eq!(field["style"], json!(2), "a paragraph: {field}");
+        self.fake.modal_submit(
+            user,
+            channel,
+            modal.data["custom_id"].as_str().unwrap(),
+            &[(field["custom_id"].as_str().unwrap(), text)],
+        );
+    }
+
+    /// The supplier runs `/forget-me` in the Q&A channel; returns the private question
+    /// with its buttons.
+    pub(crate) async fn forget_me_prompt(&self) -> Posted {
+        let command = self.fake.slash_command(
+            ids::SUPPLIER_USER,
+            ids::QA_CHANNEL,
+            "forget-me",
+            Value::Null,
+        );
+        self.interaction_reply(command).await
+    }
+
     /// How many queue items are open.
     pub(crate) async fn open_items(&self) -> usize {
         self.store()
@@ -91,6 +160,7 @@ pub(crate) fn test_settings(fake: &FakeDiscord, dir: &Path) -> Settings {
     settings.knowledge.dir = knowledge_dir();
     settings.database.url = format!("sqlite://{}", dir.join("anbud.sqlite").display());
     settings.discord.api_url = fake.api_url();
+    settings.discord.test_without_rate_limiter = true;
     settings.discord.qa_channels = vec![ids::QA_CHANNEL];
     settings.discord.adviser_roles = vec![ids::ADVISER_ROLE];
     settings.discord.organiser_roles = vec![ids::ORGANISER_ROLE];

@@ -81,6 +81,7 @@ async fn anbud_serve_serves_the_pages_when_web_listen_is_set() {
         .env_remove("RUST_LOG")
         .env("DISCORD_TOKEN", TOKEN)
         .env("ANBUD__DISCORD__API_URL", fake.api_url())
+        .env("ANBUD__DISCORD__TEST_WITHOUT_RATE_LIMITER", "true")
         .env("ANBUD__WEB__LISTEN", format!("127.0.0.1:{port}"))
         .args([
             "--database",
