@@ -233,12 +233,24 @@ async fn share(click: &Click<'_>, lang: Lang, entry_id: &str) -> Result<(), Erro
         return click.tell(&t.answer_gone).await;
     };
     let intro = t.shared_this.fill(&[("user", &click.interaction.user.id)]);
-    let text = format!("{intro}\n\n{}", entry_text(entry, lang));
+    post_publicly(
+        click,
+        lang,
+        &format!("{intro}\n\n{}", entry_text(entry, lang)),
+    )
+    .await
+}
+
+/// Acknowledges a "Share in channel" click privately, then posts `text` as public
+/// follow-ups of the interaction (which need no channel permissions, unlike a channel
+/// message: they work wherever the command did).
+async fn post_publicly(click: &Click<'_>, lang: Lang, text: &str) -> Result<(), Error> {
+    let t = Texts::get(lang);
     click.defer_privately().await?;
     // The first follow-up after a deferral would replace the private "thinking…": fill
     // that in first, so the shared parts are messages of their own.
     click.edit(&t.shared).await?;
-    for part in split_message(&text, MESSAGE_LIMIT) {
+    for part in split_message(text, MESSAGE_LIMIT) {
         let followup = CreateInteractionResponseFollowup::new()
             .content(part)
             .ephemeral(false)
@@ -260,13 +272,7 @@ async fn share_tenders(click: &Click<'_>, lang: Lang, ids: &[String]) -> Result<
         return click.tell(&t.answer_gone).await;
     };
     let intro = t.shared_this.fill(&[("user", &click.interaction.user.id)]);
-    send::post(
-        click.http,
-        click.interaction.channel_id,
-        Outgoing::text(format!("{intro}\n\n{list}")),
-    )
-    .await?;
-    click.tell(&t.shared).await
+    post_publicly(click, lang, &format!("{intro}\n\n{list}")).await
 }
 
 /// The answer to `/forget-me`'s question. Only the user who asked may confirm.
