@@ -183,6 +183,16 @@ pub struct Texts {
     /// The alert in the advisers' channel:
     /// `{item} {why} {count} {lang} {question} {closest} {number}`
     pub adviser_alert: Template,
+
+    // ----- /tenders (`{search}` is Doffin's search page)
+    pub tenders_none_synced: Template,
+    pub tenders_no_match: Template,
+    /// Under a list cut at its first notices: `{more}` not shown.
+    pub tenders_more: Template,
+    pub tenders_watch_set: Template,
+    pub tenders_no_watches: String,
+    pub tenders_watch_removed: Template,
+    pub tenders_no_such_watch: Template,
 }
 
 fn load(name: &str, toml_text: &str) -> Texts {

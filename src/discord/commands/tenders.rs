@@ -73,10 +73,6 @@ async fn store_or_say(ctx: Context<'_>) -> Result<Option<Store>, Error> {
     }
 }
 
-fn nb(lang: Lang) -> bool {
-    lang == Lang::Nb
-}
-
 /// Current notices that match, newest first (only you see the list).
 #[poise::command(slash_command, rename = "list")]
 pub async fn tenders_list(
@@ -155,32 +151,22 @@ pub async fn list_text(
         .filter(|n| filter.matches(n, &matcher))
         .collect();
     if stored.is_empty() {
-        let text = if nb(lang) {
-            format!("Ingen kunngjøringer er hentet fra Doffin ennå. Søk på {DOFFIN_SEARCH}.")
-        } else {
-            format!("No notices have been fetched from Doffin yet. Search {DOFFIN_SEARCH}.")
-        };
+        let text = Texts::get(lang)
+            .tenders_none_synced
+            .fill(&[("search", &DOFFIN_SEARCH)]);
         return (text, Vec::new());
     }
     if notices.is_empty() {
-        let text = if nb(lang) {
-            format!(
-                "Ingen aktuelle kunngjøringer passer. Prøv andre ord eller søk på {DOFFIN_SEARCH}."
-            )
-        } else {
-            format!("No current notices match. Try other words or search {DOFFIN_SEARCH}.")
-        };
+        let text = Texts::get(lang)
+            .tenders_no_match
+            .fill(&[("search", &DOFFIN_SEARCH)]);
         return (text, Vec::new());
     }
     let shown: Vec<_> = notices.iter().take(LIST_MAX).cloned().collect();
     let mut text = notice_lines(&shown, Style::Discord, lang);
     if notices.len() > shown.len() {
         let more = notices.len() - shown.len();
-        text.push_str(&if nb(lang) {
-            format!("\n…og {more} til: snevre inn med query, region eller kind.")
-        } else {
-            format!("\n…and {more} more: narrow it with query, region or kind.")
-        });
+        text.push_str(&Texts::get(lang).tenders_more.fill(&[("more", &more)]));
     }
     (text, shown.into_iter().map(|n| n.id).collect())
 }
@@ -222,11 +208,9 @@ pub async fn tenders_watch(
             Utc::now(),
         )
         .await?;
-    let text = if nb(lang) {
-        format!("Varsel #{} er satt opp: du får nye kunngjøringer som passer på direktemelding, høyst én melding i timen. `/tenders unwatch {}` fjerner det.", watch.id, watch.id)
-    } else {
-        format!("Alert #{} is set: new matching notices come by direct message, at most one message an hour. `/tenders unwatch {}` removes it.", watch.id, watch.id)
-    };
+    let text = Texts::get(lang)
+        .tenders_watch_set
+        .fill(&[("id", &watch.id)]);
     say_private(ctx, text).await
 }
 
@@ -241,12 +225,7 @@ pub async fn tenders_watches(ctx: Context<'_>) -> Result<(), Error> {
         .tender_watches(Some(&ctx.author().id.get().to_string()))
         .await?;
     if watches.is_empty() {
-        let text = if nb(lang) {
-            "Du har ingen varsler. `/tenders watch` setter opp et."
-        } else {
-            "You have no alerts. `/tenders watch` sets one up."
-        };
-        return say_private(ctx, text).await;
+        return say_private(ctx, Texts::get(lang).tenders_no_watches.clone()).await;
     }
     let lines: Vec<String> = watches
         .iter()
@@ -275,11 +254,11 @@ pub async fn tenders_unwatch(
     let removed = store
         .remove_tender_watch(TenderWatchId(id), Some(&user))
         .await?;
-    let text = match (removed, nb(lang)) {
-        (true, true) => format!("Varsel #{id} er fjernet."),
-        (true, false) => format!("Alert #{id} is removed."),
-        (false, true) => format!("Du har ikke noe varsel #{id}."),
-        (false, false) => format!("You have no alert #{id}."),
+    let t = Texts::get(lang);
+    let text = if removed {
+        t.tenders_watch_removed.fill(&[("id", &id)])
+    } else {
+        t.tenders_no_such_watch.fill(&[("id", &id)])
     };
     say_private(ctx, text).await
 }
