@@ -14,7 +14,7 @@ use super::texts::Texts;
 use crate::app::App;
 use crate::delivery::{deliver_pending, ReplySender, SendFuture};
 use crate::knowledge::Lang;
-use crate::store::{Logged, Origin, OutboxMessage, Source};
+use crate::store::{AlertMessage, Logged, Origin, OutboxMessage, Source};
 
 /// Where an answer to `origin` is posted: the thread if there is one, else the channel,
 /// replying to the question when it is in that same channel.
@@ -179,8 +179,46 @@ pub async fn alert_advisers(http: &Http, app: &App, logged: Logged) {
         ("closest", &closest),
         ("number", &item.id.0),
     ]);
-    if let Err(e) = send::post(http, ChannelId::new(channel), Outgoing::text(text)).await {
-        tracing::warn!(item = %item.id, error = %e, "could not alert advisers");
+    let posted = match send::post(http, ChannelId::new(channel), Outgoing::text(text)).await {
+        Ok(posted) => posted,
+        Err(e) => {
+            tracing::warn!(item = %item.id, error = %e, "could not alert advisers");
+            return;
+        }
+    };
+    // Kept so that forgetting the asker can redact the alert, which quotes the question
+    // (the first message holds it: the quote is shorter than one message).
+    if let Some(message) = posted.first() {
+        let recorded = store
+            .set_alert_message(item.id, &channel.to_string(), &message.id.to_string())
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!(item = %item.id, error = %e, "could not record the advisers' alert");
+        }
+    }
+}
+
+/// Replaces the advisers' alerts that quote a forgotten user's question with a note that
+/// it was deleted. An alert that cannot be edited (deleted meanwhile) is logged and
+/// skipped.
+pub async fn redact_alerts(http: &Http, alerts: &[AlertMessage]) {
+    // The advisers' channel is Norwegian.
+    let t = Texts::get(Lang::Nb);
+    for alert in alerts {
+        let ids = (alert.channel_id.parse(), alert.message_id.parse());
+        let (Ok(channel), Ok(message)) = ids else {
+            tracing::warn!(item = %alert.item_id, "an advisers' alert with an unreadable id");
+            continue;
+        };
+        let edit = serenity::EditMessage::new()
+            .content(t.forgotten_alert.as_str())
+            .allowed_mentions(send::no_mentions());
+        let edited = ChannelId::new(channel)
+            .edit_message(http, MessageId::new(message), edit)
+            .await;
+        if let Err(e) = edited {
+            tracing::warn!(item = %alert.item_id, error = %e, "could not redact an advisers' alert");
+        }
     }
 }
 

@@ -108,6 +108,8 @@ pub struct Texts {
     pub forget_done: Template,
     /// The new name of a thread opened on the question of a user who asked to be forgotten.
     pub forgotten_thread: String,
+    /// What the advisers' alert about a question says once its asker asked to be forgotten.
+    pub forgotten_alert: String,
 
     // ----- errors and refusals (see `reply`)
     pub sorry: String,

@@ -60,11 +60,33 @@ pub(crate) async fn forget_user(
 
     let mut deleted_items = Vec::new();
     let mut items_retitled = Vec::new();
+    let mut alerts = Vec::new();
     for &item_id in &touched_items {
         let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM asks WHERE item_id = $1")
             .bind(item_id)
             .fetch_one(&mut *tx)
             .await?;
+        // The advisers' alert quotes the item's title as it was when the item was new.
+        let item = sqlx::query(
+            "SELECT question, alert_channel_id, alert_message_id FROM queue_items WHERE id = $1",
+        )
+        .bind(item_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(item) = &item {
+            let title: String = item.try_get("question")?;
+            let channel: Option<String> = item.try_get("alert_channel_id")?;
+            let message: Option<String> = item.try_get("alert_message_id")?;
+            if let (Some(channel_id), Some(message_id)) = (channel, message) {
+                if remaining == 0 || questions.contains(&title) {
+                    alerts.push(AlertMessage {
+                        item_id: QueueItemId(item_id),
+                        channel_id,
+                        message_id,
+                    });
+                }
+            }
+        }
         if remaining == 0 {
             // Nobody else asked: the item itself is the user's question.
             outbox_deleted += sqlx::query("DELETE FROM outbox WHERE item_id = $1")
@@ -106,6 +128,7 @@ pub(crate) async fn forget_user(
         deleted_items,
         items_retitled,
         threads: threads.into_iter().collect(),
+        alerts,
     };
     // The audit says that someone was forgotten, never who.
     let detail = report.to_string();

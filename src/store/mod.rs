@@ -38,10 +38,11 @@ pub use self::group_key::group_key;
 pub use self::hold::{hold_claim, Held};
 use self::model::Claimed;
 pub use self::model::{
-    Announcement, AnnouncementClaim, AnnouncementId, AnnouncementStatus, Ask, AuditRow, ClaimToken,
-    DeliveryFailure, EventId, ForgetReport, LearnedEntry, Logged, NewAnnouncement, NewEvent,
-    NewFeedback, NewUnanswered, Origin, OutboxClaim, OutboxId, OutboxMessage, Phrasing, QueueItem,
-    QueueItemId, QueueStatus, Reason, ReasonSummary, ReminderClaim, Source, Stats, StoredEvent,
+    AlertMessage, Announcement, AnnouncementClaim, AnnouncementId, AnnouncementStatus, Ask,
+    AuditRow, ClaimToken, DeliveryFailure, EventId, ForgetReport, LearnedEntry, Logged,
+    NewAnnouncement, NewEvent, NewFeedback, NewUnanswered, Origin, OutboxClaim, OutboxId,
+    OutboxMessage, Phrasing, QueueItem, QueueItemId, QueueStatus, Reason, ReasonSummary,
+    ReminderClaim, Source, Stats, StoredEvent,
 };
 pub use self::resilient::{
     LogOutcome, ResilientConfig, ResilientLogger, Ticket, Unconfirmed, Unwritten,
@@ -381,6 +382,17 @@ impl Store {
     /// One queue item, or [`StoreError::NotFound`].
     pub async fn get_item(&self, id: QueueItemId) -> Result<QueueItem, StoreError> {
         dispatch!(self, get_item(id))
+    }
+
+    /// Records where the advisers' alert about `id` was posted, so forgetting its asker
+    /// can redact it (see [`ForgetReport::alerts`]).
+    pub async fn set_alert_message(
+        &self,
+        id: QueueItemId,
+        channel_id: &str,
+        message_id: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, set_alert_message(id, channel_id, message_id))
     }
 
     /// Every ask of an item, first first: the wordings, reasons and askers an

@@ -463,8 +463,8 @@ pub struct AuditRow {
 ///
 /// The lists tell the chat adapters which copies of the user's words they keep outside the
 /// database must go too: the Discord layer deletes or edits its alerts about the items in
-/// `items_deleted` and `items_retitled`, and renames the `threads` (a thread opened on a
-/// question is named after it).
+/// `items_deleted` and `items_retitled`, redacts the `alerts` that quote the user's
+/// question, and renames the `threads` (a thread opened on a question is named after it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForgetReport {
     /// The user's asks.
@@ -488,6 +488,21 @@ pub struct ForgetReport {
     pub items_retitled: Vec<QueueItemId>,
     /// Discord threads the user's questions were asked in or answered in.
     pub threads: Vec<String>,
+    /// The advisers' alerts that quote the user's question: those about the deleted
+    /// items, and about retitled items whose title was the user's words.
+    pub alerts: Vec<AlertMessage>,
+}
+
+/// Where the advisers' alert about a queue item was posted: a chat message (Discord
+/// channel and message ids), recorded by [`Store::set_alert_message`](crate::store::Store::set_alert_message).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertMessage {
+    /// The item the alert is about.
+    pub item_id: QueueItemId,
+    /// The channel it was posted in.
+    pub channel_id: String,
+    /// The message.
+    pub message_id: String,
 }
 
 impl fmt::Display for ForgetReport {

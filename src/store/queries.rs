@@ -15,7 +15,7 @@ use sqlx::{Database, Row};
 
 use crate::store::error::StoreError;
 use crate::store::model::{
-    Ask, AuditRow, DeliveryFailure, ForgetReport, LearnedEntry, Logged, NewFeedback, NewUnanswered,
+    AlertMessage, Ask, AuditRow, DeliveryFailure, ForgetReport, LearnedEntry, Logged, NewFeedback, NewUnanswered,
     Origin, OutboxId, OutboxMessage, Phrasing, QueueItem, QueueItemId, QueueStatus, Reason,
     ReasonSummary, Source, Stats,
 };
@@ -240,6 +240,26 @@ pub(crate) async fn get_item(pool: &Pool, id: QueueItemId) -> Result<QueueItem, 
         Some(row) => item_from_row(&row),
         None => Err(StoreError::not_found("queue item", id)),
     }
+}
+
+pub(crate) async fn set_alert_message(
+    pool: &Pool,
+    id: QueueItemId,
+    channel_id: &str,
+    message_id: &str,
+) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "UPDATE queue_items SET alert_channel_id = $2, alert_message_id = $3 WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(channel_id)
+    .bind(message_id)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::not_found("queue item", id));
+    }
+    Ok(())
 }
 
 pub(crate) async fn asks_for_item(pool: &Pool, id: QueueItemId) -> Result<Vec<Ask>, StoreError> {

@@ -325,6 +325,8 @@ async fn forget(click: &Click<'_>, confirm: bool, user: u64) -> Result<(), Error
             tracing::warn!(%thread, error = %e, "could not rename a forgotten user's thread");
         }
     }
+    // The advisers' alerts quote their questions.
+    delivery::redact_alerts(click.http, &report.alerts).await;
     tracing::info!(
         asks = report.asks_deleted,
         items = report.items_deleted,

@@ -509,3 +509,44 @@ async fn forget_me_renames_the_threads_named_after_the_users_questions() {
     assert_eq!(thread.name, "Spørsmål (slettet)");
     assert!(!thread.name.contains("Bergen"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forget_me_redacts_the_advisers_alert_that_quotes_the_question() {
+    let t = spawn_bot(|_, _| {}).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    t.reply_to(question).await;
+    let alert = t
+        .fake
+        .wait_for_post(WAIT, |p| p.channel_id == ids::ADVISERS_CHANNEL)
+        .await;
+    assert!(alert.content.contains(OFF_TOPIC), "{}", alert.content);
+
+    let ask = t.forget_me_prompt().await;
+    let click = t.click(ids::SUPPLIER_USER, &ask, "anbud:forget:yes:");
+    t.fake
+        .wait_for_post(WAIT, |p| {
+            p.interaction_id == Some(click) && p.content.contains("slettet")
+        })
+        .await;
+    let edited = t
+        .fake
+        .wait_for_post(WAIT, |p| {
+            p.source == PostSource::ChannelMessageEdit && p.message_id == alert.message_id
+        })
+        .await;
+    assert_eq!(edited.channel_id, ids::ADVISERS_CHANNEL);
+    assert_eq!(
+        edited.content,
+        "(spørsmålet er slettet etter ønske fra den som spurte)"
+    );
+    assert_no_mentions(&edited);
+    let stored = t
+        .fake
+        .message(alert.message_id)
+        .expect("the alert is still there");
+    let content = stored["content"].as_str().unwrap_or_default();
+    assert!(!content.contains(OFF_TOPIC), "{content}");
+    assert!(!content.contains("Bergen"), "{content}");
+}

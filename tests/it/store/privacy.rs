@@ -1,7 +1,8 @@
 //! Forgetting a user and purging old personal data.
 
 use anbud::store::{
-    ForgetReport, LearnedEntry, NewFeedback, NewUnanswered, QueueStatus, Reason, Store,
+    AlertMessage, ForgetReport, LearnedEntry, NewFeedback, NewUnanswered, QueueStatus, Reason,
+    Store,
 };
 use chrono::{NaiveDate, TimeDelta};
 
@@ -418,9 +419,46 @@ async fn the_command_line_forget_does_not_name_the_user_in_the_audit() {
     assert!(!all_stored_text(&db.url).await.contains("user-a"));
 }
 
+/// The advisers' alerts quote the item's question: forget returns those that quote the
+/// forgotten user's words (deleted items, and shared items titled with their words), so
+/// the chat adapter can redact them; an alert quoting someone else's words stays.
+async fn forget_returns_the_alerts_that_quote_the_user(db: &TestDb) {
+    let store = db.store().await;
+    let log = |question: &str, user: &str, message: &str| {
+        let ask = unanswered(question, discord(user, message));
+        let store = store.clone();
+        async move { store.log_unanswered(&ask).await.unwrap().item_id }
+    };
+    let alone = log("Må vi bruke Doffin?", "user-a", "a1").await;
+    let shared = log("Hva er en dynamisk innkjøpsordning?", "user-a", "a2").await;
+    log("hva er en dynamisk innkjøpsordning!", "user-b", "b1").await;
+    let theirs = log("Hva er ESPD?", "user-b", "b2").await;
+    log("hva er espd", "user-a", "a3").await;
+    let unalerted = log("Hva er en kvalifikasjonsordning?", "user-a", "a4").await;
+    for (item, message) in [(alone, "901"), (shared, "902"), (theirs, "903")] {
+        store.set_alert_message(item, "77", message).await.unwrap();
+    }
+    assert!(store
+        .set_alert_message(anbud::store::QueueItemId(999), "77", "904")
+        .await
+        .is_err());
+
+    let report = store.forget_user("user-a").await.unwrap();
+    let alert = |item, message: &str| AlertMessage {
+        item_id: item,
+        channel_id: "77".into(),
+        message_id: message.into(),
+    };
+    assert_eq!(report.alerts, [alert(alone, "901"), alert(shared, "902")]);
+    assert!(report.deleted_items.contains(&unalerted));
+    assert!(report.items_retitled.contains(&theirs));
+    assert!(store.forget_user("user-a").await.unwrap().alerts.is_empty());
+}
+
 super::on_both_databases!(
     forget_removes_the_users_words_from_everything_taught,
     forgotten_words_cannot_be_read_from_the_files,
     forget_user_deletes_exactly_that_users_data,
+    forget_returns_the_alerts_that_quote_the_user,
     purge_anonymises_only_old_rows,
 );
