@@ -43,15 +43,24 @@ fn bundled() -> &'static KnowledgeBase {
     })
 }
 
-/// The evaluation questions (tests/quality/questions.tsv, every split).
+/// The labelled questions of the train and dev splits (`tests/quality/`; the test split
+/// is left to the quality test).
 fn bundled_questions() -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/quality/questions.tsv");
-    let text = std::fs::read_to_string(path).expect("tests/quality/questions.tsv");
-    text.lines()
-        .skip(1)
-        .filter_map(|l| l.split('\t').nth(4))
-        .map(str::to_string)
-        .collect()
+    let mut questions = Vec::new();
+    for file in ["train.tsv", "dev.tsv"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/quality")
+            .join(file);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        questions.extend(
+            text.lines()
+                .skip(1)
+                .filter_map(|l| l.split('\t').nth(4))
+                .map(str::to_string),
+        );
+    }
+    questions
 }
 
 fn synthetic(entries: usize) -> synth::Synthetic {
