@@ -122,11 +122,7 @@ pub async fn run_unanswered(
                         })
                     })
                     .collect();
-                writeln!(
-                    out,
-                    "{}",
-                    terminal::json_line(&serde_json::Value::Array(rows))
-                )?;
+                terminal::write_json_rows(&mut out, rows)?;
             } else if items.is_empty() {
                 writeln!(out, "The queue is empty.")?;
             } else {

@@ -174,11 +174,7 @@ pub async fn run_announcements(
                         v
                     })
                     .collect();
-                writeln!(
-                    out,
-                    "{}",
-                    terminal::json_line(&serde_json::Value::Array(rows))
-                )?;
+                terminal::write_json_rows(&mut out, rows)?;
             } else if list.is_empty() {
                 writeln!(out, "No announcements.")?;
             } else {

@@ -89,11 +89,7 @@ pub async fn run(settings: &Settings, cmd: EventsCommand) -> anyhow::Result<Exit
                         v
                     })
                     .collect();
-                writeln!(
-                    out,
-                    "{}",
-                    terminal::json_line(&serde_json::Value::Array(rows))
-                )?;
+                terminal::write_json_rows(&mut out, rows)?;
             } else if events.is_empty() {
                 writeln!(
                     out,

@@ -121,11 +121,7 @@ async fn list(settings: &Settings, vocab: &Vocabulary, args: ListArgs) -> anyhow
     let mut out = terminal::stdout();
     if args.format == Format::Json {
         let rows: Vec<serde_json::Value> = notices.iter().map(|n| n.to_json()).collect();
-        writeln!(
-            out,
-            "{}",
-            terminal::json_line(&serde_json::Value::Array(rows))
-        )?;
+        terminal::write_json_rows(&mut out, rows)?;
         return Ok(ExitCode::SUCCESS);
     }
     if notices.is_empty() {
@@ -254,11 +250,7 @@ async fn watch(
                         })
                     })
                     .collect();
-                writeln!(
-                    out,
-                    "{}",
-                    terminal::json_line(&serde_json::Value::Array(rows))
-                )?;
+                terminal::write_json_rows(&mut out, rows)?;
             } else if watches.is_empty() {
                 writeln!(out, "No watches.")?;
             } else {

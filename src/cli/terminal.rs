@@ -64,6 +64,14 @@ pub fn json_line(value: &serde_json::Value) -> String {
     safe_json(&value.to_string())
 }
 
+/// Writes `rows` as one JSON array on one line (the `--format json` of the list commands).
+pub fn write_json_rows(
+    out: &mut impl std::io::Write,
+    rows: Vec<serde_json::Value>,
+) -> std::io::Result<()> {
+    writeln!(out, "{}", json_line(&serde_json::Value::Array(rows)))
+}
+
 /// Serialized JSON with the characters [`printable`] would change written as `\uXXXX`
 /// escapes: the same JSON value, nothing a terminal acts on. serde_json escapes the C0
 /// controls itself, but not C1 or the bidirectional ones; outside strings JSON holds only
