@@ -522,6 +522,10 @@ async fn forget_me_redacts_the_advisers_alert_that_quotes_the_question() {
         .wait_for_post(WAIT, |p| p.channel_id == ids::ADVISERS_CHANNEL)
         .await;
     assert!(alert.content.contains(OFF_TOPIC), "{}", alert.content);
+    // The bot stores where the alert is once Discord has answered the post, a moment
+    // after the fake records it; a forget inside that moment does not find the alert
+    // (a known gap, in the issue note). Give the bot that moment.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 
     let ask = t.forget_me_prompt().await;
     let click = t.click(ids::SUPPLIER_USER, &ask, "anbud:forget:yes:");
