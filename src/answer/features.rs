@@ -2,6 +2,7 @@
 //! ([`crate::knowledge::calibration`]). Every figure is a share or a small count that
 //! means the same for any question; none is tied to a particular question or entry.
 
+use crate::knowledge::associations::{Associations, LeaveOut, Word};
 use crate::knowledge::calibration::{ANSWER_FEATURES, RANK_FEATURES, REFERRAL_FEATURES};
 use crate::search::{Hit, Query, QuestionShape, Variety};
 
@@ -17,6 +18,50 @@ pub struct Analysis {
     pub referrals: Vec<Hit>,
     /// The question as the entries' index analysed it (for choosing a passage).
     pub query: Query,
+    /// How likely the question belongs to none of the entries, by the learned word
+    /// associations (`None` when they know none of the candidates).
+    pub learned_none: Option<f32>,
+}
+
+/// The learned figure of a hit and whether it is missing.
+fn learned(hit: &Hit) -> [f32; 2] {
+    match hit.learned {
+        Some(p) => [p, 0.0],
+        None => [0.0, 1.0],
+    }
+}
+
+/// The question's words as the association counts take them: each word's analysed
+/// terms, sharing its one count by the weight of their kind (the word itself, a compound
+/// part, a synonym, a typo's correction).
+pub fn words(query: &Query) -> Vec<Word> {
+    query
+        .words()
+        .iter()
+        .filter(|w| !w.alternatives.is_empty())
+        .map(|w| {
+            let total: f32 = w.alternatives.iter().map(|(_, v)| v.weight()).sum();
+            w.alternatives
+                .iter()
+                .map(|(t, v)| (t.clone(), f64::from(v.weight() / total)))
+                .collect()
+        })
+        .collect()
+}
+
+/// Put the learned figures into the candidates (and [`Analysis::learned_none`]).
+pub fn fill_learned(
+    analysis: &mut Analysis,
+    associations: &Associations,
+    leave_out: Option<LeaveOut<'_>>,
+) {
+    let words = words(&analysis.query);
+    let ids: Vec<&str> = analysis.candidates.iter().map(|h| h.id.as_str()).collect();
+    let (posteriors, none) = associations.posteriors(&words, &ids, leave_out);
+    for (hit, p) in analysis.candidates.iter_mut().zip(posteriors) {
+        hit.learned = p;
+    }
+    analysis.learned_none = none;
 }
 
 /// A candidate's figures for the rank model.
@@ -31,6 +76,8 @@ pub fn rank(candidates: &[Hit], i: usize) -> [f32; RANK_FEATURES.len()] {
         hit.known_coverage,
         hit.question_coverage,
         hit.passage_coverage,
+        learned(hit)[0],
+        learned(hit)[1],
     ]
 }
 
@@ -82,6 +129,9 @@ pub fn answer(
         swedish,
         referral,
         referral - hit.coverage,
+        learned(hit)[0],
+        learned(hit)[1],
+        analysis.learned_none.unwrap_or(0.0),
     ]
 }
 

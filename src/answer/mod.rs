@@ -263,13 +263,16 @@ impl Answerer {
             Some(index) => index.search_relative_to(cleaned, 2, &searched.query)?,
             None => Vec::new(),
         };
-        Ok(Analysis {
+        let mut analysis = Analysis {
             candidates: searched.hits,
             shape: searched.shape,
             variety: self.index.analyzer().detect_variety(cleaned),
             referrals,
             query: searched.query,
-        })
+            learned_none: None,
+        };
+        features::fill_learned(&mut analysis, &self.calibration.associations, None);
+        Ok(analysis)
     }
 
     /// How a cleaned question was scored, for advisers (`anbud ask --explain`): the
@@ -292,7 +295,9 @@ impl Answerer {
                 "known_coverage": round(f64::from(r.hit.known_coverage)),
                 "question_coverage": round(f64::from(r.hit.question_coverage)),
                 "bm25": round(f64::from(r.hit.bm25)),
+                "learned": r.hit.learned.map(|p| round(f64::from(p))),
             })).collect::<Vec<_>>(),
+            "learned_none": analysis.learned_none.map(|p| round(f64::from(p))),
             "referral": decision.referral.as_ref().map(|(id, p)| serde_json::json!({
                 "id": id, "probability": round(f64::from(*p)),
             })),

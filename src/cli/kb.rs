@@ -139,9 +139,21 @@ fn calibrate(settings: &Settings, data: &Path, dry_run: bool) -> anyhow::Result<
     if dry_run {
         print!("{}", calibration.to_text());
     } else {
-        std::fs::write(&path, calibration.to_text())
-            .with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        let associations = settings.knowledge.dir.join("associations.tsv");
+        let header = [
+            "Written by `anbud kb calibrate` with calibration.toml; do not edit by hand."
+                .to_string(),
+            "The words of the labelled train questions, counted per entry (- for questions"
+                .to_string(),
+            "that are not about procurement): class, analysed term, count.".to_string(),
+        ];
+        for (path, text) in [
+            (&associations, calibration.associations.to_text(&header)),
+            (&path, calibration.to_text()),
+        ] {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

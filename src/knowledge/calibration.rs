@@ -13,11 +13,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use serde::Deserialize;
 
-use super::lint::Problem;
+use super::associations::Associations;
+use super::lint::{read_if_there, Problem};
 
 /// The figures a candidate entry is ranked on, in the order of a weight vector.
 pub const RANK_FEATURES: &[&str] = &[
@@ -34,6 +35,10 @@ pub const RANK_FEATURES: &[&str] = &[
     "question_coverage",
     // Share of the known content its best passage (lead or `###` section) covers.
     "passage_coverage",
+    // How likely questions with these words belong to the entry, among the candidates
+    // (`associations.tsv`; 0 when it does not know the entry), and 1 when it does not.
+    "learned",
+    "learned_missing",
 ];
 
 /// The figures the answer probability is computed from, in the order of a weight vector.
@@ -62,6 +67,11 @@ pub const ANSWER_FEATURES: &[&str] = &[
     // than the entry.
     "referral_coverage",
     "referral_lead",
+    // The entry's `learned` figure and whether it is missing (as for ranking), and how
+    // likely the question belongs to none of the entries (0 when no candidate is known).
+    "learned",
+    "learned_missing",
+    "learned_none",
 ];
 
 /// The figures the referral probability is computed from, in the order of a weight vector.
@@ -129,13 +139,21 @@ pub struct Calibration {
     pub referral_threshold: f32,
     /// The comment lines at the top of the file (what it was fitted on, and when).
     pub header: Vec<String>,
+    /// The words people use for each entry (`associations.tsv` beside the file; empty
+    /// when there is none).
+    pub associations: Arc<Associations>,
 }
 
 /// The calibration shipped in `knowledge/calibration.toml`, for knowledge folders
 /// without one.
 pub static BUNDLED: LazyLock<Calibration> = LazyLock::new(|| {
-    Calibration::parse(include_str!("../../knowledge/calibration.toml"))
-        .expect("the bundled calibration.toml is valid (a test checks it)")
+    let mut calibration = Calibration::parse(include_str!("../../knowledge/calibration.toml"))
+        .expect("the bundled calibration.toml is valid (a test checks it)");
+    calibration.associations = Arc::new(
+        Associations::parse(include_str!("../../knowledge/associations.tsv"))
+            .expect("the bundled associations.tsv is valid (a test checks it)"),
+    );
+    calibration
 });
 
 #[derive(Debug, Deserialize)]
@@ -207,6 +225,7 @@ impl Calibration {
             referral,
             referral_threshold: raw.referral.threshold.unwrap_or(0.5) as f32,
             header,
+            associations: Arc::default(),
         })
     }
 
@@ -214,18 +233,14 @@ impl Calibration {
     /// problems as `path:1: message`.
     pub(crate) fn load(dir: &Path, problems: &mut Vec<Problem>) -> Option<Calibration> {
         let path = dir.join("calibration.toml");
-        if !path.exists() {
-            return None;
-        }
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) => {
-                problems.push(Problem::error(&path, 1, format!("cannot read file: {e}")));
-                return None;
-            }
-        };
+        let text = read_if_there(&path, problems)?;
         match Calibration::parse(&text) {
-            Ok(c) => Some(c),
+            Ok(mut c) => {
+                if let Some(associations) = Associations::load(dir, problems) {
+                    c.associations = Arc::new(associations);
+                }
+                Some(c)
+            }
             Err(messages) => {
                 for m in messages {
                     problems.push(Problem::error(&path, 1, m));
@@ -317,6 +332,24 @@ mod tests {
                 .iter()
                 .any(|p| p.contains("[rank]: has no threshold")),
             "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn the_bundled_associations_are_valid_and_round_trip() {
+        assert!(BUNDLED
+            .associations
+            .has_class(super::super::associations::NONE));
+        let text = include_str!("../../knowledge/associations.tsv");
+        let header: Vec<String> = text
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| l.trim_start_matches('#').trim().to_string())
+            .collect();
+        assert_eq!(
+            BUNDLED.associations.to_text(&header),
+            text,
+            "the file is as `kb calibrate` writes it"
         );
     }
 

@@ -290,3 +290,18 @@ pub(crate) fn check_figures(entry: &Entry, body_line: usize, warnings: &mut Vec<
         }
     }
 }
+
+/// The text of an optional file of a knowledge folder: `None` when it is not there, or
+/// (with a problem) when it cannot be read.
+pub(crate) fn read_if_there(path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
+    if !path.exists() {
+        return None;
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            problems.push(Problem::error(path, 1, format!("cannot read file: {e}")));
+            None
+        }
+    }
+}

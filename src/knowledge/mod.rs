@@ -4,6 +4,7 @@
 //! through [`load_dir`], which is also what `anbud kb lint` runs: a knowledge base that
 //! loads is a knowledge base that lints clean (warnings aside).
 
+pub mod associations;
 pub mod calibration;
 mod entry;
 mod export;

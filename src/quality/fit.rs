@@ -5,7 +5,10 @@
 //! standardised features: a handful of weights, no randomness, the same file from the
 //! same data.
 
+use std::sync::Arc;
+
 use crate::answer::{decide, features, Action, Analysis, Answerer};
+use crate::knowledge::associations::{Associations, LeaveOut, Word, NONE};
 use crate::knowledge::calibration::{Calibration, Model, ANSWER_FEATURES, REFERRAL_FEATURES};
 use crate::search::SearchError;
 
@@ -214,7 +217,56 @@ fn with_models(rank: Model, answer: Model) -> Calibration {
         referral: Model::zero(REFERRAL_FEATURES.len()),
         referral_threshold: 1.1,
         header: Vec::new(),
+        associations: Arc::default(),
     }
+}
+
+/// The class a labelled question is counted under: its (first) right entry, or [`NONE`].
+fn class(row: &Labelled) -> &str {
+    row.expected.first().map_or(NONE, String::as_str)
+}
+
+/// Whether an entry's learned counts are left out while the models are fitted: about
+/// one entry in six, chosen by its id. The models must also rank and answer well without
+/// the learned figure (an entry an adviser has just taught has none, nor has a knowledge
+/// folder without `associations.tsv`), so they see such entries while fitting.
+fn unlearned_while_fitting(id: &str) -> bool {
+    // FNV-1a: stable across runs and platforms, unlike the standard hasher.
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash % 6 == 0
+}
+
+/// Count the words of the training questions per class, and fill every example's
+/// learned figures: the training questions' each as if it had not been counted (and
+/// with some entries' counts left out, see [`unlearned_while_fitting`]), the dev
+/// questions' with all counts, as the bot will have them.
+pub fn learn_associations(train: &mut [Example], dev: &mut [Example]) -> Associations {
+    let words: Vec<Vec<Word>> = train
+        .iter()
+        .map(|e| features::words(&e.analysis.query))
+        .collect();
+    let associations = Associations::count(
+        train
+            .iter()
+            .zip(&words)
+            .map(|(e, w)| (class(&e.row), w.as_slice())),
+    );
+    let fitting = associations.without(unlearned_while_fitting);
+    for (e, w) in train.iter_mut().zip(&words) {
+        let class = class(&e.row);
+        let counts = Associations::question_counts(w);
+        let leave_out = fitting.has_class(class).then_some(LeaveOut {
+            class,
+            counts: &counts,
+        });
+        features::fill_learned(&mut e.analysis, &fitting, leave_out);
+    }
+    for e in dev.iter_mut() {
+        features::fill_learned(&mut e.analysis, &associations, None);
+    }
+    associations
 }
 
 /// How the bot does on a set of analysed questions with one calibration.
@@ -313,8 +365,9 @@ pub fn calibrate(
         .filter(|r| r.split == Split::Dev)
         .cloned()
         .collect();
-    let train = analyse(answerer, &train)?;
-    let dev = analyse(answerer, &dev)?;
+    let mut train = analyse(answerer, &train)?;
+    let mut dev = analyse(answerer, &dev)?;
+    let associations = learn_associations(&mut train, &mut dev);
     let rank = fit_rank(&train);
     let answer = fit_answer(&train, &rank);
     let referral = fit_referral(&train, &rank, &answer);
@@ -325,6 +378,7 @@ pub fn calibrate(
         referral,
         referral_threshold: 0.5,
         header: Vec::new(),
+        associations: Arc::new(associations),
     };
     let (threshold, referral_threshold, dev_score) = choose_thresholds(&dev, &calibration);
     calibration.threshold = threshold;

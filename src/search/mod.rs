@@ -613,6 +613,10 @@ pub struct Hit {
     /// Share (0..1) of the known words that the entry's best passage (its lead or one
     /// `###` section, either language) covers on its own.
     pub passage_coverage: f32,
+    /// How likely questions with these words belong to this entry, learned from labelled
+    /// questions (`associations.tsv`), among the candidates; `None` when the counts do
+    /// not know the entry. Filled by [`crate::answer`], not by the search.
+    pub learned: Option<f32>,
 }
 
 /// The question as the index saw it: what the confidence needs beside the hits.
@@ -647,6 +651,11 @@ pub struct Query {
 }
 
 impl Query {
+    /// The question's content words and their alternatives, as analysed.
+    pub fn words(&self) -> &[QueryWord] {
+        &self.words
+    }
+
     /// The weight of the word `surface` as a share of the largest possible weight.
     fn weight_share(&self, surface: &str) -> Option<f32> {
         let i = self.words.iter().position(|w| w.surface == surface)?;
@@ -1018,6 +1027,7 @@ impl SearchIndex {
                     question_bm25: c.question_bm25,
                     text_bm25: text,
                     passage_coverage: c.passage,
+                    learned: None,
                 }
             })
             .collect();

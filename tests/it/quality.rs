@@ -24,14 +24,15 @@ fn data_dir() -> std::path::PathBuf {
 }
 
 /// The gate, on the held-out test split alone: the figures reached when the calibration
-/// was last fitted (6 December 2026: in scope 0.802, out of scope 0.961, English 0.704
-/// the weakest language, long questions 0.827, near-topic 0.946), less two points. They
-/// are below the targets (0.93, 0.93, 0.85, 0.85, 0.90): see the README.
-const MIN_IN_SCOPE: f64 = 0.78;
-const MIN_OUT_OF_SCOPE: f64 = 0.94;
-const MIN_PER_LANGUAGE: f64 = 0.68;
-const MIN_LONG: f64 = 0.80;
-const MIN_NEAR_TOPIC: f64 = 0.92;
+/// was last fitted (7 December 2026, with the learned word associations: in scope 0.860,
+/// out of scope 0.980, English 0.806 the weakest language, long questions 0.864,
+/// near-topic 0.973), less two points. In scope and English are below the issue's
+/// targets (0.93 and 0.85): see the README.
+const MIN_IN_SCOPE: f64 = 0.84;
+const MIN_OUT_OF_SCOPE: f64 = 0.96;
+const MIN_PER_LANGUAGE: f64 = 0.78;
+const MIN_LONG: f64 = 0.84;
+const MIN_NEAR_TOPIC: f64 = 0.95;
 /// Replies in the question's language (English for English, Bokmål otherwise).
 const MIN_LANGUAGE: f64 = 0.98;
 
