@@ -67,9 +67,7 @@ pub(crate) async fn forget_user(
             .fetch_one(&mut *tx)
             .await?;
         // The advisers' alert quotes the item's title as it was when the item was new.
-        let item = sqlx::query(
-            "SELECT question, alert_channel_id, alert_message_id FROM queue_items WHERE id = $1",
-        )
+        let item = sqlx::query(SELECT_ITEM_TO_FORGET)
         .bind(item_id)
         .fetch_optional(&mut *tx)
         .await?;

@@ -245,21 +245,23 @@ pub(crate) async fn get_item(pool: &Pool, id: QueueItemId) -> Result<QueueItem, 
 pub(crate) async fn set_alert_message(
     pool: &Pool,
     id: QueueItemId,
+    quoted: &str,
     channel_id: &str,
     message_id: &str,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
+    // Only while the item still has the title the alert quotes: a forget that deleted or
+    // retitled it first (it locks the row) leaves nothing here, and the caller redacts.
     let done = sqlx::query(
-        "UPDATE queue_items SET alert_channel_id = $2, alert_message_id = $3 WHERE id = $1",
+        "UPDATE queue_items SET alert_channel_id = $2, alert_message_id = $3
+         WHERE id = $1 AND question = $4",
     )
     .bind(id.0)
     .bind(channel_id)
     .bind(message_id)
+    .bind(quoted)
     .execute(pool)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::not_found("queue item", id));
-    }
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 pub(crate) async fn asks_for_item(pool: &Pool, id: QueueItemId) -> Result<Vec<Ask>, StoreError> {

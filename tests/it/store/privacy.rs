@@ -435,13 +435,27 @@ async fn forget_returns_the_alerts_that_quote_the_user(db: &TestDb) {
     let theirs = log("Hva er ESPD?", "user-b", "b2").await;
     log("hva er espd", "user-a", "a3").await;
     let unalerted = log("Hva er en kvalifikasjonsordning?", "user-a", "a4").await;
-    for (item, message) in [(alone, "901"), (shared, "902"), (theirs, "903")] {
-        store.set_alert_message(item, "77", message).await.unwrap();
+    for (item, quoted, message) in [
+        (alone, "Må vi bruke Doffin?", "901"),
+        (shared, "Hva er en dynamisk innkjøpsordning?", "902"),
+        (theirs, "Hva er ESPD?", "903"),
+    ] {
+        assert!(store
+            .set_alert_message(item, quoted, "77", message)
+            .await
+            .unwrap());
     }
-    assert!(store
-        .set_alert_message(anbud::store::QueueItemId(999), "77", "904")
+    // An item that is gone, or no longer has the question the alert quotes, records
+    // nothing: the caller redacts that alert itself.
+    let gone = anbud::store::QueueItemId(999);
+    assert!(!store
+        .set_alert_message(gone, "x", "77", "904")
         .await
-        .is_err());
+        .unwrap());
+    assert!(!store
+        .set_alert_message(unalerted, "Hva er ESPD?", "77", "905")
+        .await
+        .unwrap());
 
     let report = store.forget_user("user-a").await.unwrap();
     let alert = |item, message: &str| AlertMessage {
