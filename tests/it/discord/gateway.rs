@@ -122,6 +122,50 @@ async fn a_refused_command_registration_leaves_the_bot_answering_and_is_retried(
     assert!(!t.fake.registered_commands().is_empty());
 }
 
+/// Switching from global commands to `command_guilds`: the guild set is registered and
+/// the global set an earlier run registered is removed (else members see every
+/// command twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registering_per_guild_removes_the_global_commands() {
+    let fake = FakeDiscord::start(FakeGuild::default_test_guild()).await;
+    fake.preregister_commands(None, &["ask", "help"]);
+    let t = spawn_bot_on(fake, |s, _| s.discord.command_guilds = vec![ids::GUILD]).await;
+    t.fake
+        .wait_for_request(WAIT, |r| {
+            r.method == "PUT" && r.path.ends_with("/commands") && r.body == json!([])
+        })
+        .await;
+    let commands = t.fake.registered_commands();
+    assert!(commands.iter().any(|c| c["name"] == "kb"), "{commands:?}");
+    let guild = json!(ids::GUILD.to_string());
+    assert!(
+        commands.iter().all(|c| c["guild_id"] == guild),
+        "global commands left: {commands:?}"
+    );
+}
+
+/// Switching from `command_guilds` back to global commands: the global set is
+/// registered and the guild set of each guild the bot is in is removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registering_globally_removes_the_guild_commands() {
+    let fake = FakeDiscord::start(FakeGuild::default_test_guild()).await;
+    fake.preregister_commands(Some(ids::GUILD), &["ask", "help"]);
+    let t = spawn_bot_on(fake, |_, _| {}).await;
+    t.fake
+        .wait_for_request(WAIT, |r| {
+            r.method == "PUT"
+                && r.path.contains(&format!("/guilds/{}/commands", ids::GUILD))
+                && r.body == json!([])
+        })
+        .await;
+    let commands = t.fake.registered_commands();
+    assert!(commands.iter().any(|c| c["name"] == "kb"), "{commands:?}");
+    assert!(
+        commands.iter().all(|c| c["guild_id"].is_null()),
+        "guild commands left: {commands:?}"
+    );
+}
+
 /// `discord.api_url` alone does not turn serenity's rate limiter off, and the test-only
 /// switch is refused with Discord's own address: the bot does not start, naming the key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
