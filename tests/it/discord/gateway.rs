@@ -16,6 +16,43 @@ async fn a_429_is_retried_and_the_reply_delivered() {
     assert_eq!(t.fake.rate_limited_count(), 2);
 }
 
+/// Discord failing with a 5xx on a channel post: the post is retried (a few times, with
+/// back-off), and a message Discord created before failing is not posted twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_5xx_on_a_post_is_retried_without_posting_twice() {
+    let t = spawn_bot(|_, _| {}).await;
+    let qa_posts = format!("/channels/{}/messages", ids::QA_CHANNEL);
+    t.fake
+        .fail_next_requests("POST", &qa_posts, 1, 502, "Bad Gateway", 0);
+    t.fake
+        .fail_next_posts_after_creating(ids::ADVISERS_CHANNEL, 1, 500);
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    t.reply_to(question).await;
+    let advisers_posts = format!("/channels/{}/messages", ids::ADVISERS_CHANNEL);
+    t.fake
+        .wait_for_request(WAIT, |r| {
+            r.method == "POST" && r.path.ends_with(&advisers_posts) && r.status == 200
+        })
+        .await;
+    let alerts: Vec<_> = t
+        .fake
+        .posted()
+        .into_iter()
+        .filter(|p| p.channel_id == ids::ADVISERS_CHANNEL)
+        .collect();
+    assert_eq!(alerts.len(), 1, "the alert once: {alerts:?}");
+    let failed: Vec<_> = t
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.status >= 500)
+        .map(|r| r.path.trim_start_matches("/api/v10").to_owned())
+        .collect();
+    assert_eq!(failed, [qa_posts, advisers_posts], "each failed once");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_question_sent_while_the_gateway_is_down_is_answered_after_resume() {
     let t = spawn_bot(|_, _| {}).await;
