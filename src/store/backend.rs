@@ -58,6 +58,7 @@ pub(crate) mod sqlite {
     include!("referral_queries.rs");
     include!("digest_queries.rs");
     include!("tender_queries.rs");
+    include!("thread_queries.rs");
 }
 
 /// PostgreSQL: several bot processes may share it.
@@ -116,4 +117,5 @@ pub(crate) mod postgres {
     include!("referral_queries.rs");
     include!("digest_queries.rs");
     include!("tender_queries.rs");
+    include!("thread_queries.rs");
 }

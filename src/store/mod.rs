@@ -165,6 +165,8 @@ mod web;
 pub use self::web::{DayCount, EntryFeedback, LangCount, NewWebSession, WebSession};
 pub mod tenders;
 pub use self::tenders::{NewTenderWatch, StoredNotice, SyncCounts, TenderWatch, TenderWatchId};
+mod threads;
+pub use self::threads::StoredThread;
 
 /// Text as both databases can keep it. PostgreSQL refuses NUL in text (SQLSTATE 22021),
 /// which lost a question holding one; it becomes U+FFFD on both, so they store the same.

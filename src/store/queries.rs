@@ -963,8 +963,14 @@ pub(crate) async fn purge_personal_data(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    let total = asks + feedback + outbox;
-    let detail = format!("asks={asks} feedback={feedback} outbox={outbox}");
+    // A thread's question and asker: follow-ups in a thread this old are read alone.
+    let threads = sqlx::query("DELETE FROM bot_threads WHERE created_at < $1")
+        .bind(older_than)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let total = asks + feedback + outbox + threads;
+    let detail = format!("asks={asks} feedback={feedback} outbox={outbox} threads={threads}");
     let target = older_than.to_rfc3339();
     audit_in(&mut tx, now, "system", "purge", &target, Some(&detail)).await?;
     tx.commit().await?;

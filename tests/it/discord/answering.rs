@@ -304,22 +304,61 @@ async fn thread_mode_answers_in_a_thread_and_follow_ups_there() {
 
     // An adviser (or anyone but the asker) talking in the thread is not a follow-up:
     // not answered, not queued.
-    let aside = t.fake.send_message(
-        question,
-        ids::ADVISER_USER,
-        "Jeg tar kontakt med deg på e-post om dette.",
-    );
-    let marker = t
-        .fake
-        .send_message(question, ids::SUPPLIER_USER, "Hvem kan delta?");
-    t.reply_to(marker).await;
-    t.fake
-        .assert_no_post(Duration::from_millis(300), |p| p.reply_to() == Some(aside))
-        .await;
+    aside_then_follow_up(&t, question).await;
     assert_eq!(
         t.open_items().await,
         0,
         "nothing queued for the adviser's aside"
+    );
+}
+
+/// In the bot's thread `thread` (opened on [`ANSWERED_NB`]) an adviser says something,
+/// then the asker follows up briefly: only the asker is answered, in the thread, in the
+/// context of the thread's question.
+async fn aside_then_follow_up(t: &TestBot, thread: u64) {
+    let aside = t.fake.send_message(
+        thread,
+        ids::ADVISER_USER,
+        "Jeg tar kontakt med deg på e-post om dette.",
+    );
+    let follow_up = t
+        .fake
+        .send_message(thread, ids::SUPPLIER_USER, "Hvem kan delta?");
+    let answer = t.reply_to(follow_up).await;
+    assert_eq!(answer.channel_id, thread);
+    assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+    assert_eq!(t.fake.threads().len(), 1, "no thread in a thread");
+    t.fake
+        .assert_no_post(Duration::from_millis(300), |p| p.reply_to() == Some(aside))
+        .await;
+}
+
+/// The thread's question is kept in the database: a follow-up after a restart is still
+/// read with it, and only the asker's messages are follow-ups; forgetting the asker
+/// renames the thread although this run of the bot never opened it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thread_follow_ups_keep_their_question_across_a_restart() {
+    let mut t = spawn_bot(|s, _| s.discord.reply_mode = ReplyMode::Thread).await;
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    t.fake
+        .wait_for_post(WAIT, |p| p.channel_id == question)
+        .await;
+    t.restart().await;
+    aside_then_follow_up(&t, question).await;
+
+    forget_the_supplier(&t).await;
+    t.fake
+        .wait_for_request(WAIT, |r| {
+            r.method == "PATCH" && r.path.ends_with(&question.to_string())
+        })
+        .await;
+    assert_eq!(t.fake.threads()[0].name, "Spørsmål (slettet)");
+    assert_eq!(
+        t.store().thread(&question.to_string()).await.unwrap(),
+        None,
+        "the question is forgotten with its asker"
     );
 }
 

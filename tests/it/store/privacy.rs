@@ -2,7 +2,7 @@
 
 use anbud::store::{
     AlertMessage, ForgetReport, LearnedEntry, NewFeedback, NewUnanswered, QueueStatus, Reason,
-    Store,
+    Store, StoredThread,
 };
 use chrono::{NaiveDate, TimeDelta};
 
@@ -469,7 +469,31 @@ async fn forget_returns_the_alerts_that_quote_the_user(db: &TestDb) {
     assert!(store.forget_user("user-a").await.unwrap().alerts.is_empty());
 }
 
+/// The question a thread was opened on is kept (follow-ups after a restart are read
+/// with it) and goes when its asker is forgotten; another asker's thread stays.
+async fn forget_deletes_the_threads_opened_on_the_users_questions(db: &TestDb) {
+    let store = db.store().await;
+    let thread = |id: &str, asker: &str, question: &str| StoredThread {
+        thread_id: id.into(),
+        asker_id: asker.into(),
+        question: question.into(),
+    };
+    let theirs = thread("701", "user-a", "Hva er en dialogkonferanse?");
+    let others = thread("702", "user-b", "Hva er ESPD?");
+    for t in [&theirs, &others] {
+        store.save_thread(t).await.unwrap();
+    }
+    assert_eq!(store.thread("701").await.unwrap(), Some(theirs));
+    assert_eq!(store.thread("703").await.unwrap(), None);
+
+    let report = store.forget_user("user-a").await.unwrap();
+    assert_eq!(report.opened_threads, ["701"]);
+    assert_eq!(store.thread("701").await.unwrap(), None);
+    assert_eq!(store.thread("702").await.unwrap(), Some(others));
+}
+
 super::on_both_databases!(
+    forget_deletes_the_threads_opened_on_the_users_questions,
     forget_removes_the_users_words_from_everything_taught,
     forgotten_words_cannot_be_read_from_the_files,
     forget_user_deletes_exactly_that_users_data,
