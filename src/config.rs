@@ -376,7 +376,10 @@ impl DiscordSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnnouncementSettings {
-    pub timezone: String,
+    /// The time zone organisers write times in (an IANA name such as "Europe/Oslo"),
+    /// parsed when the configuration is read.
+    #[serde(deserialize_with = "time_zone")]
+    pub timezone: chrono_tz::Tz,
     pub late_limit_hours: u32,
     #[serde(deserialize_with = "numbers")]
     pub reminder_days_before: Vec<u32>,
@@ -480,6 +483,18 @@ fn shard_numbers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> 
 
 fn optional_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     parse_id(RawId::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+/// An IANA time zone name ("Europe/Oslo"); the value is named in the error only if it
+/// cannot be a secret.
+fn time_zone<'de, D: Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
+    let name = String::deserialize(d)?;
+    name.trim().parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "{} is not a time zone name (for example \"Europe/Oslo\")",
+            show(&name)
+        ))
+    })
 }
 
 /// Keys without a default, so absent from `config/default.toml` (where a comment names
@@ -842,29 +857,12 @@ impl Settings {
         if web.session_hours == 0 {
             return invalid("web.session_hours", "must be at least 1".into());
         }
-        if self
-            .announcements
-            .timezone
-            .parse::<chrono_tz::Tz>()
-            .is_err()
-        {
-            return invalid(
-                "announcements.timezone",
-                format!(
-                    "{} is not a time zone name",
-                    show(&self.announcements.timezone)
-                ),
-            );
-        }
         Ok(())
     }
 
-    /// The announcements' time zone (validated at load).
+    /// The announcements' time zone.
     pub fn timezone(&self) -> chrono_tz::Tz {
-        self.announcements
-            .timezone
-            .parse()
-            .unwrap_or(chrono_tz::Europe::Oslo)
+        self.announcements.timezone
     }
 }
 
@@ -889,6 +887,19 @@ mod tests {
     /// The settings the defaults with these environment variables give.
     fn load_ok(pairs: &[(&str, &str)]) -> Settings {
         Settings::from_sources(None, &env(pairs), &Overrides::default()).unwrap()
+    }
+
+    #[test]
+    fn the_time_zone_is_parsed_when_the_configuration_is_read() {
+        assert_eq!(Settings::defaults().timezone(), chrono_tz::Europe::Oslo);
+        let s = load_ok(&[("ANBUD__ANNOUNCEMENTS__TIMEZONE", "Europe/Stockholm")]);
+        assert_eq!(s.announcements.timezone, chrono_tz::Europe::Stockholm);
+        let err = load_error(&[("ANBUD__ANNOUNCEMENTS__TIMEZONE", "Europe/Bergen")]);
+        assert!(err.contains("timezone"), "{err}");
+        assert!(
+            err.contains("\"Europe/Bergen\" is not a time zone name"),
+            "{err}"
+        );
     }
 
     #[test]

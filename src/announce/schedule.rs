@@ -178,7 +178,7 @@ impl SchedulerConfig {
         offsets.sort();
         offsets.dedup();
         SchedulerConfig {
-            timezone: settings.timezone.parse().unwrap_or(chrono_tz::Europe::Oslo),
+            timezone: settings.timezone,
             lang: settings.language,
             late_limit: TimeDelta::hours(i64::from(settings.late_limit_hours)),
             reminder_offsets: offsets,

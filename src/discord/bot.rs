@@ -208,11 +208,29 @@ const REGISTRATION_RETRY_MAX: Duration = Duration::from_secs(15 * 60);
 /// growing pause until Discord takes them. Messages are answered meanwhile; only the
 /// commands are missing, and the log says why (for example 403 "Missing Access" for a
 /// guild in `discord.command_guilds` the bot has not been invited to).
+///
+/// Then the other set goes: the global commands when it registers per guild, the
+/// guild commands of every guild it is in (`joined`) when it registers globally, so a
+/// switch between the two does not leave every command listed twice.
 async fn register_until_done(
     http: Arc<serenity::Http>,
     commands: Vec<serenity::CreateCommand>,
     guilds: Vec<u64>,
+    joined: Vec<serenity::GuildId>,
 ) {
+    let old_sets: Vec<Option<u64>> = if guilds.is_empty() {
+        joined.iter().map(|g| Some(g.get())).collect()
+    } else {
+        vec![None]
+    };
+    register(&http, &commands, guilds).await;
+    for scope in old_sets {
+        remove_commands(&http, scope).await;
+    }
+}
+
+/// Register `commands` globally or in each of `guilds`, retrying what is refused.
+async fn register(http: &serenity::Http, commands: &[serenity::CreateCommand], guilds: Vec<u64>) {
     let mut wait = REGISTRATION_RETRY_FIRST;
     let mut pending: Vec<Option<u64>> = if guilds.is_empty() {
         vec![None]
@@ -222,15 +240,7 @@ async fn register_until_done(
     loop {
         let mut refused = Vec::new();
         for scope in pending {
-            let result = match scope {
-                None => serenity::Command::set_global_commands(&http, commands.clone())
-                    .await
-                    .map(drop),
-                Some(guild) => serenity::GuildId::new(guild)
-                    .set_commands(&http, commands.clone())
-                    .await
-                    .map(drop),
-            };
+            let result = set_commands(http, scope, commands.to_vec()).await;
             match result {
                 Ok(()) => {
                     tracing::info!(guild = ?scope, count = commands.len(), "registered the slash commands")
@@ -254,6 +264,48 @@ async fn register_until_done(
         pending = refused;
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(REGISTRATION_RETRY_MAX);
+    }
+}
+
+/// Replace the commands registered globally (`None`) or in a guild with `commands`.
+async fn set_commands(
+    http: &serenity::Http,
+    scope: Option<u64>,
+    commands: Vec<serenity::CreateCommand>,
+) -> Result<(), serenity::Error> {
+    match scope {
+        None => serenity::Command::set_global_commands(http, commands)
+            .await
+            .map(drop),
+        Some(guild) => serenity::GuildId::new(guild)
+            .set_commands(http, commands)
+            .await
+            .map(drop),
+    }
+}
+
+/// Remove the commands this application registered globally (`None`) or in a guild,
+/// if there are any. A failure is logged: the old set then stays listed, and is
+/// removed at the next start.
+async fn remove_commands(http: &serenity::Http, scope: Option<u64>) {
+    let existing = match scope {
+        None => serenity::Command::get_global_commands(http).await,
+        Some(guild) => serenity::GuildId::new(guild).get_commands(http).await,
+    };
+    let removed = match existing {
+        Ok(existing) if existing.is_empty() => return,
+        Ok(existing) => set_commands(http, scope, Vec::new())
+            .await
+            .map(|()| existing.len()),
+        Err(e) => Err(e),
+    };
+    match removed {
+        Ok(count) => {
+            tracing::info!(guild = ?scope, count, "removed the slash commands registered the other way (global or per guild)")
+        }
+        Err(e) => {
+            tracing::warn!(guild = ?scope, error = %cause_chain(&e), "could not remove the slash commands registered the other way; members may see them twice")
+        }
     }
 }
 
@@ -296,6 +348,7 @@ pub async fn start(app: App, token: SecretString) -> Result<RunningBot, DiscordE
                     ctx.http.clone(),
                     poise::builtins::create_application_commands(&framework.options().commands),
                     guilds,
+                    ready.guilds.iter().map(|g| g.id).collect(),
                 ));
                 Ok(setup_data)
             })

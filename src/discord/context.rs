@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use poise::serenity_prelude as serenity;
-use serenity::{ChannelId, RoleId, UserId};
+use serenity::{ChannelId, ModalInteraction, RoleId, UserId};
 
 use super::buttons::ButtonKey;
 use super::rate_limit::RateLimiter;
@@ -37,11 +37,19 @@ pub struct BotState {
     run: u32,
     /// Button ids a running command is waiting for (a collector answers those clicks).
     collecting: Arc<Mutex<HashSet<String>>>,
+    /// The submitted form of a command that opened one, by the command's interaction
+    /// id: what the command says after the form goes on the submission's own token,
+    /// which is fresh when the command's (15 minutes) has run out.
+    form_submits: Mutex<BTreeMap<u64, ModalInteraction>>,
     next_key: AtomicU64,
 }
 
 /// How many questions behind feedback buttons are remembered.
 const REMEMBERED_QUESTIONS: usize = 5000;
+
+/// How many commands' form submissions are remembered (a command runs for at most the
+/// form's half hour plus its preview; far fewer are ever open at once).
+const REMEMBERED_FORMS: usize = 1000;
 
 impl BotState {
     pub fn new(rate_limit_per_minute: u32) -> BotState {
@@ -51,8 +59,29 @@ impl BotState {
             questions: Mutex::new(BTreeMap::new()),
             run: run_id(),
             collecting: Arc::default(),
+            form_submits: Mutex::new(BTreeMap::new()),
             next_key: AtomicU64::new(1),
         }
+    }
+
+    /// From now on the command `command` (an interaction id) answers on `submit`, the
+    /// form it opened and got back.
+    pub fn answer_on_form(&self, command: u64, submit: ModalInteraction) {
+        let mut submits = self.form_submits.lock().unwrap_or_else(|p| p.into_inner());
+        submits.insert(command, submit);
+        // Interaction ids grow with time: the oldest go first, long after their command.
+        while submits.len() > REMEMBERED_FORMS {
+            submits.pop_first();
+        }
+    }
+
+    /// The form submission command `command` answers on, if it opened a form.
+    pub fn form_of(&self, command: u64) -> Option<ModalInteraction> {
+        self.form_submits
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&command)
+            .cloned()
     }
 
     pub fn remember_thread(&self, thread: ChannelId, question: &str, asker: UserId) {

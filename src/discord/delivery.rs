@@ -189,11 +189,26 @@ pub async fn alert_advisers(http: &Http, app: &App, logged: Logged) {
     // Kept so that forgetting the asker can redact the alert, which quotes the question
     // (the first message holds it: the quote is shorter than one message).
     if let Some(message) = posted.first() {
+        let (channel_id, message_id) = (channel.to_string(), message.id.to_string());
         let recorded = store
-            .set_alert_message(item.id, &channel.to_string(), &message.id.to_string())
+            .set_alert_message(item.id, &item.question, &channel_id, &message_id)
             .await;
-        if let Err(e) = recorded {
-            tracing::warn!(item = %item.id, error = %e, "could not record the advisers' alert");
+        match recorded {
+            Ok(true) => {}
+            // The asker was forgotten while the alert was on its way: that forget could
+            // not see the alert, so it is redacted here.
+            Ok(false) => {
+                tracing::info!(item = %item.id, "the asker was forgotten while the alert was posted; redacting it");
+                let alert = AlertMessage {
+                    item_id: item.id,
+                    channel_id,
+                    message_id,
+                };
+                redact_alerts(http, &[alert]).await;
+            }
+            Err(e) => {
+                tracing::warn!(item = %item.id, error = %e, "could not record the advisers' alert")
+            }
         }
     }
 }

@@ -9,7 +9,8 @@
 use poise::serenity_prelude as serenity;
 use serenity::{
     ButtonStyle, CreateActionRow, CreateButton, CreateInteractionResponse,
-    CreateInteractionResponseMessage,
+    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, MessageId,
+    ModalInteraction,
 };
 
 use super::buttons::{ButtonAction, ButtonKey};
@@ -102,7 +103,10 @@ pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// Reply to a command in parts, with the buttons on the last part.
+/// Reply to a command in parts, with the buttons on the last part. A command that got a
+/// form back replies on the form's submission (see [`BotState::answer_on_form`]).
+///
+/// [`BotState::answer_on_form`]: super::context::BotState::answer_on_form
 pub async fn send_chunks(
     ctx: Context<'_>,
     chunks: &[String],
@@ -110,6 +114,19 @@ pub async fn send_chunks(
     ephemeral: bool,
 ) -> Result<(), CommandError> {
     let last = chunks.len().saturating_sub(1);
+    if let Some(submit) = ctx.data().state.form_of(ctx.id()) {
+        for (i, chunk) in chunks.iter().enumerate() {
+            let rows = if i == last {
+                components.clone()
+            } else {
+                Vec::new()
+            };
+            submit
+                .create_followup(ctx.http(), followup(chunk, rows, ephemeral))
+                .await?;
+        }
+        return Ok(());
+    }
     for (i, chunk) in chunks.iter().enumerate() {
         let mut reply = poise::CreateReply::default()
             .content(chunk.clone())
@@ -121,6 +138,71 @@ pub async fn send_chunks(
         ctx.send(reply).await?;
     }
     Ok(())
+}
+
+/// A follow-up message with mentions off.
+fn followup(
+    text: &str,
+    components: Vec<CreateActionRow>,
+    ephemeral: bool,
+) -> CreateInteractionResponseFollowup {
+    CreateInteractionResponseFollowup::new()
+        .content(text)
+        .ephemeral(ephemeral)
+        .allowed_mentions(no_mentions())
+        .components(components)
+}
+
+/// A private message with buttons that the command takes away later (a preview).
+pub enum PrivateMessage<'a> {
+    /// Sent on the command's own interaction.
+    Command(poise::ReplyHandle<'a>),
+    /// Sent on the form the command opened (see [`send_chunks`]).
+    Form {
+        submit: Box<ModalInteraction>,
+        message: MessageId,
+    },
+}
+
+impl PrivateMessage<'_> {
+    /// Send `text` with `components`, privately, where the command replies.
+    pub async fn send<'a>(
+        ctx: Context<'a>,
+        text: String,
+        components: Vec<CreateActionRow>,
+    ) -> Result<PrivateMessage<'a>, CommandError> {
+        if let Some(submit) = ctx.data().state.form_of(ctx.id()) {
+            let sent = submit
+                .create_followup(ctx.http(), followup(&text, components, true))
+                .await?;
+            return Ok(PrivateMessage::Form {
+                submit: Box::new(submit),
+                message: sent.id,
+            });
+        }
+        let reply = poise::CreateReply::default()
+            .content(text)
+            .components(components)
+            .ephemeral(true)
+            .allowed_mentions(no_mentions());
+        Ok(PrivateMessage::Command(ctx.send(reply).await?))
+    }
+
+    /// Take the message's buttons away.
+    pub async fn remove_buttons(&self, ctx: Context<'_>) -> Result<(), CommandError> {
+        match self {
+            PrivateMessage::Command(handle) => {
+                handle
+                    .edit(ctx, poise::CreateReply::default().components(Vec::new()))
+                    .await?
+            }
+            PrivateMessage::Form { submit, message } => {
+                let edit = CreateInteractionResponseFollowup::new().components(Vec::new());
+                submit.edit_followup(ctx.http(), *message, edit).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A reply only the invoker sees, split when long.

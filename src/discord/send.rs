@@ -1,8 +1,12 @@
 //! The one path by which the bot posts channel messages: mentions always off, long text
-//! split, and an HTTP 429 retried.
+//! split, and an HTTP 429 or a 5xx retried.
 //!
 //! With `discord.api_url` set, serenity's own rate limiter is off, so a 429 comes back to
-//! us as an error without `retry_after`: we back off 0.5 s, 1 s, 2 s, 4 s and resend.
+//! us as an error without `retry_after`. A 429, and a 500, 502, 503 or 504 (Discord
+//! having a bad moment), is retried after 0.5 s, 1 s, 2 s and 4 s, then given up. Only
+//! the part that failed is sent again, never the parts before it; and each part carries
+//! a nonce Discord enforces, so a part Discord created before answering 5xx is not
+//! posted twice.
 
 use std::future::Future;
 use std::time::Duration;
@@ -14,8 +18,8 @@ use serenity::all::{
 
 use super::format::{split_message, DISCORD_LIMIT, MESSAGE_LIMIT};
 
-/// Tries after the first before a 429 is given up.
-const RETRIES_ON_429: u32 = 4;
+/// Tries after the first before a 429 or 5xx is given up.
+const RETRIES: u32 = 4;
 const FIRST_BACK_OFF: Duration = Duration::from_millis(500);
 
 /// Nothing may ping: not @everyone, not roles, not users, not the replied-to author.
@@ -31,11 +35,6 @@ pub fn notify_only(user: UserId, by_reply: bool) -> CreateAllowedMentions {
         .replied_user(by_reply)
 }
 
-/// Whether Discord answered 429 Too Many Requests.
-pub fn is_rate_limited(error: &serenity::Error) -> bool {
-    status(error) == Some(429)
-}
-
 /// The HTTP status of an unsuccessful request.
 pub fn status(error: &serenity::Error) -> Option<u16> {
     match error {
@@ -44,14 +43,21 @@ pub fn status(error: &serenity::Error) -> Option<u16> {
     }
 }
 
+/// Whether the request may succeed if sent again: 429, or Discord's server failing
+/// (500, 502, 503, 504).
+pub fn is_transient(error: &serenity::Error) -> bool {
+    matches!(status(error), Some(429 | 500 | 502 | 503 | 504))
+}
+
 /// True when the channel (or the message replied to) no longer exists or cannot be
 /// reached: the caller may fall back to a direct message.
 pub fn is_gone(error: &serenity::Error) -> bool {
     matches!(status(error), Some(403 | 404))
 }
 
-/// Run `request` again while it fails with 429, backing off between tries.
-pub async fn retry_on_429<T, F, Fut>(mut request: F) -> Result<T, serenity::Error>
+/// Run `request` again while it fails with 429 or 5xx ([`is_transient`]), backing off
+/// between tries, at most [`RETRIES`] times.
+pub async fn retry_transient<T, F, Fut>(mut request: F) -> Result<T, serenity::Error>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, serenity::Error>>,
@@ -60,12 +66,13 @@ where
     let mut tries = 0;
     loop {
         match request().await {
-            Err(e) if is_rate_limited(&e) && tries < RETRIES_ON_429 => {
+            Err(e) if is_transient(&e) && tries < RETRIES => {
                 tries += 1;
                 tracing::debug!(
                     wait_ms = wait.as_millis() as u64,
                     tries,
-                    "Discord answered 429; retrying"
+                    status = ?status(&e),
+                    "Discord could not take the request now; retrying"
                 );
                 tokio::time::sleep(wait).await;
                 wait *= 2;
@@ -163,10 +170,25 @@ pub async fn post(
         if i == last && !outgoing.files.is_empty() {
             builder = builder.files(outgoing.files.clone());
         }
-        let message = retry_on_429(|| channel.send_message(http, builder.clone())).await?;
+        // Discord keeps a nonce a few minutes: a retry of a part it did create returns
+        // that message instead of a second one.
+        builder = builder
+            .nonce(serenity::all::Nonce::String(nonce()))
+            .enforce_nonce(true);
+        let message = retry_transient(|| channel.send_message(http, builder.clone())).await?;
         posted.push(message);
     }
     Ok(posted)
+}
+
+/// A nonce for one message: random, at most 25 characters as Discord allows.
+fn nonce() -> String {
+    let random = getrandom::u64().unwrap_or_else(|_| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
+    format!("{random:x}")
 }
 
 /// Post `outgoing` to a user as a direct message (no reply reference: the question was
@@ -176,7 +198,7 @@ pub async fn post_dm(
     user: UserId,
     mut outgoing: Outgoing,
 ) -> Result<Vec<Message>, serenity::Error> {
-    let channel = retry_on_429(|| user.create_dm_channel(http)).await?;
+    let channel = retry_transient(|| user.create_dm_channel(http)).await?;
     outgoing.reply_to = None;
     post(http, channel.id, outgoing).await
 }
@@ -189,7 +211,7 @@ pub async fn open_thread(
     question: &str,
 ) -> Result<GuildChannel, serenity::Error> {
     let name = thread_name(question);
-    retry_on_429(|| {
+    retry_transient(|| {
         channel.create_thread_from_message(
             http,
             message,
@@ -252,15 +274,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn retries_429_then_gives_up() {
+    async fn only_429_and_5xx_are_retried() {
         use std::sync::atomic::{AtomicU32, Ordering};
         let calls = AtomicU32::new(0);
-        let result: Result<(), _> = retry_on_429(|| {
+        let result: Result<(), _> = retry_transient(|| {
             calls.fetch_add(1, Ordering::SeqCst);
             async { Err(serenity::Error::Other("not a 429")) }
         })
         .await;
         assert!(result.is_err());
-        assert_eq!(calls.load(Ordering::SeqCst), 1, "only a 429 is retried");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "only a 429 or 5xx is retried"
+        );
     }
 }

@@ -42,6 +42,13 @@ pub(crate) mod sqlite {
          RETURNING id, channel_id, text, publish_at, status, attempts, last_error, created_by,
                    created_at, updated_at, posted_at, late, parts_posted";
 
+    /// The item a forget deletes or retitles, with where its advisers' alert is. SQLite's
+    /// BEGIN IMMEDIATE already keeps
+    /// [`Store::set_alert_message`](crate::store::Store::set_alert_message) out until the
+    /// forget ends.
+    const SELECT_ITEM_TO_FORGET: &str =
+        "SELECT question, alert_channel_id, alert_message_id FROM queue_items WHERE id = $1";
+
     include!("queries.rs");
     include!("web_queries.rs");
     include!("group_commit_queries.rs");
@@ -51,6 +58,7 @@ pub(crate) mod sqlite {
     include!("referral_queries.rs");
     include!("digest_queries.rs");
     include!("tender_queries.rs");
+    include!("thread_queries.rs");
 }
 
 /// PostgreSQL: several bot processes may share it.
@@ -94,6 +102,12 @@ pub(crate) mod postgres {
          RETURNING id, channel_id, text, publish_at, status, attempts, last_error, created_by,
                    created_at, updated_at, posted_at, late, parts_posted";
 
+    /// The item a forget deletes or retitles, with where its advisers' alert is, locked:
+    /// an alert recorded meanwhile is either seen here or, after the forget, finds its
+    /// item gone or retitled (see [`Store::set_alert_message`](crate::store::Store::set_alert_message)).
+    const SELECT_ITEM_TO_FORGET: &str = "SELECT question, alert_channel_id, alert_message_id
+         FROM queue_items WHERE id = $1 FOR UPDATE";
+
     include!("queries.rs");
     include!("web_queries.rs");
     include!("group_commit_queries.rs");
@@ -103,4 +117,5 @@ pub(crate) mod postgres {
     include!("referral_queries.rs");
     include!("digest_queries.rs");
     include!("tender_queries.rs");
+    include!("thread_queries.rs");
 }

@@ -49,6 +49,14 @@ pub(crate) async fn forget_user(
         .execute(&mut *tx)
         .await?;
 
+    // The threads the bot opened on their questions, and those questions with them.
+    let mut opened_threads: Vec<String> =
+        sqlx::query_scalar("DELETE FROM bot_threads WHERE asker_id = $1 RETURNING thread_id")
+            .bind(user_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    opened_threads.sort();
+
     let asks_deleted = sqlx::query("DELETE FROM asks WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)
@@ -67,9 +75,7 @@ pub(crate) async fn forget_user(
             .fetch_one(&mut *tx)
             .await?;
         // The advisers' alert quotes the item's title as it was when the item was new.
-        let item = sqlx::query(
-            "SELECT question, alert_channel_id, alert_message_id FROM queue_items WHERE id = $1",
-        )
+        let item = sqlx::query(SELECT_ITEM_TO_FORGET)
         .bind(item_id)
         .fetch_optional(&mut *tx)
         .await?;
@@ -128,6 +134,7 @@ pub(crate) async fn forget_user(
         deleted_items,
         items_retitled,
         threads: threads.into_iter().collect(),
+        opened_threads,
         alerts,
     };
     // The audit says that someone was forgotten, never who.

@@ -165,6 +165,8 @@ mod web;
 pub use self::web::{DayCount, EntryFeedback, LangCount, NewWebSession, WebSession};
 pub mod tenders;
 pub use self::tenders::{NewTenderWatch, StoredNotice, SyncCounts, TenderWatch, TenderWatchId};
+mod threads;
+pub use self::threads::StoredThread;
 
 /// Text as both databases can keep it. PostgreSQL refuses NUL in text (SQLSTATE 22021),
 /// which lost a question holding one; it becomes U+FFFD on both, so they store the same.
@@ -385,14 +387,18 @@ impl Store {
     }
 
     /// Records where the advisers' alert about `id` was posted, so forgetting its asker
-    /// can redact it (see [`ForgetReport::alerts`]).
+    /// can redact it (see [`ForgetReport::alerts`]). `quoted` is the item's question as
+    /// the alert quotes it. Returns `false`, recording nothing, when the item is gone or
+    /// no longer has that question: a forget came between reading the item and posting
+    /// the alert, did not see the alert, and the caller must redact it itself.
     pub async fn set_alert_message(
         &self,
         id: QueueItemId,
+        quoted: &str,
         channel_id: &str,
         message_id: &str,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, set_alert_message(id, channel_id, message_id))
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, set_alert_message(id, quoted, channel_id, message_id))
     }
 
     /// Every ask of an item, first first: the wordings, reasons and askers an

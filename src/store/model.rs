@@ -464,7 +464,8 @@ pub struct AuditRow {
 /// The lists tell the chat adapters which copies of the user's words they keep outside the
 /// database must go too: the Discord layer deletes or edits its alerts about the items in
 /// `items_deleted` and `items_retitled`, redacts the `alerts` that quote the user's
-/// question, and renames the `threads` (a thread opened on a question is named after it).
+/// question, and renames the `opened_threads` (a thread opened on a question is named after
+/// it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForgetReport {
     /// The user's asks.
@@ -488,6 +489,9 @@ pub struct ForgetReport {
     pub items_retitled: Vec<QueueItemId>,
     /// Discord threads the user's questions were asked in or answered in.
     pub threads: Vec<String>,
+    /// Threads the bot opened on the user's questions (named after the question),
+    /// forgotten with the question they were opened on.
+    pub opened_threads: Vec<String>,
     /// The advisers' alerts that quote the user's question: those about the deleted
     /// items, and about retitled items whose title was the user's words.
     pub alerts: Vec<AlertMessage>,

@@ -245,21 +245,23 @@ pub(crate) async fn get_item(pool: &Pool, id: QueueItemId) -> Result<QueueItem, 
 pub(crate) async fn set_alert_message(
     pool: &Pool,
     id: QueueItemId,
+    quoted: &str,
     channel_id: &str,
     message_id: &str,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
+    // Only while the item still has the title the alert quotes: a forget that deleted or
+    // retitled it first (it locks the row) leaves nothing here, and the caller redacts.
     let done = sqlx::query(
-        "UPDATE queue_items SET alert_channel_id = $2, alert_message_id = $3 WHERE id = $1",
+        "UPDATE queue_items SET alert_channel_id = $2, alert_message_id = $3
+         WHERE id = $1 AND question = $4",
     )
     .bind(id.0)
     .bind(channel_id)
     .bind(message_id)
+    .bind(quoted)
     .execute(pool)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::not_found("queue item", id));
-    }
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 pub(crate) async fn asks_for_item(pool: &Pool, id: QueueItemId) -> Result<Vec<Ask>, StoreError> {
@@ -961,8 +963,14 @@ pub(crate) async fn purge_personal_data(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    let total = asks + feedback + outbox;
-    let detail = format!("asks={asks} feedback={feedback} outbox={outbox}");
+    // A thread's question and asker: follow-ups in a thread this old are read alone.
+    let threads = sqlx::query("DELETE FROM bot_threads WHERE created_at < $1")
+        .bind(older_than)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let total = asks + feedback + outbox + threads;
+    let detail = format!("asks={asks} feedback={feedback} outbox={outbox} threads={threads}");
     let target = older_than.to_rfc3339();
     audit_in(&mut tx, now, "system", "purge", &target, Some(&detail)).await?;
     tx.commit().await?;

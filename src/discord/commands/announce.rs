@@ -24,7 +24,7 @@ use crate::announce::{
 use crate::discord::commands::text_form;
 use crate::discord::context::{actor, ctx_lang, is_organiser, texts, Context, Data, Error};
 use crate::discord::format::{quote_block, when};
-use crate::discord::reply::{say_private, CommandError};
+use crate::discord::reply::{say_private, CommandError, PrivateMessage};
 use crate::discord::send::no_mentions;
 use crate::discord::texts::Texts;
 use crate::knowledge::Lang;
@@ -206,17 +206,10 @@ pub async fn announce(
             .label(&t.cancel)
             .style(ButtonStyle::Secondary),
     ]);
-    let preview = poise::CreateReply::default()
-        .content(prepared.preview())
-        .components(vec![buttons])
-        .ephemeral(true)
-        .allowed_mentions(no_mentions());
-    let handle = ctx.send(preview).await?;
+    let preview = PrivateMessage::send(ctx, prepared.preview(), vec![buttons]).await?;
 
     let Some(click) = clicks.next().await else {
-        handle
-            .edit(ctx, poise::CreateReply::default().components(Vec::new()))
-            .await?;
+        preview.remove_buttons(ctx).await?;
         return say_private(ctx, &t.preview_unanswered).await;
     };
     // Keep the preview, take the buttons away: each preview is published at most once.

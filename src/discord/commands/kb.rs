@@ -21,7 +21,8 @@ pub fn commands() -> Vec<poise::Command<Data, Error>> {
     vec![kb()]
 }
 
-/// How long an adviser may take to fill in the form.
+/// How long an adviser may take to fill in the form (longer than the command's own
+/// 15 minutes: the result goes on the form's submission, see [`open_form`]).
 const FORM_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// The knowledge base: show, add, edit, reload.
@@ -238,14 +239,21 @@ pub(crate) async fn open_form<M: poise::Modal>(
     let Some(submitted) = submissions.next().await else {
         return Ok(None);
     };
-    // Close the form on the adviser's screen; the result follows as a message.
+    // Close the form on the adviser's screen at once ("thinking…" until the result). The
+    // result, and anything else the command says from now on, goes on the submission's
+    // own token: the command's ran out 15 minutes after it was run, and the form may
+    // have been open longer than that.
+    let thinking = serenity::CreateInteractionResponse::Defer(
+        serenity::CreateInteractionResponseMessage::new().ephemeral(true),
+    );
     submitted
-        .create_response(
-            ctx.serenity_context(),
-            serenity::CreateInteractionResponse::Acknowledge,
-        )
+        .create_response(ctx.serenity_context(), thinking)
         .await?;
-    M::parse(submitted.data.clone())
+    let data = submitted.data.clone();
+    ctx.data()
+        .state
+        .answer_on_form(ctx.interaction.id.get(), submitted);
+    M::parse(data)
         .map(Some)
         .map_err(|e| Error::Unexpected(format!("the form came back incomplete: {e}")))
 }

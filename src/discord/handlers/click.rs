@@ -7,7 +7,7 @@ use std::time::Instant;
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
 use serenity::{
-    ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    ChannelId, ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseFollowup,
     CreateInteractionResponseMessage, EditInteractionResponse, EditThread, Http,
 };
 
@@ -309,12 +309,21 @@ async fn forget(click: &Click<'_>, confirm: bool, user: u64) -> Result<(), Error
             return click.edit(text).await;
         }
     };
-    // The threads the bot opened on their questions carry the question as their name.
-    for thread in click
+    // The threads the bot opened on their questions carry the question as their name
+    // (those of this run are in memory too, and kept there if the database missed one).
+    let mut threads = click
         .data
         .state
-        .forget_threads_of(click.interaction.user.id)
-    {
+        .forget_threads_of(click.interaction.user.id);
+    let stored = report
+        .opened_threads
+        .iter()
+        .filter_map(|id| id.parse::<u64>().ok())
+        .map(ChannelId::new);
+    threads.extend(stored);
+    threads.sort();
+    threads.dedup();
+    for thread in threads {
         let renamed = thread
             .edit_thread(
                 click.http,

@@ -4,17 +4,18 @@
 use std::time::Instant;
 
 use poise::serenity_prelude as serenity;
-use serenity::{ChannelId, Message, MessageType};
+use serenity::{ChannelId, Message, MessageType, UserId};
 
 use super::discord_origin;
 use crate::config::ReplyMode;
-use crate::discord::context::{Data, Error};
+use crate::discord::context::{BotThread, Data, Error};
 use crate::discord::delivery;
 use crate::discord::format::render_reply;
 use crate::discord::reply::answer_components;
 use crate::discord::send::{self, Outgoing};
 use crate::discord::texts::Texts;
 use crate::search::detect_language;
+use crate::store::StoredThread;
 
 /// Why a message is (or is not) a question for the bot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +99,56 @@ async fn counts_as_channel(ctx: &serenity::Context, msg: &Message) -> ChannelId 
     }
 }
 
+/// The thread the bot opened on a question, if `msg` is in one: from memory, else (after
+/// a restart) from the database. Only threads are looked up there, not every channel.
+async fn bot_thread(ctx: &serenity::Context, data: &Data, msg: &Message) -> Option<BotThread> {
+    if let Some(thread) = data.state.thread(msg.channel_id) {
+        return Some(thread);
+    }
+    let guild_id = msg.guild_id?;
+    let store = data.app.store()?;
+    let plain_channel = ctx
+        .cache
+        .guild(guild_id)
+        .is_some_and(|guild| guild.channels.contains_key(&msg.channel_id));
+    if plain_channel {
+        return None;
+    }
+    match store.thread(&msg.channel_id.to_string()).await {
+        Ok(stored) => {
+            let asker = stored.as_ref()?.asker_id.parse::<u64>().ok()?;
+            let thread = BotThread {
+                question: stored?.question,
+                asker: UserId::new(asker),
+            };
+            data.state
+                .remember_thread(msg.channel_id, &thread.question, thread.asker);
+            Some(thread)
+        }
+        Err(e) => {
+            tracing::warn!(channel = %msg.channel_id, error = %e, "could not look up a thread the bot may have opened");
+            None
+        }
+    }
+}
+
+/// Keep the thread opened on `question` in memory and in the database (so follow-ups
+/// after a restart are still read with the question).
+async fn remember_thread(data: &Data, thread: ChannelId, question: &str, asker: UserId) {
+    data.state.remember_thread(thread, question, asker);
+    let Some(store) = data.app.store() else {
+        return;
+    };
+    let stored = StoredThread {
+        thread_id: thread.to_string(),
+        asker_id: asker.to_string(),
+        question: question.to_string(),
+    };
+    if let Err(e) = store.save_thread(&stored).await {
+        tracing::warn!(%thread, error = %e, "could not keep a thread's question; follow-ups after a restart lose it");
+    }
+}
+
 /// Answer a message if it is a question for the bot.
 pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> Result<(), Error> {
     let received = Instant::now();
@@ -106,14 +157,14 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     }
     let me = ctx.cache.current_user().id;
     let settings = &data.app.settings.discord;
+    let bot_thread = bot_thread(ctx, data, msg).await;
     // In the bot's thread only the asker's messages are follow-ups: an adviser or
     // another member talking there is not answered (unless they mention the bot).
-    let thread_question = data
-        .state
-        .thread(msg.channel_id)
+    let thread_question = bot_thread
+        .as_ref()
         .filter(|t| t.asker == msg.author.id)
-        .map(|t| t.question);
-    let in_bot_thread = data.state.thread(msg.channel_id).is_some();
+        .map(|t| t.question.clone());
+    let in_bot_thread = bot_thread.is_some();
     let in_qa_channel = !in_bot_thread
         && settings
             .qa_channels
@@ -153,15 +204,14 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     // Where the answer goes: a reply, or a new thread on the question.
     let mut target = msg.channel_id;
     let mut reply_to = Some(msg.id);
-    let mut thread = data.state.thread(msg.channel_id).map(|_| msg.channel_id);
+    let mut thread = bot_thread.map(|_| msg.channel_id);
     if settings.reply_mode == ReplyMode::Thread
         && trigger != Trigger::FollowUp
         && trigger != Trigger::DirectMessage
     {
         match send::open_thread(http, msg.channel_id, msg.id, &msg.content).await {
             Ok(opened) => {
-                data.state
-                    .remember_thread(opened.id, &msg.content, msg.author.id);
+                remember_thread(data, opened.id, &msg.content, msg.author.id).await;
                 target = opened.id;
                 reply_to = None;
                 thread = Some(opened.id);

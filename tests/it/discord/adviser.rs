@@ -278,9 +278,9 @@ async fn advisers_list_show_dismiss_and_count() {
     assert!(refused.content.contains("dismissed"), "{}", refused.content);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kb_add_and_edit_through_the_form_teach_the_bot() {
-    let t = spawn_bot(|_, _| {}).await;
+/// An adviser runs `/kb add`; returns the command's interaction id and the custom id
+/// of the form it opened.
+async fn kb_add(t: &TestBot) -> (u64, String) {
     let command = t.fake.slash_command(
         ids::ADVISER_USER,
         ids::ADVISERS_CHANNEL,
@@ -292,8 +292,17 @@ async fn kb_add_and_edit_through_the_form_teach_the_bot() {
         .wait_for_callback(WAIT, |c| c.interaction_id == command)
         .await;
     assert_eq!(modal.kind, crate::fake_discord::callback_type::MODAL);
-    let modal_id = modal.data["custom_id"].as_str().unwrap().to_string();
-    t.fake.modal_submit(
+    (
+        command,
+        modal.data["custom_id"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kb_add_and_edit_through_the_form_teach_the_bot() {
+    let t = spawn_bot(|_, _| {}).await;
+    let (_, modal_id) = kb_add(&t).await;
+    let submit = t.fake.modal_submit(
         ids::ADVISER_USER,
         ids::ADVISERS_CHANNEL,
         &modal_id,
@@ -308,7 +317,7 @@ async fn kb_add_and_edit_through_the_form_teach_the_bot() {
     let saved = t
         .fake
         .wait_for_post(WAIT, |p| {
-            p.interaction_id == Some(command) && p.content.contains("Lagret")
+            p.interaction_id == Some(submit) && p.content.contains("Lagret")
         })
         .await;
     assert!(
@@ -347,7 +356,7 @@ async fn kb_add_and_edit_through_the_form_teach_the_bot() {
         "the form is filled in"
     );
     let modal_id = modal.data["custom_id"].as_str().unwrap().to_string();
-    t.fake.modal_submit(
+    let submit = t.fake.modal_submit(
         ids::ADVISER_USER,
         ids::ADVISERS_CHANNEL,
         &modal_id,
@@ -364,7 +373,7 @@ async fn kb_add_and_edit_through_the_form_teach_the_bot() {
     );
     t.fake
         .wait_for_post(WAIT, |p| {
-            p.interaction_id == Some(command) && p.content.contains("Lagret")
+            p.interaction_id == Some(submit) && p.content.contains("Lagret")
         })
         .await;
     let question = t
@@ -509,6 +518,52 @@ async fn a_form_nobody_waits_for_gives_the_text_back() {
     assert_no_mentions(&back);
 }
 
+/// The command's token runs out 15 minutes after `/kb add`, and the form may stay open
+/// longer: the entry is still saved, and the confirmation goes on the submission's own
+/// interaction (the command's token would get 401 and the adviser would see nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_submitted_after_the_commands_token_ran_out_is_saved_and_confirmed() {
+    let t = spawn_bot(|_, _| {}).await;
+    let (command, modal_id) = kb_add(&t).await;
+    t.fake.expire_interaction_token(command);
+    let submit = t.fake.modal_submit(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        &modal_id,
+        &[
+            ("title", "Sykkelparkering ved rådhuset"),
+            ("body", "Sykkelstativene står ved hovedinngangen."),
+            ("questions", "Hvor kan jeg parkere sykkelen?"),
+            ("source_name", "Kommunen"),
+            ("source_url", ""),
+        ],
+    );
+    let saved = t.interaction_reply(submit).await;
+    assert!(saved.is_ephemeral());
+    assert!(
+        saved
+            .content
+            .contains("learned-sykkelparkering-ved-radhuset"),
+        "{}",
+        saved.content
+    );
+    let stored = t.store().learned_entries().await.unwrap();
+    assert!(
+        stored
+            .iter()
+            .any(|e| e.id == "learned-sykkelparkering-ved-radhuset"),
+        "{stored:?}"
+    );
+    let refused: Vec<_> = t
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 401)
+        .map(|r| r.path)
+        .collect();
+    assert!(refused.is_empty(), "used the expired token: {refused:?}");
+}
+
 /// `/answer id` without `text` opens a form with a paragraph field: an answer of several
 /// lines reaches the asker with its line breaks.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -522,7 +577,8 @@ async fn answer_without_text_takes_several_lines_in_a_form() {
         options(&[("id", json!(1))]),
     );
     let text = "Boten svarer ikke på vær.\n\nPrøv yr.no, eller\nspør Meteorologisk institutt.";
-    t.fill_text_form(command, ids::ADVISER_USER, ids::ADVISERS_CHANNEL, text)
+    let submit = t
+        .fill_text_form(command, ids::ADVISER_USER, ids::ADVISERS_CHANNEL, text)
         .await;
     let delivered = t
         .fake
@@ -531,10 +587,45 @@ async fn answer_without_text_takes_several_lines_in_a_form() {
         })
         .await;
     assert!(delivered.content.contains(text), "{}", delivered.content);
-    let confirmation = t.interaction_reply(command).await;
+    let confirmation = t.interaction_reply(submit).await;
     assert!(
         confirmation.content.contains("#1"),
         "{}",
         confirmation.content
     );
+}
+
+/// An adviser's answer too long for one message goes out in two; Discord fails the
+/// second with a 500 once. The second is sent again, the first is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_failed_halfway_is_not_posted_again_from_the_start() {
+    let t = spawn_bot(|_, _| {}).await;
+    queue_off_topic(&t).await;
+    let command = t.fake.slash_command(
+        ids::ADVISER_USER,
+        ids::ADVISERS_CHANNEL,
+        "answer",
+        options(&[("id", json!(1))]),
+    );
+    let middle = "Boten svarer bare på spørsmål om offentlige anskaffelser. ".repeat(50);
+    let text = format!("FØRSTE DEL. {middle}SISTE DEL.");
+    let qa_posts = format!("/channels/{}/messages", ids::QA_CHANNEL);
+    t.fake
+        .fail_requests_after("POST", &qa_posts, 1, 1, 500, "Internal Server Error", 0);
+    t.fill_text_form(command, ids::ADVISER_USER, ids::ADVISERS_CHANNEL, &text)
+        .await;
+    t.fake
+        .wait_for_post(WAIT, |p| {
+            p.channel_id == ids::QA_CHANNEL && p.content.contains("SISTE DEL.")
+        })
+        .await;
+    let firsts = t
+        .fake
+        .posted()
+        .into_iter()
+        .filter(|p| p.channel_id == ids::QA_CHANNEL && p.content.contains("FØRSTE DEL."))
+        .count();
+    assert_eq!(firsts, 1, "the first part once");
+    let failed = t.fake.requests().iter().filter(|r| r.status == 500).count();
+    assert_eq!(failed, 1);
 }

@@ -16,6 +16,43 @@ async fn a_429_is_retried_and_the_reply_delivered() {
     assert_eq!(t.fake.rate_limited_count(), 2);
 }
 
+/// Discord failing with a 5xx on a channel post: the post is retried (a few times, with
+/// back-off), and a message Discord created before failing is not posted twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_5xx_on_a_post_is_retried_without_posting_twice() {
+    let t = spawn_bot(|_, _| {}).await;
+    let qa_posts = format!("/channels/{}/messages", ids::QA_CHANNEL);
+    t.fake
+        .fail_next_requests("POST", &qa_posts, 1, 502, "Bad Gateway", 0);
+    t.fake
+        .fail_next_posts_after_creating(ids::ADVISERS_CHANNEL, 1, 500);
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, OFF_TOPIC);
+    t.reply_to(question).await;
+    let advisers_posts = format!("/channels/{}/messages", ids::ADVISERS_CHANNEL);
+    t.fake
+        .wait_for_request(WAIT, |r| {
+            r.method == "POST" && r.path.ends_with(&advisers_posts) && r.status == 200
+        })
+        .await;
+    let alerts: Vec<_> = t
+        .fake
+        .posted()
+        .into_iter()
+        .filter(|p| p.channel_id == ids::ADVISERS_CHANNEL)
+        .collect();
+    assert_eq!(alerts.len(), 1, "the alert once: {alerts:?}");
+    let failed: Vec<_> = t
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.status >= 500)
+        .map(|r| r.path.trim_start_matches("/api/v10").to_owned())
+        .collect();
+    assert_eq!(failed, [qa_posts, advisers_posts], "each failed once");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_question_sent_while_the_gateway_is_down_is_answered_after_resume() {
     let t = spawn_bot(|_, _| {}).await;
@@ -120,6 +157,50 @@ async fn a_refused_command_registration_leaves_the_bot_answering_and_is_retried(
         .count();
     assert_eq!(refused, 2, "refused twice, then retried until taken");
     assert!(!t.fake.registered_commands().is_empty());
+}
+
+/// Switching from global commands to `command_guilds`: the guild set is registered and
+/// the global set an earlier run registered is removed (else members see every
+/// command twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registering_per_guild_removes_the_global_commands() {
+    let fake = FakeDiscord::start(FakeGuild::default_test_guild()).await;
+    fake.preregister_commands(None, &["ask", "help"]);
+    let t = spawn_bot_on(fake, |s, _| s.discord.command_guilds = vec![ids::GUILD]).await;
+    t.fake
+        .wait_for_request(WAIT, |r| {
+            r.method == "PUT" && r.path.ends_with("/commands") && r.body == json!([])
+        })
+        .await;
+    let commands = t.fake.registered_commands();
+    assert!(commands.iter().any(|c| c["name"] == "kb"), "{commands:?}");
+    let guild = json!(ids::GUILD.to_string());
+    assert!(
+        commands.iter().all(|c| c["guild_id"] == guild),
+        "global commands left: {commands:?}"
+    );
+}
+
+/// Switching from `command_guilds` back to global commands: the global set is
+/// registered and the guild set of each guild the bot is in is removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registering_globally_removes_the_guild_commands() {
+    let fake = FakeDiscord::start(FakeGuild::default_test_guild()).await;
+    fake.preregister_commands(Some(ids::GUILD), &["ask", "help"]);
+    let t = spawn_bot_on(fake, |_, _| {}).await;
+    t.fake
+        .wait_for_request(WAIT, |r| {
+            r.method == "PUT"
+                && r.path.contains(&format!("/guilds/{}/commands", ids::GUILD))
+                && r.body == json!([])
+        })
+        .await;
+    let commands = t.fake.registered_commands();
+    assert!(commands.iter().any(|c| c["name"] == "kb"), "{commands:?}");
+    assert!(
+        commands.iter().all(|c| c["guild_id"].is_null()),
+        "guild commands left: {commands:?}"
+    );
 }
 
 /// `discord.api_url` alone does not turn serenity's rate limiter off, and the test-only

@@ -736,12 +736,13 @@ async fn announce_without_text_takes_several_lines_in_a_form() {
         json!([{ "name": "channel", "type": 7, "value": ids::ANNOUNCEMENTS_CHANNEL.to_string() }]),
     );
     let text = "Velkommen til dialogmøtet!\n\n**Program**\n09.00 Kaffe\n09.30 Innledning";
-    t.fill_text_form(command, ids::ORGANISER_USER, ids::GENERAL_CHANNEL, text)
+    let submit = t
+        .fill_text_form(command, ids::ORGANISER_USER, ids::GENERAL_CHANNEL, text)
         .await;
     let preview = t
         .fake
         .wait_for_post(WAIT, |p| {
-            p.interaction_id == Some(command) && !p.custom_ids().is_empty()
+            p.interaction_id == Some(submit) && !p.custom_ids().is_empty()
         })
         .await;
     assert_eq!(preview.content, text, "the preview is exactly the message");

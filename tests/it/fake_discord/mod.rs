@@ -65,7 +65,16 @@
 //!   there were none ([`FakeDiscord::assert_no_unknown_routes`]).
 //! - [`FakeDiscord::answer_posts_slowly`] delays every `POST /channels/{c}/messages`.
 //! - [`FakeDiscord::fail_next_requests`] answers the next matching requests with any
-//!   status and Discord's error body (403 Missing Access, 404, 500, …).
+//!   status and Discord's error body (403 Missing Access, 404, 500, …);
+//!   [`FakeDiscord::fail_requests_after`] lets some through first (the second part of a
+//!   message fails); [`FakeDiscord::fail_next_posts_after_creating`] creates the message and
+//!   then answers 5xx. A post with `enforce_nonce` and a nonce seen before in the channel
+//!   returns the earlier message, as on Discord.
+//! - [`FakeDiscord::hold_answers_to_posts_in`] creates posts in a channel at once but holds
+//!   the answer to the bot until released.
+//! - [`FakeDiscord::expire_interaction_token`]: the interaction's webhook answers 401
+//!   Invalid Webhook Token (50027), as 15 minutes after the interaction on Discord.
+//! - [`FakeDiscord::preregister_commands`]: commands an earlier run registered.
 //! - [`FakeDiscord::fail_next_posts_with_429`] makes `POST /channels/{c}/messages` answer 429
 //!   with Discord's body and `Retry-After`/`X-RateLimit-*` headers.
 //!
@@ -331,6 +340,7 @@ impl FakeDiscord {
                 original: None,
                 responded: false,
                 deferred_pending: false,
+                expired: false,
             },
         );
         self.shared
@@ -568,6 +578,18 @@ impl FakeDiscord {
         self.shared.lock().commands.clone()
     }
 
+    /// Commands registered before the test, as by an earlier run of the bot: globally
+    /// (`guild_id` `None`) or in a guild.
+    pub fn preregister_commands(&self, guild_id: Option<u64>, names: &[&str]) {
+        let commands: Vec<Value> = names
+            .iter()
+            .map(|name| json!({ "name": name, "description": "registered before", "type": 1 }))
+            .collect();
+        let mut st = self.shared.lock();
+        self.shared
+            .put_commands(&mut st, guild_id, &Value::Array(commands));
+    }
+
     /// Threads the bot created.
     pub fn threads(&self) -> Vec<FakeThread> {
         self.shared.lock().threads.clone()
@@ -680,14 +702,69 @@ impl FakeDiscord {
         message: &str,
         code: u64,
     ) {
+        self.fail_requests_after(method, path_contains, 0, count, status, message, code);
+    }
+
+    /// Like [`FakeDiscord::fail_next_requests`], after letting `skip` matching requests
+    /// through: `fail_requests_after("POST", "/channels/5/messages", 1, 1, 500, …)` fails
+    /// the second part of a message posted in parts.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fail_requests_after(
+        &self,
+        method: &str,
+        path_contains: &str,
+        skip: u32,
+        count: u32,
+        status: u16,
+        message: &str,
+        code: u64,
+    ) {
         self.shared.lock().injected.push(Injected {
             method: method.to_owned(),
             path_contains: path_contains.to_owned(),
             remaining: count,
+            skip,
             status,
             message: message.to_owned(),
             code,
         });
+    }
+
+    /// The next `count` posts in `channel_id` are created (and posted) but answered
+    /// with HTTP `status` (a 5xx), as when Discord fails after doing the work: a bot
+    /// that simply sends again posts twice, unless it sends a nonce Discord enforces.
+    pub fn fail_next_posts_after_creating(&self, channel_id: u64, count: u32, status: u16) {
+        self.shared
+            .lock()
+            .fail_after_creating
+            .insert(channel_id, (count, status));
+    }
+
+    /// The token of interaction `interaction_id` runs out now, as it does on Discord 15
+    /// minutes after the interaction: follow-ups and edits on it get 401 Invalid
+    /// Webhook Token (50027).
+    pub fn expire_interaction_token(&self, interaction_id: u64) {
+        let mut st = self.shared.lock();
+        let record = st
+            .interactions
+            .values_mut()
+            .find(|r| r.id == interaction_id)
+            .unwrap_or_else(|| panic!("fake Discord: no interaction {interaction_id}"));
+        record.expired = true;
+    }
+
+    /// From now on, a `POST /channels/{channel_id}/messages` creates its message at once
+    /// (it is posted and [`FakeDiscord::wait_for_post`] sees it) but Discord's answer to
+    /// the bot waits until [`FakeDiscord::release_answers_to_posts_in`]: the moment
+    /// between a message appearing and the bot learning its id, stretched.
+    pub fn hold_answers_to_posts_in(&self, channel_id: u64) {
+        self.shared.lock().held_post_channels.insert(channel_id);
+    }
+
+    /// Answer the held posts in `channel_id` (and those to come at once).
+    pub fn release_answers_to_posts_in(&self, channel_id: u64) {
+        self.shared.lock().held_post_channels.remove(&channel_id);
+        self.shared.changed.notify_waiters();
     }
 
     /// From now on an interaction must get its first response within `deadline` of

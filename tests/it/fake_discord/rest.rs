@@ -93,6 +93,11 @@ pub(super) async fn rest_request(
         Reply::unknown_route()
     };
 
+    let posted_in = path
+        .strip_prefix("/api/v10/channels/")
+        .filter(|_| is_post)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|c| c.parse::<u64>().ok());
     tracing::debug!("fake Discord: {method} {path} -> {}", reply.status);
     shared.lock().requests.push(RecordedRequest {
         method: method.to_string(),
@@ -104,6 +109,9 @@ pub(super) async fn rest_request(
         unknown_route: reply.unknown_route,
     });
     shared.changed.notify_waiters();
+    if let Some(channel) = posted_in {
+        shared.wait_while_held(channel).await;
+    }
 
     let mut response = match reply.body {
         Some(body) => (reply.status, axum::Json(body)).into_response(),
@@ -258,6 +266,10 @@ impl StateData {
             .injected
             .iter_mut()
             .find(|i| i.remaining > 0 && i.method == method && path.contains(&i.path_contains))?;
+        if found.skip > 0 {
+            found.skip -= 1;
+            return None;
+        }
         found.remaining -= 1;
         let status =
             StatusCode::from_u16(found.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -463,9 +475,22 @@ impl Shared {
         if let Some(refused) = refuse_message(st, body, files, true) {
             return refused;
         }
+        // As on Discord: with `enforce_nonce`, a nonce seen recently in the channel
+        // returns the message created with it instead of a new one.
+        let nonce = body["nonce"]
+            .as_str()
+            .filter(|_| body["enforce_nonce"] == json!(true))
+            .map(|n| (channel_id, n.to_owned()));
+        let earlier = nonce.as_ref().and_then(|n| st.nonces.get(n));
+        if let Some(message) = earlier.and_then(|id| st.messages.get(id)) {
+            return Reply::ok(message.clone());
+        }
         let id = st.next_id();
         let message = self.bot_message_json(st, id, channel_id, body, files, false);
         st.messages.insert(id, message.clone());
+        if let Some(nonce) = nonce {
+            st.nonces.insert(nonce, id);
+        }
         st.posted.push(posted_from_message(
             PostSource::ChannelMessage,
             &message,
@@ -473,6 +498,13 @@ impl Shared {
             body,
             files,
         ));
+        if let Some((remaining, status)) = st.fail_after_creating.get_mut(&channel_id) {
+            if *remaining > 0 {
+                *remaining -= 1;
+                let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
+                return Reply::error(status, "upstream failed", 0);
+            }
+        }
         Reply::ok(message)
     }
 
@@ -697,6 +729,9 @@ impl Shared {
         let Some(record) = st.interactions.get(token) else {
             return Reply::error(StatusCode::NOT_FOUND, "Unknown Webhook", 10015);
         };
+        if record.expired {
+            return expired_token();
+        }
         let is_original = message == "@original";
         let message_id = if is_original {
             record.original
@@ -757,6 +792,9 @@ impl Shared {
         let Some(record) = st.interactions.get(token).filter(|r| r.responded) else {
             return Reply::error(StatusCode::NOT_FOUND, "Unknown Webhook", 10015);
         };
+        if record.expired {
+            return expired_token();
+        }
         let (interaction_id, channel_id) = (record.id, record.channel_id);
         let deferred_original = record.original.filter(|_| record.deferred_pending);
         if let Some(refused) = refuse_message(st, body, files, true) {
@@ -791,6 +829,26 @@ impl Shared {
             files,
         ));
         Reply::ok(message)
+    }
+}
+
+/// Discord's answer on the webhook of an interaction whose token ran out.
+fn expired_token() -> Reply {
+    Reply::error(StatusCode::UNAUTHORIZED, "Invalid Webhook Token", 50027)
+}
+
+impl Shared {
+    /// Wait while posts in `channel` are held ([`FakeDiscord::hold_answers_to_posts_in`]).
+    pub(super) async fn wait_while_held(&self, channel: u64) {
+        loop {
+            let released = self.changed.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            if !self.lock().held_post_channels.contains(&channel) {
+                return;
+            }
+            released.await;
+        }
     }
 }
 

@@ -40,6 +40,14 @@ pub(super) struct StateData {
     /// How long an interaction may wait for its first response; `None`: Discord's
     /// [`ACK_DEADLINE`].
     pub(super) ack_deadline: Option<Duration>,
+    /// Channels whose `POST …/messages` are created at once but answered only when the
+    /// test releases them ([`FakeDiscord::hold_answers_to_posts_in`]).
+    pub(super) held_post_channels: std::collections::HashSet<u64>,
+    /// Channel → how many more posts there are created and then answered with this
+    /// status ([`FakeDiscord::fail_next_posts_after_creating`]).
+    pub(super) fail_after_creating: HashMap<u64, (u32, u16)>,
+    /// (channel, nonce) → the message created with it, for `enforce_nonce`.
+    pub(super) nonces: HashMap<(u64, String), u64>,
 }
 
 /// Discord's time to respond to an interaction before it fails for the user.
@@ -50,6 +58,8 @@ pub(super) struct Injected {
     pub(super) method: String,
     pub(super) path_contains: String,
     pub(super) remaining: u32,
+    /// Matching requests let through before the first failure.
+    pub(super) skip: u32,
     pub(super) status: u16,
     pub(super) message: String,
     pub(super) code: u64,
@@ -67,6 +77,9 @@ pub(super) struct InteractionRecord {
     pub(super) responded: bool,
     /// Deferred and not yet answered: the next follow-up edits the original.
     pub(super) deferred_pending: bool,
+    /// The token ran out (Discord: 15 minutes after the interaction): its webhook
+    /// (follow-ups, edits of the original) answers 401 Invalid Webhook Token.
+    pub(super) expired: bool,
 }
 
 #[derive(Default)]

@@ -2,7 +2,7 @@
 
 use anbud::store::{
     AlertMessage, ForgetReport, LearnedEntry, NewFeedback, NewUnanswered, QueueStatus, Reason,
-    Store,
+    Store, StoredThread,
 };
 use chrono::{NaiveDate, TimeDelta};
 
@@ -435,13 +435,27 @@ async fn forget_returns_the_alerts_that_quote_the_user(db: &TestDb) {
     let theirs = log("Hva er ESPD?", "user-b", "b2").await;
     log("hva er espd", "user-a", "a3").await;
     let unalerted = log("Hva er en kvalifikasjonsordning?", "user-a", "a4").await;
-    for (item, message) in [(alone, "901"), (shared, "902"), (theirs, "903")] {
-        store.set_alert_message(item, "77", message).await.unwrap();
+    for (item, quoted, message) in [
+        (alone, "Må vi bruke Doffin?", "901"),
+        (shared, "Hva er en dynamisk innkjøpsordning?", "902"),
+        (theirs, "Hva er ESPD?", "903"),
+    ] {
+        assert!(store
+            .set_alert_message(item, quoted, "77", message)
+            .await
+            .unwrap());
     }
-    assert!(store
-        .set_alert_message(anbud::store::QueueItemId(999), "77", "904")
+    // An item that is gone, or no longer has the question the alert quotes, records
+    // nothing: the caller redacts that alert itself.
+    let gone = anbud::store::QueueItemId(999);
+    assert!(!store
+        .set_alert_message(gone, "x", "77", "904")
         .await
-        .is_err());
+        .unwrap());
+    assert!(!store
+        .set_alert_message(unalerted, "Hva er ESPD?", "77", "905")
+        .await
+        .unwrap());
 
     let report = store.forget_user("user-a").await.unwrap();
     let alert = |item, message: &str| AlertMessage {
@@ -455,7 +469,31 @@ async fn forget_returns_the_alerts_that_quote_the_user(db: &TestDb) {
     assert!(store.forget_user("user-a").await.unwrap().alerts.is_empty());
 }
 
+/// The question a thread was opened on is kept (follow-ups after a restart are read
+/// with it) and goes when its asker is forgotten; another asker's thread stays.
+async fn forget_deletes_the_threads_opened_on_the_users_questions(db: &TestDb) {
+    let store = db.store().await;
+    let thread = |id: &str, asker: &str, question: &str| StoredThread {
+        thread_id: id.into(),
+        asker_id: asker.into(),
+        question: question.into(),
+    };
+    let theirs = thread("701", "user-a", "Hva er en dialogkonferanse?");
+    let others = thread("702", "user-b", "Hva er ESPD?");
+    for t in [&theirs, &others] {
+        store.save_thread(t).await.unwrap();
+    }
+    assert_eq!(store.thread("701").await.unwrap(), Some(theirs));
+    assert_eq!(store.thread("703").await.unwrap(), None);
+
+    let report = store.forget_user("user-a").await.unwrap();
+    assert_eq!(report.opened_threads, ["701"]);
+    assert_eq!(store.thread("701").await.unwrap(), None);
+    assert_eq!(store.thread("702").await.unwrap(), Some(others));
+}
+
 super::on_both_databases!(
+    forget_deletes_the_threads_opened_on_the_users_questions,
     forget_removes_the_users_words_from_everything_taught,
     forgotten_words_cannot_be_read_from_the_files,
     forget_user_deletes_exactly_that_users_data,

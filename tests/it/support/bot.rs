@@ -89,8 +89,15 @@ impl TestBot {
     }
 
     /// Wait for interaction `command` to open a form whose first field is a paragraph,
-    /// and submit `text` in it as `user` in `channel`.
-    pub(crate) async fn fill_text_form(&self, command: u64, user: u64, channel: u64, text: &str) {
+    /// and submit `text` in it as `user` in `channel`. Returns the submission's
+    /// interaction id: what the command says from then on goes there.
+    pub(crate) async fn fill_text_form(
+        &self,
+        command: u64,
+        user: u64,
+        channel: u64,
+        text: &str,
+    ) -> u64 {
         let modal = self
             .fake
             .wait_for_callback(WAIT, |c| {
@@ -104,7 +111,7 @@ impl TestBot {
             channel,
             modal.data["custom_id"].as_str().unwrap(),
             &[(field["custom_id"].as_str().unwrap(), text)],
-        );
+        )
     }
 
     /// The supplier runs `/forget-me` in the Q&A channel; returns the private question
