@@ -21,6 +21,7 @@ mod stats;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use anbud::knowledge::Lang;
 use anbud::store::{NewUnanswered, Origin, QueueItemId, Reason, Source, Store};
 use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::Connection;
@@ -190,7 +191,7 @@ pub fn discord(user: &str, message: &str) -> Origin {
 pub fn unanswered(question: &str, origin: Origin) -> NewUnanswered {
     NewUnanswered {
         question: question.into(),
-        lang: "nb".into(),
+        lang: Lang::Nb,
         origin,
         best_candidate: None,
         score: 0.0,
