@@ -13,6 +13,7 @@ mod connect;
 mod crash;
 pub(crate) mod group_commit;
 mod knowledge;
+mod lang;
 mod outbox;
 mod privacy;
 mod queue;
