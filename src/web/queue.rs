@@ -374,9 +374,9 @@ pub async fn answer(
                 errors.insert("title", "The new entry needs a title.".to_string());
             }
             let source_url = form.source_url.trim();
-            if !source_url.is_empty()
-                && !(source_url.starts_with("https://") || source_url.starts_with("http://"))
-            {
+            let is_web_address =
+                source_url.starts_with("https://") || source_url.starts_with("http://");
+            if !source_url.is_empty() && !is_web_address {
                 errors.insert(
                     "source_url",
                     "The source must be a web address starting with https:// or http://."
