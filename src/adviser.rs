@@ -202,13 +202,13 @@ pub async fn answer(
     let learned = match learn {
         Learn::Nothing => None,
         Learn::NewEntry(draft) => {
-            let lang = Lang::parse(&item.lang).unwrap_or(Lang::Nb);
+            let lang = item.lang;
             let entry_id = learned_entry_id(id);
             store
                 .save_entry_taught_from(
                     &LearnedEntry {
                         id: entry_id.clone(),
-                        lang: lang.code().to_string(),
+                        lang,
                         title: draft.title,
                         body: text.to_string(),
                         questions: draft.questions,
@@ -229,7 +229,7 @@ pub async fn answer(
         Learn::Phrasing { entry, questions } => {
             for wording in &questions {
                 store
-                    .add_phrasing_from(&entry, &item.lang, wording, adviser, id)
+                    .add_phrasing_from(&entry, item.lang, wording, adviser, id)
                     .await?;
             }
             Some(entry)

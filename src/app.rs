@@ -15,7 +15,7 @@ use chrono::Utc;
 use crate::announce::{prefer_upcoming_event, stored_event_to_entry};
 use crate::answer::{Answerer, Reply};
 use crate::config::Settings;
-use crate::knowledge::{self, Entry, KnowledgeBase, KnowledgeError, Lang, Source as EntrySource};
+use crate::knowledge::{self, Entry, KnowledgeBase, KnowledgeError, Source as EntrySource};
 use crate::store::{
     AnsweringWrite, LearnedEntry, LogOutcome, Logged, NewUnanswered, Origin, Reason,
     ResilientConfig, ResilientLogger, Store, StoreOptions, Ticket, Unconfirmed, Unwritten,
@@ -34,7 +34,7 @@ pub fn load_knowledge(settings: &Settings) -> Result<KnowledgeBase, KnowledgeErr
 pub fn learned_to_entry(learned: &LearnedEntry) -> Entry {
     Entry {
         id: learned.id.clone(),
-        lang: Lang::parse(&learned.lang).unwrap_or(Lang::Nb),
+        lang: learned.lang,
         title: learned.title.clone(),
         questions: learned.questions.clone(),
         keywords: learned.keywords.clone(),
@@ -76,13 +76,11 @@ async fn merge_learned_knowledge(store: &Store, kb: &mut KnowledgeBase) -> Optio
                 Err(e) => tracing::warn!(error = %e, "sources of edited entries unavailable"),
             }
             kb.merge_learned(entries);
-            let orphans = kb.add_phrasings(phrasings.iter().map(|p| {
-                (
-                    p.entry_id.as_str(),
-                    Lang::parse(&p.lang).unwrap_or(Lang::Nb),
-                    p.question.as_str(),
-                )
-            }));
+            let orphans = kb.add_phrasings(
+                phrasings
+                    .iter()
+                    .map(|p| (p.entry_id.as_str(), p.lang, p.question.as_str())),
+            );
             for id in orphans {
                 tracing::warn!(%id, "a learned phrasing names an entry that does not exist");
             }
@@ -337,7 +335,7 @@ impl App {
         }
         let entry = NewUnanswered {
             question: question.chars().take(4000).collect(),
-            lang: lang.to_string(),
+            lang: reply.lang,
             origin,
             best_candidate: reply.best_candidate().map(|c| c.id.clone()),
             score: reply.score,

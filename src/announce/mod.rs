@@ -329,7 +329,7 @@ pub fn prepare_event(
             registration_url,
             organiser: optional(&draft.organiser),
             audience: optional(&draft.audience),
-            lang: draft.lang.code().to_owned(),
+            lang: draft.lang,
             created_by: actor.to_owned(),
         },
         notices,

@@ -175,7 +175,7 @@ impl Event {
         let e = &stored.event;
         Event {
             id: stored.id.knowledge_id(),
-            lang: Lang::parse(&e.lang).unwrap_or(Lang::Nb),
+            lang: e.lang,
             title: e.title.clone(),
             description: e.description.clone(),
             start: e.start_at,

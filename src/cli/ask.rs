@@ -12,6 +12,7 @@ use super::{terminal, Format};
 use crate::answer::{render_full_text, render_json, render_text, Reply};
 use crate::app::{App, PendingAsk};
 use crate::config::Settings;
+use crate::knowledge::Lang;
 use crate::store::Origin;
 use crate::tenders::answer as tenders;
 
@@ -281,7 +282,7 @@ async fn deliver_terminal_outbox(app: &App, out: &mut impl Write) -> anyhow::Res
         return Ok(());
     };
     for m in messages {
-        let heading = if m.lang == "en" {
+        let heading = if m.lang == Lang::En {
             "An adviser answered your question"
         } else {
             "En rådgiver har svart på spørsmålet ditt"

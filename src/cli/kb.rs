@@ -289,9 +289,8 @@ async fn knowledge_to_export(settings: &Settings) -> anyhow::Result<Vec<knowledg
 /// organiser wrote them, so the other language's file has the answer's frame in its
 /// language around them, for a reviewer to translate.
 fn event_entries(stored: &crate::store::StoredEvent, tz: chrono_tz::Tz) -> Vec<knowledge::Entry> {
-    let lang = knowledge::Lang::parse(&stored.event.lang).unwrap_or(knowledge::Lang::Nb);
     let mut other = stored.clone();
-    other.event.lang = lang.other().code().to_string();
+    other.event.lang = stored.event.lang.other();
     vec![
         crate::announce::stored_event_to_entry(stored, tz),
         crate::announce::stored_event_to_entry(&other, tz),

@@ -36,7 +36,7 @@ pub fn delivery_target(origin: &Origin) -> Option<(ChannelId, Option<MessageId>)
 
 /// The text of an adviser's answer as the asker receives it.
 pub fn outbox_text(message: &OutboxMessage) -> String {
-    let lang = Lang::parse(&message.lang).unwrap_or(Lang::Nb);
+    let lang = message.lang;
     format!(
         "**{}**\n{}\n\n{}",
         Texts::get(lang).adviser_answered,

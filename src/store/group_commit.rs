@@ -196,7 +196,7 @@ mod tests {
         };
         let unanswered = AnsweringWrite::Unanswered(NewUnanswered {
             question: "Hva med\0 sjiraffer?".into(),
-            lang: "nb".into(),
+            lang: crate::knowledge::Lang::Nb,
             origin: Origin::terminal(),
             best_candidate: None,
             score: 0.0,

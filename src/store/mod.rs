@@ -31,6 +31,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use crate::knowledge::Lang;
+
 use self::backend::{postgres, sqlite};
 pub use self::error::StoreError;
 pub use self::group_commit::AnsweringWrite;
@@ -662,7 +664,6 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let entry = LearnedEntry {
             id: storable(&entry.id),
-            lang: storable(&entry.lang),
             title: storable(&entry.title),
             body: storable(&entry.body),
             questions: entry.questions.iter().map(|q| storable(q)).collect(),
@@ -680,7 +681,7 @@ impl Store {
     pub async fn add_phrasing(
         &self,
         entry_id: &str,
-        lang: &str,
+        lang: Lang,
         question: &str,
         created_by: &str,
     ) -> Result<bool, StoreError> {
@@ -693,7 +694,7 @@ impl Store {
     pub async fn add_phrasing_from(
         &self,
         entry_id: &str,
-        lang: &str,
+        lang: Lang,
         question: &str,
         created_by: &str,
         from: QueueItemId,
@@ -705,14 +706,14 @@ impl Store {
     async fn add_phrasing_taught(
         &self,
         entry_id: &str,
-        lang: &str,
+        lang: Lang,
         question: &str,
         created_by: &str,
         from: Option<QueueItemId>,
     ) -> Result<bool, StoreError> {
         let phrasing = Phrasing {
             entry_id: entry_id.to_owned(),
-            lang: lang.to_owned(),
+            lang,
             question: storable(question),
         };
         let created_by = storable(created_by);

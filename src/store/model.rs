@@ -6,6 +6,8 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::knowledge::Lang;
+
 /// Where a question was asked: decides how an adviser's answer travels back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -127,8 +129,8 @@ impl Reason {
 pub struct NewUnanswered {
     /// The asker's words, as asked.
     pub question: String,
-    /// "nb" or "en": the language the reply should be in.
-    pub lang: String,
+    /// The language the reply should be in.
+    pub lang: Lang,
     /// Where to deliver the answer.
     pub origin: Origin,
     /// The best entry the search found, to help the adviser.
@@ -236,7 +238,7 @@ pub struct QueueItem {
     /// When it was last asked.
     pub last_asked_at: DateTime<Utc>,
     /// The language of the first ask.
-    pub lang: String,
+    pub lang: Lang,
     /// Asked in direct messages or private `/ask`s only (see [`Origin::is_private`]).
     pub private: bool,
     /// The best entry the search found (the best over all asks).
@@ -265,7 +267,7 @@ pub struct Ask {
     /// The asker's words.
     pub question: String,
     /// The asker's language.
-    pub lang: String,
+    pub lang: Lang,
     /// Why it went to the queue.
     pub reason: Reason,
     /// Where it was asked.
@@ -292,7 +294,7 @@ pub struct OutboxMessage {
     /// The adviser's answer.
     pub text: String,
     /// The asker's language.
-    pub lang: String,
+    pub lang: Lang,
     /// Failed delivery attempts so far.
     pub attempts: u32,
     /// The parts of the reply (messages, when it is split) already posted: a delivery
@@ -364,7 +366,7 @@ pub struct NewFeedback {
     /// The entry that was given as the answer.
     pub entry_id: String,
     /// The language of the answer.
-    pub lang: String,
+    pub lang: Lang,
     /// The asker's verdict.
     pub helpful: bool,
     /// Optional free text (personal data).
@@ -411,8 +413,8 @@ pub struct Stats {
 pub struct LearnedEntry {
     /// The entry id; together with `lang` it identifies the entry.
     pub id: String,
-    /// "nb" or "en".
-    pub lang: String,
+    /// The language it is written in.
+    pub lang: Lang,
     /// The short title.
     pub title: String,
     /// The answer text.
@@ -437,7 +439,7 @@ pub struct Phrasing {
     /// The entry (from the files or learned) that answers it.
     pub entry_id: String,
     /// The language of the wording.
-    pub lang: String,
+    pub lang: Lang,
     /// The wording.
     pub question: String,
 }
@@ -668,8 +670,8 @@ pub struct NewEvent {
     pub organiser: Option<String>,
     /// Who the event is for ("Leverandører og innkjøpere").
     pub audience: Option<String>,
-    /// "nb" or "en": the language the texts are written in.
-    pub lang: String,
+    /// The language the texts are written in.
+    pub lang: Lang,
     pub created_by: String,
 }
 

@@ -13,6 +13,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Database, Row};
 
+use crate::knowledge::Lang;
 use crate::store::error::StoreError;
 use crate::store::model::{
     AlertMessage, Ask, AuditRow, DeliveryFailure, ForgetReport, LearnedEntry, Logged, NewFeedback, NewUnanswered,
@@ -41,6 +42,17 @@ fn decode_error(message: String) -> StoreError {
 
 fn parse_source(text: &str) -> Result<Source, StoreError> {
     Source::parse(text).ok_or_else(|| decode_error(format!("unknown source {text:?}")))
+}
+
+/// The language of a row. Written as [`Lang::code`] ("nb", "en"); read with
+/// [`Lang::parse`], which also takes the other spellings older rows could hold
+/// ("no", "nn", "eng", any case). Anything else is bad data, reported, not guessed.
+fn parse_lang(text: &str) -> Result<Lang, StoreError> {
+    Lang::parse(text).ok_or_else(|| decode_error(format!("unknown language {text:?}")))
+}
+
+fn lang_from_row(row: &DbRow) -> Result<Lang, StoreError> {
+    parse_lang(row.try_get::<&str, _>("lang")?)
 }
 
 fn parse_status(text: &str) -> Result<QueueStatus, StoreError> {
@@ -121,7 +133,7 @@ async fn log_unanswered_in(
                 )
                 .bind(key)
                 .bind(&question.question)
-                .bind(&question.lang)
+                .bind(question.lang.code())
                 .bind(question.best_candidate.as_deref())
                 .bind(score)
                 .bind(question.asked_at)
@@ -151,7 +163,7 @@ async fn log_unanswered_in(
         )
         .bind(item_id)
         .bind(&question.question)
-        .bind(&question.lang)
+        .bind(question.lang.code())
         .bind(question.reason.kind())
         .bind(entry_id)
         .bind(comment)
@@ -184,7 +196,7 @@ fn item_from_row(row: &DbRow) -> Result<QueueItem, StoreError> {
         count: to_u64(row.try_get("ask_count")?),
         asked_at: row.try_get("asked_at")?,
         last_asked_at: row.try_get("last_asked_at")?,
-        lang: row.try_get("lang")?,
+        lang: lang_from_row(row)?,
         private: row.try_get("is_private")?,
         best_candidate: row.try_get("best_candidate")?,
         score: score as f32,
@@ -289,7 +301,7 @@ pub(crate) async fn asks_for_item(pool: &Pool, id: QueueItemId) -> Result<Vec<As
                 id: row.try_get("id")?,
                 item_id: QueueItemId(row.try_get("item_id")?),
                 question: row.try_get("question")?,
-                lang: row.try_get("lang")?,
+                lang: lang_from_row(row)?,
                 reason,
                 origin: origin_from_row(row)?,
                 asked_at: row.try_get("asked_at")?,
@@ -322,7 +334,7 @@ fn outbox_from_row(row: &DbRow) -> Result<OutboxMessage, StoreError> {
         origin: origin_from_row(row)?,
         question: row.try_get("question")?,
         text: row.try_get("text")?,
-        lang: row.try_get("lang")?,
+        lang: lang_from_row(row)?,
         attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
         parts_sent: u32::try_from(row.try_get::<i64, _>("parts_sent")?).unwrap_or(u32::MAX),
         created_at: row.try_get("created_at")?,
@@ -541,7 +553,7 @@ async fn record_feedback_in(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&feedback.entry_id)
-    .bind(&feedback.lang)
+    .bind(feedback.lang.code())
     .bind(feedback.helpful)
     .bind(feedback.comment.as_deref())
     .bind(&feedback.question)
@@ -556,14 +568,14 @@ async fn record_feedback_in(
     .await?;
 
     let (helpful, unhelpful) = if feedback.helpful { (1, 0) } else { (0, 1) };
-    bump_question_counts(conn, day, &feedback.lang, 0, 0, helpful, unhelpful).await?;
+    bump_question_counts(conn, day, feedback.lang.code(), 0, 0, helpful, unhelpful).await?;
 
     let logged = if feedback.helpful {
         None
     } else {
         let question = NewUnanswered {
             question: feedback.question.clone(),
-            lang: feedback.lang.clone(),
+            lang: feedback.lang,
             origin: feedback.origin.clone(),
             best_candidate: Some(feedback.entry_id.clone()),
             score: 0.0,
@@ -731,7 +743,7 @@ pub(crate) async fn save_learned_entry(
              from_item = COALESCE(excluded.from_item, learned_entries.from_item)",
     )
     .bind(&entry.id)
-    .bind(&entry.lang)
+    .bind(entry.lang.code())
     .bind(&entry.title)
     .bind(&entry.body)
     .bind(to_json(&entry.questions))
@@ -779,7 +791,7 @@ pub(crate) async fn add_phrasing(
          ON CONFLICT (entry_id, lang, question) DO NOTHING",
     )
     .bind(&phrasing.entry_id)
-    .bind(&phrasing.lang)
+    .bind(phrasing.lang.code())
     .bind(&phrasing.question)
     .bind(created_by)
     .bind(now)
@@ -813,7 +825,7 @@ pub(crate) async fn learned_entries(pool: &Pool) -> Result<Vec<LearnedEntry>, St
         .map(|row| {
             Ok(LearnedEntry {
                 id: row.try_get("id")?,
-                lang: row.try_get("lang")?,
+                lang: lang_from_row(row)?,
                 title: row.try_get("title")?,
                 body: row.try_get("body")?,
                 questions: from_json(row.try_get("questions")?)?,
@@ -835,7 +847,7 @@ pub(crate) async fn phrasings(pool: &Pool) -> Result<Vec<Phrasing>, StoreError> 
         .map(|row| {
             Ok(Phrasing {
                 entry_id: row.try_get("entry_id")?,
-                lang: row.try_get("lang")?,
+                lang: lang_from_row(row)?,
                 question: row.try_get("question")?,
             })
         })
@@ -1351,7 +1363,7 @@ fn event_from_row(row: &DbRow) -> Result<StoredEvent, StoreError> {
             registration_url: row.try_get("registration_url")?,
             organiser: row.try_get("organiser")?,
             audience: row.try_get("audience")?,
-            lang: row.try_get("lang")?,
+            lang: lang_from_row(row)?,
             created_by: row.try_get("created_by")?,
         },
         created_at: row.try_get("created_at")?,
@@ -1384,7 +1396,7 @@ pub(crate) async fn insert_event(
         .bind(event.registration_url.as_deref())
         .bind(event.organiser.as_deref())
         .bind(event.audience.as_deref())
-        .bind(&event.lang)
+        .bind(event.lang.code())
         .bind(&event.created_by)
         .bind(now)
         .fetch_one(&mut *tx)

@@ -549,7 +549,7 @@ pub async fn edit(
     store
         .save_learned_entry(&LearnedEntry {
             id: entry.id.clone(),
-            lang: entry.lang.code().to_string(),
+            lang: entry.lang,
             title: entry.title.clone(),
             body: entry.body.clone(),
             questions: entry.questions.clone(),

@@ -19,7 +19,6 @@ use super::page::{csrf_field, field_error, layout, notice, Nav, WebError};
 use super::{Session, WebState};
 use crate::adviser::{self, AdviserError, Learn};
 use crate::answer::Reply;
-use crate::knowledge::Lang;
 use crate::store::{QueueItem, QueueItemId, QueueStatus, StoreError};
 
 /// The longest answer accepted (the Discord layer splits long messages).
@@ -59,7 +58,7 @@ pub fn filter_and_sort(
     sort: &str,
 ) -> Vec<QueueItem> {
     if let Some(lang) = lang.filter(|l| !l.is_empty()) {
-        items.retain(|i| i.lang == lang);
+        items.retain(|i| i.lang.code() == lang);
     }
     if let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) {
         let needle = text.to_lowercase();
@@ -152,7 +151,7 @@ pub async fn list(
                             td { (item.lang) }
                             td {
                                 @if let Some(id) = &item.best_candidate {
-                                    a href={ "/entries/" (id) } { (kb.entry(id, Lang::parse(&item.lang).unwrap_or(Lang::Nb)).map(|e| e.title.as_str()).unwrap_or(id)) }
+                                    a href={ "/entries/" (id) } { (kb.entry(id, item.lang).map(|e| e.title.as_str()).unwrap_or(id)) }
                                     " " span.score { (format!("{:.2}", item.score)) }
                                 } @else { "–" }
                             }
@@ -229,7 +228,7 @@ async fn item_page(
     let asks = store.asks_for_item(id).await?;
     let tz = state.app.settings.timezone();
     let answerer = state.app.answerer();
-    let lang = Lang::parse(&item.lang).unwrap_or(Lang::Nb);
+    let lang = item.lang;
     let entry_id = if forms.answer.entry.trim().is_empty() {
         item.best_candidate.clone().unwrap_or_default()
     } else {
@@ -375,9 +374,9 @@ pub async fn answer(
                 errors.insert("title", "The new entry needs a title.".to_string());
             }
             let source_url = form.source_url.trim();
-            if !source_url.is_empty()
-                && !(source_url.starts_with("https://") || source_url.starts_with("http://"))
-            {
+            let is_web_address =
+                source_url.starts_with("https://") || source_url.starts_with("http://");
+            if !source_url.is_empty() && !is_web_address {
                 errors.insert(
                     "source_url",
                     "The source must be a web address starting with https:// or http://."

@@ -4,17 +4,18 @@
 
 use std::path::Path;
 
+use anbud::knowledge::Lang;
 use anbud::store::{LearnedEntry, NewEvent, QueueItemId};
 use chrono::{NaiveDate, TimeDelta, Utc};
 use serde_json::Value;
 
 use crate::store::TestDb;
 
-fn learned(id: &str, lang: &str, questions: &[&str], source_url: Option<&str>) -> LearnedEntry {
+fn learned(id: &str, lang: Lang, questions: &[&str], source_url: Option<&str>) -> LearnedEntry {
     LearnedEntry {
         id: id.into(),
-        lang: lang.into(),
-        title: if lang == "en" {
+        lang,
+        title: if lang == Lang::En {
             "Parking permits for company cars".into()
         } else {
             "Parkeringstillatelse for firmabil".into()
@@ -41,7 +42,7 @@ fn event(title: &str, registration_url: Option<&str>) -> NewEvent {
         registration_url: registration_url.map(Into::into),
         organiser: Some("Bodø kommune".into()),
         audience: None,
-        lang: "nb".into(),
+        lang: Lang::Nb,
         created_by: "organiser".into(),
     }
 }
@@ -88,24 +89,24 @@ async fn a_markdown_export_is_a_folder_that_loads() {
     ];
     let url = Some("https://www.oslo.kommune.no/gate-transport-og-parkering/");
     store
-        .save_learned_entry(&learned("learned-parking", "nb", &nb, url))
+        .save_learned_entry(&learned("learned-parking", Lang::Nb, &nb, url))
         .await
         .unwrap();
     store
-        .save_learned_entry(&learned("learned-parking", "en", &en, url))
+        .save_learned_entry(&learned("learned-parking", Lang::En, &en, url))
         .await
         .unwrap();
     // Taught from one question: one language, one example question, no web source.
     store
         .save_entry_taught_from(
-            &learned("learned-7", "nb", &["Hvor parkerer vi?"], None),
+            &learned("learned-7", Lang::Nb, &["Hvor parkerer vi?"], None),
             QueueItemId(7),
         )
         .await
         .unwrap();
     let phrasing = "Hva kaller man en avtale med flere avrop over fire år?";
     store
-        .add_phrasing("framework-agreements", "nb", phrasing, "kari")
+        .add_phrasing("framework-agreements", Lang::Nb, phrasing, "kari")
         .await
         .unwrap();
     store

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anbud::app::App;
 use anbud::config::{Overrides, Settings};
+use anbud::knowledge::Lang;
 use anbud::store::{LearnedEntry, Origin};
 use chrono::NaiveDate;
 
@@ -296,7 +297,7 @@ async fn a_reload_stopped_while_the_database_hangs_leaves_the_old_index_answerin
 fn learned(id: &str) -> LearnedEntry {
     LearnedEntry {
         id: id.into(),
-        lang: "nb".into(),
+        lang: Lang::Nb,
         title: "Frist for å klage på en flodhest".into(),
         body: "Flodhester klager man ikke på.".into(),
         questions: vec!["Kan jeg klage på en flodhest?".into()],

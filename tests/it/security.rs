@@ -4,6 +4,7 @@
 //! beside `escape_user_text`.)
 
 use anbud::config::{Overrides, Settings};
+use anbud::knowledge::Lang;
 use anbud::store::{LearnedEntry, Store};
 use chrono::NaiveDate;
 use sqlx::Connection;
@@ -57,7 +58,7 @@ async fn table_names(url: &str) -> Vec<String> {
 fn learned(id: &str, text: &str) -> LearnedEntry {
     LearnedEntry {
         id: id.into(),
-        lang: "nb".into(),
+        lang: Lang::Nb,
         title: text.into(),
         body: format!("Svar: {text}"),
         questions: vec![text.into()],

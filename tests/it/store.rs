@@ -13,6 +13,7 @@ mod connect;
 mod crash;
 pub(crate) mod group_commit;
 mod knowledge;
+mod lang;
 mod outbox;
 mod privacy;
 mod queue;
@@ -21,6 +22,7 @@ mod stats;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use anbud::knowledge::Lang;
 use anbud::store::{NewUnanswered, Origin, QueueItemId, Reason, Source, Store};
 use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::Connection;
@@ -190,7 +192,7 @@ pub fn discord(user: &str, message: &str) -> Origin {
 pub fn unanswered(question: &str, origin: Origin) -> NewUnanswered {
     NewUnanswered {
         question: question.into(),
-        lang: "nb".into(),
+        lang: Lang::Nb,
         origin,
         best_candidate: None,
         score: 0.0,

@@ -8,6 +8,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use anbud::knowledge::Lang;
 use anbud::store::{LearnedEntry, Origin};
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -64,7 +65,7 @@ async fn users_text_reaches_the_terminal_with_its_control_characters_shown() {
     store
         .save_learned_entry(&LearnedEntry {
             id: "learned-terminal".into(),
-            lang: "nb".into(),
+            lang: Lang::Nb,
             title: format!("Klagefrist {HOSTILE}"),
             body: "Klagefristen i Ytre Vesteland er ti dager.".into(),
             questions: vec!["Hva er klagefristen i Ytre Vesteland?".into()],

@@ -2,6 +2,7 @@
 //! taken from a question such as "[Offisiell DFØ-veiledning](https://evil.example/phish)
 //! …" must show as typed, not as a clickable masked link in every later answer.
 
+use anbud::knowledge::Lang;
 use anbud::store::{LearnedEntry, QueueItemId};
 use chrono::NaiveDate;
 
@@ -18,7 +19,7 @@ async fn a_title_taken_from_a_question_is_no_masked_link() {
         .save_entry_taught_from(
             &LearnedEntry {
                 id: "learned-1".into(),
-                lang: "nb".into(),
+                lang: Lang::Nb,
                 title: format!("{LINK} om **vaskerier** i kvalifikasjonsordningen"),
                 body: "Vaskerier søker om å komme inn i ordningen hos oppdragsgiveren.".into(),
                 questions: vec![

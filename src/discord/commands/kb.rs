@@ -143,7 +143,7 @@ impl EntryForm {
         }
         Ok(LearnedEntry {
             id: id.to_string(),
-            lang: lang.code().to_string(),
+            lang,
             title: self.title.trim().to_string(),
             body: self.body.trim().to_string(),
             questions: self

@@ -151,7 +151,7 @@ async fn feedback(
     );
     let feedback = NewFeedback {
         entry_id,
-        lang: lang.code().to_string(),
+        lang,
         helpful,
         comment: None,
         origin,

@@ -2,6 +2,7 @@
 //! and form, and refusals for everyone else.
 
 use super::*;
+use anbud::knowledge::Lang;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_advisers_answer_reaches_the_asker_in_the_channel() {
@@ -393,7 +394,7 @@ async fn an_answer_whose_channel_is_gone_goes_by_direct_message() {
     let t = spawn_bot(|_, _| {}).await;
     let gone = NewUnanswered {
         question: "Kan jeg levere tilbud på papir?".into(),
-        lang: "nb".into(),
+        lang: Lang::Nb,
         origin: Origin {
             source: Source::Discord,
             guild_id: Some(ids::GUILD.to_string()),

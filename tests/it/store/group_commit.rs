@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use anbud::knowledge::Lang;
 use anbud::store::{
     AnsweringWrite, LogOutcome, NewFeedback, QueueStatus, ResilientConfig, ResilientLogger, Source,
     Store, StoreOptions, Unconfirmed,
@@ -169,7 +170,7 @@ async fn feedback_is_stored_through_the_group_commit(db: &TestDb) {
     let logger = ResilientLogger::new(store.clone(), config(Unconfirmed::Keep));
     let feedback = NewFeedback {
         entry_id: "espd".into(),
-        lang: "nb".into(),
+        lang: Lang::Nb,
         helpful: false,
         comment: Some("for vagt".into()),
         origin: discord("u7", "m7"),

@@ -1,5 +1,6 @@
 //! Knowledge taught by advisers: entries, phrasings, the version counter.
 
+use anbud::knowledge::Lang;
 use anbud::store::{LearnedEntry, Phrasing, StoreError};
 use chrono::NaiveDate;
 
@@ -8,7 +9,7 @@ use super::TestDb;
 fn entry(body: &str) -> LearnedEntry {
     LearnedEntry {
         id: "learned-frist-klage".into(),
-        lang: "nb".into(),
+        lang: Lang::Nb,
         title: "Klagefrist".into(),
         body: body.into(),
         questions: vec!["Hva er klagefristen?".into(), "Når må jeg klage?".into()],
@@ -37,14 +38,14 @@ async fn learned_knowledge_bumps_the_version_and_survives_reconnect(db: &TestDb)
     edited.created_by = "adviser-2".into();
     assert_eq!(store.save_learned_entry(&edited).await.unwrap(), 2);
     let mut english = entry("Ten days.");
-    english.lang = "en".into();
+    english.lang = Lang::En;
     english.source_url = None;
     store.save_learned_entry(&english).await.unwrap();
 
     assert!(store
         .add_phrasing(
             "learned-frist-klage",
-            "nb",
+            Lang::Nb,
             "hvor lang tid har jeg på å klage",
             "adviser-1"
         )
@@ -53,7 +54,7 @@ async fn learned_knowledge_bumps_the_version_and_survives_reconnect(db: &TestDb)
     assert!(store
         .add_phrasing(
             "file-entry-terskel",
-            "en",
+            Lang::En,
             "what is the threshold",
             "adviser-2"
         )
@@ -65,7 +66,7 @@ async fn learned_knowledge_bumps_the_version_and_survives_reconnect(db: &TestDb)
     assert!(!store
         .add_phrasing(
             "file-entry-terskel",
-            "en",
+            Lang::En,
             "what is the threshold",
             "adviser-3"
         )
@@ -88,12 +89,12 @@ async fn learned_knowledge_bumps_the_version_and_survives_reconnect(db: &TestDb)
         vec![
             Phrasing {
                 entry_id: "learned-frist-klage".into(),
-                lang: "nb".into(),
+                lang: Lang::Nb,
                 question: "hvor lang tid har jeg på å klage".into(),
             },
             Phrasing {
                 entry_id: "file-entry-terskel".into(),
-                lang: "en".into(),
+                lang: Lang::En,
                 question: "what is the threshold".into(),
             },
         ]

@@ -1,5 +1,6 @@
 //! Forgetting a user and purging old personal data.
 
+use anbud::knowledge::Lang;
 use anbud::store::{
     AlertMessage, ForgetReport, LearnedEntry, NewFeedback, NewUnanswered, QueueStatus, Reason,
     Store, StoredThread,
@@ -11,7 +12,7 @@ use super::{all_stored_text, discord, file, now, unanswered, TestDb};
 fn feedback(user: &str, helpful: bool, question: &str) -> NewFeedback {
     NewFeedback {
         entry_id: "dokumentasjon".into(),
-        lang: "nb".into(),
+        lang: Lang::Nb,
         helpful,
         comment: Some(format!("kommentar fra {user}")),
         origin: discord(user, &format!("{user}-feedback")),
@@ -203,7 +204,7 @@ const MARK: &str = "Nordmann-7731";
 fn taught(id: &str, title: &str, questions: &[&str]) -> LearnedEntry {
     LearnedEntry {
         id: id.into(),
-        lang: "nb".into(),
+        lang: Lang::Nb,
         title: title.into(),
         body: "Ja, innen ti dager etter meddelelsen.\n\nSe forskriften § 20-3.".into(),
         questions: questions.iter().map(|q| q.to_string()).collect(),
@@ -249,7 +250,7 @@ async fn forget_removes_the_users_words_from_everything_taught(db: &TestDb) {
         .unwrap();
     for phrasing in [other_question, "Hvor lang er klagefristen?"] {
         store
-            .add_phrasing_from("complaints", "nb", phrasing, "adviser-kari", other)
+            .add_phrasing_from("complaints", Lang::Nb, phrasing, "adviser-kari", other)
             .await
             .unwrap();
     }
@@ -270,7 +271,7 @@ async fn forget_removes_the_users_words_from_everything_taught(db: &TestDb) {
         .unwrap();
     let legacy_phrasing = format!("{other_question}!");
     store
-        .add_phrasing("complaints", "nb", &legacy_phrasing, "adviser-kari")
+        .add_phrasing("complaints", Lang::Nb, &legacy_phrasing, "adviser-kari")
         .await
         .unwrap();
     store
@@ -284,7 +285,7 @@ async fn forget_removes_the_users_words_from_everything_taught(db: &TestDb) {
     store
         .add_phrasing(
             "complaints",
-            "nb",
+            Lang::Nb,
             "Kan jeg klage på en tildeling?",
             "adviser-per",
         )
@@ -373,7 +374,7 @@ async fn forgotten_words_cannot_be_read_from_the_files(db: &TestDb) {
         .await
         .unwrap();
     store
-        .add_phrasing_from("complaints", "nb", MARKED, "adviser-kari", item)
+        .add_phrasing_from("complaints", Lang::Nb, MARKED, "adviser-kari", item)
         .await
         .unwrap();
     // Another process keeps its pool open and reading.

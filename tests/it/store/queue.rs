@@ -1,5 +1,6 @@
 //! The advisers' queue: grouping, answering, dismissing.
 
+use anbud::knowledge::Lang;
 use anbud::store::{NewFeedback, Origin, QueueItemId, QueueStatus, Reason, Source, StoreError};
 use chrono::TimeDelta;
 
@@ -96,7 +97,7 @@ async fn answer_queues_a_reply_for_every_asker(db: &TestDb) {
         .item_id;
     for origin in [Origin::terminal(), in_thread.clone()] {
         let mut ask = unanswered("når må vi kunngjøre", origin);
-        ask.lang = "en".into();
+        ask.lang = Lang::En;
         assert_eq!(store.log_unanswered(&ask).await.unwrap().item_id, id);
     }
     // Direct messages are private: their own item, answered on its own.
@@ -126,10 +127,7 @@ async fn answer_queues_a_reply_for_every_asker(db: &TestDb) {
         .all(|r| r.text == "Over terskelverdien." && r.attempts == 0));
     assert!(replies.iter().all(|r| r.item_id == id));
     assert_eq!(replies[0].question, question);
-    assert_eq!(
-        (replies[0].lang.as_str(), replies[1].lang.as_str()),
-        ("nb", "en")
-    );
+    assert_eq!((replies[0].lang, replies[1].lang), (Lang::Nb, Lang::En));
 
     let item = store.get_item(id).await.unwrap();
     assert_eq!(item.status, QueueStatus::Answered);
@@ -264,7 +262,7 @@ async fn not_helpful_feedback_queues_the_question(db: &TestDb) {
     let store = db.store().await;
     let helpful = NewFeedback {
         entry_id: "frister".into(),
-        lang: "nb".into(),
+        lang: Lang::Nb,
         helpful: true,
         comment: None,
         origin: discord("u1", "m1"),
@@ -377,7 +375,7 @@ async fn private_and_public_questions_never_share_an_item(db: &TestDb) {
     // A not-helpful verdict on a private answer files privately too.
     let feedback = NewFeedback {
         entry_id: "terskelverdier".into(),
-        lang: "nb".into(),
+        lang: Lang::Nb,
         helpful: false,
         comment: None,
         origin: dm,

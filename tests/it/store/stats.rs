@@ -1,5 +1,6 @@
 //! Statistics from the anonymous counters.
 
+use anbud::knowledge::Lang;
 use anbud::store::{NewFeedback, Source, Stats};
 use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
 
@@ -54,7 +55,7 @@ async fn stats_count_questions_answers_and_feedback(db: &TestDb) {
 
     let feedback = NewFeedback {
         entry_id: "klage".into(),
-        lang: "en".into(),
+        lang: Lang::En,
         helpful: false,
         comment: None,
         origin: discord("u1", "m1"),
