@@ -19,6 +19,7 @@
 
 pub mod analysis;
 pub mod on_disk;
+mod persisted;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -230,8 +231,11 @@ impl Scratch {
 /// Where [`SearchIndex::build_in`] puts or finds the tantivy index.
 enum Target {
     Memory,
-    /// Opened from this folder: nothing to index.
-    Existing(PathBuf),
+    /// Opened from this folder, the index of `fingerprint`: nothing to index.
+    Existing {
+        folder: PathBuf,
+        fingerprint: String,
+    },
     /// Being built in `temporary`, to be published under `dir` for `fingerprint`;
     /// `reason` says why an index there was not used.
     Temporary {
@@ -254,7 +258,10 @@ fn open_or_create(kb: &KnowledgeBase, dir: Option<&Path>, schema: &Schema) -> (I
         Ok(Some(index)) => {
             return (
                 index,
-                Target::Existing(on_disk::folder_of(dir, &fingerprint)),
+                Target::Existing {
+                    folder: on_disk::folder_of(dir, &fingerprint),
+                    fingerprint,
+                },
             )
         }
         Ok(None) => {}
@@ -292,7 +299,7 @@ fn open_or_create(kb: &KnowledgeBase, dir: Option<&Path>, schema: &Schema) -> (I
 fn finish(index: Index, target: Target) -> (Index, IndexOrigin) {
     match target {
         Target::Memory => (index, IndexOrigin::Memory),
-        Target::Existing(folder) => {
+        Target::Existing { folder, .. } => {
             tracing::info!(folder = %folder.display(), "search index opened from disk (knowledge unchanged)");
             (index, IndexOrigin::Opened(folder))
         }
@@ -704,9 +711,11 @@ impl SearchIndex {
         Ok(SearchIndex::build_in(kb, None)?.0)
     }
 
-    /// Analyse every entry of the knowledge base, and open its tantivy index from `dir`
-    /// when one for the same inputs is there, else index them (into `dir`, replacing
-    /// what was there, when given; see [`on_disk`]). Says which it did.
+    /// The index of the knowledge base: opened from `dir` when one for the same inputs is
+    /// there, with what was derived from the entries read back beside it (see
+    /// [`persisted`]; the entries are analysed again only when that cannot be read), else
+    /// every entry analysed and indexed (into `dir`, replacing what was there, when given;
+    /// see [`on_disk`]). Says which it did.
     pub fn build_in(
         kb: &KnowledgeBase,
         dir: Option<&Path>,
@@ -736,11 +745,57 @@ impl SearchIndex {
             TOKENIZER,
             TextAnalyzer::builder(WhitespaceTokenizer::default()).build(),
         );
+        if let Target::Existing {
+            folder,
+            fingerprint,
+        } = &target
+        {
+            let reader = index
+                .reader_builder()
+                .reload_policy(ReloadPolicy::Manual)
+                .try_into()?;
+            let fields = Fields::of(&index.schema())?;
+            match persisted::read(
+                folder,
+                fingerprint,
+                reader,
+                fields,
+                &kb.glossary,
+                kb.entries.len(),
+            ) {
+                Ok(Some(search)) => {
+                    tracing::debug!(
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "search index: derived data read"
+                    );
+                    tracing::info!(
+                        folder = %folder.display(),
+                        "search index opened from disk (knowledge unchanged), entries not analysed again"
+                    );
+                    drop(index);
+                    return Ok((search, IndexOrigin::Opened(folder.clone())));
+                }
+                Ok(None) => tracing::info!(
+                    folder = %folder.display(),
+                    "search index on disk has no derived data yet; analysing the entries"
+                ),
+                Err(why) => tracing::warn!(
+                    folder = %folder.display(),
+                    "derived data of the search index on disk cannot be used ({why}); analysing the entries again"
+                ),
+            }
+        }
+        let fingerprint = match &target {
+            Target::Existing { fingerprint, .. } | Target::Temporary { fingerprint, .. } => {
+                Some(fingerprint.clone())
+            }
+            Target::Memory => None,
+        };
         let mut analyzer = Analyzer::new(kb);
         // tantivy's indexing arena is the largest part of the build's peak memory; 24 MB
         // keeps 10,000 entries under 200 MB and in one or two segments.
         let mut writer = match target {
-            Target::Existing(_) => None,
+            Target::Existing { .. } => None,
             _ => Some(index.writer_with_num_threads::<TantivyDocument>(1, 24_000_000)?),
         };
 
@@ -915,6 +970,25 @@ impl SearchIndex {
             norms,
             scratch: Mutex::new(Vec::new()),
         };
+        // What was derived goes beside tantivy's files, for the next start.
+        let folder = match &origin {
+            IndexOrigin::Opened(folder)
+            | IndexOrigin::Built(folder)
+            | IndexOrigin::Rebuilt(folder, _) => Some(folder),
+            IndexOrigin::Memory => None,
+        };
+        if let (Some(folder), Some(fingerprint)) = (folder, fingerprint) {
+            match persisted::write(folder, &fingerprint, &index) {
+                Ok(()) => tracing::debug!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "search index: derived data saved"
+                ),
+                Err(e) => tracing::warn!(
+                    folder = %folder.display(),
+                    "derived data of the search index not saved ({e}); the next start analyses the entries again"
+                ),
+            }
+        }
         Ok((index, origin))
     }
 
