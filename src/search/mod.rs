@@ -478,9 +478,14 @@ impl EntryTerms {
     /// example questions, less still only in its body, 0 not at all.
     fn place(&self, number: u32) -> f32 {
         match self.all.binary_search(&number) {
-            Ok(i) => [PLACE_BODY, PLACE_QUESTION, 1.0][self.places[i] as usize],
+            Ok(i) => self.place_at(i),
             Err(_) => 0.0,
         }
+    }
+
+    /// [`EntryTerms::place`] of the `i`th of [`EntryTerms::all`].
+    fn place_at(&self, i: usize) -> f32 {
+        [PLACE_BODY, PLACE_QUESTION, 1.0][self.places[i] as usize]
     }
 }
 
@@ -670,6 +675,8 @@ pub struct SearchIndex {
     /// Document ordinal → entry id.
     doc_ids: Vec<u32>,
     ids: Vec<String>,
+    /// Entry id → its number (its place in `ids`).
+    id_numbers: HashMap<String, u32>,
     /// Entry (id number) → its terms.
     entry_terms: Vec<EntryTerms>,
     /// Every term of the knowledge base → its number and document frequency.
@@ -961,6 +968,7 @@ impl SearchIndex {
             analyzer,
             doc_ids,
             ids,
+            id_numbers: id_of,
             entry_terms,
             terms,
             question_scoring,
@@ -1373,18 +1381,29 @@ impl SearchIndex {
         let Some(terms) = self.entry_terms.get(id as usize) else {
             return Coverage::default();
         };
+        // Each word's best alternative by its place in the entry. The asked terms are
+        // sorted, so each is looked up in what is left of the entry's sorted terms (one
+        // binary search over all of them per alternative was a fifth of an answer at
+        // 10,000 entries); the same products and sums as alternative by alternative.
+        let mut best_place = vec![0.0f32; words.len()];
+        let mut from = 0;
+        for a in asked {
+            match terms.all[from..].binary_search(&a.number) {
+                Ok(i) => {
+                    from += i;
+                    let best = &mut best_place[a.word];
+                    *best = best.max(terms.place_at(from) * a.weight);
+                }
+                Err(i) => from += i,
+            }
+        }
         let mut covered = 0.0;
         let mut total = 0.0;
         let mut known_total = 0.0;
-        for ((word, weight), numbers) in words.iter().zip(weights).zip(numbers) {
+        for ((best, weight), numbers) in best_place.iter().zip(weights).zip(numbers) {
             let known = numbers.iter().any(Option::is_some);
             if known {
                 known_total += weight;
-            }
-            let mut best: f32 = 0.0;
-            for ((_, variant), number) in word.alternatives.iter().zip(numbers) {
-                let place = number.map_or(0.0, |n| terms.place(n));
-                best = best.max(place * variant.weight());
             }
             covered += best * weight;
             total += weight;
@@ -1452,7 +1471,15 @@ impl SearchIndex {
                 terms
                     .passages
                     .iter()
-                    .map(|p| self.passage_covered(p, words, weights, numbers))
+                    .map(|p| {
+                        self.passage_covered_asked(
+                            p,
+                            asked,
+                            &asked_filter,
+                            weights,
+                            &mut best_per_word,
+                        )
+                    })
                     .fold(0.0, f32::max)
                     / known_total
             } else {
@@ -1463,6 +1490,35 @@ impl SearchIndex {
 }
 
 impl SearchIndex {
+    /// [`SearchIndex::passage_covered`] from the asked terms: each of the passage's
+    /// terms is looked up among them (few, sorted, and most rejected by `filter` in one
+    /// step) rather than each alternative among the passage's terms. The same maximum
+    /// per word, summed in the same order, so the same figure. `best` is scratch space
+    /// of one slot per word.
+    fn passage_covered_asked(
+        &self,
+        passage: &PassageDoc,
+        asked: &[AskedTerm],
+        filter: &TermFilter,
+        weights: &[f32],
+        best: &mut [f32],
+    ) -> f32 {
+        best.fill(0.0);
+        for &number in self.passage_store.terms(passage) {
+            if !filter.may_hold(number) {
+                continue;
+            }
+            let start = asked.partition_point(|a| a.number < number);
+            for a in asked[start..].iter().take_while(|a| a.number == number) {
+                best[a.word] = best[a.word].max(a.weight);
+            }
+        }
+        best.iter()
+            .zip(weights)
+            .map(|(best, weight)| best * weight)
+            .sum()
+    }
+
     /// How much of the question's weight one passage covers (each word by its best
     /// alternative found there, at that alternative's variant weight).
     fn passage_covered(
@@ -1499,10 +1555,9 @@ impl SearchIndex {
     /// for an unknown entry; all zero when the question is only the entry's topic.
     pub fn passage_coverage(&self, query: &Query, id: &str, lang: Lang) -> Vec<PassageCoverage> {
         let Some(terms) = self
-            .ids
-            .iter()
-            .position(|i| i == id)
-            .and_then(|i| self.entry_terms.get(i))
+            .id_numbers
+            .get(id)
+            .and_then(|&i| self.entry_terms.get(i as usize))
         else {
             return Vec::new();
         };

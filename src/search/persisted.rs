@@ -440,12 +440,18 @@ impl SearchIndex {
             }
         }
         analyzer.set_index_terms(terms.keys());
+        let id_numbers = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), i as u32))
+            .collect();
         Ok(SearchIndex {
             reader,
             fields,
             analyzer,
             doc_ids,
             ids,
+            id_numbers,
             entry_terms,
             terms,
             question_scoring: QuestionScoring {
