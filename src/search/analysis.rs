@@ -1502,7 +1502,7 @@ impl Analyzer {
 
     pub(super) fn decode_learned(
         glossary: &Glossary,
-        d: &mut Decoder,
+        d: &mut Decoder<impl std::io::Read>,
     ) -> Result<Analyzer, Corrupt> {
         let mut analyzer = Analyzer::new(&KnowledgeBase {
             glossary: glossary.clone(),

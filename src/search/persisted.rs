@@ -11,12 +11,12 @@
 //! and the file written anew. Nothing in it is trusted to be in range before it is
 //! checked, so a damaged file is an error, never a panic.
 
-use std::hash::Hasher;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Mutex;
 
 use rustc_hash::FxHashMap as HashMap;
+use sha2::{Digest, Sha256};
 
 use super::analysis::Analyzer;
 use super::{
@@ -105,26 +105,49 @@ fn corrupt(what: impl Into<String>) -> Corrupt {
     Corrupt(what.into())
 }
 
-/// Bytes being read back; every read is bounds-checked.
-pub(crate) struct Decoder<'a> {
-    buf: &'a [u8],
-    at: usize,
+/// Bytes being read back from a file or a slice, a piece at a time (a derived file is
+/// tens of megabytes at 10,000 entries; read whole before decoding, it raised a start's
+/// peak memory by as much). Every read is bounds-checked against what is left, and
+/// hashed when a hash is expected.
+pub(crate) struct Decoder<R> {
+    src: R,
+    /// Bytes left to read.
+    left: u64,
+    hash: Option<Sha256>,
+    scratch: Vec<u8>,
 }
 
-impl<'a> Decoder<'a> {
-    pub(crate) fn new(buf: &'a [u8]) -> Decoder<'a> {
-        Decoder { buf, at: 0 }
+#[cfg(test)]
+impl<'a> Decoder<&'a [u8]> {
+    pub(crate) fn new(buf: &'a [u8]) -> Decoder<&'a [u8]> {
+        Decoder::over(buf, buf.len() as u64)
+    }
+}
+
+impl<R: Read> Decoder<R> {
+    /// A decoder of the `left` bytes that `src` holds.
+    pub(crate) fn over(src: R, left: u64) -> Decoder<R> {
+        Decoder {
+            src,
+            left,
+            hash: None,
+            scratch: Vec::new(),
+        }
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Corrupt> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&end| end <= self.buf.len())
-            .ok_or_else(|| corrupt("truncated"))?;
-        let bytes = &self.buf[self.at..end];
-        self.at = end;
-        Ok(bytes)
+    fn take(&mut self, n: usize) -> Result<&[u8], Corrupt> {
+        if n as u64 > self.left {
+            return Err(corrupt("truncated"));
+        }
+        self.scratch.resize(n, 0);
+        self.src
+            .read_exact(&mut self.scratch)
+            .map_err(|e| corrupt(format!("reading it: {e}")))?;
+        self.left -= n as u64;
+        if let Some(hash) = self.hash.as_mut() {
+            hash.update(&self.scratch);
+        }
+        Ok(&self.scratch)
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], Corrupt> {
@@ -153,8 +176,7 @@ impl<'a> Decoder<'a> {
     /// left, so a damaged length cannot make a huge allocation.
     pub(crate) fn len(&mut self, item_size: usize) -> Result<usize, Corrupt> {
         let n = self.u64()?;
-        let left = (self.buf.len() - self.at) as u64;
-        if n.saturating_mul(item_size.max(1) as u64) > left {
+        if n.saturating_mul(item_size.max(1) as u64) > self.left {
             return Err(corrupt("a length beyond the end"));
         }
         Ok(n as usize)
@@ -162,8 +184,8 @@ impl<'a> Decoder<'a> {
 
     pub(crate) fn string(&mut self) -> Result<String, Corrupt> {
         let n = self.len(1)?;
-        let bytes = self.take(n)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| corrupt("text that is not UTF-8"))
+        let bytes = self.take(n)?.to_vec();
+        String::from_utf8(bytes).map_err(|_| corrupt("text that is not UTF-8"))
     }
 
     pub(crate) fn strings(&mut self) -> Result<Vec<String>, Corrupt> {
@@ -171,22 +193,29 @@ impl<'a> Decoder<'a> {
         (0..n).map(|_| self.string()).collect()
     }
 
-    pub(crate) fn u32s(&mut self) -> Result<Vec<u32>, Corrupt> {
+    /// `n` four-byte items, read 16,384 at a time.
+    fn words<T>(&mut self, convert: impl Fn([u8; 4]) -> T) -> Result<Vec<T>, Corrupt> {
         let n = self.len(4)?;
-        Ok(self
-            .take(n * 4)?
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
+        let mut out = Vec::with_capacity(n);
+        let mut left = n;
+        while left > 0 {
+            let chunk = left.min(16_384);
+            out.extend(
+                self.take(chunk * 4)?
+                    .chunks_exact(4)
+                    .map(|c| convert([c[0], c[1], c[2], c[3]])),
+            );
+            left -= chunk;
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn u32s(&mut self) -> Result<Vec<u32>, Corrupt> {
+        self.words(u32::from_le_bytes)
     }
 
     pub(crate) fn f32s(&mut self) -> Result<Vec<f32>, Corrupt> {
-        let n = self.len(4)?;
-        Ok(self
-            .take(n * 4)?
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
+        self.words(f32::from_le_bytes)
     }
 
     pub(crate) fn bytes(&mut self) -> Result<Vec<u8>, Corrupt> {
@@ -195,7 +224,7 @@ impl<'a> Decoder<'a> {
     }
 
     fn finished(&self) -> Result<(), Corrupt> {
-        if self.at == self.buf.len() {
+        if self.left == 0 {
             Ok(())
         } else {
             Err(corrupt("bytes after the end"))
@@ -203,11 +232,8 @@ impl<'a> Decoder<'a> {
     }
 }
 
-fn content_hash(payload: &[u8]) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    h.write(payload);
-    h.write_usize(payload.len());
-    h.finish()
+fn content_hash(payload: &[u8]) -> [u8; 32] {
+    Sha256::digest(payload).into()
 }
 
 fn norm_tables<const N: usize>(e: &mut Encoder, tables: &[[f32; 256]; N]) {
@@ -216,7 +242,9 @@ fn norm_tables<const N: usize>(e: &mut Encoder, tables: &[[f32; 256]; N]) {
     }
 }
 
-fn read_norm_tables<const N: usize>(d: &mut Decoder) -> Result<Box<[[f32; 256]; N]>, Corrupt> {
+fn read_norm_tables<const N: usize>(
+    d: &mut Decoder<impl Read>,
+) -> Result<Box<[[f32; 256]; N]>, Corrupt> {
     let mut tables = Box::new([[0.0f32; 256]; N]);
     for table in tables.iter_mut() {
         let values = d.f32s()?;
@@ -305,14 +333,13 @@ impl SearchIndex {
     /// The index from `tantivy` (opened from the same folder) and a derived file's
     /// payload; `documents` is the number of entries (documents) the index must have.
     fn decode_derived(
-        payload: &[u8],
+        d: &mut Decoder<impl Read>,
         reader: tantivy::IndexReader,
         fields: Fields,
         glossary: &Glossary,
         documents: usize,
     ) -> Result<SearchIndex, Corrupt> {
-        let mut d = Decoder::new(payload);
-        let mut analyzer = Analyzer::decode_learned(glossary, &mut d)?;
+        let mut analyzer = Analyzer::decode_learned(glossary, d)?;
         let doc_ids = d.u32s()?;
         let ids = d.strings()?;
         if doc_ids.len() != documents {
@@ -401,7 +428,7 @@ impl SearchIndex {
                 return Err(corrupt("a term listed twice"));
             }
         }
-        let norms = read_norm_tables::<SEARCHED_FIELDS>(&mut d)?;
+        let norms = read_norm_tables::<SEARCHED_FIELDS>(d)?;
         let n = d.len(8)?;
         if n != term_count {
             return Err(corrupt("question statistics do not match the terms"));
@@ -410,7 +437,7 @@ impl SearchIndex {
         for _ in 0..n {
             idf.push([d.f32()?, d.f32()?]);
         }
-        let question_norms = read_norm_tables::<2>(&mut d)?;
+        let question_norms = read_norm_tables::<2>(d)?;
         let question_terms = d.u32s()?;
         let counts = d.bytes()?;
         if counts.len() != 2 * question_terms.len() {
@@ -477,7 +504,7 @@ pub(crate) fn write(folder: &Path, fingerprint: &str, index: &SearchIndex) -> st
     header.u32(FORMAT);
     header.str(fingerprint);
     header.u64(payload.len() as u64);
-    header.u64(content_hash(&payload));
+    header.buf.extend_from_slice(&content_hash(&payload));
     let temporary = folder.join(format!(
         ".{DERIVED_FILE}-{}-{}",
         std::process::id(),
@@ -511,16 +538,31 @@ pub(crate) fn read(
     glossary: &Glossary,
     documents: usize,
 ) -> Result<Option<SearchIndex>, String> {
-    let bytes = match std::fs::read(folder.join(DERIVED_FILE)) {
-        Ok(bytes) => bytes,
+    let file = match std::fs::File::open(folder.join(DERIVED_FILE)) {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("reading it: {e}")),
     };
-    let payload = check_header(&bytes, fingerprint).map_err(|c| c.0)?;
+    let size = file
+        .metadata()
+        .map_err(|e| format!("reading it: {e}"))?
+        .len();
+    let mut d = Decoder::over(std::io::BufReader::with_capacity(1 << 18, file), size);
+    let expected = check_header(&mut d, fingerprint).map_err(|c| c.0)?;
     // Decoding checks every length and range; this keeps a mistake in that from taking
     // the process down on a damaged file.
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        SearchIndex::decode_derived(payload, reader, fields, glossary, documents)
+        d.hash = Some(Sha256::new());
+        let index = SearchIndex::decode_derived(&mut d, reader, fields, glossary, documents)?;
+        let hash: [u8; 32] = d
+            .hash
+            .take()
+            .map(|h| h.finalize().into())
+            .unwrap_or_default();
+        if hash != expected {
+            return Err(corrupt("its contents do not match their hash"));
+        }
+        Ok(index)
     }));
     match decoded {
         Ok(Ok(index)) => Ok(Some(index)),
@@ -529,9 +571,9 @@ pub(crate) fn read(
     }
 }
 
-/// The payload of a derived file, once its header says it is whole and `fingerprint`'s.
-fn check_header<'a>(bytes: &'a [u8], fingerprint: &str) -> Result<&'a [u8], Corrupt> {
-    let mut d = Decoder::new(bytes);
+/// Read a derived file's header: it must be one, of this format and `fingerprint`'s, and
+/// say how long the rest is. Returns the hash the rest must have.
+fn check_header(d: &mut Decoder<impl Read>, fingerprint: &str) -> Result<[u8; 32], Corrupt> {
     if d.take(MAGIC.len())? != MAGIC {
         return Err(corrupt("not a derived file"));
     }
@@ -543,15 +585,11 @@ fn check_header<'a>(bytes: &'a [u8], fingerprint: &str) -> Result<&'a [u8], Corr
         return Err(corrupt("another fingerprint's"));
     }
     let len = d.u64()?;
-    let hash = d.u64()?;
-    let payload = &bytes[d.at..];
-    if payload.len() as u64 != len {
+    let hash: [u8; 32] = d.array()?;
+    if d.left != len {
         return Err(corrupt("truncated"));
     }
-    if content_hash(payload) != hash {
-        return Err(corrupt("its contents do not match their hash"));
-    }
-    Ok(payload)
+    Ok(hash)
 }
 
 #[cfg(test)]
@@ -700,14 +738,15 @@ mod tests {
             ],
             ..Default::default()
         };
-        let (_dir, folder, fingerprint) = derived_of(&kb);
+        let (_dir, folder, _) = derived_of(&kb);
         let index = tantivy::Index::open_in_dir(&folder).unwrap();
-        let file = std::fs::read(folder.join(DERIVED_FILE)).unwrap();
-        let payload = check_header(&file, &fingerprint).unwrap();
+        let payload = SearchIndex::build(&kb).unwrap().encode_derived();
+        let payload = payload.as_slice();
         let decode = |bytes: &[u8]| {
             let reader = index.reader().unwrap();
             let fields = Fields::of(&index.schema()).unwrap();
-            SearchIndex::decode_derived(bytes, reader, fields, &kb.glossary, kb.entries.len())
+            let mut d = Decoder::new(bytes);
+            SearchIndex::decode_derived(&mut d, reader, fields, &kb.glossary, kb.entries.len())
         };
         assert!(decode(payload).is_ok());
         for at in 0..payload.len() {
