@@ -16,7 +16,11 @@
 //! - `concurrent/10k`: 64 tokio tasks share one `Arc<Answerer>` and answer 16 questions
 //!   each on a 2-thread runtime; criterion reports answers per second.
 //! - `latency`: not criterion: times each of 2,000 questions one by one and prints the
-//!   median, p90, p99 and maximum (criterion gives medians and spread, not tail latency).
+//!   median, p90, p99 and maximum (criterion gives medians and spread, not tail latency),
+//!   and on the synthetic bases how many replies are right (the expected id answered, or
+//!   an abstention on an out-of-scope question). With `ANBUD_BENCH_REPLIES=FILE` it also
+//!   writes each reply (base, question, id answered or `-`, confidence) to FILE, so that
+//!   two builds' answers can be compared line by line.
 //! - `startup`: not criterion: `App::open` in process (read the folder, open and migrate a
 //!   fresh SQLite file, merge learned knowledge, build the index), bundled and 10k.
 
@@ -79,6 +83,8 @@ fn synthetic(entries: usize) -> synth::Synthetic {
 struct Case {
     answerer: Arc<Answerer>,
     questions: Vec<String>,
+    /// Per question of a synthetic base, the id it should get (`None`: out of scope).
+    expected: Option<Vec<Option<String>>>,
 }
 
 fn case(name: &str) -> &'static Case {
@@ -92,11 +98,16 @@ fn case(name: &str) -> &'static Case {
         other => panic!("unknown case {other}"),
     };
     cell.get_or_init(|| {
-        let (kb, questions) = if entries == 0 {
-            (bundled().clone(), bundled_questions())
+        let (kb, questions, expected) = if entries == 0 {
+            (bundled().clone(), bundled_questions(), None)
         } else {
             let s = synthetic(entries);
-            (s.kb, s.questions.into_iter().map(|q| q.text).collect())
+            let expected = s.questions.iter().map(|q| q.expected.clone()).collect();
+            (
+                s.kb,
+                s.questions.into_iter().map(|q| q.text).collect(),
+                Some(expected),
+            )
         };
         let started = Instant::now();
         let answerer = Answerer::new(kb, AnswerSettings::default()).expect("index builds");
@@ -104,6 +115,7 @@ fn case(name: &str) -> &'static Case {
         Case {
             answerer: Arc::new(answerer),
             questions,
+            expected,
         }
     })
 }
@@ -225,9 +237,12 @@ fn bench_concurrent(c: &mut Criterion, filter: Option<&str>) {
 fn latency_report() {
     println!("\nPer-question latency ({QUESTIONS} questions, answer + render_text, one thread):");
     println!(
-        "{:<10} {:>10} {:>10} {:>10} {:>10} {:>10}",
-        "base", "median", "p90", "p99", "max", "answered"
+        "{:<10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12}",
+        "base", "median", "p90", "p99", "max", "answered", "right"
     );
+    let mut dump = std::env::var_os("ANBUD_BENCH_REPLIES").map(|path| {
+        std::io::BufWriter::new(std::fs::File::create(path).expect("the replies file"))
+    });
     for name in ["bundled", "10k", "50k"] {
         let case = case(name);
         // One warm-up pass over a few questions, then the timed pass.
@@ -236,18 +251,37 @@ fn latency_report() {
         }
         let mut times: Vec<Duration> = Vec::with_capacity(QUESTIONS);
         let mut answered = 0;
+        let mut right = 0;
         for k in 0..QUESTIONS {
-            let q = &case.questions[k % case.questions.len()];
+            let at = k % case.questions.len();
+            let q = &case.questions[at];
             let started = Instant::now();
             let reply = case.answerer.answer(q).expect("search works");
             std::hint::black_box(render_text(&reply, !reply.answered()));
             times.push(started.elapsed());
             answered += usize::from(reply.answered());
+            if let Some(expected) = &case.expected {
+                right += usize::from(reply.id() == expected[at].as_deref());
+            }
+            if let Some(dump) = dump.as_mut() {
+                use std::io::Write;
+                writeln!(
+                    dump,
+                    "{name}\t{q}\t{}\t{:.4}",
+                    reply.id().unwrap_or("-"),
+                    reply.score
+                )
+                .expect("writing the replies file");
+            }
         }
         times.sort();
         let at = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
+        let right = match &case.expected {
+            Some(_) => format!("{right} of {QUESTIONS}"),
+            None => "-".to_string(),
+        };
         println!(
-            "{name:<10} {:>10.3?} {:>10.3?} {:>10.3?} {:>10.3?} {:>9.0}%",
+            "{name:<10} {:>10.3?} {:>10.3?} {:>10.3?} {:>10.3?} {:>9.0}% {right:>12}",
             at(0.5),
             at(0.9),
             at(0.99),

@@ -13,6 +13,7 @@ use tantivy::tokenizer::{
     Language, Stemmer, TokenFilter, TokenStream, Tokenizer, WhitespaceTokenizer,
 };
 
+use super::persisted::{Corrupt, Decoder, Encoder};
 use crate::knowledge::{Glossary, KnowledgeBase, Lang};
 
 /// The smallest compound part we split off. Shorter parts split words by accident.
@@ -1473,6 +1474,60 @@ impl Analyzer {
         }
         found.sort();
         found.into_iter().take(3).map(|(_, t)| t).collect()
+    }
+}
+
+/// What an analyser learned from the entries, kept beside the index on disk (see
+/// [`super::persisted`]); the glossary's part (spelling rules, synonyms) is rebuilt from
+/// the glossary, and the typo neighbourhood from the index's terms.
+impl Analyzer {
+    pub(super) fn encode_learned(&self, e: &mut Encoder) {
+        // Sorted, so that the same knowledge always gives the same file.
+        for memo in &self.memo {
+            let mut words: Vec<(&String, &WordAnalysis)> = memo.iter().collect();
+            words.sort_unstable_by_key(|(word, _)| *word);
+            e.len(words.len());
+            for (word, analysis) in words {
+                e.str(word);
+                e.str(&analysis.stem);
+                e.strings(analysis.parts.iter());
+            }
+        }
+        for set in [&self.vocabulary, &self.english_only, &self.norwegian_only] {
+            let mut words: Vec<&String> = set.iter().collect();
+            words.sort_unstable();
+            e.strings(words.into_iter());
+        }
+    }
+
+    pub(super) fn decode_learned(
+        glossary: &Glossary,
+        d: &mut Decoder<impl std::io::Read>,
+    ) -> Result<Analyzer, Corrupt> {
+        let mut analyzer = Analyzer::new(&KnowledgeBase {
+            glossary: glossary.clone(),
+            ..Default::default()
+        });
+        for memo in &mut analyzer.memo {
+            let n = d.len(24)?;
+            memo.reserve(n);
+            for _ in 0..n {
+                let word = d.string()?;
+                let analysis = WordAnalysis {
+                    stem: d.string()?,
+                    parts: d.strings()?,
+                };
+                memo.insert(word, analysis);
+            }
+        }
+        for set in [
+            &mut analyzer.vocabulary,
+            &mut analyzer.english_only,
+            &mut analyzer.norwegian_only,
+        ] {
+            *set = d.strings()?.into_iter().collect();
+        }
+        Ok(analyzer)
     }
 }
 

@@ -19,6 +19,7 @@
 
 pub mod analysis;
 pub mod on_disk;
+mod persisted;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -230,8 +231,11 @@ impl Scratch {
 /// Where [`SearchIndex::build_in`] puts or finds the tantivy index.
 enum Target {
     Memory,
-    /// Opened from this folder: nothing to index.
-    Existing(PathBuf),
+    /// Opened from this folder, the index of `fingerprint`: nothing to index.
+    Existing {
+        folder: PathBuf,
+        fingerprint: String,
+    },
     /// Being built in `temporary`, to be published under `dir` for `fingerprint`;
     /// `reason` says why an index there was not used.
     Temporary {
@@ -254,7 +258,10 @@ fn open_or_create(kb: &KnowledgeBase, dir: Option<&Path>, schema: &Schema) -> (I
         Ok(Some(index)) => {
             return (
                 index,
-                Target::Existing(on_disk::folder_of(dir, &fingerprint)),
+                Target::Existing {
+                    folder: on_disk::folder_of(dir, &fingerprint),
+                    fingerprint,
+                },
             )
         }
         Ok(None) => {}
@@ -292,7 +299,7 @@ fn open_or_create(kb: &KnowledgeBase, dir: Option<&Path>, schema: &Schema) -> (I
 fn finish(index: Index, target: Target) -> (Index, IndexOrigin) {
     match target {
         Target::Memory => (index, IndexOrigin::Memory),
-        Target::Existing(folder) => {
+        Target::Existing { folder, .. } => {
             tracing::info!(folder = %folder.display(), "search index opened from disk (knowledge unchanged)");
             (index, IndexOrigin::Opened(folder))
         }
@@ -471,9 +478,14 @@ impl EntryTerms {
     /// example questions, less still only in its body, 0 not at all.
     fn place(&self, number: u32) -> f32 {
         match self.all.binary_search(&number) {
-            Ok(i) => [PLACE_BODY, PLACE_QUESTION, 1.0][self.places[i] as usize],
+            Ok(i) => self.place_at(i),
             Err(_) => 0.0,
         }
+    }
+
+    /// [`EntryTerms::place`] of the `i`th of [`EntryTerms::all`].
+    fn place_at(&self, i: usize) -> f32 {
+        [PLACE_BODY, PLACE_QUESTION, 1.0][self.places[i] as usize]
     }
 }
 
@@ -672,6 +684,8 @@ pub struct SearchIndex {
     /// Document ordinal → entry id.
     doc_ids: Vec<u32>,
     ids: Vec<String>,
+    /// Entry id → its number (its place in `ids`).
+    id_numbers: HashMap<String, u32>,
     /// Entry (id number) → its terms.
     entry_terms: Vec<EntryTerms>,
     /// Every term of the knowledge base → its number and document frequency.
@@ -713,9 +727,11 @@ impl SearchIndex {
         Ok(SearchIndex::build_in(kb, None)?.0)
     }
 
-    /// Analyse every entry of the knowledge base, and open its tantivy index from `dir`
-    /// when one for the same inputs is there, else index them (into `dir`, replacing
-    /// what was there, when given; see [`on_disk`]). Says which it did.
+    /// The index of the knowledge base: opened from `dir` when one for the same inputs is
+    /// there, with what was derived from the entries read back beside it (see
+    /// [`persisted`]; the entries are analysed again only when that cannot be read), else
+    /// every entry analysed and indexed (into `dir`, replacing what was there, when given;
+    /// see [`on_disk`]). Says which it did.
     pub fn build_in(
         kb: &KnowledgeBase,
         dir: Option<&Path>,
@@ -745,11 +761,57 @@ impl SearchIndex {
             TOKENIZER,
             TextAnalyzer::builder(WhitespaceTokenizer::default()).build(),
         );
+        if let Target::Existing {
+            folder,
+            fingerprint,
+        } = &target
+        {
+            let reader = index
+                .reader_builder()
+                .reload_policy(ReloadPolicy::Manual)
+                .try_into()?;
+            let fields = Fields::of(&index.schema())?;
+            match persisted::read(
+                folder,
+                fingerprint,
+                reader,
+                fields,
+                &kb.glossary,
+                kb.entries.len(),
+            ) {
+                Ok(Some(search)) => {
+                    tracing::debug!(
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "search index: derived data read"
+                    );
+                    tracing::info!(
+                        folder = %folder.display(),
+                        "search index opened from disk (knowledge unchanged), entries not analysed again"
+                    );
+                    drop(index);
+                    return Ok((search, IndexOrigin::Opened(folder.clone())));
+                }
+                Ok(None) => tracing::info!(
+                    folder = %folder.display(),
+                    "search index on disk has no derived data yet; analysing the entries"
+                ),
+                Err(why) => tracing::warn!(
+                    folder = %folder.display(),
+                    "derived data of the search index on disk cannot be used ({why}); analysing the entries again"
+                ),
+            }
+        }
+        let fingerprint = match &target {
+            Target::Existing { fingerprint, .. } | Target::Temporary { fingerprint, .. } => {
+                Some(fingerprint.clone())
+            }
+            Target::Memory => None,
+        };
         let mut analyzer = Analyzer::new(kb);
         // tantivy's indexing arena is the largest part of the build's peak memory; 24 MB
         // keeps 10,000 entries under 200 MB and in one or two segments.
         let mut writer = match target {
-            Target::Existing(_) => None,
+            Target::Existing { .. } => None,
             _ => Some(index.writer_with_num_threads::<TantivyDocument>(1, 24_000_000)?),
         };
 
@@ -915,6 +977,7 @@ impl SearchIndex {
             analyzer,
             doc_ids,
             ids,
+            id_numbers: id_of,
             entry_terms,
             terms,
             question_scoring,
@@ -924,6 +987,25 @@ impl SearchIndex {
             norms,
             scratch: Mutex::new(Vec::new()),
         };
+        // What was derived goes beside tantivy's files, for the next start.
+        let folder = match &origin {
+            IndexOrigin::Opened(folder)
+            | IndexOrigin::Built(folder)
+            | IndexOrigin::Rebuilt(folder, _) => Some(folder),
+            IndexOrigin::Memory => None,
+        };
+        if let (Some(folder), Some(fingerprint)) = (folder, fingerprint) {
+            match persisted::write(folder, &fingerprint, &index) {
+                Ok(()) => tracing::debug!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "search index: derived data saved"
+                ),
+                Err(e) => tracing::warn!(
+                    folder = %folder.display(),
+                    "derived data of the search index not saved ({e}); the next start analyses the entries again"
+                ),
+            }
+        }
         Ok((index, origin))
     }
 
@@ -1309,18 +1391,29 @@ impl SearchIndex {
         let Some(terms) = self.entry_terms.get(id as usize) else {
             return Coverage::default();
         };
+        // Each word's best alternative by its place in the entry. The asked terms are
+        // sorted, so each is looked up in what is left of the entry's sorted terms (one
+        // binary search over all of them per alternative was a fifth of an answer at
+        // 10,000 entries); the same products and sums as alternative by alternative.
+        let mut best_place = vec![0.0f32; words.len()];
+        let mut from = 0;
+        for a in asked {
+            match terms.all[from..].binary_search(&a.number) {
+                Ok(i) => {
+                    from += i;
+                    let best = &mut best_place[a.word];
+                    *best = best.max(terms.place_at(from) * a.weight);
+                }
+                Err(i) => from += i,
+            }
+        }
         let mut covered = 0.0;
         let mut total = 0.0;
         let mut known_total = 0.0;
-        for ((word, weight), numbers) in words.iter().zip(weights).zip(numbers) {
+        for ((best, weight), numbers) in best_place.iter().zip(weights).zip(numbers) {
             let known = numbers.iter().any(Option::is_some);
             if known {
                 known_total += weight;
-            }
-            let mut best: f32 = 0.0;
-            for ((_, variant), number) in word.alternatives.iter().zip(numbers) {
-                let place = number.map_or(0.0, |n| terms.place(n));
-                best = best.max(place * variant.weight());
             }
             covered += best * weight;
             total += weight;
@@ -1388,7 +1481,15 @@ impl SearchIndex {
                 terms
                     .passages
                     .iter()
-                    .map(|p| self.passage_covered(p, words, weights, numbers))
+                    .map(|p| {
+                        self.passage_covered_asked(
+                            p,
+                            asked,
+                            &asked_filter,
+                            weights,
+                            &mut best_per_word,
+                        )
+                    })
                     .fold(0.0, f32::max)
                     / known_total
             } else {
@@ -1399,6 +1500,35 @@ impl SearchIndex {
 }
 
 impl SearchIndex {
+    /// [`SearchIndex::passage_covered`] from the asked terms: each of the passage's
+    /// terms is looked up among them (few, sorted, and most rejected by `filter` in one
+    /// step) rather than each alternative among the passage's terms. The same maximum
+    /// per word, summed in the same order, so the same figure. `best` is scratch space
+    /// of one slot per word.
+    fn passage_covered_asked(
+        &self,
+        passage: &PassageDoc,
+        asked: &[AskedTerm],
+        filter: &TermFilter,
+        weights: &[f32],
+        best: &mut [f32],
+    ) -> f32 {
+        best.fill(0.0);
+        for &number in self.passage_store.terms(passage) {
+            if !filter.may_hold(number) {
+                continue;
+            }
+            let start = asked.partition_point(|a| a.number < number);
+            for a in asked[start..].iter().take_while(|a| a.number == number) {
+                best[a.word] = best[a.word].max(a.weight);
+            }
+        }
+        best.iter()
+            .zip(weights)
+            .map(|(best, weight)| best * weight)
+            .sum()
+    }
+
     /// How much of the question's weight one passage covers (each word by its best
     /// alternative found there, at that alternative's variant weight).
     fn passage_covered(
@@ -1435,10 +1565,9 @@ impl SearchIndex {
     /// for an unknown entry; all zero when the question is only the entry's topic.
     pub fn passage_coverage(&self, query: &Query, id: &str, lang: Lang) -> Vec<PassageCoverage> {
         let Some(terms) = self
-            .ids
-            .iter()
-            .position(|i| i == id)
-            .and_then(|i| self.entry_terms.get(i))
+            .id_numbers
+            .get(id)
+            .and_then(|&i| self.entry_terms.get(i as usize))
         else {
             return Vec::new();
         };

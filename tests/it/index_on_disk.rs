@@ -13,6 +13,11 @@ use crate::support::knowledge_copy;
 const OPENED: &str = "search index opened from disk";
 const BUILT: &str = "search index built and saved to disk";
 const UNUSABLE: &str = "search index on disk cannot be used";
+/// The start read what was derived from the entries back instead of analysing them.
+const NOT_ANALYSED: &str = "entries not analysed again";
+const DERIVED_UNUSABLE: &str = "derived data of the search index on disk cannot be used";
+const DERIVED_MISSING: &str = "search index on disk has no derived data yet";
+const DERIVED_FILE: &str = "anbud-derived";
 
 /// An entry in both languages that only the "other" knowledge base has.
 const QUOKKA: &str = "+++\nid = \"quokka-permits\"\nlang = \"LANG\"\ntitle = \"Quokka permits\"\nquestions = [\"quokka a\", \"quokka b\", \"quokka c\", \"quokka d\", \"quokka e\"]\nreviewed = \"2026-01-01\"\n\n[[sources]]\nname = \"Lovdata\"\nurl = \"https://lovdata.no/forskrift/2016-08-12-974/§5-3\"\n+++\nBody about quokka permits.\n";
@@ -93,8 +98,10 @@ fn a_second_start_opens_the_index_and_a_changed_entry_is_found_at_once() {
     let built = folders(&index);
     assert_eq!(built.len(), 1, "{built:?}");
 
+    assert!(!first.log.contains(NOT_ANALYSED), "{}", first.log);
     let second = t.ask("What is a framework agreement?");
     assert!(second.log.contains(OPENED), "{}", second.log);
+    assert!(second.log.contains(NOT_ANALYSED), "{}", second.log);
     assert!(!second.log.contains(BUILT), "{}", second.log);
     assert_eq!(
         second.reply, first.reply,
@@ -130,7 +137,64 @@ fn a_second_start_opens_the_index_and_a_changed_entry_is_found_at_once() {
 
     let again = t.ask(question);
     assert!(again.log.contains(OPENED), "{}", again.log);
+    assert!(again.log.contains(NOT_ANALYSED), "{}", again.log);
     assert_eq!(again.reply["id"], "framework-agreements");
+}
+
+/// What was derived from the entries (beside tantivy's files) that is damaged,
+/// truncated or missing is derived again from the entries with a log line, the answer
+/// is the same, and the next start reads the file written anew.
+#[test]
+fn damaged_or_missing_derived_data_is_derived_again_with_a_log_line() {
+    let t = Case::new();
+    let question = "Hvor lenge kan en rammeavtale vare?";
+    let first = t.ask(question);
+    assert!(first.log.contains(BUILT), "{}", first.log);
+    let folder = folders(&t.index).pop().unwrap();
+    let derived = folder.join(DERIVED_FILE);
+    let whole = std::fs::read(&derived).unwrap();
+
+    let mut flipped = whole.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x5a;
+    let damages: [(&str, Vec<u8>); 3] = [
+        ("garbage", b"garbage \x00\xff garbage".to_vec()),
+        ("truncated", whole[..whole.len() / 2].to_vec()),
+        ("one byte changed", flipped),
+    ];
+    for (what, bytes) in damages {
+        std::fs::write(&derived, bytes).unwrap();
+        let damaged = t.ask(question);
+        assert!(
+            damaged.log.contains(DERIVED_UNUSABLE),
+            "{what}: {}",
+            damaged.log
+        );
+        assert!(damaged.log.contains(OPENED), "{what}: {}", damaged.log);
+        assert!(
+            !damaged.log.contains(NOT_ANALYSED),
+            "{what}: {}",
+            damaged.log
+        );
+        assert_eq!(damaged.reply, first.reply, "{what}");
+        let next = t.ask(question);
+        assert!(next.log.contains(NOT_ANALYSED), "{what}: {}", next.log);
+        assert_eq!(next.reply, first.reply, "{what}");
+    }
+
+    // An index folder from before the derived file existed.
+    std::fs::remove_file(&derived).unwrap();
+    let missing = t.ask(question);
+    assert!(missing.log.contains(DERIVED_MISSING), "{}", missing.log);
+    assert!(!missing.log.contains(DERIVED_UNUSABLE), "{}", missing.log);
+    assert_eq!(missing.reply, first.reply);
+    let next = t.ask(question);
+    assert!(next.log.contains(NOT_ANALYSED), "{}", next.log);
+    assert_eq!(
+        std::fs::read(&derived).unwrap(),
+        whole,
+        "written anew, the same"
+    );
 }
 
 #[test]
