@@ -81,7 +81,7 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 
 /// The matcher with the knowledge base's vocabulary (for compound splitting), or
 /// without it when the folder cannot be read.
-fn matcher(settings: &Settings) -> TextMatcher {
+fn matcher(settings: &Settings) -> TextMatcher<'static> {
     match load_knowledge(settings) {
         Ok(kb) => TextMatcher::new(&kb),
         Err(e) => {

@@ -29,7 +29,7 @@ use crate::knowledge::{Glossary, Lang};
 pub const DERIVED_FILE: &str = "anbud-derived";
 const MAGIC: &[u8; 16] = b"anbud-derived\0\0\0";
 /// Bump whenever what is written here changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Bytes being written: little-endian numbers, lengths before sequences.
 #[derive(Default)]

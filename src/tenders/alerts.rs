@@ -54,7 +54,7 @@ pub fn watch_filter(
 pub async fn claim_due_digests(
     store: &Store,
     vocab: &Vocabulary,
-    matcher: &TextMatcher,
+    matcher: &TextMatcher<'_>,
     now: DateTime<Utc>,
     lease: TimeDelta,
 ) -> Result<Vec<Digest>, StoreError> {

@@ -63,7 +63,7 @@ pub fn for_question(
     question: &str,
     lang: Lang,
     vocab: &Vocabulary,
-    matcher: &TextMatcher,
+    matcher: &TextMatcher<'_>,
     stored: &[StoredNotice],
     now: DateTime<Utc>,
 ) -> Option<TenderAnswer> {
@@ -173,7 +173,8 @@ pub async fn for_app(app: &crate::app::App, question: &str, lang: Lang) -> Optio
         }),
         None => Vec::new(),
     };
-    let matcher = TextMatcher::from_analyzer(app.answerer().index().analyzer().clone());
+    let answerer = app.answerer();
+    let matcher = TextMatcher::from_analyzer(answerer.index().analyzer());
     for_question(question, lang, vocab, &matcher, &stored, now)
 }
 

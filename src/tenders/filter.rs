@@ -2,6 +2,7 @@
 //! watches and questions all become one [`Filter`].
 
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 
 use super::model::{CpvCode, Kind, Notice};
 use super::vocab::{Region, Topic, Vocabulary};
@@ -12,20 +13,33 @@ use crate::search::analysis::{fold, is_stop_word, words, Analyzer};
 /// æøå folding and compound parts, so "renhold" finds "renholdstjenester" and
 /// "innkjøp" finds "innkjop".
 #[derive(Debug, Clone)]
-pub struct TextMatcher {
-    analyzer: Analyzer,
+pub struct TextMatcher<'a> {
+    /// Borrowed from the answering index where there is one: a copy of its vocabulary,
+    /// word cache and typo table for each question cost more than the search.
+    analyzer: Cow<'a, Analyzer>,
 }
 
-impl TextMatcher {
+impl<'a> TextMatcher<'a> {
     /// With the knowledge base's vocabulary, which lets compounds be split into known
     /// words.
-    pub fn new(kb: &KnowledgeBase) -> TextMatcher {
-        TextMatcher::from_analyzer(Analyzer::new(kb))
+    pub fn new(kb: &KnowledgeBase) -> TextMatcher<'static> {
+        TextMatcher {
+            analyzer: Cow::Owned(Analyzer::new(kb)),
+        }
     }
 
     /// With an analyser already built (the answering index's).
-    pub fn from_analyzer(analyzer: Analyzer) -> TextMatcher {
-        TextMatcher { analyzer }
+    pub fn from_analyzer(analyzer: &'a Analyzer) -> TextMatcher<'a> {
+        TextMatcher {
+            analyzer: Cow::Borrowed(analyzer),
+        }
+    }
+
+    /// A matcher that owns its analyser (one kept across reloads of the index).
+    pub fn into_owned(self) -> TextMatcher<'static> {
+        TextMatcher {
+            analyzer: Cow::Owned(self.analyzer.into_owned()),
+        }
     }
 
     /// The query's content words, stemmed and folded.

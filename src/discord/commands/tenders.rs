@@ -144,7 +144,8 @@ pub async fn list_text(
             Vec::new()
         }
     };
-    let matcher = TextMatcher::from_analyzer(app.answerer().index().analyzer().clone());
+    let answerer = app.answerer();
+    let matcher = TextMatcher::from_analyzer(answerer.index().analyzer());
     let notices: Vec<_> = stored
         .iter()
         .map(|s| s.notice.clone())
@@ -277,14 +278,14 @@ pub async fn add_notices(rendered: &mut Rendered, app: &App, question: &str) {
 /// several bots one sends it, once.
 pub async fn alert_loop(app: App, http: Arc<Http>, tick: Duration) {
     let vocab = Vocabulary::bundled();
-    let mut matcher: Option<TextMatcher> = None;
+    let mut matcher: Option<TextMatcher<'static>> = None;
     loop {
         tokio::time::sleep(tick).await;
         let Some(store) = app.store() else {
             continue;
         };
         let matcher = matcher.get_or_insert_with(|| {
-            TextMatcher::from_analyzer(app.answerer().index().analyzer().clone())
+            TextMatcher::from_analyzer(app.answerer().index().analyzer()).into_owned()
         });
         let lease = chrono::TimeDelta::from_std(app.settings.claims.lease())
             .unwrap_or(chrono::TimeDelta::minutes(1));

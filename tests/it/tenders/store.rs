@@ -57,7 +57,7 @@ async fn send_due(store: &Store, now: DateTime<Utc>) -> Vec<Digest> {
     digests
 }
 
-fn matcher() -> TextMatcher {
+fn matcher() -> TextMatcher<'static> {
     TextMatcher::new(&KnowledgeBase::default())
 }
 
