@@ -359,8 +359,10 @@ async fn the_pages_work_in_a_browser(db: TestDb, javascript: bool) {
         .click()
         .await
         .unwrap();
+    // The list page names every entry too: wait for the result page's own table, or
+    // the next `goto` can race the form's navigation.
     wait_for_source(&driver, "the candidates", |s| {
-        s.contains("framework-agreements")
+        s.contains("Top candidates") && s.contains("framework-agreements")
     })
     .await;
     if shots {
@@ -372,6 +374,7 @@ async fn the_pages_work_in_a_browser(db: TestDb, javascript: bool) {
         .goto(format!("{}/stats?days=7", site.base))
         .await
         .unwrap();
+    wait_for_source(&driver, "the statistics page", |s| s.contains("svg class=\"chart\"")).await;
     let chart = driver.find(By::Css("svg.chart")).await.unwrap();
     assert!(chart.is_displayed().await.unwrap());
     let bars = driver
