@@ -151,22 +151,148 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
     Some(x)
 }
 
-/// Fit the rank model: a logistic regression of "this candidate is a right entry" on
-/// the candidates' figures, over the in-scope questions that have a right candidate.
+/// Fit the rank model over the in-scope questions that have a right candidate: the
+/// weights by a conditional logit (a softmax over each question's candidates, so the fit
+/// rewards putting a right entry first rather than scoring each candidate alone), then
+/// the bias by a logistic regression of "this candidate is right" with those weights
+/// fixed, so the model's figure stays a probability the answer model can read.
 pub fn fit_rank(examples: &[Example]) -> Model {
-    let mut rows = Vec::new();
-    let mut labels = Vec::new();
+    let mut groups = Vec::new();
     for e in examples.iter().filter(|e| e.row.in_scope()) {
         let candidates = &e.analysis.candidates;
         if !candidates.iter().any(|h| e.row.expected.contains(&h.id)) {
             continue;
         }
-        for (i, hit) in candidates.iter().enumerate() {
-            rows.push(features::rank(candidates, i).to_vec());
-            labels.push(e.row.expected.contains(&hit.id));
+        let rows: Vec<Vec<f32>> = (0..candidates.len())
+            .map(|i| features::rank(candidates, i).to_vec())
+            .collect();
+        let right: Vec<bool> = candidates
+            .iter()
+            .map(|hit| e.row.expected.contains(&hit.id))
+            .collect();
+        groups.push((rows, right));
+    }
+    conditional_logit(&groups)
+}
+
+/// A conditional logit over groups of rows, each with the rows that are right: weights
+/// that make the right rows' share of each group's softmax large (L2-penalised on the
+/// standardised features, Newton's method), then the bias that makes
+/// `σ(bias + w·x)` a calibrated "this row is right".
+#[allow(clippy::needless_range_loop)]
+pub fn conditional_logit(groups: &[(Vec<Vec<f32>>, Vec<bool>)]) -> Model {
+    let all: Vec<&Vec<f32>> = groups.iter().flat_map(|(rows, _)| rows).collect();
+    let features = all.first().map_or(0, |r| r.len());
+    if all.is_empty() {
+        return Model::zero(features);
+    }
+    let n = all.len() as f64;
+    let mut mean = vec![0.0f64; features];
+    let mut sd = vec![0.0f64; features];
+    for row in &all {
+        for (m, x) in mean.iter_mut().zip(row.iter()) {
+            *m += f64::from(*x) / n;
         }
     }
-    logistic(&rows, &labels)
+    for row in &all {
+        for ((s, m), x) in sd.iter_mut().zip(&mean).zip(row.iter()) {
+            *s += (f64::from(*x) - m).powi(2) / n;
+        }
+    }
+    for s in &mut sd {
+        *s = s.sqrt();
+    }
+    let used: Vec<usize> = (0..features).filter(|&j| sd[j] > 1e-9).collect();
+    let dim = used.len();
+    let standard = |row: &Vec<f32>| -> Vec<f64> {
+        used.iter()
+            .map(|&j| (f64::from(row[j]) - mean[j]) / sd[j])
+            .collect()
+    };
+    let data: Vec<(Vec<Vec<f64>>, &Vec<bool>)> = groups
+        .iter()
+        .map(|(rows, right)| (rows.iter().map(standard).collect(), right))
+        .collect();
+    let dot = |x: &[f64], w: &[f64]| x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>();
+    let mut w = vec![0.0f64; dim];
+    for _ in 0..MAX_STEPS {
+        let mut gradient = vec![0.0f64; dim];
+        let mut hessian = vec![vec![0.0f64; dim]; dim];
+        for (x, right) in &data {
+            let z: Vec<f64> = x.iter().map(|xi| dot(xi, &w)).collect();
+            let top = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let e: Vec<f64> = z.iter().map(|zi| (zi - top).exp()).collect();
+            let total: f64 = e.iter().sum();
+            let right_total: f64 = e
+                .iter()
+                .zip(right.iter())
+                .filter(|(_, r)| **r)
+                .map(|(v, _)| v)
+                .sum();
+            // p: the softmax; q: the softmax within the right rows. The gradient of
+            // -log Σ_right p is Σ (p - q) x; the Hessian is taken as the covariance
+            // under p (exact when one row is right, positive semi-definite always).
+            let mut mean_p = vec![0.0f64; dim];
+            for (i, xi) in x.iter().enumerate() {
+                let p = e[i] / total;
+                let q = if right[i] { e[i] / right_total } else { 0.0 };
+                for a in 0..dim {
+                    gradient[a] += (p - q) * xi[a];
+                    mean_p[a] += p * xi[a];
+                    for b in 0..=a {
+                        hessian[a][b] += p * xi[a] * xi[b];
+                    }
+                }
+            }
+            for a in 0..dim {
+                for b in 0..=a {
+                    hessian[a][b] -= mean_p[a] * mean_p[b];
+                }
+            }
+        }
+        for a in 0..dim {
+            for b in 0..a {
+                hessian[b][a] = hessian[a][b];
+            }
+            gradient[a] += L2 * w[a];
+            hessian[a][a] += L2;
+        }
+        let Some(step) = solve(hessian, gradient) else {
+            break;
+        };
+        let size: f64 = step.iter().map(|s| s * s).sum::<f64>().sqrt();
+        for (wi, si) in w.iter_mut().zip(&step) {
+            *wi -= si;
+        }
+        if size < 1e-10 {
+            break;
+        }
+    }
+    // The bias: one-dimensional Newton on the logistic loss with `w` fixed.
+    let scored: Vec<(f64, bool)> = data
+        .iter()
+        .flat_map(|(x, right)| x.iter().zip(right.iter()).map(|(xi, r)| (dot(xi, &w), *r)))
+        .collect();
+    let mut bias = 0.0f64;
+    for _ in 0..MAX_STEPS {
+        let (mut g, mut h) = (0.0f64, 1e-9f64);
+        for (z, r) in &scored {
+            let p = 1.0 / (1.0 + (-(z + bias)).exp());
+            g += p - f64::from(u8::from(*r));
+            h += p * (1.0 - p);
+        }
+        let step = g / h;
+        bias -= step;
+        if step.abs() < 1e-10 {
+            break;
+        }
+    }
+    let mut weights = vec![0.0f64; features];
+    for (k, &j) in used.iter().enumerate() {
+        weights[j] = w[k] / sd[j];
+        bias -= w[k] * mean[j] / sd[j];
+    }
+    Model { bias, weights }
 }
 
 /// Fit the answer model: "the first candidate (after the rank model) answers the
@@ -450,6 +576,41 @@ mod tests {
         assert!(model.probability(&[0.1, 0.5]) < 0.1);
         // The same data gives the same weights.
         assert_eq!(logistic(&rows, &labels), model);
+    }
+
+    #[test]
+    fn the_conditional_logit_puts_the_right_row_first() {
+        // In every group the right row has the largest x0 of the group, but x0's level
+        // moves from group to group (a pointwise fit sees it only as noise); x1 is noise.
+        let mut groups = Vec::new();
+        for g in 0..60 {
+            let level = (g % 10) as f32;
+            let right_at = g % 4;
+            let rows: Vec<Vec<f32>> = (0..4)
+                .map(|i| {
+                    let x0 = level + if i == right_at { 1.0 } else { 0.1 * i as f32 };
+                    vec![x0, ((g * 7 + i * 3) % 5) as f32]
+                })
+                .collect();
+            let right: Vec<bool> = (0..4).map(|i| i == right_at).collect();
+            groups.push((rows, right));
+        }
+        let model = conditional_logit(&groups);
+        assert!(model.weights[0] > 1.0, "{model:?}");
+        assert!(model.weights[1].abs() < model.weights[0] / 5.0, "{model:?}");
+        for (rows, right) in &groups {
+            let best = (0..rows.len())
+                .max_by(|&a, &b| model.linear(&rows[a]).total_cmp(&model.linear(&rows[b])))
+                .unwrap();
+            assert!(right[best]);
+        }
+        // The bias makes the probabilities average to the share of right rows (1 in 4).
+        let mean: f64 = groups
+            .iter()
+            .flat_map(|(rows, _)| rows.iter().map(|r| f64::from(model.probability(r))))
+            .sum::<f64>()
+            / 240.0;
+        assert!((mean - 0.25).abs() < 0.02, "{mean}");
     }
 
     fn scored(in_scope: f64, out_of_scope: f64) -> Score {
