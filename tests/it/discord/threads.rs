@@ -65,6 +65,17 @@ async fn ask_and_feedback_in_a_thread_from_before_a_restart_record_the_thread() 
         thread_of_ask(&t.store(), OFF_TOPIC).await,
         Some(thread.to_string())
     );
+    // A private question's answer from an adviser goes by direct message, never into
+    // the public thread.
+    let private = "Hvordan blir været i Tromsø på lørdag?";
+    let command = t.fake.slash_command(
+        ids::SUPPLIER_USER,
+        thread,
+        "ask",
+        options(&[("question", json!(private)), ("private", json!(true))]),
+    );
+    t.interaction_reply(command).await;
+    assert_eq!(thread_of_ask(&t.store(), private).await, None);
 
     t.restart().await;
     let click = t.click(ids::SUPPLIER_USER, &answer, "anbud:fb:n:");
