@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use poise::serenity_prelude as serenity;
-use serenity::{ChannelId, ModalInteraction, RoleId, UserId};
+use serenity::{Cache, ChannelId, GuildId, ModalInteraction, RoleId, UserId};
 
 use super::buttons::ButtonKey;
 use super::rate_limit::RateLimiter;
@@ -15,6 +15,7 @@ use super::reply::CommandError;
 use super::texts::Texts;
 use crate::app::App;
 use crate::knowledge::Lang;
+use crate::store::StoreError;
 
 pub type Error = CommandError;
 pub type Context<'a> = poise::Context<'a, Data, Error>;
@@ -205,6 +206,66 @@ pub struct BotThread {
 pub struct Data {
     pub app: App,
     pub state: Arc<BotState>,
+}
+
+impl Data {
+    /// The thread the bot opened on a question, if `channel` (in `guild`) is one: from
+    /// memory, else (after a restart) from the database, remembered again. Every place
+    /// that asks "is this the bot's thread?" (a message, `/ask`, a button's origin) asks
+    /// here. Direct messages and the guild's plain channels (in the cache) are never
+    /// looked up. An error means the database could not say: the caller decides what the
+    /// user is told.
+    pub async fn bot_thread(
+        &self,
+        cache: &Cache,
+        guild: Option<GuildId>,
+        channel: ChannelId,
+    ) -> Result<Option<BotThread>, StoreError> {
+        if let Some(thread) = self.state.thread(channel) {
+            return Ok(Some(thread));
+        }
+        let Some(guild) = guild else {
+            return Ok(None);
+        };
+        let plain_channel = cache
+            .guild(guild)
+            .is_some_and(|guild| guild.channels.contains_key(&channel));
+        let Some(store) = self.app.store().filter(|_| !plain_channel) else {
+            return Ok(None);
+        };
+        let Some(stored) = store.thread(&channel.to_string()).await? else {
+            return Ok(None);
+        };
+        let Ok(asker) = stored.asker_id.parse::<u64>() else {
+            return Ok(None);
+        };
+        let thread = BotThread {
+            question: stored.question,
+            asker: UserId::new(asker),
+        };
+        self.state
+            .remember_thread(channel, &thread.question, thread.asker);
+        Ok(Some(thread))
+    }
+
+    /// The thread to record as a question's origin (where an adviser's answer goes):
+    /// `channel` when it is the bot's thread ([`Data::bot_thread`]). When the database
+    /// cannot say, none: the question is still recorded with its channel, which for a
+    /// question asked in the thread is the thread itself.
+    pub async fn thread_origin(
+        &self,
+        cache: &Cache,
+        guild: Option<GuildId>,
+        channel: ChannelId,
+    ) -> Option<ChannelId> {
+        match self.bot_thread(cache, guild, channel).await {
+            Ok(thread) => thread.map(|_| channel),
+            Err(e) => {
+                tracing::warn!(%channel, error = %e, "could not look up whether a question was asked in the bot's thread");
+                None
+            }
+        }
+    }
 }
 
 /// Whether any of `roles` is one of the configured role ids.

@@ -12,8 +12,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use serenity::all::{
-    ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateMessage,
-    GuildChannel, Http, Mentionable, Message, MessageId, UserId,
+    ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateMessage, Http,
+    Mentionable, Message, MessageId, UserId,
 };
 
 use super::format::{split_message, DISCORD_LIMIT, MESSAGE_LIMIT};
@@ -42,6 +42,20 @@ pub fn status(error: &serenity::Error) -> Option<u16> {
         _ => None,
     }
 }
+
+/// Discord's own error code in an unsuccessful request's body (e.g. 160004).
+pub fn discord_code(error: &serenity::Error) -> Option<isize> {
+    match error {
+        serenity::Error::Http(serenity::all::HttpError::UnsuccessfulRequest(response)) => {
+            Some(response.error.code)
+        }
+        _ => None,
+    }
+}
+
+/// Discord's answer to a second thread on one message: "A thread has already been
+/// created for this message".
+const THREAD_ALREADY_CREATED: isize = 160_004;
 
 /// Whether the request may succeed if sent again: 429, or Discord's server failing
 /// (500, 502, 503, 504).
@@ -203,22 +217,35 @@ pub async fn post_dm(
     post(http, channel.id, outgoing).await
 }
 
-/// Open a public thread on `message` named after the question.
+/// Open a public thread on `message` named after the question; returns its id.
+///
+/// When Discord created the thread but answered 5xx, the retry is refused with
+/// [`THREAD_ALREADY_CREATED`]: that thread is ours and is used (a thread started from a
+/// message has the message's id), instead of answering in the channel beside an empty
+/// thread.
 pub async fn open_thread(
     http: &Http,
     channel: ChannelId,
     message: MessageId,
     question: &str,
-) -> Result<GuildChannel, serenity::Error> {
+) -> Result<ChannelId, serenity::Error> {
     let name = thread_name(question);
-    retry_transient(|| {
+    let created = retry_transient(|| {
         channel.create_thread_from_message(
             http,
             message,
             serenity::all::CreateThread::new(name.clone()),
         )
     })
-    .await
+    .await;
+    match created {
+        Ok(thread) => Ok(thread.id),
+        Err(e) if discord_code(&e) == Some(THREAD_ALREADY_CREATED) => {
+            tracing::info!(%message, "the thread on this message already exists; answering in it");
+            Ok(ChannelId::new(message.get()))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A thread name from a question: one line, at most 90 characters.

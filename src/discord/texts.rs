@@ -92,6 +92,13 @@ pub struct Texts {
     pub button_expired: String,
     /// A form submitted when no command waits for it; the user's text follows.
     pub form_expired: String,
+    /// A message in the bot's thread whose question the bot cannot look up now (the
+    /// database is away and this run did not open the thread): not answered, nothing
+    /// recorded, the asker told to try again or ask anew.
+    pub thread_context_lost: String,
+    /// In the channel, over the answer, when the thread opened for it would not take it:
+    /// `{thread}` (the thread's id, shown as a link).
+    pub thread_unreachable: Template,
     /// `{user}`
     pub shared_this: Template,
     pub shared: String,

@@ -36,12 +36,20 @@ pub async fn ask(
     } else {
         ctx.defer().await?;
     }
-    // A private question's answer from an adviser goes by DM; a public one to the channel.
-    let thread = data
-        .state
-        .thread(ctx.channel_id())
-        .map(|_| ctx.channel_id());
-    let channel = (!private).then(|| ctx.channel_id());
+    // A private question's answer from an adviser goes by DM; a public one to the
+    // channel, or to the bot's thread it was asked in (also one opened before a restart).
+    let (thread, channel) = match private {
+        true => (None, None),
+        false => (
+            data.thread_origin(
+                &ctx.serenity_context().cache,
+                ctx.guild_id(),
+                ctx.channel_id(),
+            )
+            .await,
+            Some(ctx.channel_id()),
+        ),
+    };
     let origin = discord_origin(ctx.guild_id(), channel, None, thread, ctx.author().id);
     let asked = data.app.ask(&question, origin).await;
     let mut rendered = render_reply(&asked.reply, asked.logged);

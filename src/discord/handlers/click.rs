@@ -26,6 +26,7 @@ use crate::store::{LogOutcome, NewFeedback};
 /// One click, with what every action needs.
 struct Click<'a> {
     http: &'a Http,
+    cache: &'a serenity::Cache,
     data: &'a Data,
     interaction: &'a ComponentInteraction,
 }
@@ -83,6 +84,7 @@ pub async fn on_click(
     let received = Instant::now();
     let click = Click {
         http: &ctx.http,
+        cache: &ctx.cache,
         data,
         interaction,
     };
@@ -139,9 +141,8 @@ async fn feedback(
     };
     click.defer_privately().await?;
     let thread = data
-        .state
-        .thread(interaction.channel_id)
-        .map(|_| interaction.channel_id);
+        .thread_origin(click.cache, interaction.guild_id, interaction.channel_id)
+        .await;
     let origin = discord_origin(
         interaction.guild_id,
         Some(interaction.channel_id),

@@ -4,11 +4,11 @@
 use std::time::Instant;
 
 use poise::serenity_prelude as serenity;
-use serenity::{ChannelId, Message, MessageType, UserId};
+use serenity::{ChannelId, Message, MessageId, MessageType, UserId};
 
 use super::discord_origin;
 use crate::config::ReplyMode;
-use crate::discord::context::{BotThread, Data, Error};
+use crate::discord::context::{Data, Error};
 use crate::discord::delivery;
 use crate::discord::format::render_reply;
 use crate::discord::reply::answer_components;
@@ -66,68 +66,95 @@ pub fn follow_up_question(first: &str, follow_up: &str, alone_answered: bool) ->
     }
 }
 
-/// The channel a message counts as in for `discord.qa_channels`: for a thread or a forum
-/// post, its parent (from the cache, else asked of Discord); else its own channel.
-async fn counts_as_channel(ctx: &serenity::Context, msg: &Message) -> ChannelId {
+/// Where a message was written, as far as the cache or Discord can tell.
+enum Place {
+    /// A direct message or a plain channel.
+    Channel,
+    /// A thread or forum post, with its parent channel and who opened it.
+    Thread {
+        parent: Option<ChannelId>,
+        owner: Option<UserId>,
+    },
+    /// Discord could not say.
+    Unknown,
+}
+
+/// Where `msg` was written: from the cache, else asked of Discord.
+async fn place(ctx: &serenity::Context, msg: &Message) -> Place {
     let Some(guild_id) = msg.guild_id else {
-        return msg.channel_id;
+        return Place::Channel;
     };
-    let cached = ctx.cache.guild(guild_id).map(|guild| {
+    let cached = ctx.cache.guild(guild_id).and_then(|guild| {
         if guild.channels.contains_key(&msg.channel_id) {
-            Some(msg.channel_id)
-        } else {
-            guild
-                .threads
-                .iter()
-                .find(|t| t.id == msg.channel_id)
-                .and_then(|t| t.parent_id)
+            return Some(Place::Channel);
         }
+        let thread = guild.threads.iter().find(|t| t.id == msg.channel_id)?;
+        thread.parent_id.map(|parent| Place::Thread {
+            parent: Some(parent),
+            owner: thread.owner_id,
+        })
     });
-    if let Some(Some(channel)) = cached {
-        return channel;
+    if let Some(place) = cached {
+        return place;
     }
     match msg.channel_id.to_channel(ctx).await {
-        Ok(serenity::Channel::Guild(channel)) => channel
-            .parent_id
-            .filter(|_| channel.thread_metadata.is_some())
-            .unwrap_or(msg.channel_id),
-        Ok(_) => msg.channel_id,
+        Ok(serenity::Channel::Guild(channel)) if channel.thread_metadata.is_some() => {
+            Place::Thread {
+                parent: channel.parent_id,
+                owner: channel.owner_id,
+            }
+        }
+        Ok(_) => Place::Channel,
         Err(e) => {
             tracing::debug!(error = %e, channel = %msg.channel_id, "could not look up a channel's parent");
-            msg.channel_id
+            Place::Unknown
         }
     }
 }
 
-/// The thread the bot opened on a question, if `msg` is in one: from memory, else (after
-/// a restart) from the database. Only threads are looked up there, not every channel.
-async fn bot_thread(ctx: &serenity::Context, data: &Data, msg: &Message) -> Option<BotThread> {
-    if let Some(thread) = data.state.thread(msg.channel_id) {
-        return Some(thread);
+/// The channel a message counts as in for `discord.qa_channels`: for a thread or a forum
+/// post, its parent; else its own channel.
+fn counts_as_channel(place: &Place, msg: &Message) -> ChannelId {
+    match place {
+        Place::Thread {
+            parent: Some(parent),
+            ..
+        } => *parent,
+        _ => msg.channel_id,
     }
-    let guild_id = msg.guild_id?;
-    let store = data.app.store()?;
-    let plain_channel = ctx
-        .cache
-        .guild(guild_id)
-        .is_some_and(|guild| guild.channels.contains_key(&msg.channel_id));
-    if plain_channel {
-        return None;
+}
+
+/// Whether the thread a message is in may be one the bot opened: the bot opened it, or
+/// Discord cannot say who did.
+fn may_be_bots_thread(place: &Place, me: UserId) -> bool {
+    match place {
+        Place::Channel => false,
+        Place::Thread {
+            owner: Some(owner), ..
+        } => *owner == me,
+        Place::Thread { owner: None, .. } | Place::Unknown => true,
     }
-    match store.thread(&msg.channel_id.to_string()).await {
-        Ok(stored) => {
-            let asker = stored.as_ref()?.asker_id.parse::<u64>().ok()?;
-            let thread = BotThread {
-                question: stored?.question,
-                asker: UserId::new(asker),
-            };
-            data.state
-                .remember_thread(msg.channel_id, &thread.question, thread.asker);
-            Some(thread)
-        }
+}
+
+/// Whether the thread `msg` is in was opened on a question of `msg`'s author (a thread
+/// the bot opened on a question has that question's id). When the first message cannot
+/// be read it says yes: a note too many is better than a follow-up dropped in silence.
+async fn opened_on_authors_question(ctx: &serenity::Context, msg: &Message, place: &Place) -> bool {
+    let Place::Thread {
+        parent: Some(parent),
+        ..
+    } = place
+    else {
+        return true;
+    };
+    match parent
+        .message(ctx, MessageId::new(msg.channel_id.get()))
+        .await
+    {
+        Ok(first) => first.author.id == msg.author.id,
         Err(e) => {
-            tracing::warn!(channel = %msg.channel_id, error = %e, "could not look up a thread the bot may have opened");
-            None
+            tracing::debug!(error = %e, thread = %msg.channel_id, "could not read the message a thread was opened on");
+            true
         }
     }
 }
@@ -157,7 +184,17 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     }
     let me = ctx.cache.current_user().id;
     let settings = &data.app.settings.discord;
-    let bot_thread = bot_thread(ctx, data, msg).await;
+    let is_bot = msg.author.bot || msg.author.id == me;
+    let (bot_thread, lookup_failed) = match data
+        .bot_thread(&ctx.cache, msg.guild_id, msg.channel_id)
+        .await
+    {
+        Ok(thread) => (thread, false),
+        Err(e) => {
+            tracing::warn!(channel = %msg.channel_id, error = %e, "could not look up a thread the bot may have opened");
+            (None, true)
+        }
+    };
     // In the bot's thread only the asker's messages are follow-ups: an adviser or
     // another member talking there is not answered (unless they mention the bot).
     let thread_question = bot_thread
@@ -165,12 +202,35 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
         .filter(|t| t.asker == msg.author.id)
         .map(|t| t.question.clone());
     let in_bot_thread = bot_thread.is_some();
+    // Where the message is matters only outside a thread the bot knows as its own.
+    let place = match in_bot_thread {
+        true => Place::Channel,
+        false => place(ctx, msg).await,
+    };
+    // The database could not say whether this is the bot's thread nor whose: in what
+    // may be the bot's thread, the asker is told, and nobody else is answered as if in
+    // the Q&A channel (an adviser's aside stays unanswered, as when the bot knows).
+    let maybe_bots_thread = lookup_failed && may_be_bots_thread(&place, me);
+    if maybe_bots_thread && !is_bot && opened_on_authors_question(ctx, msg, &place).await {
+        // Answered alone, a short follow-up would get an answer to the wrong question
+        // (or be queued for advisers without its context): say so instead and record
+        // nothing, so nothing is promised that the database has not taken.
+        let text = &Texts::get(detect_language(&msg.content)).thread_context_lost;
+        send::post(
+            &ctx.http,
+            msg.channel_id,
+            Outgoing::text(text).replying_to(Some(msg.id)),
+        )
+        .await?;
+        return Ok(());
+    }
     let in_qa_channel = !in_bot_thread
+        && !maybe_bots_thread
         && settings
             .qa_channels
-            .contains(&counts_as_channel(ctx, msg).await.get());
+            .contains(&counts_as_channel(&place, msg).get());
     let Some(trigger) = trigger(
-        msg.author.bot || msg.author.id == me,
+        is_bot,
         msg.guild_id.is_none(),
         in_qa_channel,
         msg.mentions_user_id(me),
@@ -211,10 +271,10 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     {
         match send::open_thread(http, msg.channel_id, msg.id, &msg.content).await {
             Ok(opened) => {
-                remember_thread(data, opened.id, &msg.content, msg.author.id).await;
-                target = opened.id;
+                remember_thread(data, opened, &msg.content, msg.author.id).await;
+                target = opened;
                 reply_to = None;
-                thread = Some(opened.id);
+                thread = Some(opened);
             }
             Err(e) => tracing::warn!(error = %e, "could not open a thread; replying instead"),
         }
@@ -231,16 +291,38 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     let mut rendered = render_reply(&asked.reply, asked.logged);
     crate::discord::commands::tenders::add_notices(&mut rendered, &data.app, &question).await;
     let key = data.state.remember_question(&question);
-    let outgoing = Outgoing::text(rendered.chunks.join("\n\n"))
+    let answer = rendered.chunks.join("\n\n");
+    let components = answer_components(&rendered, key, false);
+    let outgoing = Outgoing::text(&answer)
         .replying_to(reply_to)
-        .with_components(answer_components(&rendered, key, false));
-    send::post(http, target, outgoing).await?;
+        .with_components(components.clone());
+    let posted = match send::post(http, target, outgoing).await {
+        Ok(_) => Ok(()),
+        // The thread just opened would not take the answer, even after `post`'s retries
+        // there. The asker sees their question with a thread under it and expects the
+        // answer; an empty thread tells them nothing. So the answer goes under their
+        // question in the channel, saying why and linking the thread, where follow-ups
+        // still work (it is remembered). It may repeat a part that did reach the thread:
+        // better than no answer.
+        Err(e) if target != msg.channel_id => {
+            tracing::warn!(thread = %target, error = %e, "could not answer in the new thread; answering in the channel");
+            let note = Texts::get(rendered.lang)
+                .thread_unreachable
+                .fill(&[("thread", &target)]);
+            let outgoing = Outgoing::text(format!("{note}\n\n{answer}"))
+                .replying_to(Some(msg.id))
+                .with_components(components);
+            send::post(http, msg.channel_id, outgoing).await.map(|_| ())
+        }
+        Err(e) => Err(e),
+    };
     tracing::debug!(elapsed_ms = received.elapsed().as_millis() as u64, trigger = ?trigger, answered = asked.reply.answered(), "replied to a message");
 
+    // A queued question reaches the advisers even when Discord did not take the reply.
     if let Some(logged) = asked.queue_item.filter(|l| l.is_new) {
         delivery::alert_advisers(http, &data.app, logged).await;
     }
-    Ok(())
+    Ok(posted?)
 }
 
 #[cfg(test)]
@@ -264,6 +346,20 @@ mod tests {
         for ((bot, dm, qa, mention, thread), expected) in cases {
             assert_eq!(trigger(bot, dm, qa, mention, thread), expected);
         }
+    }
+
+    #[test]
+    fn a_thread_may_be_the_bots_unless_someone_else_opened_it() {
+        let (me, member) = (UserId::new(1), UserId::new(2));
+        let thread = |owner| Place::Thread {
+            parent: Some(ChannelId::new(3)),
+            owner,
+        };
+        assert!(may_be_bots_thread(&thread(Some(me)), me));
+        assert!(may_be_bots_thread(&thread(None), me), "cannot say: maybe");
+        assert!(may_be_bots_thread(&Place::Unknown, me));
+        assert!(!may_be_bots_thread(&thread(Some(member)), me));
+        assert!(!may_be_bots_thread(&Place::Channel, me));
     }
 
     #[test]

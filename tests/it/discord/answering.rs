@@ -294,17 +294,12 @@ async fn thread_mode_answers_in_a_thread_and_follow_ups_there() {
     );
 
     // A short follow-up is read together with the thread's first question.
-    let follow_up = t
-        .fake
-        .send_message(question, ids::SUPPLIER_USER, "Hvem kan delta?");
-    let answer = t.reply_to(follow_up).await;
-    assert_eq!(answer.channel_id, question);
-    assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+    follow_up_in(&t, question).await;
     assert_eq!(t.fake.threads().len(), 1, "no thread in a thread");
 
     // An adviser (or anyone but the asker) talking in the thread is not a follow-up:
     // not answered, not queued.
-    aside_then_follow_up(&t, question).await;
+    aside_then_follow_up(&t, question, TITLE_NB).await;
     assert_eq!(
         t.open_items().await,
         0,
@@ -312,10 +307,34 @@ async fn thread_mode_answers_in_a_thread_and_follow_ups_there() {
     );
 }
 
+/// The asker follows up briefly in the bot's thread `thread` (opened on [`ANSWERED_NB`]):
+/// answered there, read together with the thread's question. Returns the answer.
+pub(super) async fn follow_up_in(t: &TestBot, thread: u64) -> Posted {
+    let follow_up = t
+        .fake
+        .send_message(thread, ids::SUPPLIER_USER, "Hvem kan delta?");
+    let answer = t.reply_to(follow_up).await;
+    assert_eq!(answer.channel_id, thread);
+    assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+    answer
+}
+
+/// Thread mode, [`ANSWERED_NB`] asked in the Q&A channel: returns the thread the bot
+/// opened on it (it has the question's id) once the answer is in it.
+pub(super) async fn question_in_a_thread(t: &TestBot) -> u64 {
+    let question = t
+        .fake
+        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
+    t.fake
+        .wait_for_post(WAIT, |p| p.channel_id == question)
+        .await;
+    question
+}
+
 /// In the bot's thread `thread` (opened on [`ANSWERED_NB`]) an adviser says something,
-/// then the asker follows up briefly: only the asker is answered, in the thread, in the
-/// context of the thread's question.
-async fn aside_then_follow_up(t: &TestBot, thread: u64) {
+/// then the asker follows up briefly: only the asker is answered, in the thread, with
+/// `expected` (the thread question's title when the bot can read the two together).
+pub(super) async fn aside_then_follow_up(t: &TestBot, thread: u64, expected: &str) -> Posted {
     let aside = t.fake.send_message(
         thread,
         ids::ADVISER_USER,
@@ -326,11 +345,12 @@ async fn aside_then_follow_up(t: &TestBot, thread: u64) {
         .send_message(thread, ids::SUPPLIER_USER, "Hvem kan delta?");
     let answer = t.reply_to(follow_up).await;
     assert_eq!(answer.channel_id, thread);
-    assert!(answer.content.contains(TITLE_NB), "{}", answer.content);
+    assert!(answer.content.contains(expected), "{}", answer.content);
     assert_eq!(t.fake.threads().len(), 1, "no thread in a thread");
     t.fake
         .assert_no_post(Duration::from_millis(300), |p| p.reply_to() == Some(aside))
         .await;
+    answer
 }
 
 /// The thread's question is kept in the database: a follow-up after a restart is still
@@ -339,14 +359,9 @@ async fn aside_then_follow_up(t: &TestBot, thread: u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thread_follow_ups_keep_their_question_across_a_restart() {
     let mut t = spawn_bot(|s, _| s.discord.reply_mode = ReplyMode::Thread).await;
-    let question = t
-        .fake
-        .send_message(ids::QA_CHANNEL, ids::SUPPLIER_USER, ANSWERED_NB);
-    t.fake
-        .wait_for_post(WAIT, |p| p.channel_id == question)
-        .await;
+    let question = question_in_a_thread(&t).await;
     t.restart().await;
-    aside_then_follow_up(&t, question).await;
+    aside_then_follow_up(&t, question, TITLE_NB).await;
 
     forget_the_supplier(&t).await;
     t.fake

@@ -8,6 +8,7 @@ mod answering;
 mod deadline;
 mod gateway;
 mod organiser;
+mod threads;
 
 #[allow(unused_imports)]
 pub(crate) use std::time::Duration;

@@ -740,6 +740,16 @@ impl FakeDiscord {
             .insert(channel_id, (count, status));
     }
 
+    /// The next `count` threads opened in `channel_id` are created (THREAD_CREATE is
+    /// sent) but answered with HTTP `status` (a 5xx); a retry on the same message then
+    /// gets Discord's 400 "A thread has already been created for this message" (160004).
+    pub fn fail_next_threads_after_creating(&self, channel_id: u64, count: u32, status: u16) {
+        self.shared
+            .lock()
+            .fail_threads_after_creating
+            .insert(channel_id, (count, status));
+    }
+
     /// The token of interaction `interaction_id` runs out now, as it does on Discord 15
     /// minutes after the interaction: follow-ups and edits on it get 401 Invalid
     /// Webhook Token (50027).

@@ -498,12 +498,8 @@ impl Shared {
             body,
             files,
         ));
-        if let Some((remaining, status)) = st.fail_after_creating.get_mut(&channel_id) {
-            if *remaining > 0 {
-                *remaining -= 1;
-                let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
-                return Reply::error(status, "upstream failed", 0);
-            }
+        if let Some(failed) = fail_after_creating(&mut st.fail_after_creating, channel_id) {
+            return failed;
         }
         Reply::ok(message)
     }
@@ -617,6 +613,9 @@ impl Shared {
         let mut event = thread.clone();
         event["newly_created"] = json!(true);
         self.dispatch_locked(st, "THREAD_CREATE", event);
+        if let Some(failed) = fail_after_creating(&mut st.fail_threads_after_creating, channel_id) {
+            return failed;
+        }
         Reply::created(thread)
     }
 
@@ -873,4 +872,16 @@ pub(super) fn rate_limited(retry_after: f64) -> Reply {
         ],
         unknown_route: false,
     }
+}
+
+/// The injected 5xx for work just done in `channel_id`, if one is waiting (counting it
+/// down): Discord failing after doing the work.
+fn fail_after_creating(failures: &mut HashMap<u64, (u32, u16)>, channel_id: u64) -> Option<Reply> {
+    let (remaining, status) = failures.get_mut(&channel_id)?;
+    if *remaining == 0 {
+        return None;
+    }
+    *remaining -= 1;
+    let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
+    Some(Reply::error(status, "upstream failed", 0))
 }

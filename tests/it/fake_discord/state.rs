@@ -46,6 +46,9 @@ pub(super) struct StateData {
     /// Channel → how many more posts there are created and then answered with this
     /// status ([`FakeDiscord::fail_next_posts_after_creating`]).
     pub(super) fail_after_creating: HashMap<u64, (u32, u16)>,
+    /// Channel → how many more threads opened in it are created and then answered with
+    /// this status ([`FakeDiscord::fail_next_threads_after_creating`]).
+    pub(super) fail_threads_after_creating: HashMap<u64, (u32, u16)>,
     /// (channel, nonce) → the message created with it, for `enforce_nonce`.
     pub(super) nonces: HashMap<(u64, String), u64>,
 }
