@@ -374,7 +374,10 @@ async fn the_pages_work_in_a_browser(db: TestDb, javascript: bool) {
         .goto(format!("{}/stats?days=7", site.base))
         .await
         .unwrap();
-    wait_for_source(&driver, "the statistics page", |s| s.contains("svg class=\"chart\"")).await;
+    wait_for_source(&driver, "the statistics page", |s| {
+        s.contains("svg class=\"chart\"")
+    })
+    .await;
     let chart = driver.find(By::Css("svg.chart")).await.unwrap();
     assert!(chart.is_displayed().await.unwrap());
     let bars = driver
