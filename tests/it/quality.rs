@@ -24,15 +24,16 @@ fn data_dir() -> std::path::PathBuf {
 }
 
 /// The gate, on the held-out test split alone: the figures reached when the calibration
-/// was last fitted (7 December 2026, with the learned word associations and 358 more
-/// train questions: in scope 0.843, out of scope 0.993, English 0.786 the weakest
-/// language, long questions 0.877, near-topic 0.991), less two points. In scope and
-/// English are below the targets (0.93 and 0.85): see the README.
-const MIN_IN_SCOPE: f64 = 0.82;
-const MIN_OUT_OF_SCOPE: f64 = 0.97;
-const MIN_PER_LANGUAGE: f64 = 0.76;
-const MIN_LONG: f64 = 0.85;
-const MIN_NEAR_TOPIC: f64 = 0.97;
+/// was last fitted (7 December 2026, second fit: the rank model as a conditional logit,
+/// 420 more train questions, the threshold chosen under an out-of-scope floor: in scope
+/// 0.892, out of scope 0.974, Swedish 0.864 the weakest language, long questions 0.926,
+/// near-topic 0.964), less two points. In scope is below the target (0.93): see
+/// the README.
+const MIN_IN_SCOPE: f64 = 0.87;
+const MIN_OUT_OF_SCOPE: f64 = 0.95;
+const MIN_PER_LANGUAGE: f64 = 0.84;
+const MIN_LONG: f64 = 0.90;
+const MIN_NEAR_TOPIC: f64 = 0.94;
 /// Replies in the question's language (English for English, Bokmål otherwise).
 const MIN_LANGUAGE: f64 = 0.98;
 
