@@ -38,42 +38,107 @@ pub fn analyse(answerer: &Answerer, rows: &[Labelled]) -> Result<Vec<Example>, S
         .collect()
 }
 
+/// How features are put on one scale before fitting: the penalty then treats every
+/// feature alike, and Newton's method is well conditioned. Constant features are left
+/// out (they get no weight).
+struct Standardised {
+    mean: Vec<f64>,
+    sd: Vec<f64>,
+    /// The features that vary, in order.
+    used: Vec<usize>,
+}
+
+impl Standardised {
+    fn of<'a>(rows: impl Iterator<Item = &'a Vec<f32>> + Clone, features: usize) -> Standardised {
+        let n = rows.clone().count().max(1) as f64;
+        let mut mean = vec![0.0f64; features];
+        let mut sd = vec![0.0f64; features];
+        for row in rows.clone() {
+            for (m, x) in mean.iter_mut().zip(row) {
+                *m += f64::from(*x) / n;
+            }
+        }
+        for row in rows {
+            for ((s, m), x) in sd.iter_mut().zip(&mean).zip(row) {
+                *s += (f64::from(*x) - m).powi(2) / n;
+            }
+        }
+        for s in &mut sd {
+            *s = s.sqrt();
+        }
+        let used = (0..features).filter(|&j| sd[j] > 1e-9).collect();
+        Standardised { mean, sd, used }
+    }
+
+    /// The used features of `row`, standardised.
+    fn apply<'a>(&'a self, row: &'a [f32]) -> impl Iterator<Item = f64> + 'a {
+        self.used
+            .iter()
+            .map(move |&j| (f64::from(row[j]) - self.mean[j]) / self.sd[j])
+    }
+
+    /// A model on the features' own scale from weights on the standardised ones
+    /// (`weights[k]` belongs to `used[k]`).
+    fn model(&self, mut bias: f64, weights: &[f64]) -> Model {
+        let mut unscaled = vec![0.0f64; self.mean.len()];
+        for (k, &j) in self.used.iter().enumerate() {
+            unscaled[j] = weights[k] / self.sd[j];
+            bias -= weights[k] * self.mean[j] / self.sd[j];
+        }
+        Model {
+            bias,
+            weights: unscaled,
+        }
+    }
+}
+
+/// One Newton step on `w` from the gradient and the lower triangle of the Hessian
+/// (mirrored here); the L2 penalty is added for the weights from `penalised_from` on.
+/// `None` when the step cannot be taken; otherwise whether the fit has settled.
+#[allow(clippy::needless_range_loop)]
+fn newton_step(
+    w: &mut [f64],
+    mut gradient: Vec<f64>,
+    mut hessian: Vec<Vec<f64>>,
+    penalised_from: usize,
+) -> Option<bool> {
+    let dim = w.len();
+    for a in 0..dim {
+        for b in 0..a {
+            hessian[b][a] = hessian[a][b];
+        }
+        if a >= penalised_from {
+            gradient[a] += L2 * w[a];
+            hessian[a][a] += L2;
+        } else {
+            hessian[a][a] += 1e-9;
+        }
+    }
+    let step = solve(hessian, gradient)?;
+    let size: f64 = step.iter().map(|s| s * s).sum::<f64>().sqrt();
+    for (wi, si) in w.iter_mut().zip(&step) {
+        *wi -= si;
+    }
+    Some(size < 1e-10)
+}
+
 /// A logistic regression of `labels` on `rows` (each row one feature vector): the
 /// weights on the features' own scale.
 // Matrix code reads clearer with indices.
 #[allow(clippy::needless_range_loop)]
 pub fn logistic(rows: &[Vec<f32>], labels: &[bool]) -> Model {
     let features = rows.first().map_or(0, Vec::len);
-    let n = rows.len() as f64;
     if rows.is_empty() {
         return Model::zero(features);
     }
-    // Standardise: the penalty then treats every feature alike, and Newton's method is
-    // well conditioned.
-    let mut mean = vec![0.0f64; features];
-    let mut sd = vec![0.0f64; features];
-    for row in rows {
-        for (m, x) in mean.iter_mut().zip(row) {
-            *m += f64::from(*x) / n;
-        }
-    }
-    for row in rows {
-        for ((s, m), x) in sd.iter_mut().zip(&mean).zip(row) {
-            *s += (f64::from(*x) - m).powi(2) / n;
-        }
-    }
-    for s in &mut sd {
-        *s = s.sqrt();
-    }
-    // Constant features get no weight.
-    let used: Vec<usize> = (0..features).filter(|&j| sd[j] > 1e-9).collect();
-    let dim = used.len() + 1;
+    let scale = Standardised::of(rows.iter(), features);
+    let dim = scale.used.len() + 1;
     let x: Vec<Vec<f64>> = rows
         .iter()
         .map(|row| {
             let mut v = Vec::with_capacity(dim);
             v.push(1.0);
-            v.extend(used.iter().map(|&j| (f64::from(row[j]) - mean[j]) / sd[j]));
+            v.extend(scale.apply(row));
             v
         })
         .collect();
@@ -93,35 +158,12 @@ pub fn logistic(rows: &[Vec<f32>], labels: &[bool]) -> Model {
                 }
             }
         }
-        for a in 0..dim {
-            for b in 0..a {
-                hessian[b][a] = hessian[a][b];
-            }
-            if a > 0 {
-                gradient[a] += L2 * w[a];
-                hessian[a][a] += L2;
-            }
-        }
-        hessian[0][0] += 1e-9;
-        let Some(step) = solve(hessian, gradient) else {
-            break;
-        };
-        let size: f64 = step.iter().map(|s| s * s).sum::<f64>().sqrt();
-        for (wi, si) in w.iter_mut().zip(&step) {
-            *wi -= si;
-        }
-        if size < 1e-10 {
-            break;
+        match newton_step(&mut w, gradient, hessian, 1) {
+            Some(false) => {}
+            Some(true) | None => break,
         }
     }
-    // Back to the features' own scale.
-    let mut weights = vec![0.0f64; features];
-    let mut bias = w[0];
-    for (k, &j) in used.iter().enumerate() {
-        weights[j] = w[k + 1] / sd[j];
-        bias -= w[k + 1] * mean[j] / sd[j];
-    }
-    Model { bias, weights }
+    scale.model(w[0], &w[1..])
 }
 
 /// Solve `a · x = b` by Gaussian elimination with partial pivoting.
@@ -181,34 +223,13 @@ pub fn fit_rank(examples: &[Example]) -> Model {
 /// `σ(bias + w·x)` a calibrated "this row is right".
 #[allow(clippy::needless_range_loop)]
 pub fn conditional_logit(groups: &[(Vec<Vec<f32>>, Vec<bool>)]) -> Model {
-    let all: Vec<&Vec<f32>> = groups.iter().flat_map(|(rows, _)| rows).collect();
-    let features = all.first().map_or(0, |r| r.len());
-    if all.is_empty() {
-        return Model::zero(features);
-    }
-    let n = all.len() as f64;
-    let mut mean = vec![0.0f64; features];
-    let mut sd = vec![0.0f64; features];
-    for row in &all {
-        for (m, x) in mean.iter_mut().zip(row.iter()) {
-            *m += f64::from(*x) / n;
-        }
-    }
-    for row in &all {
-        for ((s, m), x) in sd.iter_mut().zip(&mean).zip(row.iter()) {
-            *s += (f64::from(*x) - m).powi(2) / n;
-        }
-    }
-    for s in &mut sd {
-        *s = s.sqrt();
-    }
-    let used: Vec<usize> = (0..features).filter(|&j| sd[j] > 1e-9).collect();
-    let dim = used.len();
-    let standard = |row: &Vec<f32>| -> Vec<f64> {
-        used.iter()
-            .map(|&j| (f64::from(row[j]) - mean[j]) / sd[j])
-            .collect()
+    let all = groups.iter().flat_map(|(rows, _)| rows);
+    let Some(features) = all.clone().next().map(Vec::len) else {
+        return Model::zero(0);
     };
+    let scale = Standardised::of(all, features);
+    let dim = scale.used.len();
+    let standard = |row: &Vec<f32>| -> Vec<f64> { scale.apply(row).collect() };
     let data: Vec<(Vec<Vec<f64>>, &Vec<bool>)> = groups
         .iter()
         .map(|(rows, right)| (rows.iter().map(standard).collect(), right))
@@ -250,22 +271,9 @@ pub fn conditional_logit(groups: &[(Vec<Vec<f32>>, Vec<bool>)]) -> Model {
                 }
             }
         }
-        for a in 0..dim {
-            for b in 0..a {
-                hessian[b][a] = hessian[a][b];
-            }
-            gradient[a] += L2 * w[a];
-            hessian[a][a] += L2;
-        }
-        let Some(step) = solve(hessian, gradient) else {
-            break;
-        };
-        let size: f64 = step.iter().map(|s| s * s).sum::<f64>().sqrt();
-        for (wi, si) in w.iter_mut().zip(&step) {
-            *wi -= si;
-        }
-        if size < 1e-10 {
-            break;
+        match newton_step(&mut w, gradient, hessian, 0) {
+            Some(false) => {}
+            Some(true) | None => break,
         }
     }
     // The bias: one-dimensional Newton on the logistic loss with `w` fixed.
@@ -287,12 +295,7 @@ pub fn conditional_logit(groups: &[(Vec<Vec<f32>>, Vec<bool>)]) -> Model {
             break;
         }
     }
-    let mut weights = vec![0.0f64; features];
-    for (k, &j) in used.iter().enumerate() {
-        weights[j] = w[k] / sd[j];
-        bias -= w[k] * mean[j] / sd[j];
-    }
-    Model { bias, weights }
+    scale.model(bias, &w)
 }
 
 /// Fit the answer model: "the first candidate (after the rank model) answers the
