@@ -78,8 +78,13 @@ pub fn rank(candidates: &[Hit], i: usize) -> [f32; RANK_FEATURES.len()] {
         hit.passage_coverage,
         learned(hit)[0],
         learned(hit)[1],
+        hit.learned.map_or(0.0, |p| p.max(LEARNED_FLOOR).ln()),
     ]
 }
+
+/// The smallest learned probability the log takes: a candidate the counts find
+/// all but impossible is not pushed out by a figure without end.
+const LEARNED_FLOOR: f32 = 1e-4;
 
 /// A lead in rank score as a share: 0 for none, towards 1 for a clear one.
 pub fn lead(first: f64, second: Option<f64>) -> f32 {

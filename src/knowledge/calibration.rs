@@ -39,6 +39,10 @@ pub const RANK_FEATURES: &[&str] = &[
     // (`associations.tsv`; 0 when it does not know the entry), and 1 when it does not.
     "learned",
     "learned_missing",
+    // The same on a log scale (0 when it does not know the entry): in the softmax over
+    // the candidates that the rank model is fitted as, a weight on it raises the
+    // learned probability to a power, as a product of experts would.
+    "learned_log",
 ];
 
 /// The figures the answer probability is computed from, in the order of a weight vector.
