@@ -24,16 +24,16 @@ fn data_dir() -> std::path::PathBuf {
 }
 
 /// The gate, on the held-out test split alone: the figures reached when the calibration
-/// was last fitted (7 December 2026, second fit: the rank model as a conditional logit,
-/// 420 more train questions, the threshold chosen under an out-of-scope floor: in scope
-/// 0.892, out of scope 0.974, Swedish 0.864 the weakest language, long questions 0.926,
-/// near-topic 0.964), less two points. In scope is below the target (0.93): see
-/// the README.
-const MIN_IN_SCOPE: f64 = 0.87;
-const MIN_OUT_OF_SCOPE: f64 = 0.95;
-const MIN_PER_LANGUAGE: f64 = 0.84;
-const MIN_LONG: f64 = 0.90;
-const MIN_NEAR_TOPIC: f64 = 0.94;
+/// was last fitted (7 December 2026, second fit: the rank model as a conditional logit
+/// with the learned probability also on a log scale, 418 more train questions, the
+/// threshold chosen under an out-of-scope floor: in scope 0.889, out of scope 0.980,
+/// English 0.857 the weakest language, long questions 0.914, near-topic 0.973), less two
+/// points. In scope is below the target (0.93): see the README.
+const MIN_IN_SCOPE: f64 = 0.869;
+const MIN_OUT_OF_SCOPE: f64 = 0.96;
+const MIN_PER_LANGUAGE: f64 = 0.837;
+const MIN_LONG: f64 = 0.894;
+const MIN_NEAR_TOPIC: f64 = 0.953;
 /// Replies in the question's language (English for English, Bokmål otherwise).
 const MIN_LANGUAGE: f64 = 0.98;
 
