@@ -96,6 +96,10 @@ pub struct Texts {
     /// database is away and this run did not open the thread): not answered, nothing
     /// recorded, the asker told to try again or ask anew.
     pub thread_context_lost: String,
+    /// A message in a thread the bot opened whose question it no longer keeps (deleted
+    /// by `/forget-me` or the retention purge, or never stored because the database was
+    /// away when the thread was opened): not answered alone, the asker told to ask anew.
+    pub thread_context_gone: String,
     /// In the channel, over the answer, when the thread opened for it would not take it:
     /// `{thread}` (the thread's id, shown as a link).
     pub thread_unreachable: Template,

@@ -136,6 +136,11 @@ fn may_be_bots_thread(place: &Place, me: UserId) -> bool {
     }
 }
 
+/// Whether `place` is a thread that `me` is known to have opened.
+fn opened_by(place: &Place, me: UserId) -> bool {
+    matches!(place, Place::Thread { owner: Some(owner), .. } if *owner == me)
+}
+
 /// Whether the thread `msg` is in was opened on a question of `msg`'s author (a thread
 /// the bot opened on a question has that question's id). When the first message cannot
 /// be read it says yes: a note too many is better than a follow-up dropped in silence.
@@ -211,11 +216,22 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     // may be the bot's thread, the asker is told, and nobody else is answered as if in
     // the Q&A channel (an adviser's aside stays unanswered, as when the bot knows).
     let maybe_bots_thread = lookup_failed && may_be_bots_thread(&place, me);
-    if maybe_bots_thread && !is_bot && opened_on_authors_question(ctx, msg, &place).await {
+    // A thread the bot opened (it owns it) that the database answered for without a
+    // row: its question is gone (forgotten, purged, or never stored). Treated like the
+    // case above, with a note that does not promise it will come back.
+    let context_gone = !lookup_failed && !in_bot_thread && opened_by(&place, me);
+    if (maybe_bots_thread || context_gone)
+        && !is_bot
+        && opened_on_authors_question(ctx, msg, &place).await
+    {
         // Answered alone, a short follow-up would get an answer to the wrong question
         // (or be queued for advisers without its context): say so instead and record
         // nothing, so nothing is promised that the database has not taken.
-        let text = &Texts::get(detect_language(&msg.content)).thread_context_lost;
+        let texts = Texts::get(detect_language(&msg.content));
+        let text = match context_gone {
+            true => &texts.thread_context_gone,
+            false => &texts.thread_context_lost,
+        };
         send::post(
             &ctx.http,
             msg.channel_id,
@@ -226,6 +242,7 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     }
     let in_qa_channel = !in_bot_thread
         && !maybe_bots_thread
+        && !context_gone
         && settings
             .qa_channels
             .contains(&counts_as_channel(&place, msg).get());
@@ -360,6 +377,10 @@ mod tests {
         assert!(may_be_bots_thread(&Place::Unknown, me));
         assert!(!may_be_bots_thread(&thread(Some(member)), me));
         assert!(!may_be_bots_thread(&Place::Channel, me));
+        assert!(opened_by(&thread(Some(me)), me));
+        assert!(!opened_by(&thread(None), me), "cannot say: not known");
+        assert!(!opened_by(&thread(Some(member)), me));
+        assert!(!opened_by(&Place::Unknown, me));
     }
 
     #[test]

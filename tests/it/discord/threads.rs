@@ -44,6 +44,28 @@ async fn a_follow_up_the_database_cannot_place_is_told_to_try_again() {
     );
 }
 
+/// A thread the bot opened whose question the database no longer keeps (here: the
+/// retention purge after a restart; the same when `/forget-me` deleted it or the
+/// database was away when the thread was opened): the asker is told to ask anew instead
+/// of getting an answer to their follow-up alone, and an adviser's aside is still not
+/// answered as a question in the Q&A channel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_up_in_a_thread_whose_question_is_gone_is_told_to_ask_anew() {
+    let mut t = spawn_bot(|s, _| s.discord.reply_mode = ReplyMode::Thread).await;
+    let thread = question_in_a_thread(&t).await;
+    t.restart().await;
+    let purged = t
+        .store()
+        .purge_personal_data(chrono::Utc::now() + chrono::TimeDelta::days(1))
+        .await
+        .unwrap();
+    assert!(purged > 0);
+
+    let note = aside_then_follow_up(&t, thread, "Jeg har ikke lenger spørsmålet").await;
+    assert!(!note.content.contains(TITLE_NB), "{}", note.content);
+    assert_no_mentions(&note);
+}
+
 /// `/ask` in the bot's thread and "Not helpful" clicked there, each after a restart (so
 /// the thread is only in the database): the queued question records the thread, as a
 /// message follow-up does.
