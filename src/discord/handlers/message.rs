@@ -226,7 +226,11 @@ pub async fn on_message(ctx: &serenity::Context, data: &Data, msg: &Message) -> 
     {
         // Answered alone, a short follow-up would get an answer to the wrong question
         // (or be queued for advisers without its context): say so instead and record
-        // nothing, so nothing is promised that the database has not taken.
+        // nothing, so nothing is promised that the database has not taken. The note
+        // counts against the asker's rate like an answer (no flood of notes).
+        if !data.state.rate.allow(msg.author.id.get(), Instant::now()) {
+            return Ok(());
+        }
         let texts = Texts::get(detect_language(&msg.content));
         let text = match context_gone {
             true => &texts.thread_context_gone,

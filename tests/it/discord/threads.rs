@@ -24,7 +24,11 @@ async fn thread_of_ask(store: &Store, question: &str) -> Option<String> {
 /// in the Q&A channel.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follow_up_the_database_cannot_place_is_told_to_try_again() {
-    let mut t = spawn_bot(|s, _| s.discord.reply_mode = ReplyMode::Thread).await;
+    let mut t = spawn_bot(|s, _| {
+        s.discord.reply_mode = ReplyMode::Thread;
+        s.discord.rate_limit_per_minute = 2;
+    })
+    .await;
     let thread = question_in_a_thread(&t).await;
     t.restart().await;
     t.store().close().await;
@@ -42,6 +46,11 @@ async fn a_follow_up_the_database_cannot_place_is_told_to_try_again() {
         "{}",
         note.content
     );
+    // The notes count against the asker's rate (two a minute here): no flood of them.
+    let third = t.fake.send_message(thread, ids::SUPPLIER_USER, "Hallo?");
+    t.fake
+        .assert_no_post(Duration::from_millis(300), |p| p.reply_to() == Some(third))
+        .await;
 }
 
 /// A thread the bot opened whose question the database no longer keeps (here: the
