@@ -313,7 +313,7 @@ impl App {
                 ticket: None,
             };
         }
-        let lang = reply.lang.code();
+        let lang = reply.lang;
         if let Some(referral) = &reply.referral {
             // Counted, not queued: the question belongs to another public service. A
             // counter in the group commit like the others (see the README's durability

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::model::{NewFeedback, NewUnanswered, Source};
+use crate::knowledge::Lang;
 
 /// One write from answering.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +27,7 @@ pub enum AnsweringWrite {
         /// Whether the bot answered it.
         answered: bool,
         /// The language of the reply.
-        lang: String,
+        lang: Lang,
         /// When it was asked (a buffered count reaches the database later).
         at: DateTime<Utc>,
     },
@@ -35,7 +36,7 @@ pub enum AnsweringWrite {
         /// The entry.
         entry_id: String,
         /// The language of the answer.
-        lang: String,
+        lang: Lang,
         /// Where it was asked.
         source: Source,
         /// When it was given.
@@ -47,7 +48,7 @@ pub enum AnsweringWrite {
         /// The referral.
         referral_id: String,
         /// The language of the reply.
-        lang: String,
+        lang: Lang,
         /// When it was asked.
         at: DateTime<Utc>,
     },
@@ -72,11 +73,11 @@ pub(crate) struct BatchPlan {
     /// The queue writes, in the order they were made.
     pub(crate) filed: Vec<Filed>,
     /// `question_counts` rows to add: (day, lang) → (answered, abstained).
-    pub(crate) question_counts: BTreeMap<(NaiveDate, String), (i64, i64)>,
+    pub(crate) question_counts: BTreeMap<(NaiveDate, Lang), (i64, i64)>,
     /// `answer_counts` rows to add: (day, entry, lang, source) → count.
-    pub(crate) answer_counts: BTreeMap<(NaiveDate, String, String, &'static str), i64>,
+    pub(crate) answer_counts: BTreeMap<(NaiveDate, String, Lang, &'static str), i64>,
     /// `referral_counts` rows to add: (day, referral, lang) → count.
-    pub(crate) referral_counts: BTreeMap<(NaiveDate, String, String), i64>,
+    pub(crate) referral_counts: BTreeMap<(NaiveDate, String, Lang), i64>,
 }
 
 /// A write that files a queue item, ready for the database, with its place in the batch.
@@ -128,7 +129,7 @@ impl BatchPlan {
                 AnsweringWrite::QuestionAsked { answered, lang, at } => {
                     let counts = plan
                         .question_counts
-                        .entry((super::stats_day(*at), super::storable(lang)))
+                        .entry((super::stats_day(*at), *lang))
                         .or_default();
                     if *answered {
                         counts.0 += 1;
@@ -147,7 +148,7 @@ impl BatchPlan {
                         .entry((
                             super::stats_day(*at),
                             super::storable(entry_id),
-                            super::storable(lang),
+                            *lang,
                             source.as_str(),
                         ))
                         .or_default() += 1;
@@ -159,11 +160,7 @@ impl BatchPlan {
                 } => {
                     *plan
                         .referral_counts
-                        .entry((
-                            super::stats_day(*at),
-                            super::storable(referral_id),
-                            super::storable(lang),
-                        ))
+                        .entry((super::stats_day(*at), super::storable(referral_id), *lang))
                         .or_default() += 1;
                 }
             }
@@ -183,20 +180,20 @@ mod tests {
 
     #[test]
     fn counters_are_summed_per_row_and_queue_writes_keep_their_place() {
-        let asked = |answered, lang: &str, when| AnsweringWrite::QuestionAsked {
+        let asked = |answered, lang: Lang, when| AnsweringWrite::QuestionAsked {
             answered,
-            lang: lang.into(),
+            lang,
             at: at(when),
         };
         let given = |entry: &str, when| AnsweringWrite::AnswerGiven {
             entry_id: entry.into(),
-            lang: "nb".into(),
+            lang: Lang::Nb,
             source: Source::Discord,
             at: at(when),
         };
         let unanswered = AnsweringWrite::Unanswered(NewUnanswered {
             question: "Hva med\0 sjiraffer?".into(),
-            lang: crate::knowledge::Lang::Nb,
+            lang: Lang::Nb,
             origin: Origin::terminal(),
             best_candidate: None,
             score: 0.0,
@@ -204,15 +201,15 @@ mod tests {
             asked_at: at("2026-03-01T10:00:00.123456789Z"),
         });
         let writes = vec![
-            asked(true, "nb", "2026-03-01T10:00:00Z"),
+            asked(true, Lang::Nb, "2026-03-01T10:00:00Z"),
             given("espd", "2026-03-01T10:00:00Z"),
             unanswered,
-            asked(false, "nb", "2026-03-01T11:00:00Z"),
-            asked(true, "nb", "2026-03-01T12:00:00Z"),
+            asked(false, Lang::Nb, "2026-03-01T11:00:00Z"),
+            asked(true, Lang::Nb, "2026-03-01T12:00:00Z"),
             given("espd", "2026-03-01T12:00:00Z"),
             // 23:30 UTC is the next day in Oslo: another row.
-            asked(true, "nb", "2026-03-01T23:30:00Z"),
-            asked(true, "en", "2026-03-01T12:00:00Z"),
+            asked(true, Lang::Nb, "2026-03-01T23:30:00Z"),
+            asked(true, Lang::En, "2026-03-01T12:00:00Z"),
         ];
         let plan = BatchPlan::new(&writes);
         assert_eq!(plan.len, 8);
@@ -221,14 +218,14 @@ mod tests {
         assert_eq!(
             plan.question_counts.into_iter().collect::<Vec<_>>(),
             vec![
-                ((day, "en".to_string()), (1, 0)),
-                ((day, "nb".to_string()), (2, 1)),
-                ((next, "nb".to_string()), (1, 0)),
+                ((day, Lang::Nb), (2, 1)),
+                ((day, Lang::En), (1, 0)),
+                ((next, Lang::Nb), (1, 0)),
             ]
         );
         assert_eq!(
             plan.answer_counts.into_iter().collect::<Vec<_>>(),
-            vec![((day, "espd".to_string(), "nb".to_string(), "discord"), 2)]
+            vec![((day, "espd".to_string(), Lang::Nb, "discord"), 2)]
         );
         match plan.filed.as_slice() {
             [Filed::Unanswered {
@@ -247,25 +244,25 @@ mod tests {
 
     #[test]
     fn referrals_are_summed_per_day_referral_and_language() {
-        let referred = |id: &str, lang: &str| AnsweringWrite::Referred {
+        let referred = |id: &str, lang: Lang| AnsweringWrite::Referred {
             referral_id: id.into(),
-            lang: lang.into(),
+            lang,
             at: at("2026-03-01T10:00:00Z"),
         };
         let writes = vec![
-            referred("skatteetaten", "nb"),
-            referred("brreg", "nb"),
-            referred("skatteetaten", "nb"),
-            referred("skatteetaten", "en"),
+            referred("skatteetaten", Lang::Nb),
+            referred("brreg", Lang::Nb),
+            referred("skatteetaten", Lang::Nb),
+            referred("skatteetaten", Lang::En),
         ];
         let plan = BatchPlan::new(&writes);
         let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         assert_eq!(
             plan.referral_counts.into_iter().collect::<Vec<_>>(),
             vec![
-                ((day, "brreg".to_string(), "nb".to_string()), 1),
-                ((day, "skatteetaten".to_string(), "en".to_string()), 1),
-                ((day, "skatteetaten".to_string(), "nb".to_string()), 2),
+                ((day, "brreg".to_string(), Lang::Nb), 1),
+                ((day, "skatteetaten".to_string(), Lang::Nb), 2),
+                ((day, "skatteetaten".to_string(), Lang::En), 1),
             ]
         );
         assert!(plan.filed.is_empty());

@@ -34,13 +34,13 @@ pub(crate) async fn write_batch(
         }
     }
     for ((day, lang), (answered, abstained)) in &plan.question_counts {
-        bump_question_counts(&mut tx, *day, lang, *answered, *abstained, 0, 0).await?;
+        bump_question_counts(&mut tx, *day, *lang, *answered, *abstained, 0, 0).await?;
     }
     for ((day, entry_id, lang, source), count) in &plan.answer_counts {
-        add_answer_count(&mut tx, *day, entry_id, lang, source, *count).await?;
+        add_answer_count(&mut tx, *day, entry_id, *lang, source, *count).await?;
     }
     for ((day, referral_id, lang), count) in &plan.referral_counts {
-        add_referral_count(&mut tx, *day, referral_id, lang, *count).await?;
+        add_referral_count(&mut tx, *day, referral_id, *lang, *count).await?;
     }
     tx.commit().await?;
     Ok(filed)
@@ -51,7 +51,7 @@ async fn add_answer_count(
     conn: &mut Conn,
     day: NaiveDate,
     entry_id: &str,
-    lang: &str,
+    lang: Lang,
     source: &str,
     count: i64,
 ) -> Result<(), StoreError> {
@@ -63,7 +63,7 @@ async fn add_answer_count(
     )
     .bind(day)
     .bind(entry_id)
-    .bind(lang)
+    .bind(lang.code())
     .bind(source)
     .bind(count)
     .execute(&mut *conn)
@@ -76,7 +76,7 @@ async fn add_referral_count(
     conn: &mut Conn,
     day: NaiveDate,
     referral_id: &str,
-    lang: &str,
+    lang: Lang,
     count: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
@@ -87,7 +87,7 @@ async fn add_referral_count(
     )
     .bind(day)
     .bind(referral_id)
-    .bind(lang)
+    .bind(lang.code())
     .bind(count)
     .execute(&mut *conn)
     .await?;

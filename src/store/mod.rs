@@ -574,7 +574,7 @@ impl Store {
     pub async fn record_question_asked(
         &self,
         answered: bool,
-        lang: &str,
+        lang: Lang,
     ) -> Result<(), StoreError> {
         self.record_question_asked_at(answered, lang, now()).await
     }
@@ -584,7 +584,7 @@ impl Store {
     pub async fn record_question_asked_at(
         &self,
         answered: bool,
-        lang: &str,
+        lang: Lang,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         dispatch!(self, record_question_asked(answered, lang, stats_day(at)))
@@ -595,7 +595,7 @@ impl Store {
     pub async fn record_answer_given(
         &self,
         entry_id: &str,
-        lang: &str,
+        lang: Lang,
         source: Source,
     ) -> Result<(), StoreError> {
         self.record_answer_given_at(entry_id, lang, source, now())
@@ -604,10 +604,10 @@ impl Store {
 
     /// Counts one question referred to the public service `referral_id` (anonymous,
     /// like the answer counts; a referral is not queued for advisers).
-    pub async fn record_referral(&self, referral_id: &str, lang: &str) -> Result<(), StoreError> {
+    pub async fn record_referral(&self, referral_id: &str, lang: Lang) -> Result<(), StoreError> {
         self.write_batch(&[AnsweringWrite::Referred {
             referral_id: referral_id.to_owned(),
-            lang: lang.to_owned(),
+            lang,
             at: now(),
         }])
         .await
@@ -618,7 +618,7 @@ impl Store {
     pub async fn record_answer_given_at(
         &self,
         entry_id: &str,
-        lang: &str,
+        lang: Lang,
         source: Source,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {

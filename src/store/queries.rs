@@ -568,7 +568,7 @@ async fn record_feedback_in(
     .await?;
 
     let (helpful, unhelpful) = if feedback.helpful { (1, 0) } else { (0, 1) };
-    bump_question_counts(conn, day, feedback.lang.code(), 0, 0, helpful, unhelpful).await?;
+    bump_question_counts(conn, day, feedback.lang, 0, 0, helpful, unhelpful).await?;
 
     let logged = if feedback.helpful {
         None
@@ -593,7 +593,7 @@ async fn record_feedback_in(
 async fn bump_question_counts(
     conn: &mut Conn,
     day: NaiveDate,
-    lang: &str,
+    lang: Lang,
     answered: i64,
     abstained: i64,
     helpful: i64,
@@ -609,7 +609,7 @@ async fn bump_question_counts(
              unhelpful = question_counts.unhelpful + excluded.unhelpful",
     )
     .bind(day)
-    .bind(lang)
+    .bind(lang.code())
     .bind(answered)
     .bind(abstained)
     .bind(helpful)
@@ -622,7 +622,7 @@ async fn bump_question_counts(
 pub(crate) async fn record_question_asked(
     pool: &Pool,
     answered: bool,
-    lang: &str,
+    lang: Lang,
     day: NaiveDate,
 ) -> Result<(), StoreError> {
     let mut tx = begin_write(pool).await?;
@@ -635,7 +635,7 @@ pub(crate) async fn record_question_asked(
 pub(crate) async fn record_answer_given(
     pool: &Pool,
     entry_id: &str,
-    lang: &str,
+    lang: Lang,
     source: Source,
     day: NaiveDate,
 ) -> Result<(), StoreError> {

@@ -34,6 +34,7 @@ use tokio::sync::{mpsc, oneshot, watch, Notify};
 use super::{
     AnsweringWrite, Logged, NewFeedback, NewUnanswered, Source, Store, StoreError, StoreOptions,
 };
+use crate::knowledge::Lang;
 
 /// What becomes of a write the database could not take in time, when someone waits for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -440,11 +441,11 @@ impl ResilientLogger {
 
     /// Counts a question for the statistics ([`Store::record_question_asked`]) with the
     /// next group commit, without waiting for it.
-    pub fn record_question_asked(&self, answered: bool, lang: &str) {
+    pub fn record_question_asked(&self, answered: bool, lang: Lang) {
         self.inner.enqueue(
             AnsweringWrite::QuestionAsked {
                 answered,
-                lang: lang.to_owned(),
+                lang,
                 at: Utc::now().trunc_subsecs(6),
             },
             None,
@@ -453,11 +454,11 @@ impl ResilientLogger {
 
     /// Counts an answer given from `entry_id` ([`Store::record_answer_given`]) with the
     /// next group commit, without waiting for it.
-    pub fn record_answer_given(&self, entry_id: &str, lang: &str, source: Source) {
+    pub fn record_answer_given(&self, entry_id: &str, lang: Lang, source: Source) {
         self.inner.enqueue(
             AnsweringWrite::AnswerGiven {
                 entry_id: entry_id.to_owned(),
-                lang: lang.to_owned(),
+                lang,
                 source,
                 at: Utc::now().trunc_subsecs(6),
             },
@@ -467,11 +468,11 @@ impl ResilientLogger {
 
     /// Counts a question referred to the public service `referral_id` with the next
     /// group commit, without waiting for it (a counter, like the others).
-    pub fn record_referral(&self, referral_id: &str, lang: &str) {
+    pub fn record_referral(&self, referral_id: &str, lang: Lang) {
         self.inner.enqueue(
             AnsweringWrite::Referred {
                 referral_id: referral_id.to_owned(),
-                lang: lang.to_owned(),
+                lang,
                 at: Utc::now().trunc_subsecs(6),
             },
             None,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::backend::{postgres, sqlite};
 use super::{now, storable, Backend, Store, StoreError};
+use crate::knowledge::Lang;
 use crate::knowledge::Source as EntrySource;
 
 /// A session to create when someone signs in.
@@ -58,7 +59,7 @@ impl DayCount {
 /// Questions and feedback in one language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LangCount {
-    pub lang: String,
+    pub lang: Lang,
     pub answered: u64,
     pub abstained: u64,
     pub helpful: u64,
@@ -69,7 +70,7 @@ pub struct LangCount {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryFeedback {
     pub entry_id: String,
-    pub lang: String,
+    pub lang: Lang,
     pub helpful: u64,
     pub unhelpful: u64,
 }

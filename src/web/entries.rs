@@ -16,7 +16,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::markdown::{is_web_url, to_html};
-use super::page::{csrf_field, field_error, layout, notice, Nav, WebError};
+use super::page::{csrf_field, field_error, lang_field, layout, notice, Nav, WebError};
 use super::{Session, WebState};
 use crate::answer::{render_text, Reply};
 use crate::knowledge::{self, parse_entry_file, Entry, Lang, Problem, Severity, Source};
@@ -207,7 +207,8 @@ fn source_link(source: &Source) -> Markup {
 
 #[derive(Debug, Deserialize)]
 pub struct LangQuery {
-    lang: Option<String>,
+    #[serde(default, deserialize_with = "lang_field")]
+    lang: Option<Lang>,
 }
 
 /// The edit form as sent.
@@ -425,8 +426,8 @@ fn preview_part(checked: &Result<Entry, BTreeMap<&'static str, String>>) -> Mark
     }
 }
 
-fn find_editable(state: &WebState, id: &str, lang: Option<&str>) -> Result<Entry, WebError> {
-    let lang = lang.and_then(Lang::parse).unwrap_or(Lang::Nb);
+fn find_editable(state: &WebState, id: &str, lang: Option<Lang>) -> Result<Entry, WebError> {
+    let lang = lang.unwrap_or(Lang::Nb);
     let answerer = state.app.answerer();
     let entry = answerer
         .knowledge()
@@ -501,7 +502,7 @@ pub async fn edit_form(
     Path(id): Path<String>,
     Query(query): Query<LangQuery>,
 ) -> Result<Html<String>, WebError> {
-    let original = find_editable(&state, &id, query.lang.as_deref())?;
+    let original = find_editable(&state, &id, query.lang)?;
     let form = EntryForm::from_entry(&original, Utc::now().date_naive());
     let checked = check_form(&form, &original);
     Ok(edit_page(&session, &original, &form, &checked, false))
@@ -516,7 +517,7 @@ pub async fn edit(
     Query(query): Query<LangQuery>,
     Form(form): Form<EntryForm>,
 ) -> Result<Response, WebError> {
-    let original = find_editable(&state, &id, query.lang.as_deref())?;
+    let original = find_editable(&state, &id, query.lang)?;
     let checked = check_form(&form, &original);
     let lint_errors = checked
         .as_ref()
@@ -576,7 +577,7 @@ pub async fn preview(
     Query(query): Query<LangQuery>,
     Form(form): Form<EntryForm>,
 ) -> Result<Html<String>, WebError> {
-    let original = find_editable(&state, &id, query.lang.as_deref())?;
+    let original = find_editable(&state, &id, query.lang)?;
     Ok(Html(
         preview_part(&check_form(&form, &original)).into_string(),
     ))

@@ -231,3 +231,21 @@ pub fn url_encode(text: &str) -> String {
     }
     out
 }
+
+/// A language from a query string or form: `nb`, `en` (and the spellings
+/// [`Lang::parse`] takes); empty or missing is none ("any"). Anything else is refused
+/// (400, the field named) rather than read as "any".
+pub fn lang_field<'de, D>(deserializer: D) -> Result<Option<crate::knowledge::Lang>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text: Option<String> = serde::Deserialize::deserialize(deserializer)?;
+    match text.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(code) => crate::knowledge::Lang::parse(code)
+            .map(Some)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown language {code:?} (nb or en)"))
+            }),
+    }
+}

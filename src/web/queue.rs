@@ -15,10 +15,11 @@ use maud::html;
 use serde::Deserialize;
 
 use super::entries::reply_preview;
-use super::page::{csrf_field, field_error, layout, notice, Nav, WebError};
+use super::page::{csrf_field, field_error, lang_field, layout, notice, Nav, WebError};
 use super::{Session, WebState};
 use crate::adviser::{self, AdviserError, Learn};
 use crate::answer::Reply;
+use crate::knowledge::Lang;
 use crate::store::{QueueItem, QueueItemId, QueueStatus, StoreError};
 
 /// The longest answer accepted (the Discord layer splits long messages).
@@ -33,7 +34,8 @@ fn local(at: DateTime<Utc>, tz: Tz) -> String {
 #[derive(Debug, Default, Deserialize)]
 pub struct QueueQuery {
     status: Option<String>,
-    lang: Option<String>,
+    #[serde(default, deserialize_with = "lang_field")]
+    lang: Option<Lang>,
     q: Option<String>,
     sort: Option<String>,
     answered: Option<i64>,
@@ -53,12 +55,12 @@ const SORTS: [(&str, &str); 4] = [
 /// Filters and sorts the queue as the form asks.
 pub fn filter_and_sort(
     mut items: Vec<QueueItem>,
-    lang: Option<&str>,
+    lang: Option<Lang>,
     text: Option<&str>,
     sort: &str,
 ) -> Vec<QueueItem> {
-    if let Some(lang) = lang.filter(|l| !l.is_empty()) {
-        items.retain(|i| i.lang.code() == lang);
+    if let Some(lang) = lang {
+        items.retain(|i| i.lang == lang);
     }
     if let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) {
         let needle = text.to_lowercase();
@@ -89,7 +91,7 @@ pub async fn list(
     let status = QueueStatus::parse(&status_text);
     let items = store.list_queue(status).await?;
     let sort = query.sort.clone().unwrap_or_else(|| "oldest".into());
-    let items = filter_and_sort(items, query.lang.as_deref(), query.q.as_deref(), &sort);
+    let items = filter_and_sort(items, query.lang, query.q.as_deref(), &sort);
     let tz = state.app.settings.timezone();
     let answerer = state.app.answerer();
     let kb = answerer.knowledge();
@@ -118,7 +120,7 @@ pub async fn list(
             label { "Language "
                 select name="lang" {
                     @for (value, label) in [("", "Any"), ("nb", "Bokmål"), ("en", "English")] {
-                        option value=(value) selected[query.lang.as_deref().unwrap_or("") == value] { (label) }
+                        option value=(value) selected[query.lang.map_or("", Lang::code) == value] { (label) }
                     }
                 }
             }

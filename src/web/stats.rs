@@ -89,10 +89,10 @@ pub async fn page(
     let days = period(&query);
     let r = report(&state, days).await?;
     let answerer = state.app.answerer();
-    let title = |id: &str, lang: &str| {
+    let title = |id: &str, lang: Lang| {
         answerer
             .knowledge()
-            .entry(id, Lang::parse(lang).unwrap_or(Lang::Nb))
+            .entry(id, lang)
             .map(|e| e.title.clone())
             .unwrap_or_default()
     };
@@ -121,7 +121,7 @@ pub async fn page(
                 @if r.totals.top_entries.is_empty() { p.muted { "No answers in this period." } } @else {
                     table { thead { tr { th { "Entry" } th { "Answers" } } } tbody {
                         @for (id, n) in &r.totals.top_entries {
-                            tr { td { a href={ "/entries/" (id) } { (id) } " " span.muted { (title(id, "nb")) } } td.num { (n) } }
+                            tr { td { a href={ "/entries/" (id) } { (id) } " " span.muted { (title(id, Lang::Nb)) } } td.num { (n) } }
                         }
                     } }
                 }
@@ -145,7 +145,7 @@ pub async fn page(
                 @if r.unhelpful_by_entry.is_empty() { p.muted { "None marked not helpful in this period." } } @else {
                     table { thead { tr { th { "Entry" } th { "Lang" } th { "Not helpful" } th { "Helpful" } } } tbody {
                         @for f in &r.unhelpful_by_entry {
-                            tr { td { a href={ "/entries/" (f.entry_id) } { (f.entry_id) } " " span.muted { (title(&f.entry_id, &f.lang)) } } td { (f.lang) } td.num { (f.unhelpful) } td.num { (f.helpful) } }
+                            tr { td { a href={ "/entries/" (f.entry_id) } { (f.entry_id) } " " span.muted { (title(&f.entry_id, f.lang)) } } td { (f.lang) } td.num { (f.unhelpful) } td.num { (f.helpful) } }
                         }
                     } }
                 }

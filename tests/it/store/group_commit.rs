@@ -39,8 +39,8 @@ async fn writes_made_together_share_one_commit(db: &TestDb) {
     let logger = ResilientLogger::new(store.clone(), config(Unconfirmed::Withdraw));
     let mut tickets = Vec::new();
     for i in 0..100 {
-        logger.record_question_asked(false, "nb");
-        logger.record_answer_given("espd", "nb", Source::Discord);
+        logger.record_question_asked(false, Lang::Nb);
+        logger.record_answer_given("espd", Lang::Nb, Source::Discord);
         let ask = unanswered(&question(i), discord(&format!("u{i}"), &format!("m{i}")));
         tickets.push(logger.submit(AnsweringWrite::Unanswered(ask)));
     }
@@ -151,7 +151,7 @@ async fn a_refused_write_fails_alone_and_the_rest_of_its_batch_is_stored(db: &Te
             )))
         })
         .collect();
-    logger.record_question_asked(false, "nb");
+    logger.record_question_asked(false, Lang::Nb);
     let mut outcomes = Vec::new();
     for ticket in tickets {
         outcomes.push(ticket.wait().await);
@@ -245,7 +245,7 @@ async fn a_command_withdraws_what_a_locked_sqlite_did_not_take() {
     assert_eq!(log(&logger, 1).await, LogOutcome::Withdrawn);
     // Known to be down now: the next is withdrawn at once.
     assert_eq!(log(&logger, 2).await, LogOutcome::Withdrawn);
-    logger.record_question_asked(false, "nb");
+    logger.record_question_asked(false, Lang::Nb);
 
     lock.close().await.unwrap();
     assert!(logger.wait_flushed(Duration::from_secs(60)).await);
@@ -305,7 +305,7 @@ async fn one_question_kept_while_locked(
 async fn close_counts_what_a_locked_database_did_not_take() {
     let db = TestDb::sqlite().await;
     let (store, logger, lock) = one_question_kept_while_locked(&db).await;
-    logger.record_question_asked(false, "nb");
+    logger.record_question_asked(false, Lang::Nb);
 
     let unwritten = logger.close(Duration::from_millis(300)).await;
     assert_eq!((unwritten.acknowledged, unwritten.counters), (1, 1));

@@ -71,7 +71,7 @@ async fn forget_user_deletes_exactly_that_users_data(db: &TestDb) {
         .answer_item(shared, "Et elektronisk system.", "adviser")
         .await
         .unwrap();
-    store.record_question_asked(false, "nb").await.unwrap();
+    store.record_question_asked(false, Lang::Nb).await.unwrap();
 
     let report = store.forget_user("user-a").await.unwrap();
     assert_eq!(

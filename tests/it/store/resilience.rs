@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use anbud::knowledge::Lang;
 use anbud::store::{LogOutcome, Logged, ResilientConfig, ResilientLogger, StoreOptions};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -58,7 +59,7 @@ async fn unreachable_postgres_buffers_a_bounded_number_of_writes() {
     // Nothing listens on port 1.
     let logger = ResilientLogger::connect("postgres://postgres@127.0.0.1:1/anbud", quick_config(3));
     log_buffered(&logger, &questions(0..5)).await;
-    logger.record_question_asked(true, "nb");
+    logger.record_question_asked(true, Lang::Nb);
     assert_eq!(logger.buffered(), 3);
     assert_eq!(logger.dropped(), 3);
     assert!(logger.store().is_none());

@@ -25,31 +25,31 @@ async fn stats_count_questions_answers_and_feedback(db: &TestDb) {
     );
 
     for _ in 0..3 {
-        store.record_question_asked(true, "nb").await.unwrap();
+        store.record_question_asked(true, Lang::Nb).await.unwrap();
     }
-    store.record_question_asked(false, "en").await.unwrap();
+    store.record_question_asked(false, Lang::En).await.unwrap();
     store
-        .record_answer_given("terskelverdier", "nb", Source::Discord)
+        .record_answer_given("terskelverdier", Lang::Nb, Source::Discord)
         .await
         .unwrap();
     store
-        .record_answer_given("terskelverdier", "nb", Source::Terminal)
+        .record_answer_given("terskelverdier", Lang::Nb, Source::Terminal)
         .await
         .unwrap();
     store
-        .record_answer_given("klage", "en", Source::Discord)
+        .record_answer_given("klage", Lang::En, Source::Discord)
         .await
         .unwrap();
     // An answer long ago: counted over all time, not since 2024.
     let long_ago = Utc.with_ymd_and_hms(2021, 6, 1, 12, 0, 0).unwrap();
     for _ in 0..5 {
         store
-            .record_answer_given_at("gammel", "nb", Source::Discord, long_ago)
+            .record_answer_given_at("gammel", Lang::Nb, Source::Discord, long_ago)
             .await
             .unwrap();
     }
     store
-        .record_question_asked_at(false, "nb", long_ago)
+        .record_question_asked_at(false, Lang::Nb, long_ago)
         .await
         .unwrap();
 
@@ -75,9 +75,15 @@ async fn stats_count_questions_answers_and_feedback(db: &TestDb) {
         .await
         .unwrap();
     // Referred questions count as questions, neither answered nor abstained.
-    store.record_referral("skatteetaten", "nb").await.unwrap();
-    store.record_referral("skatteetaten", "en").await.unwrap();
-    store.record_referral("brreg", "nb").await.unwrap();
+    store
+        .record_referral("skatteetaten", Lang::Nb)
+        .await
+        .unwrap();
+    store
+        .record_referral("skatteetaten", Lang::En)
+        .await
+        .unwrap();
+    store.record_referral("brreg", Lang::Nb).await.unwrap();
 
     let since = NaiveDate::from_ymd_opt(2024, 1, 1);
     let recent = store.stats(since).await.unwrap();

@@ -207,7 +207,7 @@ async fn the_pages_work_in_a_browser(db: TestDb, javascript: bool) {
         let at = chrono::Utc::now() - chrono::TimeDelta::days(i64::from(days_ago));
         for n in 0..(3 + days_ago % 4) {
             site.store()
-                .record_question_asked_at(n % 3 != 0, "nb", at)
+                .record_question_asked_at(n % 3 != 0, anbud::knowledge::Lang::Nb, at)
                 .await
                 .unwrap();
         }

@@ -898,6 +898,33 @@ async fn statistics_show_the_chart_and_the_tables(db: TestDb) {
     assert_eq!(json["per_day"].as_array().unwrap().len(), 1);
 }
 
+/// The queue's language filter is read as a language: `en` shows the English questions
+/// only, empty shows all, and an unknown code is refused rather than shown as "any".
+async fn the_queue_filters_by_language_and_refuses_an_unknown_one(db: TestDb) {
+    let site = Site::start(db, |_| {}).await;
+    let english = "How do I book a table at a restaurant in Ski on Friday?";
+    site.queue_question(OFF_TOPIC).await;
+    site.queue_question(english).await;
+    let me = site.sign_in().await;
+    let page = |path: &'static str| {
+        let site = &site;
+        let cookie = me.cookie.clone();
+        async move {
+            let response = site.get(path, Some(&cookie)).await;
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let (status, all) = page("/queue?lang=").await;
+    assert_eq!(status, 200);
+    assert!(all.contains(OFF_TOPIC) && all.contains(english), "{all}");
+    let (status, en) = page("/queue?lang=en").await;
+    assert_eq!(status, 200);
+    assert!(en.contains(english) && !en.contains(OFF_TOPIC), "{en}");
+    let (status, refused) = page("/queue?lang=de").await;
+    assert_eq!(status, 400);
+    assert!(refused.contains("unknown language"), "{refused}");
+}
+
 on_both_databases!(
     without_a_session_pages_redirect_and_json_is_401,
     a_one_time_link_works_once_and_sets_a_safe_cookie,
@@ -912,4 +939,5 @@ on_both_databases!(
     announcements_are_previewed_scheduled_edited_and_cancelled,
     events_are_added_with_their_calendar_file,
     statistics_show_the_chart_and_the_tables,
+    the_queue_filters_by_language_and_refuses_an_unknown_one,
 );
