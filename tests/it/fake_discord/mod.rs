@@ -295,13 +295,18 @@ impl FakeDiscord {
         id
     }
 
-    /// A member opens a public thread (not from a message) in guild channel `parent`, as
-    /// one does under a Q&A channel; THREAD_CREATE is dispatched. Returns the thread id.
+    /// A member (the supplier, who owns it, as Discord records) opens a public thread (not
+    /// from a message) in guild channel `parent`, as one does under a Q&A channel;
+    /// THREAD_CREATE is dispatched. Returns the thread id.
     pub fn user_creates_thread(&self, parent: u64, name: &str) -> u64 {
         let mut st = self.shared.lock();
-        let reply =
-            self.shared
-                .create_thread(&mut st, parent, None, &json!({ "name": name, "type": 11 }));
+        let reply = self.shared.create_thread(
+            &mut st,
+            parent,
+            None,
+            ids::SUPPLIER_USER,
+            &json!({ "name": name, "type": 11 }),
+        );
         drop(st);
         self.shared.changed.notify_waiters();
         reply

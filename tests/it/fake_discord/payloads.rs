@@ -371,6 +371,7 @@ impl Shared {
         &self,
         id: u64,
         parent_id: u64,
+        owner: u64,
         name: &str,
         kind: u64,
         body: &Value,
@@ -378,7 +379,7 @@ impl Shared {
         let now = now_iso();
         json!({
             "id": sid(id), "type": kind, "guild_id": sid(self.guild.id), "parent_id": sid(parent_id),
-            "owner_id": sid(self.guild.bot_user_id), "name": name, "last_message_id": null,
+            "owner_id": sid(owner), "name": name, "last_message_id": null,
             "rate_limit_per_user": body["rate_limit_per_user"].as_u64().unwrap_or(0),
             "message_count": 0, "member_count": 1, "total_message_sent": 0, "flags": 0,
             "thread_metadata": {

@@ -367,14 +367,20 @@ impl Shared {
             },
             ("POST", ["channels", channel, "messages", message, "threads"]) => {
                 match (id(channel), id(message)) {
-                    (Some(channel_id), Some(message_id)) => {
-                        self.create_thread(st, channel_id, Some(message_id), body)
-                    }
+                    (Some(channel_id), Some(message_id)) => self.create_thread(
+                        st,
+                        channel_id,
+                        Some(message_id),
+                        self.guild.bot_user_id,
+                        body,
+                    ),
                     _ => Reply::bad_id(),
                 }
             }
             ("POST", ["channels", channel, "threads"]) => match id(channel) {
-                Some(channel_id) => self.create_thread(st, channel_id, None, body),
+                Some(channel_id) => {
+                    self.create_thread(st, channel_id, None, self.guild.bot_user_id, body)
+                }
                 None => Reply::bad_id(),
             },
             ("POST", ["channels", channel, "typing"]) => {
@@ -562,11 +568,14 @@ impl Shared {
         Reply::ok(st.extra_channels[&channel_id].clone())
     }
 
+    /// A thread in `channel_id` (from `from_message` when given) opened by `owner`: the
+    /// bot for the REST endpoints, a member for [`FakeDiscord::user_creates_thread`].
     pub(super) fn create_thread(
         &self,
         st: &mut StateData,
         channel_id: u64,
         from_message: Option<u64>,
+        owner: u64,
         body: &Value,
     ) -> Reply {
         if !self.guild.channels.iter().any(|c| c.id == channel_id) {
@@ -599,7 +608,7 @@ impl Shared {
         } else {
             body["type"].as_u64().unwrap_or(11)
         };
-        let thread = self.thread_json(thread_id, channel_id, &name, kind, body);
+        let thread = self.thread_json(thread_id, channel_id, owner, &name, kind, body);
         st.extra_channels.insert(thread_id, thread.clone());
         st.threads.push(FakeThread {
             id: thread_id,
