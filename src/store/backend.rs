@@ -50,6 +50,8 @@ pub(crate) mod sqlite {
         "SELECT question, alert_channel_id, alert_message_id FROM queue_items WHERE id = $1";
 
     include!("queries.rs");
+    include!("learned_queries.rs");
+    include!("announce_queries.rs");
     include!("web_queries.rs");
     include!("group_commit_queries.rs");
     include!("upgrade.rs");
@@ -109,6 +111,8 @@ pub(crate) mod postgres {
          FROM queue_items WHERE id = $1 FOR UPDATE";
 
     include!("queries.rs");
+    include!("learned_queries.rs");
+    include!("announce_queries.rs");
     include!("web_queries.rs");
     include!("group_commit_queries.rs");
     include!("upgrade.rs");
