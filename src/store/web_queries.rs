@@ -173,7 +173,7 @@ pub(crate) async fn questions_by_lang(
     rows.iter()
         .map(|row| {
             Ok(LangCount {
-                lang: lang_from_row(&row)?,
+                lang: lang_from_row(row)?,
                 answered: to_u64(row.try_get("answered")?),
                 abstained: to_u64(row.try_get("abstained")?),
                 helpful: to_u64(row.try_get("helpful")?),
@@ -202,7 +202,7 @@ pub(crate) async fn feedback_by_entry(
         .map(|row| {
             Ok(EntryFeedback {
                 entry_id: row.try_get("entry_id")?,
-                lang: lang_from_row(&row)?,
+                lang: lang_from_row(row)?,
                 helpful: to_u64(row.try_get("helpful")?),
                 unhelpful: to_u64(row.try_get("unhelpful")?),
             })
