@@ -20,6 +20,8 @@
 //!   anew. Nothing read from it is trusted before it is checked: never a panic.
 //! - It is written only after a load without errors, to a temporary file that is synced
 //!   and renamed into place, so a reader sees the old cache, none, or the whole new one.
+//! - When it is written, other folders' caches not written for a day, and temporary
+//!   files left by crashed writes, are removed.
 //! - `kb lint` does not use it: its checks of figures read each file's text.
 
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -40,6 +42,10 @@ const FORMAT: u32 = 1;
 /// A file changed less than this before a start is read and parsed at every start until
 /// it is older (see the module's notes).
 pub(crate) const SETTLE: Duration = Duration::from_secs(2);
+/// Another folder's cache not written for this long is removed when a cache is written.
+const STALE_CACHE: Duration = Duration::from_secs(24 * 3600);
+/// A temporary file this old is a write that crashed.
+const STALE_TEMPORARY: Duration = Duration::from_secs(3600);
 
 /// One version of a file, as its metadata tells it without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,12 +265,47 @@ impl FileCache {
             return;
         }
         match write(&self.file, &self.key, dir, entries, &self.keep) {
-            Ok(()) => self.usage.written = true,
+            Ok(()) => {
+                self.usage.written = true;
+                remove_stale(&self.file);
+            }
             Err(e) => tracing::warn!(
                 file = %self.file.display(),
                 error = %e,
                 "could not write the cache of parsed knowledge files"
             ),
+        }
+    }
+}
+
+/// Other folders' caches not written for a day, and temporary files of writes that
+/// crashed, beside `ours`: best effort. (Tests load many temporary knowledge folders
+/// with one `index.dir`; a cache removed under a folder still in use is written again at
+/// its next start.)
+fn remove_stale(ours: &Path) {
+    let (Some(folder), Some(our_name)) = (ours.parent(), ours.file_name()) else {
+        return;
+    };
+    let Ok(listing) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for item in listing.flatten() {
+        let name = item.file_name();
+        let text = name.to_string_lossy();
+        let limit = if text.starts_with("knowledge-") {
+            STALE_CACHE
+        } else if text.starts_with(".knowledge-") {
+            STALE_TEMPORARY
+        } else {
+            continue;
+        };
+        let age = item
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok());
+        if name != our_name && age.is_some_and(|age| age > limit) {
+            let _ = std::fs::remove_file(item.path());
         }
     }
 }
@@ -858,6 +899,28 @@ mod tests {
             "Terskelverdier"
         );
         assert_same(&kb, &problems, dir.path());
+    }
+
+    #[test]
+    fn old_caches_of_other_folders_and_crashed_writes_are_removed() {
+        let dir = folder();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let old = SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
+        let plant = |name: &str, modified: SystemTime| {
+            let path = cache_dir.path().join(name);
+            std::fs::write(&path, b"x").unwrap();
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(modified).unwrap();
+            path
+        };
+        let stale = plant("knowledge-0000000000000000", old);
+        let crashed = plant(".knowledge-0000000000000000-1-2", old);
+        let recent = plant("knowledge-1111111111111111", SystemTime::now());
+        let unrelated = plant("notes", old);
+        let (_, _, usage) = start(dir.path(), cache_dir.path());
+        assert!(usage.written);
+        assert!(!stale.exists() && !crashed.exists());
+        assert!(recent.exists() && unrelated.exists());
     }
 
     #[test]

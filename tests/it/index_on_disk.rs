@@ -312,6 +312,18 @@ fn files_loaded(log: &str) -> (usize, usize) {
         .lines()
         .find(|l| l.contains("knowledge files loaded"))
         .unwrap_or_else(|| panic!("no line on the knowledge files loaded:\n{log}"));
+    // The log may be coloured: drop the escape sequences (ESC [ … m).
+    let mut plain = String::new();
+    let mut escaped = false;
+    for c in line.chars() {
+        match (escaped, c) {
+            (false, '\u{1b}') => escaped = true,
+            (true, 'm') => escaped = false,
+            (true, _) => {}
+            (false, c) => plain.push(c),
+        }
+    }
+    let line = plain.as_str();
     let field = |name: &str| -> usize {
         let start = line.find(&format!("{name}=")).unwrap() + name.len() + 1;
         line[start..]
