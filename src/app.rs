@@ -22,8 +22,11 @@ use crate::store::{
 };
 
 /// Read the knowledge folder named in the settings; every problem is in the error.
+/// Files unchanged since an earlier start are taken from the cache of parsed files in
+/// `index.dir` (none when it is empty).
 pub fn load_knowledge(settings: &Settings) -> Result<KnowledgeBase, KnowledgeError> {
-    let (kb, warnings) = knowledge::load_dir(&settings.knowledge.dir)?;
+    let (kb, warnings) =
+        knowledge::load_dir_cached(&settings.knowledge.dir, settings.index.folder())?;
     for w in warnings {
         tracing::debug!("{w}");
     }

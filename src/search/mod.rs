@@ -35,6 +35,8 @@ use crate::knowledge::passage::passages;
 use crate::knowledge::{KnowledgeBase, Lang};
 pub use analysis::{detect_language, detect_variety, Analyzer, QueryWord, Variant, Variety};
 pub use on_disk::IndexOrigin;
+/// The little-endian codec of the files kept beside the index (also the knowledge cache).
+pub(crate) use persisted::{Corrupt, Decoder, Encoder};
 
 /// Why the index could not be built or searched.
 #[derive(Debug, thiserror::Error)]

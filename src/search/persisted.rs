@@ -89,6 +89,16 @@ impl Encoder {
         self.len(items.len());
         self.buf.extend_from_slice(items);
     }
+
+    /// What was encoded since the last [`Encoder::clear`] (for writing a file a piece at
+    /// a time).
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.buf
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.buf.clear();
+    }
 }
 
 /// Why a derived file cannot be used.
@@ -182,9 +192,29 @@ impl<R: Read> Decoder<R> {
         Ok(n as usize)
     }
 
+    /// `n` bytes read straight into a vector of their own (no copy through `scratch`).
+    fn take_owned(&mut self, n: usize) -> Result<Vec<u8>, Corrupt> {
+        if n as u64 > self.left {
+            return Err(corrupt("truncated"));
+        }
+        let mut out = Vec::with_capacity(n);
+        let read = (&mut self.src)
+            .take(n as u64)
+            .read_to_end(&mut out)
+            .map_err(|e| corrupt(format!("reading it: {e}")))?;
+        if read != n {
+            return Err(corrupt("truncated"));
+        }
+        self.left -= n as u64;
+        if let Some(hash) = self.hash.as_mut() {
+            hash.update(&out);
+        }
+        Ok(out)
+    }
+
     pub(crate) fn string(&mut self) -> Result<String, Corrupt> {
         let n = self.len(1)?;
-        let bytes = self.take(n)?.to_vec();
+        let bytes = self.take_owned(n)?;
         String::from_utf8(bytes).map_err(|_| corrupt("text that is not UTF-8"))
     }
 
@@ -220,10 +250,15 @@ impl<R: Read> Decoder<R> {
 
     pub(crate) fn bytes(&mut self) -> Result<Vec<u8>, Corrupt> {
         let n = self.len(1)?;
-        Ok(self.take(n)?.to_vec())
+        self.take_owned(n)
     }
 
-    fn finished(&self) -> Result<(), Corrupt> {
+    /// What the bytes are read from (to hash them another way).
+    pub(crate) fn source(&mut self) -> &mut R {
+        &mut self.src
+    }
+
+    pub(crate) fn finished(&self) -> Result<(), Corrupt> {
         if self.left == 0 {
             Ok(())
         } else {

@@ -75,6 +75,20 @@ impl Case {
     }
 }
 
+/// Change an entry of `knowledge`: `question` becomes the first example question of
+/// framework-agreements in English.
+fn add_example_question(knowledge: &Path, question: &str) {
+    let file = knowledge.join("entries/framework-agreements.en.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let changed = text.replacen(
+        "questions = [\n",
+        &format!("questions = [\n  {question:?},\n"),
+        1,
+    );
+    assert_ne!(changed, text);
+    std::fs::write(&file, changed).unwrap();
+}
+
 /// The index folders (one per fingerprint) under `index`.
 fn folders(index: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(index)
@@ -113,15 +127,7 @@ fn a_second_start_opens_the_index_and_a_changed_entry_is_found_at_once() {
     let question = "Where do I register the quokka permit for a zanzibar tender?";
     let before = t.ask(question);
     assert_ne!(before.reply["id"], "framework-agreements");
-    let file = knowledge.path().join("entries/framework-agreements.en.md");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let changed = text.replacen(
-        "questions = [\n",
-        &format!("questions = [\n  {question:?},\n"),
-        1,
-    );
-    assert_ne!(changed, text);
-    std::fs::write(&file, changed).unwrap();
+    add_example_question(knowledge.path(), question);
 
     let after = t.ask(question);
     assert!(after.log.contains(BUILT), "{}", after.log);
@@ -297,4 +303,90 @@ fn an_empty_index_dir_keeps_the_index_in_memory() {
         start.log
     );
     assert_eq!(start.reply["id"], "framework-agreements");
+}
+
+/// The files a start took from the cache of parsed knowledge files and the files it
+/// read, from its log line ("knowledge files loaded from_cache=N read=M …").
+fn files_loaded(log: &str) -> (usize, usize) {
+    let line = log
+        .lines()
+        .find(|l| l.contains("knowledge files loaded"))
+        .unwrap_or_else(|| panic!("no line on the knowledge files loaded:\n{log}"));
+    // The log may be coloured: drop the escape sequences (ESC [ … m).
+    let mut plain = String::new();
+    let mut escaped = false;
+    for c in line.chars() {
+        match (escaped, c) {
+            (false, '\u{1b}') => escaped = true,
+            (true, 'm') => escaped = false,
+            (true, _) => {}
+            (false, c) => plain.push(c),
+        }
+    }
+    let line = plain.as_str();
+    let field = |name: &str| -> usize {
+        let start = line.find(&format!("{name}=")).unwrap() + name.len() + 1;
+        line[start..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    (field("from_cache"), field("read"))
+}
+
+/// The parsed knowledge files are kept in `index.dir` too: a second start on unchanged
+/// files reads none of them, a file changed between two starts is read again and its
+/// change answered at once (also when it is older than the settling time, so that only
+/// its stamp tells), and a damaged cache is not used, with a log line.
+#[test]
+fn unchanged_files_come_from_the_cache_and_a_changed_one_is_read_again() {
+    let t = Case::new();
+    // Files younger than two seconds are read at every start (coarse file times).
+    let settle = std::time::Duration::from_millis(2100);
+    std::thread::sleep(settle);
+    let question = "Where do I register the quokka permit for a zanzibar tender?";
+    let first = t.ask(question);
+    let (cached, read) = files_loaded(&first.log);
+    assert_eq!(cached, 0, "{}", first.log);
+    assert!(read > 70, "{}", first.log);
+    assert_ne!(first.reply["id"], "framework-agreements");
+
+    let second = t.ask(question);
+    assert_eq!(files_loaded(&second.log), (read, 0), "{}", second.log);
+    assert_eq!(second.reply, first.reply);
+
+    add_example_question(t.knowledge.path(), question);
+    std::thread::sleep(settle);
+    let after = t.ask(question);
+    assert_eq!(files_loaded(&after.log), (read - 1, 1), "{}", after.log);
+    assert_eq!(after.reply["id"], "framework-agreements", "{}", after.reply);
+
+    let cache: Vec<PathBuf> = std::fs::read_dir(&t.index)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("knowledge-")
+        })
+        .collect();
+    assert_eq!(cache.len(), 1, "{cache:?}");
+    std::fs::write(&cache[0], b"garbage \x00\xff garbage").unwrap();
+    let damaged = t.ask(question);
+    assert!(
+        damaged
+            .log
+            .contains("cache of parsed knowledge files cannot be used"),
+        "{}",
+        damaged.log
+    );
+    assert_eq!(files_loaded(&damaged.log), (0, read), "{}", damaged.log);
+    assert_eq!(damaged.reply["id"], "framework-agreements");
+    let next = t.ask(question);
+    assert_eq!(files_loaded(&next.log), (read, 0), "{}", next.log);
+    assert_eq!(next.reply, damaged.reply);
 }
