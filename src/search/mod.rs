@@ -29,7 +29,7 @@ use std::sync::Mutex;
 use tantivy::postings::Postings;
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
-use tantivy::{doc, DocSet, Index, IndexReader, ReloadPolicy, TantivyDocument, Term, TERMINATED};
+use tantivy::{doc, DocSet, Index, IndexReader, ReloadPolicy, TantivyDocument, TERMINATED};
 
 use crate::knowledge::passage::passages;
 use crate::knowledge::{KnowledgeBase, Lang};
@@ -115,7 +115,8 @@ struct PlannedTerm {
     group: usize,
     /// Documents the term occurs in, in this field.
     doc_freq: u32,
-    term: Term,
+    /// The term's number (see [`SearchIndex::postings`]).
+    number: u32,
     /// idf · (k1 + 1) · field boost · variant weight: the score is this times `tf / (tf + norm)`.
     weight: f32,
     /// The most this term scores in any document.
@@ -725,6 +726,11 @@ pub struct SearchIndex {
     passage_store: PassageStore,
     /// `1 / (1 + norm)`: the tf factor of a term that occurs once.
     once: Box<[[f32; 256]; SEARCHED_FIELDS]>,
+    /// Per segment: (term number, place in [`Fields::searched`]) → where tantivy keeps
+    /// the term's postings in that field, read from the term dictionaries once when the
+    /// index is built or opened ([`postings_of`]) instead of for every term of every
+    /// question (a thirtieth of an answer at 10,000 entries).
+    postings: Vec<HashMap<(u32, usize), tantivy::postings::TermInfo>>,
     /// Reusable per-document score buffers, one set per concurrent search.
     scratch: Mutex<Vec<Scratch>>,
 }
@@ -993,6 +999,7 @@ impl SearchIndex {
             })
             .collect();
         analyzer.set_index_terms(terms.keys());
+        let postings = postings_of(&reader, &fields, |t| terms.get(t).map(|i| i.number))?;
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "search index: statistics ready"
@@ -1011,6 +1018,7 @@ impl SearchIndex {
             passage_store,
             once: Box::new(norms.map(|field| field.map(|norm| 1.0 / (1.0 + norm)))),
             norms,
+            postings,
             scratch: Mutex::new(Vec::new()),
         };
         // What was derived goes beside tantivy's files, for the next start.
@@ -1220,7 +1228,7 @@ impl SearchIndex {
             .unwrap_or_default();
         let mut top: Vec<(f32, f32, u32)> = Vec::new();
         let result = (|| -> Result<(), SearchError> {
-            for segment in searcher.segment_readers() {
+            for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
                 scratch.reset(segment.max_doc() as usize);
                 let mut inverted = Vec::with_capacity(SEARCHED_FIELDS);
                 let mut field_norms = Vec::with_capacity(SEARCHED_FIELDS);
@@ -1232,13 +1240,17 @@ impl SearchIndex {
                     scratch.start_word();
                     for term in &word.terms {
                         let slot = term.slot;
-                        let Some(info) = inverted[slot].get_term_info(&term.term)? else {
+                        let Some(info) = self
+                            .postings
+                            .get(segment_ord)
+                            .and_then(|infos| infos.get(&(term.number, slot)))
+                        else {
                             continue;
                         };
                         // Block by block (128 documents): much cheaper per document
                         // than tantivy's one-at-a-time `DocSet`.
                         let mut postings = inverted[slot].read_block_postings_from_terminfo(
-                            &info,
+                            info,
                             IndexRecordOption::WithFreqs,
                         )?;
                         let norms = &self.norms[slot];
@@ -1312,7 +1324,7 @@ impl SearchIndex {
                 let Some(info) = self.terms.get(term) else {
                     continue;
                 };
-                for (slot, (field, boost, group)) in searched.into_iter().enumerate() {
+                for (slot, (_, boost, group)) in searched.into_iter().enumerate() {
                     let stats = info.stats[slot];
                     if stats.doc_freq == 0 {
                         // Not in this field: asking it would only cost a look-up.
@@ -1323,7 +1335,7 @@ impl SearchIndex {
                         slot,
                         group,
                         doc_freq: stats.doc_freq,
-                        term: Term::from_field_text(field, term),
+                        number: info.number,
                         weight,
                         bound: weight * stats.max_tf_factor,
                     });
@@ -1740,6 +1752,31 @@ impl QuestionScoring {
     }
 }
 
+/// For each segment of `reader`, where each term that `number` knows has its postings in
+/// each searched field (see [`SearchIndex::postings`]).
+fn postings_of(
+    reader: &IndexReader,
+    fields: &Fields,
+    number: impl Fn(&str) -> Option<u32>,
+) -> Result<Vec<HashMap<(u32, usize), tantivy::postings::TermInfo>>, SearchError> {
+    let searcher = reader.searcher();
+    let mut out = Vec::new();
+    for segment in searcher.segment_readers() {
+        let mut infos = HashMap::default();
+        for (slot, (field, _, _)) in fields.searched().into_iter().enumerate() {
+            let inverted = segment.inverted_index(field)?;
+            let mut stream = inverted.terms().stream()?;
+            while stream.advance() {
+                if let Some(n) = std::str::from_utf8(stream.key()).ok().and_then(&number) {
+                    infos.insert((n, slot), stream.value().clone());
+                }
+            }
+        }
+        out.push(infos);
+    }
+    Ok(out)
+}
+
 /// BM25 statistics of the built index, as tantivy computes them for a term query: per
 /// searched field the length normalisation of each field-norm code, and per term number
 /// and field the idf and the largest tf factor of any document.
@@ -1940,13 +1977,13 @@ mod tests {
                 let words = index.analyzer().analyse_question(&question.text);
                 let weights = index.word_weights(&words);
                 let all = index.plan_all(&words, &weights);
-                let kept: Vec<(Term, usize)> = index
+                let kept: Vec<(u32, usize)> = index
                     .plan(&words, &weights)
                     .into_iter()
-                    .flat_map(|w| w.terms.into_iter().map(|t| (t.term, t.slot)))
+                    .flat_map(|w| w.terms.into_iter().map(|t| (t.number, t.slot)))
                     .collect();
                 for term in all.iter().flat_map(|w| &w.terms) {
-                    if kept.contains(&(term.term.clone(), term.slot)) {
+                    if kept.contains(&(term.number, term.slot)) {
                         continue;
                     }
                     left_out_somewhere = true;
