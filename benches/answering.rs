@@ -20,7 +20,8 @@
 //!   and on the synthetic bases how many replies are right (the expected id answered, or
 //!   an abstention on an out-of-scope question). With `ANBUD_BENCH_REPLIES=FILE` it also
 //!   writes each reply (base, question, id answered or `-`, confidence) to FILE, so that
-//!   two builds' answers can be compared line by line.
+//!   two builds' answers can be compared line by line. `ANBUD_BENCH_BASES=10k,50k` limits
+//!   it to those bases (all three by default).
 //! - `startup`: not criterion: `App::open` in process (read the folder, open and migrate a
 //!   fresh SQLite file, merge learned knowledge, build the index), bundled and 10k.
 
@@ -243,7 +244,14 @@ fn latency_report() {
     let mut dump = std::env::var_os("ANBUD_BENCH_REPLIES").map(|path| {
         std::io::BufWriter::new(std::fs::File::create(path).expect("the replies file"))
     });
+    let bases = std::env::var("ANBUD_BENCH_BASES").ok();
     for name in ["bundled", "10k", "50k"] {
+        if bases
+            .as_deref()
+            .is_some_and(|b| !b.split(',').any(|b| b == name))
+        {
+            continue;
+        }
         let case = case(name);
         // One warm-up pass over a few questions, then the timed pass.
         for q in case.questions.iter().take(50) {

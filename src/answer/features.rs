@@ -2,7 +2,7 @@
 //! ([`crate::knowledge::calibration`]). Every figure is a share or a small count that
 //! means the same for any question; none is tied to a particular question or entry.
 
-use crate::knowledge::associations::{Associations, LeaveOut, Word};
+use crate::knowledge::associations::{Associations, LeaveOut, Word, NONE};
 use crate::knowledge::calibration::{ANSWER_FEATURES, RANK_FEATURES, REFERRAL_FEATURES};
 use crate::search::{Hit, Query, QuestionShape, Variety};
 
@@ -55,6 +55,19 @@ pub fn fill_learned(
     associations: &Associations,
     leave_out: Option<LeaveOut<'_>>,
 ) {
+    // No figure for any candidate the counts do not know (as `posteriors` gives): the
+    // question's words, a copy of every term, are built only when one is known.
+    if !analysis
+        .candidates
+        .iter()
+        .any(|h| h.id != NONE && associations.has_class(&h.id))
+    {
+        for hit in &mut analysis.candidates {
+            hit.learned = None;
+        }
+        analysis.learned_none = None;
+        return;
+    }
     let words = words(&analysis.query);
     let ids: Vec<&str> = analysis.candidates.iter().map(|h| h.id.as_str()).collect();
     let (posteriors, none) = associations.posteriors(&words, &ids, leave_out);

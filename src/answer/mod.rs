@@ -155,6 +155,11 @@ static MENTION: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Remove what is not part of the question: Discord mentions, emoji tags, links, HTML.
 pub fn clean_question(text: &str) -> String {
+    // Every pattern of `MENTION` holds `<`, `@` or `http`: most questions hold none, and
+    // searching them with the regex was a twentieth of an answer at 10,000 entries.
+    if !text.contains(['<', '@']) && !text.contains("http") {
+        return text.trim().to_string();
+    }
     MENTION.replace_all(text, " ").trim().to_string()
 }
 
