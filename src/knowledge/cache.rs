@@ -145,6 +145,9 @@ pub struct CacheUse {
     pub written: bool,
 }
 
+/// What a load keeps of a file it may store: its stamp and its warnings (line, text).
+type Kept = (Stamp, Vec<(usize, String)>);
+
 /// The cache of one load: what was read from the file, taken as the load goes, and what
 /// the load will write back.
 pub(crate) struct FileCache {
@@ -154,7 +157,7 @@ pub(crate) struct FileCache {
     settled_before_ns: i128,
     records: HashMap<String, Record>,
     /// Stamps and warnings of the files this load can store, by their path in the folder.
-    keep: HashMap<String, (Stamp, Vec<(usize, String)>)>,
+    keep: HashMap<String, Kept>,
     /// The file on disk differs from what this load found (or is not there).
     stale: bool,
     pub(crate) usage: CacheUse,
@@ -489,7 +492,7 @@ fn write<'a>(
     key: &str,
     dir: &Path,
     entries: impl Iterator<Item = &'a Entry>,
-    keep: &HashMap<String, (Stamp, Vec<(usize, String)>)>,
+    keep: &HashMap<String, Kept>,
 ) -> std::io::Result<()> {
     let Some(folder) = file.parent() else {
         return Err(std::io::Error::other("the cache has no folder"));
@@ -504,7 +507,7 @@ fn write<'a>(
         std::process::id(),
         unix_ns(SystemTime::now())
     ));
-    let records: Vec<(&str, &Entry, &(Stamp, Vec<(usize, String)>))> = entries
+    let records: Vec<(&str, &Entry, &Kept)> = entries
         .filter_map(|entry| {
             let relative = relative_key(dir, entry.path.as_deref()?)?;
             let (relative, kept) = keep.get_key_value(&relative)?;

@@ -840,6 +840,9 @@ struct WordAnalysis {
     parts: Vec<String>,
 }
 
+/// A spelling rule of the glossary: the words it matches (in order) and what they become.
+type SpellingRule = (Vec<String>, Vec<String>);
+
 /// The analyser: the stemmers, the glossary and the knowledge base's vocabulary.
 #[derive(Clone)]
 pub struct Analyzer {
@@ -849,7 +852,7 @@ pub struct Analyzer {
     /// while the index is built, from the knowledge base's own text only, so its size
     /// follows the vocabulary, never the questions asked.
     memo: [HashMap<String, WordAnalysis>; 2],
-    spelling: HashMap<String, Vec<(Vec<String>, Vec<String>)>>,
+    spelling: HashMap<String, Vec<SpellingRule>>,
     /// Folded stems and folded words that occur anywhere in the knowledge base.
     vocabulary: HashSet<String>,
     /// Deletion neighbourhood for typo look-up: a term with one letter removed → terms.
@@ -909,7 +912,7 @@ impl Analyzer {
         }
         for rules in analyzer.spelling.values_mut() {
             // Longest match first.
-            rules.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+            rules.sort_by_key(|rule| std::cmp::Reverse(rule.0.len()));
         }
         // Vocabulary: every word of every entry, stemmed in its language, and unstemmed.
         // Each distinct word is stemmed once per language.
@@ -1555,8 +1558,8 @@ pub fn damerau_levenshtein(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=m {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=n {
         for j in 1..=m {

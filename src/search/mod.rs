@@ -732,7 +732,7 @@ pub struct SearchIndex {
     /// the term's postings in that field, read from the term dictionaries once when the
     /// index is built or opened ([`postings_of`]) instead of for every term of every
     /// question (a thirtieth of an answer at 10,000 entries).
-    postings: Vec<HashMap<(u32, usize), tantivy::postings::TermInfo>>,
+    postings: Vec<PostingsPlaces>,
     /// Reusable per-document score buffers, one set per concurrent search.
     scratch: Mutex<Vec<Scratch>>,
 }
@@ -1754,13 +1754,16 @@ impl QuestionScoring {
     }
 }
 
+/// Where the postings of each (term number, searched field) are in one segment.
+type PostingsPlaces = HashMap<(u32, usize), tantivy::postings::TermInfo>;
+
 /// For each segment of `reader`, where each term that `number` knows has its postings in
 /// each searched field (see [`SearchIndex::postings`]).
 fn postings_of(
     reader: &IndexReader,
     fields: &Fields,
     number: impl Fn(&str) -> Option<u32>,
-) -> Result<Vec<HashMap<(u32, usize), tantivy::postings::TermInfo>>, SearchError> {
+) -> Result<Vec<PostingsPlaces>, SearchError> {
     let searcher = reader.searcher();
     let mut out = Vec::new();
     for segment in searcher.segment_readers() {

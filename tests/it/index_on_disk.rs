@@ -109,7 +109,7 @@ fn a_second_start_opens_the_index_and_a_changed_entry_is_found_at_once() {
     let first = t.ask("What is a framework agreement?");
     assert!(first.log.contains(BUILT), "{}", first.log);
     assert_eq!(first.reply["id"], "framework-agreements");
-    let built = folders(&index);
+    let built = folders(index);
     assert_eq!(built.len(), 1, "{built:?}");
 
     assert!(!first.log.contains(NOT_ANALYSED), "{}", first.log);
@@ -121,7 +121,7 @@ fn a_second_start_opens_the_index_and_a_changed_entry_is_found_at_once() {
         second.reply, first.reply,
         "the same answer from the opened index"
     );
-    assert_eq!(folders(&index), built);
+    assert_eq!(folders(index), built);
 
     // Change an entry: a new example question, with words no other entry has.
     let question = "Where do I register the quokka permit for a zanzibar tender?";
@@ -132,7 +132,7 @@ fn a_second_start_opens_the_index_and_a_changed_entry_is_found_at_once() {
     let after = t.ask(question);
     assert!(after.log.contains(BUILT), "{}", after.log);
     assert_eq!(after.reply["id"], "framework-agreements", "{}", after.reply);
-    let rebuilt = folders(&index);
+    let rebuilt = folders(index);
     // The old folder stays for an hour (another process may still be using it).
     assert_eq!(
         rebuilt.len(),
@@ -208,7 +208,7 @@ fn a_damaged_index_is_rebuilt_with_a_warning() {
     let t = Case::new();
     let index = &t.index;
     let first = t.ask("Hva er en rammeavtale?");
-    let folder = folders(&index).pop().unwrap();
+    let folder = folders(index).pop().unwrap();
 
     // Garbage in every tantivy file; the fingerprint file is left as it was.
     for file in std::fs::read_dir(&folder).unwrap().flatten() {
@@ -247,7 +247,7 @@ fn a_foreign_index_or_fingerprint_is_rebuilt() {
     let t = Case::new();
     let (tmp, index) = (&t.tmp, &t.index);
     let first = t.ask("What is a framework agreement?");
-    let folder = folders(&index).pop().unwrap();
+    let folder = folders(index).pop().unwrap();
 
     // The folder of this fingerprint claims another one.
     std::fs::write(folder.join("anbud-fingerprint"), "0".repeat(64)).unwrap();

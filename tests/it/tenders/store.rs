@@ -292,11 +292,10 @@ async fn alerts_arrive_once_per_notice_and_subscriber_at_most_hourly(db: &TestDb
 
     // Removing a watch, and forgetting a user, remove their watches.
     assert!(
-        restarted
+        !restarted
             .remove_tender_watch(other.id, Some("42"))
             .await
-            .unwrap()
-            == false,
+            .unwrap(),
         "not 42's"
     );
     restarted.forget_user("42").await.unwrap();
