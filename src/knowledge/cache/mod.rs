@@ -24,15 +24,17 @@
 //!   files left by crashed writes, are removed.
 //! - `kb lint` does not use it: its checks of figures read each file's text.
 
+mod codec;
+
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 use rustc_hash::FxHashMap as HashMap;
 use sha2::{Digest, Sha256};
 
-use super::entry::{Entry, EventInfo, Fact, Lang, Source};
+use self::codec::{decode_entry, encode_entry};
+use super::entry::Entry;
 use super::lint::{Problem, Severity};
 use crate::search::{Corrupt, Decoder, Encoder};
 
@@ -329,161 +331,6 @@ fn executable_identity() -> String {
         .unwrap_or_default()
 }
 
-fn write_string_list(e: &mut Encoder, items: &[String]) {
-    e.strings(items.iter());
-}
-
-fn encode_date(e: &mut Encoder, date: NaiveDate) {
-    e.u32(date.num_days_from_ce() as u32);
-}
-
-fn decode_date(d: &mut Decoder<impl Read>) -> Result<NaiveDate, Corrupt> {
-    NaiveDate::from_num_days_from_ce_opt(d.u32()? as i32)
-        .ok_or_else(|| Corrupt("a date out of range".into()))
-}
-
-fn encode_time(e: &mut Encoder, time: NaiveDateTime) {
-    let utc = time.and_utc();
-    e.u64(utc.timestamp() as u64);
-    e.u32(utc.timestamp_subsec_nanos());
-}
-
-fn decode_time(d: &mut Decoder<impl Read>) -> Result<NaiveDateTime, Corrupt> {
-    let secs = d.u64()? as i64;
-    let nanos = d.u32()?;
-    DateTime::from_timestamp(secs, nanos)
-        .map(|t| t.naive_utc())
-        .ok_or_else(|| Corrupt("a time out of range".into()))
-}
-
-fn encode_optional(e: &mut Encoder, value: &Option<String>) {
-    match value {
-        Some(v) => {
-            e.u8(1);
-            e.str(v);
-        }
-        None => e.u8(0),
-    }
-}
-
-fn decode_optional(d: &mut Decoder<impl Read>) -> Result<Option<String>, Corrupt> {
-    match d.u8()? {
-        0 => Ok(None),
-        1 => Ok(Some(d.string()?)),
-        _ => Err(Corrupt("a bad optional value".into())),
-    }
-}
-
-fn encode_entry(e: &mut Encoder, entry: &Entry) {
-    e.str(&entry.id);
-    e.u8(match entry.lang {
-        Lang::Nb => 0,
-        Lang::En => 1,
-    });
-    e.str(&entry.title);
-    write_string_list(e, &entry.questions);
-    write_string_list(e, &entry.keywords);
-    write_string_list(e, &entry.related);
-    encode_date(e, entry.reviewed);
-    e.len(entry.sources.len());
-    for s in &entry.sources {
-        e.str(&s.name);
-        e.str(&s.url);
-    }
-    e.len(entry.facts.len());
-    for f in &entry.facts {
-        e.str(&f.text);
-        encode_date(e, f.checked);
-        e.str(&f.source);
-        e.u64(f.line.map_or(0, |l| l as u64 + 1));
-    }
-    e.str(&entry.body);
-    match &entry.event {
-        None => e.u8(0),
-        Some(ev) => {
-            e.u8(1);
-            encode_time(e, ev.start);
-            encode_time(e, ev.end);
-            e.str(&ev.venue);
-            for v in [
-                &ev.address,
-                &ev.registration_url,
-                &ev.organiser,
-                &ev.audience,
-            ] {
-                encode_optional(e, v);
-            }
-        }
-    }
-}
-
-fn decode_entry(d: &mut Decoder<impl Read>) -> Result<Entry, Corrupt> {
-    let id = d.string()?;
-    let lang = match d.u8()? {
-        0 => Lang::Nb,
-        1 => Lang::En,
-        _ => return Err(Corrupt("an unknown language".into())),
-    };
-    let title = d.string()?;
-    let questions = d.strings()?;
-    let keywords = d.strings()?;
-    let related = d.strings()?;
-    let reviewed = decode_date(d)?;
-    let n = d.len(16)?;
-    let mut sources = Vec::with_capacity(n);
-    for _ in 0..n {
-        sources.push(Source {
-            name: d.string()?,
-            url: d.string()?,
-        });
-    }
-    let n = d.len(28)?;
-    let mut facts = Vec::with_capacity(n);
-    for _ in 0..n {
-        let text = d.string()?;
-        let checked = decode_date(d)?;
-        let source = d.string()?;
-        let line = match d.u64()? {
-            0 => None,
-            l => Some((l - 1) as usize),
-        };
-        facts.push(Fact {
-            text,
-            checked,
-            source,
-            line,
-        });
-    }
-    let body = d.string()?;
-    let event = match d.u8()? {
-        0 => None,
-        1 => Some(EventInfo {
-            start: decode_time(d)?,
-            end: decode_time(d)?,
-            venue: d.string()?,
-            address: decode_optional(d)?,
-            registration_url: decode_optional(d)?,
-            organiser: decode_optional(d)?,
-            audience: decode_optional(d)?,
-        }),
-        _ => return Err(Corrupt("a bad event".into())),
-    };
-    Ok(Entry {
-        id,
-        lang,
-        title,
-        questions,
-        keywords,
-        related,
-        reviewed,
-        sources,
-        facts,
-        body,
-        event,
-        path: None,
-    })
-}
-
 /// Write the cache: a header naming `key`, the records in two parts (read on two
 /// threads), each followed by its CRC-32, and the two parts' lengths. Streamed, a record
 /// at a time.
@@ -702,7 +549,7 @@ fn read_part(file: &Path, start: u64, length: u64) -> Result<Records, Corrupt> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::knowledge::{load_dir, load_dir_counting, KnowledgeBase};
+    use crate::knowledge::{load_dir, load_dir_counting, KnowledgeBase, Lang};
 
     fn entry_file(id: &str, lang: &str, title: &str) -> String {
         format!(
