@@ -4,6 +4,7 @@
 
 use crate::knowledge::associations::{Associations, LeaveOut, Word, NONE};
 use crate::knowledge::calibration::{ANSWER_FEATURES, RANK_FEATURES, REFERRAL_FEATURES};
+use crate::knowledge::phrasing::Phrasing;
 use crate::search::{Hit, Query, QuestionShape, Variety};
 
 /// What the models look at for one question: the candidates from the index, the
@@ -21,6 +22,9 @@ pub struct Analysis {
     /// How likely the question belongs to none of the entries, by the learned word
     /// associations (`None` when they know none of the candidates).
     pub learned_none: Option<f32>,
+    /// How likely the question belongs to none of the entries by its phrasing
+    /// (`None` when the model knows none of the candidates).
+    pub phrasing_none: Option<f32>,
 }
 
 /// The learned figure of a hit and whether it is missing.
@@ -77,6 +81,17 @@ pub fn fill_learned(
     analysis.learned_none = none;
 }
 
+/// Put the phrasing model's figures into the candidates (and
+/// [`Analysis::phrasing_none`]); `cleaned` is the question the analysis is of.
+pub fn fill_phrasing(analysis: &mut Analysis, phrasing: &Phrasing, cleaned: &str) {
+    let ids: Vec<&str> = analysis.candidates.iter().map(|h| h.id.as_str()).collect();
+    let (posteriors, none) = phrasing.posteriors(cleaned, &ids);
+    for (hit, p) in analysis.candidates.iter_mut().zip(posteriors) {
+        hit.phrasing = p;
+    }
+    analysis.phrasing_none = none;
+}
+
 /// A candidate's figures for the rank model.
 pub fn rank(candidates: &[Hit], i: usize) -> [f32; RANK_FEATURES.len()] {
     let best = |f: fn(&Hit) -> f32| candidates.iter().map(f).fold(f32::EPSILON, f32::max);
@@ -92,6 +107,8 @@ pub fn rank(candidates: &[Hit], i: usize) -> [f32; RANK_FEATURES.len()] {
         learned(hit)[0],
         learned(hit)[1],
         hit.learned.map_or(0.0, |p| p.max(LEARNED_FLOOR).ln()),
+        hit.phrasing.unwrap_or(0.0),
+        hit.phrasing.map_or(0.0, |p| p.max(LEARNED_FLOOR).ln()),
     ]
 }
 
@@ -150,6 +167,8 @@ pub fn answer(
         learned(hit)[0],
         learned(hit)[1],
         analysis.learned_none.unwrap_or(0.0),
+        hit.phrasing.unwrap_or(0.0),
+        analysis.phrasing_none.unwrap_or(0.0),
     ]
 }
 

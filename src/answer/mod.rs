@@ -275,8 +275,10 @@ impl Answerer {
             referrals,
             query: searched.query,
             learned_none: None,
+            phrasing_none: None,
         };
         features::fill_learned(&mut analysis, &self.calibration.associations, None);
+        features::fill_phrasing(&mut analysis, &self.calibration.phrasing, cleaned);
         Ok(analysis)
     }
 
@@ -301,8 +303,10 @@ impl Answerer {
                 "question_coverage": round(f64::from(r.hit.question_coverage)),
                 "bm25": round(f64::from(r.hit.bm25)),
                 "learned": r.hit.learned.map(|p| round(f64::from(p))),
+                "phrasing": r.hit.phrasing.map(|p| round(f64::from(p))),
             })).collect::<Vec<_>>(),
             "learned_none": analysis.learned_none.map(|p| round(f64::from(p))),
+            "phrasing_none": analysis.phrasing_none.map(|p| round(f64::from(p))),
             "referral": decision.referral.as_ref().map(|(id, p)| serde_json::json!({
                 "id": id, "probability": round(f64::from(*p)),
             })),

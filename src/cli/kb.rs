@@ -147,8 +147,17 @@ fn calibrate(settings: &Settings, data: &Path, dry_run: bool) -> anyhow::Result<
                 .to_string(),
             "that are not about procurement): class, analysed term, count.".to_string(),
         ];
+        let phrasing = settings.knowledge.dir.join("phrasing.tsv");
+        let phrasing_header = [
+            "Written by `anbud kb calibrate` with calibration.toml; do not edit by hand."
+                .to_string(),
+            "How the labelled train questions are phrased: a multinomial logistic regression"
+                .to_string(),
+            "over their words' character 4-grams (see src/knowledge/phrasing.rs).".to_string(),
+        ];
         for (path, text) in [
             (&associations, calibration.associations.to_text(&header)),
+            (&phrasing, calibration.phrasing.to_text(&phrasing_header)),
             (&path, calibration.to_text()),
         ] {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::lint::{read_if_there, Problem};
+use super::lint::{parse_if_there, Problem};
 
 /// The class of questions that are not about procurement.
 pub const NONE: &str = "-";
@@ -238,7 +238,7 @@ impl Associations {
             let mut terms: Vec<(&String, &f64)> = counts.terms.iter().collect();
             terms.sort_by(|a, b| a.0.cmp(b.0));
             for (term, n) in terms {
-                let _ = writeln!(out, "{class}\t{term}\t{}", count_text(*n));
+                let _ = writeln!(out, "{class}\t{term}\t{}", decimal_text(*n, 3));
             }
         }
         out
@@ -247,24 +247,20 @@ impl Associations {
     /// Read `associations.tsv` from a knowledge folder: `None` when there is none,
     /// problems as `path:line: message`.
     pub(crate) fn load(dir: &Path, problems: &mut Vec<Problem>) -> Option<Associations> {
-        let path = dir.join("associations.tsv");
-        let text = read_if_there(&path, problems)?;
-        match Associations::parse(&text) {
-            Ok(a) => Some(a),
-            Err(found) => {
-                for (line, message) in found {
-                    problems.push(Problem::error(&path, line, message));
-                }
-                None
-            }
-        }
+        parse_if_there(&dir.join("associations.tsv"), problems, Associations::parse)
     }
 }
 
-fn count_text(n: f64) -> String {
-    let text = format!("{n:.3}");
+/// `n` with at most `decimals` decimals and no trailing zeros ("-0" is "0"): the
+/// learned files' numbers, so the same model writes the same file.
+pub(crate) fn decimal_text(n: f64, decimals: usize) -> String {
+    let text = format!("{n:.decimals$}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
-    text.to_string()
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use super::associations::Associations;
 use super::lint::{read_if_there, Problem};
+use super::phrasing::Phrasing;
 
 /// The figures a candidate entry is ranked on, in the order of a weight vector.
 pub const RANK_FEATURES: &[&str] = &[
@@ -43,6 +44,10 @@ pub const RANK_FEATURES: &[&str] = &[
     // the candidates that the rank model is fitted as, a weight on it raises the
     // learned probability to a power, as a product of experts would.
     "learned_log",
+    // How likely the question belongs to the entry by its character 4-grams, among the
+    // candidates (`phrasing.tsv`; 0 when it does not know the entry), and its log.
+    "phrasing",
+    "phrasing_log",
 ];
 
 /// The figures the answer probability is computed from, in the order of a weight vector.
@@ -76,6 +81,10 @@ pub const ANSWER_FEATURES: &[&str] = &[
     "learned",
     "learned_missing",
     "learned_none",
+    // The entry's `phrasing` figure, and how likely the question belongs to none of the
+    // entries by its 4-grams (0 when no candidate is known).
+    "phrasing",
+    "phrasing_none",
 ];
 
 /// The figures the referral probability is computed from, in the order of a weight vector.
@@ -146,6 +155,9 @@ pub struct Calibration {
     /// The words people use for each entry (`associations.tsv` beside the file; empty
     /// when there is none).
     pub associations: Arc<Associations>,
+    /// How people phrase questions about each entry (`phrasing.tsv` beside the file;
+    /// empty when there is none).
+    pub phrasing: Arc<Phrasing>,
 }
 
 /// The calibration shipped in `knowledge/calibration.toml`, for knowledge folders
@@ -156,6 +168,10 @@ pub static BUNDLED: LazyLock<Calibration> = LazyLock::new(|| {
     calibration.associations = Arc::new(
         Associations::parse(include_str!("../../knowledge/associations.tsv"))
             .expect("the bundled associations.tsv is valid (a test checks it)"),
+    );
+    calibration.phrasing = Arc::new(
+        Phrasing::parse(include_str!("../../knowledge/phrasing.tsv"))
+            .expect("the bundled phrasing.tsv is valid (a test checks it)"),
     );
     calibration
 });
@@ -230,6 +246,7 @@ impl Calibration {
             referral_threshold: raw.referral.threshold.unwrap_or(0.5) as f32,
             header,
             associations: Arc::default(),
+            phrasing: Arc::default(),
         })
     }
 
@@ -242,6 +259,9 @@ impl Calibration {
             Ok(mut c) => {
                 if let Some(associations) = Associations::load(dir, problems) {
                     c.associations = Arc::new(associations);
+                }
+                if let Some(phrasing) = Phrasing::load(dir, problems) {
+                    c.phrasing = Arc::new(phrasing);
                 }
                 Some(c)
             }
@@ -339,19 +359,35 @@ mod tests {
         );
     }
 
+    /// The comment lines at the top of a written file, as its writer takes them.
+    fn header_of(text: &str) -> Vec<String> {
+        text.lines()
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| l.trim_start_matches('#').trim().to_string())
+            .collect()
+    }
+
     #[test]
     fn the_bundled_associations_are_valid_and_round_trip() {
         assert!(BUNDLED
             .associations
             .has_class(super::super::associations::NONE));
         let text = include_str!("../../knowledge/associations.tsv");
-        let header: Vec<String> = text
-            .lines()
-            .take_while(|l| l.starts_with('#'))
-            .map(|l| l.trim_start_matches('#').trim().to_string())
-            .collect();
+        let header = header_of(text);
         assert_eq!(
             BUNDLED.associations.to_text(&header),
+            text,
+            "the file is as `kb calibrate` writes it"
+        );
+    }
+
+    #[test]
+    fn the_bundled_phrasing_model_is_valid_and_round_trips() {
+        assert!(BUNDLED.phrasing.has_class(super::super::associations::NONE));
+        let text = include_str!("../../knowledge/phrasing.tsv");
+        let header = header_of(text);
+        assert_eq!(
+            BUNDLED.phrasing.to_text(&header),
             text,
             "the file is as `kb calibrate` writes it"
         );

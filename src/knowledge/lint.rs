@@ -293,6 +293,25 @@ pub(crate) fn check_figures(entry: &Entry, body_line: usize, warnings: &mut Vec<
 
 /// The text of an optional file of a knowledge folder: `None` when it is not there, or
 /// (with a problem) when it cannot be read.
+/// Read and parse a line-based file of a knowledge folder: `None` when there is none or
+/// it has problems, each reported as `path:line: message` (line 0 counts as 1).
+pub(crate) fn parse_if_there<T>(
+    path: &Path,
+    problems: &mut Vec<Problem>,
+    parse: impl FnOnce(&str) -> Result<T, Vec<(usize, String)>>,
+) -> Option<T> {
+    let text = read_if_there(path, problems)?;
+    match parse(&text) {
+        Ok(parsed) => Some(parsed),
+        Err(found) => {
+            for (line, message) in found {
+                problems.push(Problem::error(path, line.max(1), message));
+            }
+            None
+        }
+    }
+}
+
 pub(crate) fn read_if_there(path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
     if !path.exists() {
         return None;

@@ -13,6 +13,7 @@ pub mod figures;
 mod glossary;
 mod lint;
 pub mod passage;
+pub mod phrasing;
 pub mod review;
 
 pub use cache::CacheUse;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::answer::{decide, features, Action, Analysis, Answerer};
 use crate::knowledge::associations::{Associations, LeaveOut, Word, NONE};
 use crate::knowledge::calibration::{Calibration, Model, ANSWER_FEATURES, REFERRAL_FEATURES};
+use crate::knowledge::phrasing::Phrasing;
 use crate::search::SearchError;
 
 use super::{Labelled, Split};
@@ -347,6 +348,7 @@ fn with_models(rank: Model, answer: Model) -> Calibration {
         referral_threshold: 1.1,
         header: Vec::new(),
         associations: Arc::default(),
+        phrasing: Arc::default(),
     }
 }
 
@@ -396,6 +398,55 @@ pub fn learn_associations(train: &mut [Example], dev: &mut [Example]) -> Associa
         features::fill_learned(&mut e.analysis, &associations, None);
     }
     associations
+}
+
+/// Parts the training questions are cut into for [`learn_phrasing`].
+const PHRASING_FOLDS: usize = 5;
+
+/// Fit the phrasing model on the training questions and fill every example's phrasing
+/// figures: each training question's from a model fitted without its fifth of the
+/// questions (cross-fitting: a model scores its own training questions too well for
+/// the calibrated models to learn how far to trust it), with the entries of
+/// [`unlearned_while_fitting`] left out as for the associations; the dev questions'
+/// from the model fitted on all of them, as the bot will have it.
+pub fn learn_phrasing(train: &mut [Example], dev: &mut [Example]) -> Phrasing {
+    let texts: Vec<String> = train
+        .iter()
+        .map(|e| crate::answer::clean_question(&e.row.question))
+        .collect();
+    let classes: Vec<String> = train.iter().map(|e| class(&e.row).to_string()).collect();
+    let fold = |i: usize| i % PHRASING_FOLDS;
+    let models: Vec<Phrasing> = std::thread::scope(|scope| {
+        let fits: Vec<_> = (0..PHRASING_FOLDS)
+            .map(|k| {
+                let (texts, classes) = (&texts, &classes);
+                scope.spawn(move || {
+                    Phrasing::fit(
+                        (0..texts.len())
+                            .filter(|i| fold(*i) != k && !unlearned_while_fitting(&classes[*i]))
+                            .map(|i| (classes[i].as_str(), texts[i].as_str())),
+                    )
+                })
+            })
+            .collect();
+        fits.into_iter()
+            .map(|f| f.join().expect("a phrasing fit does not panic"))
+            .collect()
+    });
+    for (i, e) in train.iter_mut().enumerate() {
+        features::fill_phrasing(&mut e.analysis, &models[fold(i)], &texts[i]);
+    }
+    let phrasing = Phrasing::fit(
+        classes
+            .iter()
+            .map(String::as_str)
+            .zip(texts.iter().map(String::as_str)),
+    );
+    for e in dev.iter_mut() {
+        let text = crate::answer::clean_question(&e.row.question);
+        features::fill_phrasing(&mut e.analysis, &phrasing, &text);
+    }
+    phrasing
 }
 
 /// How the bot does on a set of analysed questions with one calibration.
@@ -528,6 +579,7 @@ pub fn calibrate(
     let mut train = analyse(answerer, &train)?;
     let mut dev = analyse(answerer, &dev)?;
     let associations = learn_associations(&mut train, &mut dev);
+    let phrasing = learn_phrasing(&mut train, &mut dev);
     let rank = fit_rank(&train);
     let answer = fit_answer(&train, &rank);
     let referral = fit_referral(&train, &rank, &answer);
@@ -539,6 +591,7 @@ pub fn calibrate(
         referral_threshold: 0.5,
         header: Vec::new(),
         associations: Arc::new(associations),
+        phrasing: Arc::new(phrasing),
     };
     let (threshold, referral_threshold, dev_score) = choose_thresholds(&dev, &calibration);
     calibration.threshold = threshold;

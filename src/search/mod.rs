@@ -658,6 +658,10 @@ pub struct Hit {
     /// questions (`associations.tsv`), among the candidates; `None` when the counts do
     /// not know the entry. Filled by [`crate::answer`], not by the search.
     pub learned: Option<f32>,
+    /// How likely questions phrased like this belong to this entry, by their character
+    /// 4-grams (`phrasing.tsv`), among the candidates; `None` when the model does not
+    /// know the entry. Filled by [`crate::answer`], not by the search.
+    pub phrasing: Option<f32>,
 }
 
 /// The question as the index saw it: what the confidence needs beside the hits.
@@ -1147,6 +1151,7 @@ impl SearchIndex {
                     text_bm25: text,
                     passage_coverage: 0.0,
                     learned: None,
+                    phrasing: None,
                 };
                 (hit, id, c.known_total)
             })
