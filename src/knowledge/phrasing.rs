@@ -64,17 +64,42 @@ pub struct Phrasing {
     grams: HashMap<String, Gram>,
 }
 
-/// The distinct 4-grams of a text's folded words, each with how often it occurs.
-fn gram_counts(text: &str) -> BTreeMap<String, u32> {
-    let mut out = BTreeMap::new();
+/// A text's folded words, each padded with `_` and followed by a space: its 4-grams are
+/// slices of this one string (no allocation per 4-gram while answering).
+fn padded_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
     for word in words(text) {
-        let padded: Vec<char> = format!("_{}_", fold(&word)).chars().collect();
-        if padded.len() <= GRAM {
-            *out.entry(padded.iter().collect()).or_default() += 1;
+        out.push('_');
+        out.push_str(&fold(&word));
+        out.push_str("_ ");
+    }
+    out
+}
+
+/// The distinct 4-grams of [`padded_words`], in byte order, each with how often it
+/// occurs; a word shorter than a 4-gram is one gram.
+fn gram_counts(padded: &str) -> Vec<(&str, u32)> {
+    let mut grams: Vec<&str> = Vec::with_capacity(padded.len());
+    let mut bounds: Vec<usize> = Vec::new();
+    for word in padded.split_terminator(' ') {
+        bounds.clear();
+        bounds.extend(word.char_indices().map(|(i, _)| i));
+        bounds.push(word.len());
+        let chars = bounds.len() - 1;
+        if chars <= GRAM {
+            grams.push(word);
             continue;
         }
-        for window in padded.windows(GRAM) {
-            *out.entry(window.iter().collect()).or_default() += 1;
+        for start in 0..=chars - GRAM {
+            grams.push(&word[bounds[start]..bounds[start + GRAM]]);
+        }
+    }
+    grams.sort_unstable();
+    let mut out: Vec<(&str, u32)> = Vec::with_capacity(grams.len());
+    for gram in grams {
+        match out.last_mut() {
+            Some((last, n)) if *last == gram => *n += 1,
+            _ => out.push((gram, 1)),
         }
     }
     out
@@ -82,13 +107,13 @@ fn gram_counts(text: &str) -> BTreeMap<String, u32> {
 
 /// `1 + ln(count)` times the idf, scaled to unit length; grams `idf` does not know are
 /// left out.
-fn unit_vector<T>(
-    counts: BTreeMap<String, u32>,
+fn unit_vector<'a, T>(
+    counts: impl IntoIterator<Item = (&'a str, u32)>,
     idf: impl Fn(&str) -> Option<(T, f32)>,
 ) -> Vec<(T, f32)> {
     let mut out: Vec<(T, f32)> = counts
         .into_iter()
-        .filter_map(|(g, n)| idf(&g).map(|(key, idf)| (key, (1.0 + (n as f32).ln()) * idf)))
+        .filter_map(|(g, n)| idf(g).map(|(key, idf)| (key, (1.0 + (n as f32).ln()) * idf)))
         .collect();
     let norm = out.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
@@ -121,7 +146,8 @@ impl Phrasing {
         let Some(&none) = self.class_index.get(NONE).filter(|_| !known.is_empty()) else {
             return (vec![None; classes.len()], None);
         };
-        let vector = unit_vector(gram_counts(text), |g| {
+        let padded = padded_words(text);
+        let vector = unit_vector(gram_counts(&padded), |g| {
             self.grams.get(g).map(|gram| (gram, gram.idf))
         });
         let mut scored: Vec<u16> = known.iter().map(|(_, k)| *k).collect();
@@ -130,10 +156,15 @@ impl Phrasing {
             .iter()
             .map(|k| f64::from(self.bias[*k as usize]))
             .collect();
+        // Class index -> place in `scored`, for the weights' look-ups.
+        let mut slot = vec![usize::MAX; self.classes.len()];
+        for (j, k) in scored.iter().enumerate() {
+            slot[usize::from(*k)] = j;
+        }
         for (gram, x) in &vector {
             for (class, w) in &gram.weights {
-                if let Some(j) = scored.iter().position(|k| k == class) {
-                    logits[j] += f64::from(w * x);
+                if let Some(logit) = logits.get_mut(slot[usize::from(*class)]) {
+                    *logit += f64::from(w * x);
                 }
             }
         }
@@ -150,9 +181,16 @@ impl Phrasing {
     /// Fit the model on labelled questions: `(class, question)` pairs, class an entry id
     /// or [`NONE`]. The same questions give the same model.
     pub fn fit<'a>(questions: impl IntoIterator<Item = (&'a str, &'a str)>) -> Phrasing {
-        let questions: Vec<(&str, BTreeMap<String, u32>)> = questions
+        let questions: Vec<(&str, Vec<(String, u32)>)> = questions
             .into_iter()
-            .map(|(c, q)| (c, gram_counts(q)))
+            .map(|(c, q)| {
+                let padded = padded_words(q);
+                let grams = gram_counts(&padded)
+                    .into_iter()
+                    .map(|(g, n)| (g.to_string(), n))
+                    .collect();
+                (c, grams)
+            })
             .collect();
         if questions.is_empty() {
             return Phrasing::default();
@@ -172,8 +210,8 @@ impl Phrasing {
             .collect();
         let mut document_frequency: BTreeMap<&str, u32> = BTreeMap::new();
         for (_, grams) in &questions {
-            for g in grams.keys() {
-                *document_frequency.entry(g).or_default() += 1;
+            for (g, _) in grams {
+                *document_frequency.entry(g.as_str()).or_default() += 1;
             }
         }
         let n = questions.len() as f32;
@@ -190,7 +228,9 @@ impl Phrasing {
             .iter()
             .map(|(c, grams)| {
                 let class = class_of[c];
-                let vector = unit_vector(grams.clone(), |g| gram_of.get(g).copied());
+                let vector = unit_vector(grams.iter().map(|(g, n)| (g.as_str(), *n)), |g| {
+                    gram_of.get(g).copied()
+                });
                 for (g, _) in &vector {
                     pair_of.entry((*g, class)).or_default();
                 }
