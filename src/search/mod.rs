@@ -609,6 +609,25 @@ impl TermSet {
     }
 }
 
+/// The question's known terms, sorted by number, as a list, an exact set and a filter:
+/// made once per question for all its candidates.
+#[derive(Clone, Copy)]
+struct AskedTerms<'a> {
+    terms: &'a [AskedTerm],
+    set: &'a TermSet,
+    filter: &'a TermFilter,
+}
+
+/// Scratch space of [`SearchIndex::coverage`], one slot per question word, kept from one
+/// candidate to the next instead of four allocations per candidate.
+#[derive(Default)]
+struct CoverageBuffers {
+    best_place: Vec<f32>,
+    best_per_word: Vec<f32>,
+    word_max: Vec<f32>,
+    word_sum: Vec<f32>,
+}
+
 /// A term of the question: its number, which word it stands for, and how well.
 struct AskedTerm {
     number: u32,
@@ -730,9 +749,9 @@ pub struct SearchIndex {
     once: Box<[[f32; 256]; SEARCHED_FIELDS]>,
     /// Per segment: (term number, place in [`Fields::searched`]) → where tantivy keeps
     /// the term's postings in that field, read from the term dictionaries once when the
-    /// index is built or opened ([`postings_of`]) instead of for every term of every
-    /// question (a thirtieth of an answer at 10,000 entries).
-    postings: Vec<PostingsPlaces>,
+    /// index is built or opened ([`segment_tables`]) instead of for every term of every
+    /// question (a thirtieth of an answer at 10,000 entries); and each document's ordinal.
+    segments: Vec<SegmentTables>,
     /// Reusable per-document score buffers, one set per concurrent search.
     scratch: Mutex<Vec<Scratch>>,
 }
@@ -1001,7 +1020,7 @@ impl SearchIndex {
             })
             .collect();
         analyzer.set_index_terms(terms.keys());
-        let postings = postings_of(&reader, &fields, |t| terms.get(t).map(|i| i.number))?;
+        let segments = segment_tables(&reader, &fields, |t| terms.get(t).map(|i| i.number))?;
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "search index: statistics ready"
@@ -1020,7 +1039,7 @@ impl SearchIndex {
             passage_store,
             once: Box::new(norms.map(|field| field.map(|norm| 1.0 / (1.0 + norm)))),
             norms,
-            postings,
+            segments,
             scratch: Mutex::new(Vec::new()),
         };
         // What was derived goes beside tantivy's files, for the next start.
@@ -1063,6 +1082,19 @@ impl SearchIndex {
     /// [`SearchIndex::search`], with the question's shape.
     pub fn search_shaped(&self, question: &str, limit: usize) -> Result<Searched, SearchError> {
         let words = self.analyzer.analyse_question(question);
+        self.search_words(&words, limit)
+    }
+
+    /// [`SearchIndex::search_shaped`] of a question whose variety is known already (this
+    /// index's analyser's [`Analyzer::detect_variety`] of the same text): telling it
+    /// again costs a fiftieth of an answer.
+    pub fn search_shaped_as(
+        &self,
+        question: &str,
+        variety: Variety,
+        limit: usize,
+    ) -> Result<Searched, SearchError> {
+        let words = self.analyzer.analyse_question_as(question, variety);
         self.search_words(&words, limit)
     }
 
@@ -1131,10 +1163,17 @@ impl SearchIndex {
         }
         let asked = Self::asked_terms(words, numbers);
         let asked_set = TermSet::new(&asked);
+        let asked_filter = TermFilter::new(asked.iter().map(|a| a.number));
+        let mut buffers = CoverageBuffers::default();
         let mut hits: Vec<(Hit, u32, f32)> = best
             .into_iter()
             .map(|(id, text)| {
-                let c = self.coverage(id, words, weights, numbers, &asked, &asked_set);
+                let asked = AskedTerms {
+                    terms: &asked,
+                    set: &asked_set,
+                    filter: &asked_filter,
+                };
+                let c = self.coverage(id, words, weights, numbers, asked, &mut buffers);
                 let hit = Hit {
                     id: self.ids[id as usize].clone(),
                     score: 0.0,
@@ -1230,7 +1269,7 @@ impl SearchIndex {
             .unwrap_or_default();
         let mut top: Vec<(f32, f32, u32)> = Vec::new();
         let result = (|| -> Result<(), SearchError> {
-            for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
+            for (segment, tables) in searcher.segment_readers().iter().zip(&self.segments) {
                 scratch.reset(segment.max_doc() as usize);
                 let mut inverted = Vec::with_capacity(SEARCHED_FIELDS);
                 let mut field_norms = Vec::with_capacity(SEARCHED_FIELDS);
@@ -1242,11 +1281,7 @@ impl SearchIndex {
                     scratch.start_word();
                     for term in &word.terms {
                         let slot = term.slot;
-                        let Some(info) = self
-                            .postings
-                            .get(segment_ord)
-                            .and_then(|infos| infos.get(&(term.number, slot)))
-                        else {
+                        let Some(info) = tables.postings.get(&(term.number, slot)) else {
                             continue;
                         };
                         // Block by block (128 documents): much cheaper per document
@@ -1279,10 +1314,10 @@ impl SearchIndex {
                     }
                     scratch.finish_word(word.boost, DISMAX_TIE);
                 }
-                let ords = segment.fast_fields().u64("ord")?;
                 for (questions, text, doc) in scratch.best(TOP_DOCS) {
-                    if let Some(ord) = ords.first(doc) {
-                        top.push((questions, text, ord as u32));
+                    match tables.ords.get(doc as usize) {
+                        Some(&ord) if ord != NO_ORD => top.push((questions, text, ord)),
+                        _ => {}
                     }
                 }
             }
@@ -1438,18 +1473,30 @@ impl SearchIndex {
         words: &[QueryWord],
         weights: &[f32],
         numbers: &[Vec<Option<u32>>],
-        asked: &[AskedTerm],
-        asked_set: &TermSet,
+        asked: AskedTerms<'_>,
+        buffers: &mut CoverageBuffers,
     ) -> Coverage {
         let Some(terms) = self.entry_terms.get(id as usize) else {
             return Coverage::default();
         };
+        let AskedTerms {
+            terms: asked,
+            set: asked_set,
+            filter: asked_filter,
+        } = asked;
+        let CoverageBuffers {
+            best_place,
+            best_per_word,
+            word_max,
+            word_sum,
+        } = buffers;
         // Each word's best alternative by its place in the entry: the entry's sorted
         // terms are walked up to the largest asked one, each tested in the asked set
         // (one bit; a binary search per asked term, even in what was left of the entry's
         // terms, was a tenth of an answer at 10,000 entries). The same products, and
         // maxima do not depend on the order, so the same figures.
-        let mut best_place = vec![0.0f32; words.len()];
+        best_place.clear();
+        best_place.resize(words.len(), 0.0);
         for (i, &number) in terms.all.iter().enumerate() {
             if number > asked_set.largest {
                 break;
@@ -1481,16 +1528,21 @@ impl SearchIndex {
         // Question-to-question: how much of the question one example question covers.
         // Each of the question's terms is looked up among the asked terms (few, sorted).
         // The same pass scores each example question with BM25 as its own document.
-        let asked_filter = TermFilter::new(asked.iter().map(|a| a.number));
         let mut best_question: f32 = 0.0;
         let mut best_bm25: f32 = 0.0;
-        let mut best_per_word = vec![0.0f32; words.len()];
-        let mut word_max = vec![0.0f32; words.len()];
-        let mut word_sum = vec![0.0f32; words.len()];
+        for buffer in [&mut *best_per_word, &mut *word_max, &mut *word_sum] {
+            buffer.clear();
+            buffer.resize(words.len(), 0.0);
+        }
+        // Whether the three buffers are all zero.
+        let mut zero = true;
         for question in &terms.questions {
-            best_per_word.fill(0.0);
-            word_max.fill(0.0);
-            word_sum.fill(0.0);
+            if !zero {
+                best_per_word.fill(0.0);
+                word_max.fill(0.0);
+                word_sum.fill(0.0);
+                zero = true;
+            }
             let (numbers, counts) = self.question_store.terms(question);
             for (&number, counts) in numbers.iter().zip(counts) {
                 if !asked_filter.may_hold(number) {
@@ -1498,6 +1550,7 @@ impl SearchIndex {
                 }
                 let start = asked.partition_point(|a| a.number < number);
                 for a in asked[start..].iter().take_while(|a| a.number == number) {
+                    zero = false;
                     let best = &mut best_per_word[a.word];
                     *best = best.max(a.weight);
                     for (slot, &count) in counts.iter().enumerate() {
@@ -1510,11 +1563,16 @@ impl SearchIndex {
                     }
                 }
             }
+            if zero {
+                // None of the question's terms is asked: it covers nothing and scores 0,
+                // which changes neither maximum.
+                continue;
+            }
             let q_covered: f32 = best_per_word.iter().zip(weights).map(|(b, w)| b * w).sum();
             best_question = best_question.max(q_covered);
             let bm25: f32 = word_max
                 .iter()
-                .zip(&word_sum)
+                .zip(word_sum.iter())
                 .zip(weights)
                 .map(|((max, sum), weight)| (0.5 + weight) * (max + (sum - max) * DISMAX_TIE))
                 .sum();
@@ -1757,13 +1815,25 @@ impl QuestionScoring {
 /// Where the postings of each (term number, searched field) are in one segment.
 type PostingsPlaces = HashMap<(u32, usize), tantivy::postings::TermInfo>;
 
+/// What a search looks up in one segment, read once when the index is built or opened.
+struct SegmentTables {
+    /// Where each term has its postings in each searched field.
+    postings: PostingsPlaces,
+    /// Document → its ordinal (the `ord` fast field; [`NO_ORD`] for none): opening the
+    /// fast field column for every search was a fortieth of an answer at 10,000 entries.
+    ords: Box<[u32]>,
+}
+
+/// A document without an `ord` (never so in an index this module built).
+const NO_ORD: u32 = u32::MAX;
+
 /// For each segment of `reader`, where each term that `number` knows has its postings in
-/// each searched field (see [`SearchIndex::postings`]).
-fn postings_of(
+/// each searched field, and each document's ordinal (see [`SearchIndex::segments`]).
+fn segment_tables(
     reader: &IndexReader,
     fields: &Fields,
     number: impl Fn(&str) -> Option<u32>,
-) -> Result<Vec<PostingsPlaces>, SearchError> {
+) -> Result<Vec<SegmentTables>, SearchError> {
     let searcher = reader.searcher();
     let mut out = Vec::new();
     for segment in searcher.segment_readers() {
@@ -1777,7 +1847,14 @@ fn postings_of(
                 }
             }
         }
-        out.push(infos);
+        let column = segment.fast_fields().u64("ord")?;
+        let ords = (0..segment.max_doc())
+            .map(|doc| column.first(doc).map_or(NO_ORD, |ord| ord as u32))
+            .collect();
+        out.push(SegmentTables {
+            postings: infos,
+            ords,
+        });
     }
     Ok(out)
 }
