@@ -20,6 +20,7 @@
 pub mod analysis;
 pub mod on_disk;
 mod persisted;
+mod segment_tables;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -37,6 +38,7 @@ pub use analysis::{detect_language, detect_variety, Analyzer, QueryWord, Variant
 pub use on_disk::IndexOrigin;
 /// The little-endian codec of the files kept beside the index (also the knowledge cache).
 pub(crate) use persisted::{Corrupt, Decoder, Encoder};
+use segment_tables::{segment_tables, SegmentTables, NO_ORD};
 
 /// Why the index could not be built or searched.
 #[derive(Debug, thiserror::Error)]
@@ -1810,53 +1812,6 @@ impl QuestionScoring {
         let norm = self.norms[slot][question.lengths[slot] as usize];
         self.idf[number as usize][slot] * (1.0 + BM25_K1) * boost * tf / (tf + norm)
     }
-}
-
-/// Where the postings of each (term number, searched field) are in one segment.
-type PostingsPlaces = HashMap<(u32, usize), tantivy::postings::TermInfo>;
-
-/// What a search looks up in one segment, read once when the index is built or opened.
-struct SegmentTables {
-    /// Where each term has its postings in each searched field.
-    postings: PostingsPlaces,
-    /// Document → its ordinal (the `ord` fast field; [`NO_ORD`] for none): opening the
-    /// fast field column for every search was a fortieth of an answer at 10,000 entries.
-    ords: Box<[u32]>,
-}
-
-/// A document without an `ord` (never so in an index this module built).
-const NO_ORD: u32 = u32::MAX;
-
-/// For each segment of `reader`, where each term that `number` knows has its postings in
-/// each searched field, and each document's ordinal (see [`SearchIndex::segments`]).
-fn segment_tables(
-    reader: &IndexReader,
-    fields: &Fields,
-    number: impl Fn(&str) -> Option<u32>,
-) -> Result<Vec<SegmentTables>, SearchError> {
-    let searcher = reader.searcher();
-    let mut out = Vec::new();
-    for segment in searcher.segment_readers() {
-        let mut infos = HashMap::default();
-        for (slot, (field, _, _)) in fields.searched().into_iter().enumerate() {
-            let inverted = segment.inverted_index(field)?;
-            let mut stream = inverted.terms().stream()?;
-            while stream.advance() {
-                if let Some(n) = std::str::from_utf8(stream.key()).ok().and_then(&number) {
-                    infos.insert((n, slot), stream.value().clone());
-                }
-            }
-        }
-        let column = segment.fast_fields().u64("ord")?;
-        let ords = (0..segment.max_doc())
-            .map(|doc| column.first(doc).map_or(NO_ORD, |ord| ord as u32))
-            .collect();
-        out.push(SegmentTables {
-            postings: infos,
-            ords,
-        });
-    }
-    Ok(out)
 }
 
 /// BM25 statistics of the built index, as tantivy computes them for a term query: per

@@ -502,8 +502,10 @@ impl SearchIndex {
             }
         }
         analyzer.set_index_terms(terms.keys());
-        let segments = super::segment_tables(&reader, &fields, |t| terms.get(t).map(|i| i.number))
-            .map_err(|e| corrupt(format!("the index's term dictionaries: {e}")))?;
+        let segments = super::segment_tables::segment_tables(&reader, &fields, |t| {
+            terms.get(t).map(|i| i.number)
+        })
+        .map_err(|e| corrupt(format!("the index's term dictionaries: {e}")))?;
         let id_numbers = ids
             .iter()
             .enumerate()
