@@ -262,7 +262,8 @@ impl Answerer {
     /// Search the entries and the referrals for a cleaned question: everything the
     /// models need, before any model is applied.
     pub fn analyse(&self, cleaned: &str) -> Result<Analysis, SearchError> {
-        let searched = self.index.search_shaped(cleaned, CANDIDATES)?;
+        let variety = self.index.analyzer().detect_variety(cleaned);
+        let searched = self.index.search_shaped_as(cleaned, variety, CANDIDATES)?;
         // Words common among the entries ("kommune", "firma") do not make a referral.
         let referrals = match &self.referral_index {
             Some(index) => index.search_relative_to(cleaned, 2, &searched.query)?,
@@ -271,7 +272,7 @@ impl Answerer {
         let mut analysis = Analysis {
             candidates: searched.hits,
             shape: searched.shape,
-            variety: self.index.analyzer().detect_variety(cleaned),
+            variety,
             referrals,
             query: searched.query,
             learned_none: None,

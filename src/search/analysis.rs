@@ -666,31 +666,59 @@ impl Variety {
 /// that only Nynorsk or only Swedish uses decide (and the letters ä and ö, Swedish);
 /// Bokmål when nothing does.
 pub fn detect_variety(text: &str) -> Variety {
-    variety_with(text, 0, 0)
+    let words = words(text);
+    let folded: Vec<String> = words.iter().map(|w| fold(w)).collect();
+    variety_with(&words, &folded, 0, 0)
 }
 
-/// [`detect_variety`] with `scandinavian` and `en` counted already.
-fn variety_with(text: &str, mut scandinavian: usize, mut en: usize) -> Variety {
+/// The word lists of [`detect_variety`] as sets: looking a word up in each list in turn
+/// was a fortieth of an answer (every question is told twice).
+struct VarietyMarkers {
+    nb: HashSet<&'static str>,
+    en: HashSet<&'static str>,
+    nn_only: HashSet<&'static str>,
+    sv_only: HashSet<&'static str>,
+}
+
+static VARIETY_MARKERS: LazyLock<VarietyMarkers> = LazyLock::new(|| {
+    let set = |list: &[&'static str]| list.iter().copied().collect();
+    VarietyMarkers {
+        nb: set(NB_MARKERS),
+        en: set(EN_MARKERS),
+        nn_only: set(NN_ONLY),
+        sv_only: set(SV_ONLY),
+    }
+});
+
+/// [`detect_variety`] of the lower-case `words` of a text, `folded` one for one, with
+/// `scandinavian` and `en` counted already.
+fn variety_with(
+    words: &[String],
+    folded: &[String],
+    mut scandinavian: usize,
+    mut en: usize,
+) -> Variety {
+    let markers = &*VARIETY_MARKERS;
     let mut nn = 0usize;
     let mut sv = 0usize;
-    for w in words(text) {
+    for (w, f) in words.iter().zip(folded) {
         if w.contains(['æ', 'ø', 'å']) {
             scandinavian += 2;
         }
         if w.contains(['ä', 'ö']) {
             sv += 1;
         }
-        let f = fold(&w);
-        if NB_MARKERS.contains(&f.as_str()) {
+        let f = f.as_str();
+        if markers.nb.contains(f) {
             scandinavian += 1;
         }
-        if EN_MARKERS.contains(&f.as_str()) {
+        if markers.en.contains(f) {
             en += 1;
         }
-        if NN_ONLY.contains(&f.as_str()) {
+        if markers.nn_only.contains(f) {
             nn += 1;
         }
-        if SV_ONLY.contains(&f.as_str()) {
+        if markers.sv_only.contains(f) {
             sv += 1;
         }
     }
@@ -1002,13 +1030,14 @@ impl Analyzer {
     /// only the English entries use counts as an English marker, one only the Bokmål
     /// entries use as a Norwegian one.
     pub fn detect_variety(&self, text: &str) -> Variety {
+        let words = words(text);
+        let folded: Vec<String> = words.iter().map(|w| fold(w)).collect();
         let (mut nb, mut en) = (0usize, 0usize);
-        for w in words(text) {
-            let f = fold(&w);
-            nb += usize::from(self.norwegian_only.contains(&f));
-            en += usize::from(self.english_only.contains(&f));
+        for f in &folded {
+            nb += usize::from(self.norwegian_only.contains(f));
+            en += usize::from(self.english_only.contains(f));
         }
-        variety_with(text, nb, en)
+        variety_with(&words, &folded, nb, en)
     }
 
     /// Register the terms of the built index, for typo look-up.
@@ -1343,8 +1372,14 @@ impl Analyzer {
 
     /// Analyse a question (query side): content words with their alternatives, in order.
     pub fn analyse_question(&self, text: &str) -> Vec<QueryWord> {
+        self.analyse_question_as(text, self.detect_variety(text))
+    }
+
+    /// [`Analyzer::analyse_question`] of a text whose variety is known already (this
+    /// analyser's [`Analyzer::detect_variety`] of the same text).
+    pub fn analyse_question_as(&self, text: &str, variety: Variety) -> Vec<QueryWord> {
         let folded: Vec<String> = words(text).iter().map(|w| fold(w)).collect();
-        let english = self.detect_variety(text) == Variety::En;
+        let english = variety == Variety::En;
         let respelled = self.respell(folded, english);
         let content: Vec<String> = respelled.into_iter().filter(|w| !is_stop_word(w)).collect();
         let mut out: Vec<QueryWord> = Vec::new();

@@ -20,6 +20,7 @@
 pub mod analysis;
 pub mod on_disk;
 mod persisted;
+mod segment_tables;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -37,6 +38,7 @@ pub use analysis::{detect_language, detect_variety, Analyzer, QueryWord, Variant
 pub use on_disk::IndexOrigin;
 /// The little-endian codec of the files kept beside the index (also the knowledge cache).
 pub(crate) use persisted::{Corrupt, Decoder, Encoder};
+use segment_tables::{segment_tables, SegmentTables, NO_ORD};
 
 /// Why the index could not be built or searched.
 #[derive(Debug, thiserror::Error)]
@@ -609,6 +611,25 @@ impl TermSet {
     }
 }
 
+/// The question's known terms, sorted by number, as a list, an exact set and a filter:
+/// made once per question for all its candidates.
+#[derive(Clone, Copy)]
+struct AskedTerms<'a> {
+    terms: &'a [AskedTerm],
+    set: &'a TermSet,
+    filter: &'a TermFilter,
+}
+
+/// Scratch space of [`SearchIndex::coverage`], one slot per question word, kept from one
+/// candidate to the next instead of four allocations per candidate.
+#[derive(Default)]
+struct CoverageBuffers {
+    best_place: Vec<f32>,
+    best_per_word: Vec<f32>,
+    word_max: Vec<f32>,
+    word_sum: Vec<f32>,
+}
+
 /// A term of the question: its number, which word it stands for, and how well.
 struct AskedTerm {
     number: u32,
@@ -734,9 +755,9 @@ pub struct SearchIndex {
     once: Box<[[f32; 256]; SEARCHED_FIELDS]>,
     /// Per segment: (term number, place in [`Fields::searched`]) → where tantivy keeps
     /// the term's postings in that field, read from the term dictionaries once when the
-    /// index is built or opened ([`postings_of`]) instead of for every term of every
-    /// question (a thirtieth of an answer at 10,000 entries).
-    postings: Vec<PostingsPlaces>,
+    /// index is built or opened ([`segment_tables`]) instead of for every term of every
+    /// question (a thirtieth of an answer at 10,000 entries); and each document's ordinal.
+    segments: Vec<SegmentTables>,
     /// Reusable per-document score buffers, one set per concurrent search.
     scratch: Mutex<Vec<Scratch>>,
 }
@@ -1005,7 +1026,7 @@ impl SearchIndex {
             })
             .collect();
         analyzer.set_index_terms(terms.keys());
-        let postings = postings_of(&reader, &fields, |t| terms.get(t).map(|i| i.number))?;
+        let segments = segment_tables(&reader, &fields, |t| terms.get(t).map(|i| i.number))?;
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "search index: statistics ready"
@@ -1024,7 +1045,7 @@ impl SearchIndex {
             passage_store,
             once: Box::new(norms.map(|field| field.map(|norm| 1.0 / (1.0 + norm)))),
             norms,
-            postings,
+            segments,
             scratch: Mutex::new(Vec::new()),
         };
         // What was derived goes beside tantivy's files, for the next start.
@@ -1067,6 +1088,19 @@ impl SearchIndex {
     /// [`SearchIndex::search`], with the question's shape.
     pub fn search_shaped(&self, question: &str, limit: usize) -> Result<Searched, SearchError> {
         let words = self.analyzer.analyse_question(question);
+        self.search_words(&words, limit)
+    }
+
+    /// [`SearchIndex::search_shaped`] of a question whose variety is known already (this
+    /// index's analyser's [`Analyzer::detect_variety`] of the same text): telling it
+    /// again costs a fiftieth of an answer.
+    pub fn search_shaped_as(
+        &self,
+        question: &str,
+        variety: Variety,
+        limit: usize,
+    ) -> Result<Searched, SearchError> {
+        let words = self.analyzer.analyse_question_as(question, variety);
         self.search_words(&words, limit)
     }
 
@@ -1135,10 +1169,17 @@ impl SearchIndex {
         }
         let asked = Self::asked_terms(words, numbers);
         let asked_set = TermSet::new(&asked);
+        let asked_filter = TermFilter::new(asked.iter().map(|a| a.number));
+        let mut buffers = CoverageBuffers::default();
         let mut hits: Vec<(Hit, u32, f32)> = best
             .into_iter()
             .map(|(id, text)| {
-                let c = self.coverage(id, words, weights, numbers, &asked, &asked_set);
+                let asked = AskedTerms {
+                    terms: &asked,
+                    set: &asked_set,
+                    filter: &asked_filter,
+                };
+                let c = self.coverage(id, words, weights, numbers, asked, &mut buffers);
                 let hit = Hit {
                     id: self.ids[id as usize].clone(),
                     score: 0.0,
@@ -1235,7 +1276,7 @@ impl SearchIndex {
             .unwrap_or_default();
         let mut top: Vec<(f32, f32, u32)> = Vec::new();
         let result = (|| -> Result<(), SearchError> {
-            for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
+            for (segment, tables) in searcher.segment_readers().iter().zip(&self.segments) {
                 scratch.reset(segment.max_doc() as usize);
                 let mut inverted = Vec::with_capacity(SEARCHED_FIELDS);
                 let mut field_norms = Vec::with_capacity(SEARCHED_FIELDS);
@@ -1247,11 +1288,7 @@ impl SearchIndex {
                     scratch.start_word();
                     for term in &word.terms {
                         let slot = term.slot;
-                        let Some(info) = self
-                            .postings
-                            .get(segment_ord)
-                            .and_then(|infos| infos.get(&(term.number, slot)))
-                        else {
+                        let Some(info) = tables.postings.get(&(term.number, slot)) else {
                             continue;
                         };
                         // Block by block (128 documents): much cheaper per document
@@ -1284,10 +1321,10 @@ impl SearchIndex {
                     }
                     scratch.finish_word(word.boost, DISMAX_TIE);
                 }
-                let ords = segment.fast_fields().u64("ord")?;
                 for (questions, text, doc) in scratch.best(TOP_DOCS) {
-                    if let Some(ord) = ords.first(doc) {
-                        top.push((questions, text, ord as u32));
+                    match tables.ords.get(doc as usize) {
+                        Some(&ord) if ord != NO_ORD => top.push((questions, text, ord)),
+                        _ => {}
                     }
                 }
             }
@@ -1443,18 +1480,30 @@ impl SearchIndex {
         words: &[QueryWord],
         weights: &[f32],
         numbers: &[Vec<Option<u32>>],
-        asked: &[AskedTerm],
-        asked_set: &TermSet,
+        asked: AskedTerms<'_>,
+        buffers: &mut CoverageBuffers,
     ) -> Coverage {
         let Some(terms) = self.entry_terms.get(id as usize) else {
             return Coverage::default();
         };
+        let AskedTerms {
+            terms: asked,
+            set: asked_set,
+            filter: asked_filter,
+        } = asked;
+        let CoverageBuffers {
+            best_place,
+            best_per_word,
+            word_max,
+            word_sum,
+        } = buffers;
         // Each word's best alternative by its place in the entry: the entry's sorted
         // terms are walked up to the largest asked one, each tested in the asked set
         // (one bit; a binary search per asked term, even in what was left of the entry's
         // terms, was a tenth of an answer at 10,000 entries). The same products, and
         // maxima do not depend on the order, so the same figures.
-        let mut best_place = vec![0.0f32; words.len()];
+        best_place.clear();
+        best_place.resize(words.len(), 0.0);
         for (i, &number) in terms.all.iter().enumerate() {
             if number > asked_set.largest {
                 break;
@@ -1486,16 +1535,21 @@ impl SearchIndex {
         // Question-to-question: how much of the question one example question covers.
         // Each of the question's terms is looked up among the asked terms (few, sorted).
         // The same pass scores each example question with BM25 as its own document.
-        let asked_filter = TermFilter::new(asked.iter().map(|a| a.number));
         let mut best_question: f32 = 0.0;
         let mut best_bm25: f32 = 0.0;
-        let mut best_per_word = vec![0.0f32; words.len()];
-        let mut word_max = vec![0.0f32; words.len()];
-        let mut word_sum = vec![0.0f32; words.len()];
+        for buffer in [&mut *best_per_word, &mut *word_max, &mut *word_sum] {
+            buffer.clear();
+            buffer.resize(words.len(), 0.0);
+        }
+        // Whether the three buffers are all zero.
+        let mut zero = true;
         for question in &terms.questions {
-            best_per_word.fill(0.0);
-            word_max.fill(0.0);
-            word_sum.fill(0.0);
+            if !zero {
+                best_per_word.fill(0.0);
+                word_max.fill(0.0);
+                word_sum.fill(0.0);
+                zero = true;
+            }
             let (numbers, counts) = self.question_store.terms(question);
             for (&number, counts) in numbers.iter().zip(counts) {
                 if !asked_filter.may_hold(number) {
@@ -1503,6 +1557,7 @@ impl SearchIndex {
                 }
                 let start = asked.partition_point(|a| a.number < number);
                 for a in asked[start..].iter().take_while(|a| a.number == number) {
+                    zero = false;
                     let best = &mut best_per_word[a.word];
                     *best = best.max(a.weight);
                     for (slot, &count) in counts.iter().enumerate() {
@@ -1515,11 +1570,16 @@ impl SearchIndex {
                     }
                 }
             }
+            if zero {
+                // None of the question's terms is asked: it covers nothing and scores 0,
+                // which changes neither maximum.
+                continue;
+            }
             let q_covered: f32 = best_per_word.iter().zip(weights).map(|(b, w)| b * w).sum();
             best_question = best_question.max(q_covered);
             let bm25: f32 = word_max
                 .iter()
-                .zip(&word_sum)
+                .zip(word_sum.iter())
                 .zip(weights)
                 .map(|((max, sum), weight)| (0.5 + weight) * (max + (sum - max) * DISMAX_TIE))
                 .sum();
@@ -1757,34 +1817,6 @@ impl QuestionScoring {
         let norm = self.norms[slot][question.lengths[slot] as usize];
         self.idf[number as usize][slot] * (1.0 + BM25_K1) * boost * tf / (tf + norm)
     }
-}
-
-/// Where the postings of each (term number, searched field) are in one segment.
-type PostingsPlaces = HashMap<(u32, usize), tantivy::postings::TermInfo>;
-
-/// For each segment of `reader`, where each term that `number` knows has its postings in
-/// each searched field (see [`SearchIndex::postings`]).
-fn postings_of(
-    reader: &IndexReader,
-    fields: &Fields,
-    number: impl Fn(&str) -> Option<u32>,
-) -> Result<Vec<PostingsPlaces>, SearchError> {
-    let searcher = reader.searcher();
-    let mut out = Vec::new();
-    for segment in searcher.segment_readers() {
-        let mut infos = HashMap::default();
-        for (slot, (field, _, _)) in fields.searched().into_iter().enumerate() {
-            let inverted = segment.inverted_index(field)?;
-            let mut stream = inverted.terms().stream()?;
-            while stream.advance() {
-                if let Some(n) = std::str::from_utf8(stream.key()).ok().and_then(&number) {
-                    infos.insert((n, slot), stream.value().clone());
-                }
-            }
-        }
-        out.push(infos);
-    }
-    Ok(out)
 }
 
 /// BM25 statistics of the built index, as tantivy computes them for a term query: per

@@ -502,8 +502,10 @@ impl SearchIndex {
             }
         }
         analyzer.set_index_terms(terms.keys());
-        let postings = super::postings_of(&reader, &fields, |t| terms.get(t).map(|i| i.number))
-            .map_err(|e| corrupt(format!("the index's term dictionaries: {e}")))?;
+        let segments = super::segment_tables::segment_tables(&reader, &fields, |t| {
+            terms.get(t).map(|i| i.number)
+        })
+        .map_err(|e| corrupt(format!("the index's term dictionaries: {e}")))?;
         let id_numbers = ids
             .iter()
             .enumerate()
@@ -526,7 +528,7 @@ impl SearchIndex {
             passage_store,
             once: Box::new(norms.map(|field| field.map(|norm| 1.0 / (1.0 + norm)))),
             norms,
-            postings,
+            segments,
             scratch: Mutex::new(Vec::new()),
         })
     }
