@@ -5,6 +5,7 @@
 //! loads is a knowledge base that lints clean (warnings aside).
 
 pub mod associations;
+mod body;
 mod cache;
 pub mod calibration;
 mod entry;
@@ -15,6 +16,7 @@ mod lint;
 pub mod passage;
 pub mod review;
 
+pub use body::{Body, BodyUnreadable};
 pub use cache::CacheUse;
 pub use calibration::Calibration;
 pub use entry::{

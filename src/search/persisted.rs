@@ -90,6 +90,11 @@ impl Encoder {
         self.buf.extend_from_slice(items);
     }
 
+    /// Bytes of a length both sides know (a hash), without their length.
+    pub(crate) fn fixed(&mut self, items: &[u8]) {
+        self.buf.extend_from_slice(items);
+    }
+
     /// What was encoded since the last [`Encoder::clear`] (for writing a file a piece at
     /// a time).
     pub(crate) fn as_slice(&self) -> &[u8] {
@@ -145,7 +150,8 @@ impl<R: Read> Decoder<R> {
         }
     }
 
-    fn take(&mut self, n: usize) -> Result<&[u8], Corrupt> {
+    /// The next `n` bytes, valid until the next read.
+    pub(crate) fn take(&mut self, n: usize) -> Result<&[u8], Corrupt> {
         if n as u64 > self.left {
             return Err(corrupt("truncated"));
         }
@@ -160,7 +166,7 @@ impl<R: Read> Decoder<R> {
         Ok(&self.scratch)
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], Corrupt> {
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], Corrupt> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N)?);
         Ok(out)
@@ -251,6 +257,11 @@ impl<R: Read> Decoder<R> {
     pub(crate) fn bytes(&mut self) -> Result<Vec<u8>, Corrupt> {
         let n = self.len(1)?;
         self.take_owned(n)
+    }
+
+    /// Bytes not read yet.
+    pub(crate) fn left(&self) -> u64 {
+        self.left
     }
 
     /// What the bytes are read from (to hash them another way).
