@@ -212,6 +212,13 @@ fn load(
         // part (20,000 of them at 10k entries).
         names.sort_unstable();
         let paths: Vec<PathBuf> = names.iter().map(|name| folder.join(name)).collect();
+        // Room for all of them at once: grown by doubling, the entries' list was 13 MB
+        // at its largest at 10,000 entries instead of 8.
+        if sub == "referrals" {
+            referrals.reserve(paths.len());
+        } else {
+            entries.reserve(paths.len());
+        }
         if sub == "entries" && paths.is_empty() {
             problems.push(Problem::error(
                 &folder,
