@@ -146,41 +146,6 @@ impl Entry {
         }
     }
 
-    /// The body's text. An entry from the cache of parsed files reads it from there; when
-    /// that fails (the cache file damaged under the running process), from the entry's
-    /// own file, with a log line.
-    pub fn body_text(&self) -> Cow<'_, str> {
-        match self.body.read() {
-            Ok(text) => text,
-            Err(why) => {
-                tracing::error!(id = %self.id, lang = %self.lang, error = %why, "an entry's body cannot be read from the cache; reading its file");
-                Cow::Owned(self.body_from_file().unwrap_or_default())
-            }
-        }
-    }
-
-    /// The body as the entry's file gives it now.
-    fn body_from_file(&self) -> Option<String> {
-        let path = self.path.as_deref()?;
-        let text = super::read_knowledge_file(path)
-            .map_err(|e| tracing::error!(file = %path.display(), error = %e, "cannot read a knowledge file"))
-            .ok()?;
-        let (entry, _) = parse_entry_file(path, &text).ok()?;
-        match entry.body.read() {
-            Ok(body) => Some(body.into_owned()),
-            Err(_) => None,
-        }
-    }
-
-    /// The entry with its body's text in memory: a reply reads it several times.
-    pub fn with_body_held(self) -> Entry {
-        if self.body.is_held() {
-            return self;
-        }
-        let body = Body::from(self.body_text().into_owned());
-        Entry { body, ..self }
-    }
-
     /// Write the entry in the knowledge file format (for `kb export --format markdown`).
     ///
     /// Written by hand rather than with `toml::to_string_pretty`: that writes a text with
