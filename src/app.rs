@@ -50,7 +50,7 @@ pub fn learned_to_entry(learned: &LearnedEntry) -> Entry {
             url: learned.source_url.clone().unwrap_or_default(),
         }],
         facts: Vec::new(),
-        body: learned.body.clone(),
+        body: learned.body.clone().into(),
         event: None,
         path: None,
     }

@@ -379,8 +379,8 @@ fn make_entry(
     keywords.push(place.to_string());
     // The body: the direct answer narrowed to the situation, most of the topic's detail,
     // and one paragraph from another topic.
-    let mut paragraphs: Vec<&str> = base
-        .body
+    let base_body = base.body_text();
+    let mut paragraphs: Vec<&str> = base_body
         .split("\n\n")
         .map(str::trim)
         .filter(|p| !p.is_empty())
@@ -398,8 +398,8 @@ fn make_entry(
             body.push_str(para);
         }
     }
-    let donor_paragraphs: Vec<&str> = donor
-        .body
+    let donor_body = donor.body_text();
+    let donor_paragraphs: Vec<&str> = donor_body
         .split("\n\n")
         .map(str::trim)
         .filter(|p| !p.is_empty())
@@ -420,7 +420,7 @@ fn make_entry(
         reviewed: base.reviewed,
         sources: base.sources.clone(),
         facts: base.facts.clone(),
-        body,
+        body: body.into(),
         event: None,
         path: None,
     }

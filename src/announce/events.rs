@@ -260,7 +260,7 @@ pub fn stored_event_to_entry(stored: &StoredEvent, tz: Tz) -> Entry {
             url: event.registration_url.clone().unwrap_or_default(),
         }],
         facts: Vec::new(),
-        body,
+        body: body.into(),
         event: Some(EventInfo {
             start: event.start_local,
             end: event.end_local,

@@ -157,7 +157,7 @@ impl Event {
             id: entry.id.clone(),
             lang: entry.lang,
             title: entry.title.clone(),
-            description: entry.body.clone(),
+            description: entry.body_text().into_owned(),
             start: instant(info.start),
             end: instant(info.end),
             start_local: info.start,

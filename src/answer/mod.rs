@@ -313,7 +313,7 @@ impl Answerer {
             })),
             "passages": decision.ranked.first().and_then(|r| self.entry(&r.hit.id, analysis.variety.reply_lang())).map(|entry| {
                 let coverage = self.index.passage_coverage(&analysis.query, &entry.id, entry.lang);
-                passages(&entry.body).iter().zip(coverage).map(|(p, c)| serde_json::json!({
+                passages(&entry.body_text()).iter().zip(coverage).map(|(p, c)| serde_json::json!({
                     "heading": p.heading,
                     "specific": round(f64::from(c.specific)),
                     "content": round(f64::from(c.content)),
@@ -397,7 +397,11 @@ impl Answerer {
                 reply.tied_with = Some(self.candidate(second, lang));
             }
         }
-        let entry = self.entry(&best.hit.id, lang).cloned();
+        // Its body in memory: choosing the passage and rendering the reply each read it.
+        let entry = self
+            .entry(&best.hit.id, lang)
+            .cloned()
+            .map(Entry::with_body_held);
         if let Some(entry) = &entry {
             reply.related = entry
                 .related
@@ -417,7 +421,7 @@ impl Answerer {
                 .index
                 .passage_coverage(&analysis.query, &entry.id, entry.lang);
             reply.passage = targeted::choose(
-                &passages(&entry.body),
+                &passages(&entry.body_text()),
                 &coverage,
                 targeted::Asks::of(&cleaned),
             );
@@ -442,7 +446,7 @@ impl Answerer {
                 .first()
                 .map(|s| s.url.clone())
                 .unwrap_or_default(),
-            text: entry.body.trim().to_string(),
+            text: entry.body_text().trim().to_string(),
         })
     }
 }

@@ -174,7 +174,8 @@ pub fn render_full_text(reply: &Reply) -> String {
 
 /// The targeted answer text: the lead and the chosen section (Markdown).
 pub fn targeted_answer(entry: &Entry, passage: Option<usize>) -> String {
-    let parts = passages(&entry.body);
+    let body = entry.body_text();
+    let parts = passages(&body);
     let mut out = String::new();
     if let Some(lead) = parts.first().filter(|p| p.heading.is_none()) {
         out.push_str(lead.text);
@@ -203,7 +204,7 @@ pub fn targeted_answer(entry: &Entry, passage: Option<usize>) -> String {
 /// The heading of the chosen section, if any.
 pub fn passage_heading(entry: &Entry, passage: Option<usize>) -> Option<String> {
     let i = passage?;
-    passages(&entry.body)
+    passages(&entry.body_text())
         .get(i)
         .and_then(|p| p.heading)
         .map(str::to_string)
@@ -260,7 +261,7 @@ fn render(reply: &Reply, logged: bool, full: bool) -> String {
                 tail.push_str(t.truncated);
             }
             let body = if full {
-                entry.body.trim().to_string()
+                entry.body_text().trim().to_string()
             } else {
                 let budget =
                     MAX_REPLY_CHARS.saturating_sub(head.chars().count() + tail.chars().count());
@@ -355,7 +356,7 @@ pub fn render_json(reply: &Reply) -> Value {
         "candidates": reply.candidates.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
         "answer": reply.entry.as_ref().map(|e| targeted_answer(e, reply.passage)),
         "passage": reply.entry.as_ref().and_then(|e| passage_heading(e, reply.passage)),
-        "full": reply.entry.as_ref().map(|e| e.body.clone()),
+        "full": reply.entry.as_ref().map(|e| e.body_text().into_owned()),
         "referral": reply.referral.as_ref().map(|r| json!({"name": r.name, "url": r.url, "id": r.id})),
         "title": reply.entry.as_ref().map(|e| e.title.clone()),
         "lang": reply.lang.code(),

@@ -333,7 +333,7 @@ fn export(
                     json!({
                         "id": id,
                         "title": primary.title,
-                        "body": entries.iter().map(|e| e.body.as_str()).collect::<Vec<_>>().join("\n\n"),
+                        "body": entries.iter().map(|e| e.body_text()).collect::<Vec<_>>().join("\n\n"),
                         "questions": questions,
                         "keywords": keywords,
                         "sources": primary.sources,

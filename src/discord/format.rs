@@ -86,7 +86,7 @@ pub fn entry_text(entry: &Entry, lang: Lang) -> String {
     format!(
         "**{}**\n\n{}\n\n{}",
         title_markdown(&entry.id, &entry.title),
-        entry.body.trim(),
+        entry.body_text().trim(),
         source_line(entry, lang)
     )
 }
@@ -131,7 +131,8 @@ pub fn render_reply(reply: &Reply, logged: bool) -> Rendered {
             crate::answer::targeted_answer(entry, reply.passage),
             source_line(entry, lang)
         ));
-        more = crate::answer::targeted_answer(entry, reply.passage).trim() != entry.body.trim();
+        more =
+            crate::answer::targeted_answer(entry, reply.passage).trim() != entry.body_text().trim();
         topics.extend(topic_buttons(&reply.related));
         topics.truncate(3);
     } else if let Some(referral) = &reply.referral {

@@ -1,10 +1,12 @@
 //! One knowledge file: TOML front matter between `+++` lines, then Markdown.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+use super::body::Body;
 use super::lint::Problem;
 
 /// The two languages anbud answers in.
@@ -107,8 +109,10 @@ pub struct Entry {
     pub sources: Vec<Source>,
     /// Figures with the date each was checked (`[[facts]]`).
     pub facts: Vec<Fact>,
-    /// The answer, Markdown. Its first paragraph answers the question on its own.
-    pub body: String,
+    /// The answer, Markdown. Its first paragraph answers the question on its own. Read it
+    /// with [`Entry::body_text`]: an entry taken from the cache of parsed files leaves it
+    /// there (see [`super::body`]).
+    pub body: Body,
     pub event: Option<EventInfo>,
     /// The file it came from; `None` for entries taught by advisers through the database.
     #[serde(skip)]
@@ -128,19 +132,18 @@ impl Entry {
             reviewed: NaiveDate::default(),
             sources: Vec::new(),
             facts: Vec::new(),
-            body: body.into(),
+            body: Body::from(body),
             event: None,
             path: None,
         }
     }
 
     /// The first paragraph of the body: the direct answer.
-    pub fn summary(&self) -> &str {
-        self.body
-            .split("\n\n")
-            .map(str::trim)
-            .find(|p| !p.is_empty())
-            .unwrap_or("")
+    pub fn summary(&self) -> Cow<'_, str> {
+        match self.body_text() {
+            Cow::Borrowed(body) => Cow::Borrowed(first_paragraph(body)),
+            Cow::Owned(body) => Cow::Owned(first_paragraph(&body).to_string()),
+        }
     }
 
     /// Write the entry in the knowledge file format (for `kb export --format markdown`).
@@ -201,8 +204,16 @@ impl Entry {
                 toml_string(&fact.source)
             ));
         }
-        format!("+++\n{front}+++\n{}\n", self.body.trim())
+        format!("+++\n{front}+++\n{}\n", self.body_text().trim())
     }
+}
+
+/// The first paragraph of a body that has text.
+fn first_paragraph(body: &str) -> &str {
+    body.split("\n\n")
+        .map(str::trim)
+        .find(|p| !p.is_empty())
+        .unwrap_or("")
 }
 
 /// A TOML basic string on one line: quotes, backslashes and every control character
@@ -631,7 +642,7 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
         reviewed: reviewed.unwrap_or_default(),
         sources,
         facts,
-        body,
+        body: Body::from(body),
         event,
         path: Some(path.to_path_buf()),
     };
@@ -759,7 +770,7 @@ mod tests {
         let text = sample("", "First.\r\r\r\nSecond\r.\r\n\r\r\nThird.");
         let path = Path::new("k/entries/thresholds.nb.md");
         let (entry, _) = parse_entry_file(path, &text).unwrap();
-        assert_eq!(entry.body, "First.\nSecond\r.\n\nThird.");
+        assert_eq!(entry.body_text(), "First.\nSecond\r.\n\nThird.");
         let (again, _) = parse_entry_file(path, &entry.to_markdown()).unwrap();
         assert_eq!(entry, again);
     }

@@ -222,14 +222,15 @@ pub(crate) fn check_freshness(
         }
     }
     let body_line = super::entry::body_start_line(text);
-    for found in super::figures::dated_figures(&entry.body) {
+    let body = entry.body_text();
+    for found in super::figures::dated_figures(&body) {
         let Some(as_of) = found.as_of else { continue };
         if covering_facts(entry, &found.figure).next().is_some() || !freshness.is_stale(as_of) {
             continue;
         }
         problems.push(Problem::warning(
             path,
-            body_line + entry.body[..found.figure.offset].matches('\n').count(),
+            body_line + body[..found.figure.offset].matches('\n').count(),
             format!(
                 "figure {:?} is dated {as_of}, {} days ago (knowledge.review_after_days = {}): \
                  check it and update the date",
@@ -259,8 +260,9 @@ pub(crate) fn covering_facts<'a>(
 pub(crate) fn check_figures(entry: &Entry, body_line: usize, warnings: &mut Vec<Problem>) {
     let path = entry.path.as_deref().unwrap_or(Path::new("?"));
     let mut seen = BTreeSet::new();
-    for found in super::figures::dated_figures(&entry.body) {
-        let line = body_line + entry.body[..found.figure.offset].matches('\n').count();
+    let body = entry.body_text();
+    for found in super::figures::dated_figures(&body) {
+        let line = body_line + body[..found.figure.offset].matches('\n').count();
         if !seen.insert((line, found.figure.text.clone())) {
             continue;
         }

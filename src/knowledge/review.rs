@@ -72,7 +72,8 @@ fn entry_facts(entry: &Entry, freshness: Freshness) -> Vec<ReviewFact> {
         .first()
         .map(|s| s.url.clone())
         .unwrap_or_default();
-    for found in dated_figures(&entry.body) {
+    let body = entry.body_text();
+    for found in dated_figures(&body) {
         let Some(as_of) = found.as_of else { continue };
         if covering_facts(entry, &found.figure).next().is_some()
             || facts.iter().any(|f| f.text == found.sentence)

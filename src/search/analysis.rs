@@ -948,10 +948,11 @@ impl Analyzer {
         let mut seen: [HashSet<String>; 2] = [HashSet::default(), HashSet::default()];
         for entry in &kb.entries {
             let seen = &mut seen[lang_slot(entry.lang)];
+            let body = entry.body_text();
             let texts = std::iter::once(entry.title.as_str())
                 .chain(entry.questions.iter().map(String::as_str))
                 .chain(entry.keywords.iter().map(String::as_str))
-                .chain(std::iter::once(entry.body.as_str()));
+                .chain(std::iter::once(&*body));
             for text in texts {
                 for w in words(text) {
                     if seen.contains(&w) {

@@ -893,7 +893,8 @@ impl SearchIndex {
             let lang = entry.lang;
             let title = analyzer.analyse_text_memoised(&entry.title, lang);
             let keywords = analyzer.analyse_text_memoised(&entry.keywords.join(" . "), lang);
-            let mut body_text = entry.body.clone();
+            let entry_body = entry.body_text();
+            let mut body_text = entry_body.to_string();
             if let Some(event) = &entry.event {
                 body_text.push_str(&format!(
                     " {} {}",
@@ -955,7 +956,7 @@ impl SearchIndex {
                     document.add_text(fields.question_parts, q.parts.join(" "));
                 }
             }
-            for passage in passages(&entry.body) {
+            for passage in passages(&entry_body) {
                 let heading = passage.heading.unwrap_or("");
                 let analysed =
                     analyzer.analyse_text_memoised(&format!("{heading}\n{}", passage.text), lang);

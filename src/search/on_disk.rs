@@ -79,7 +79,9 @@ pub fn fingerprint(kb: &KnowledgeBase) -> String {
         for k in &e.keywords {
             put(k.as_bytes());
         }
-        put(e.body.as_bytes());
+        // The body's SHA-256: the cache of parsed files records it, so a start need not
+        // read every body to fingerprint them.
+        put(&e.body.digest());
         match &e.event {
             Some(ev) => {
                 put(b"event");

@@ -238,7 +238,7 @@ impl EntryForm {
     fn from_entry(entry: &Entry, today: NaiveDate) -> EntryForm {
         EntryForm {
             title: entry.title.clone(),
-            body: entry.body.clone(),
+            body: entry.body_text().into_owned(),
             questions: entry.questions.join("\n"),
             keywords: entry.keywords.join(", "),
             sources: entry
@@ -378,7 +378,7 @@ fn check_form(form: &EntryForm, original: &Entry) -> Result<Entry, BTreeMap<&'st
             sources,
             // The form does not edit the dated facts; the preview and lint keep them.
             facts: original.facts.clone(),
-            body,
+            body: body.into(),
             event: None,
             path: None,
         }),
@@ -552,7 +552,7 @@ pub async fn edit(
             id: entry.id.clone(),
             lang: entry.lang,
             title: entry.title.clone(),
-            body: entry.body.clone(),
+            body: entry.body_text().into_owned(),
             questions: entry.questions.clone(),
             keywords: entry.keywords.clone(),
             source_name: first.name,

@@ -445,7 +445,9 @@ fn check_parse(text: &str) -> Result<(), TestCaseError> {
     let max_line = text.lines().count() + 2;
     match parse_entry_file(entry_path(), text) {
         Ok((entry, warnings)) => {
-            prop_assert!(!entry.id.is_empty() && !entry.title.is_empty() && !entry.body.is_empty());
+            prop_assert!(
+                !entry.id.is_empty() && !entry.title.is_empty() && !entry.body_text().is_empty()
+            );
             for w in warnings {
                 prop_assert!(w.line >= 1 && w.line <= max_line, "{}", w);
             }
@@ -485,7 +487,7 @@ fn crlf_files_read_like_lf_files() {
     let (a, _) = parse_entry_file(entry_path(), lf).unwrap();
     let (b, _) = parse_entry_file(entry_path(), &crlf).unwrap();
     assert_eq!(a, b);
-    assert_eq!(b.body, "First.\n\nSecond.");
+    assert_eq!(b.body_text(), "First.\n\nSecond.");
 }
 
 fn date() -> impl Strategy<Value = NaiveDate> {
@@ -584,7 +586,7 @@ fn valid_entry() -> impl Strategy<Value = Entry> {
                     reviewed,
                     sources,
                     facts,
-                    body,
+                    body: body.into(),
                     event,
                     path: Some(entry_path().to_path_buf()),
                 }

@@ -106,7 +106,7 @@ impl EntryForm {
         // allows (the limits above; 4,000 where none is set).
         EntryForm {
             title: within(&entry.title, 200),
-            body: within(&entry.body, 4000),
+            body: within(&entry.body_text(), 4000),
             questions: Some(within(&entry.questions.join("\n"), 4000)),
             source_name: within(source.map_or("", |s| s.name.as_str()), 200),
             source_url: source

@@ -3,11 +3,20 @@
 //! search data.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 
+use crate::knowledge::body::{Body, BodyFile, BodyUnreadable};
 use crate::knowledge::entry::{Entry, EventInfo, Fact, Lang, Source};
 use crate::search::{Corrupt, Decoder, Encoder};
+
+/// Where the part of the cache being decoded lies, so that a body is left there: the
+/// file, and the offset where the part ends (the decoder counts what is left of it).
+pub(super) struct PartPlace {
+    pub(super) file: Arc<BodyFile>,
+    pub(super) end: u64,
+}
 
 fn write_string_list(e: &mut Encoder, items: &[String]) {
     e.strings(items.iter());
@@ -54,7 +63,8 @@ fn decode_optional(d: &mut Decoder<impl Read>) -> Result<Option<String>, Corrupt
     }
 }
 
-pub(super) fn encode_entry(e: &mut Encoder, entry: &Entry) {
+/// Write `entry`; its body is read when it is stored in another cache file.
+pub(super) fn encode_entry(e: &mut Encoder, entry: &Entry) -> Result<(), BodyUnreadable> {
     e.str(&entry.id);
     e.u8(match entry.lang {
         Lang::Nb => 0,
@@ -77,7 +87,8 @@ pub(super) fn encode_entry(e: &mut Encoder, entry: &Entry) {
         e.str(&f.source);
         e.u64(f.line.map_or(0, |l| l as u64 + 1));
     }
-    e.str(&entry.body);
+    e.fixed(&entry.body.digest());
+    e.str(&entry.body.read()?);
     match &entry.event {
         None => e.u8(0),
         Some(ev) => {
@@ -95,9 +106,11 @@ pub(super) fn encode_entry(e: &mut Encoder, entry: &Entry) {
             }
         }
     }
+    Ok(())
 }
 
-pub(super) fn decode_entry(d: &mut Decoder<impl Read>) -> Result<Entry, Corrupt> {
+/// Read an entry back, its body left where `part` holds it.
+pub(super) fn decode_entry(d: &mut Decoder<impl Read>, part: &PartPlace) -> Result<Entry, Corrupt> {
     let id = d.string()?;
     let lang = match d.u8()? {
         0 => Lang::Nb,
@@ -134,7 +147,15 @@ pub(super) fn decode_entry(d: &mut Decoder<impl Read>) -> Result<Entry, Corrupt>
             line,
         });
     }
-    let body = d.string()?;
+    let digest = d.array::<32>()?;
+    let len = d.len(1)?;
+    let len_u32 = u32::try_from(len).map_err(|_| Corrupt("a body too long".into()))?;
+    let offset = part
+        .end
+        .checked_sub(d.left())
+        .ok_or_else(|| Corrupt("a body beyond its part".into()))?;
+    let crc = crc32fast::hash(d.take(len)?);
+    let body = Body::stored(Arc::clone(&part.file), offset, len_u32, crc, digest);
     let event = match d.u8()? {
         0 => None,
         1 => Some(EventInfo {

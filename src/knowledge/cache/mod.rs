@@ -9,6 +9,9 @@
 //! device. A start lists the folders and looks at every file's stamp (no file is read);
 //! a file whose stamp matches is taken from the cache, any other (changed, added) is read
 //! and parsed as without a cache, and a removed one is simply not listed any more.
+//! An entry taken from the cache leaves its body in the cache file, which stays open,
+//! and reads it from there when it is needed (see [`super::body`]): the bodies are most
+//! of a large knowledge base's text, and a reply needs one.
 //!
 //! - A file changed less than [`SETTLE`] before a start is never taken from the cache
 //!   and never stored in it: file times are coarse (a few milliseconds on many file
@@ -26,21 +29,23 @@
 
 mod codec;
 
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rustc_hash::FxHashMap as HashMap;
 use sha2::{Digest, Sha256};
 
-use self::codec::{decode_entry, encode_entry};
+use self::codec::{decode_entry, encode_entry, PartPlace};
+use super::body::BodyFile;
 use super::entry::Entry;
 use super::lint::{Problem, Severity};
 use crate::search::{Corrupt, Decoder, Encoder};
 
 const MAGIC: &[u8; 16] = b"anbud-knowledge\0";
 /// Bump whenever what is written here changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// A file changed less than this before a start is read and parsed at every start until
 /// it is older (see the module's notes).
 pub(crate) const SETTLE: Duration = Duration::from_secs(2);
@@ -377,7 +382,7 @@ fn write<'a>(
             for (relative, entry, (stamp, warnings)) in part {
                 e.str(relative);
                 stamp.encode(&mut e);
-                encode_entry(&mut e, entry);
+                encode_entry(&mut e, entry).map_err(std::io::Error::other)?;
                 e.len(warnings.len());
                 for (line, message) in warnings {
                     e.u64(*line as u64);
@@ -436,12 +441,15 @@ type Records = HashMap<String, Record>;
 /// The records of the cache at `file` when it is there and written for `key`:
 /// `Ok(None)` when there is none, `Err(reason)` when there is one that cannot be used.
 fn read(file: &Path, key: &str) -> Result<Option<Records>, String> {
-    let mut handle = match std::fs::File::open(file) {
-        Ok(handle) => handle,
+    // One open file for the header, both parts and the bodies left in it: a cache
+    // renamed over this one meanwhile does not mix two files.
+    let handle = match BodyFile::open(file) {
+        Ok(handle) => Arc::new(handle),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("reading it: {e}")),
     };
     let size = handle
+        .file()
         .metadata()
         .map_err(|e| format!("reading it: {e}"))?
         .len();
@@ -451,8 +459,7 @@ fn read(file: &Path, key: &str) -> Result<Option<Records>, String> {
         return Err("truncated".into());
     }
     handle
-        .seek(SeekFrom::Start(size - 16))
-        .and_then(|_| handle.read_exact(&mut tail))
+        .read_exact_at(&mut tail, size - 16)
         .map_err(|e| format!("reading it: {e}"))?;
     let first = u64::from_le_bytes(tail[..8].try_into().unwrap_or_default());
     let second = u64::from_le_bytes(tail[8..].try_into().unwrap_or_default());
@@ -465,9 +472,9 @@ fn read(file: &Path, key: &str) -> Result<Option<Records>, String> {
     // process down on a damaged file.
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         std::thread::scope(|scope| {
-            let later = scope.spawn(|| read_part(file, header + first + 4, second));
+            let later = scope.spawn(|| read_part(&handle, header + first + 4, second));
             let records =
-                read_header(file, header, key).and_then(|()| read_part(file, header, first));
+                read_header(&handle, header, key).and_then(|()| read_part(&handle, header, first));
             let later = later
                 .join()
                 .unwrap_or_else(|_| Err(Corrupt("reading it panicked".into())));
@@ -488,9 +495,8 @@ fn read(file: &Path, key: &str) -> Result<Option<Records>, String> {
 }
 
 /// Check the header, the first `length` bytes of `file`: this format, for `key`.
-fn read_header(file: &Path, length: u64, key: &str) -> Result<(), Corrupt> {
-    let handle = std::fs::File::open(file).map_err(|e| Corrupt(format!("reading it: {e}")))?;
-    let mut d = Decoder::over(BufReader::new(handle.take(length)), length);
+fn read_header(file: &BodyFile, length: u64, key: &str) -> Result<(), Corrupt> {
+    let mut d = Decoder::over(BufReader::new(file.range(0, length)), length);
     if d.bytes()? != MAGIC {
         return Err(Corrupt("not a cache of knowledge files".into()));
     }
@@ -506,22 +512,25 @@ fn read_header(file: &Path, length: u64, key: &str) -> Result<(), Corrupt> {
     d.finished()
 }
 
-/// The records of the part of `file` at `start`, `length` bytes and its CRC-32.
-fn read_part(file: &Path, start: u64, length: u64) -> Result<Records, Corrupt> {
+/// The records of the part of `file` at `start`, `length` bytes and its CRC-32; their
+/// bodies are left in `file`.
+fn read_part(file: &Arc<BodyFile>, start: u64, length: u64) -> Result<Records, Corrupt> {
     let reading = |e: std::io::Error| Corrupt(format!("reading it: {e}"));
-    let mut handle = std::fs::File::open(file).map_err(reading)?;
-    handle.seek(SeekFrom::Start(start)).map_err(reading)?;
     let checked = Checked {
-        inner: (&handle).take(length),
+        inner: file.range(start, length),
         crc: crc32fast::Hasher::new(),
     };
     let mut d = Decoder::over(BufReader::with_capacity(1 << 17, checked), length);
+    let part = PartPlace {
+        file: Arc::clone(file),
+        end: start + length,
+    };
     let n = d.len(64)?;
     let mut records = HashMap::with_capacity_and_hasher(n, Default::default());
     for _ in 0..n {
         let relative = d.string()?;
         let stamp = Stamp::decode(&mut d)?;
-        let entry = decode_entry(&mut d)?;
+        let entry = decode_entry(&mut d, &part)?;
         let count = d.len(16)?;
         let mut warnings = Vec::with_capacity(count);
         for _ in 0..count {
@@ -539,7 +548,8 @@ fn read_part(file: &Path, start: u64, length: u64) -> Result<Records, Corrupt> {
     d.finished()?;
     let crc = d.source().get_ref().crc.clone().finalize();
     let mut expected = [0u8; 4];
-    (&handle).read_exact(&mut expected).map_err(reading)?;
+    file.read_exact_at(&mut expected, start + length)
+        .map_err(reading)?;
     if crc != u32::from_le_bytes(expected) {
         return Err(Corrupt("its contents do not match their checksum".into()));
     }

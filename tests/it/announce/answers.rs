@@ -49,7 +49,8 @@ fn conference(id: &str, year: i32, start: &str, end: &str) -> Entry {
         facts: Vec::new(),
         body: format!(
             "Leverandørkonferansen i Ski i {year} er for bedrifter som vil selge til kommunene."
-        ),
+        )
+        .into(),
         event: Some(EventInfo {
             start: parse_local_datetime(start).unwrap(),
             end: parse_local_datetime(end).unwrap(),

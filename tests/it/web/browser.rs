@@ -334,7 +334,7 @@ async fn the_pages_work_in_a_browser(db: TestDb, javascript: bool) {
         .answer_only("Hva er ESPD?")
         .entry
         .unwrap()
-        .body
+        .body_text()
         .contains("(forhåndsvist)"));
     if shots {
         screenshot(&driver, "entry").await;

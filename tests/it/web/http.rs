@@ -678,7 +678,7 @@ async fn entries_are_edited_with_preview_and_lint_and_exported(db: TestDb) {
         .knowledge()
         .entry("espd", anbud::knowledge::Lang::Nb)
         .unwrap();
-    assert_eq!(entry.body, body);
+    assert_eq!(entry.body_text(), body);
     assert_eq!(
         entry.sources.len(),
         sources.lines().count(),
