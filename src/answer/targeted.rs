@@ -348,7 +348,7 @@ mod tests {
         .0;
         let mut figures = 0;
         for entry in &bundled.entries {
-            for p in passages(&entry.body) {
+            for p in passages(&entry.body_text()) {
                 let text = format!("{}\n{}", p.heading.unwrap_or(""), p.text);
                 if FIGURE.is_match(&text) {
                     figures += 1;
