@@ -27,6 +27,28 @@ pub struct Analysis {
     pub phrasing_none: Option<f32>,
 }
 
+impl Analysis {
+    /// Whether the learned figures (word associations or phrasing) know any of the
+    /// candidates: when not, the models fitted without them apply
+    /// ([`crate::knowledge::calibration::Unlearned`]).
+    pub fn learned_known(&self) -> bool {
+        self.learned_none.is_some() || self.phrasing_none.is_some()
+    }
+
+    /// The analysis as it would be without any learned figure: what the models of
+    /// [`crate::knowledge::calibration::Unlearned`] are fitted on.
+    pub fn without_learned(&self) -> Analysis {
+        let mut analysis = self.clone();
+        for hit in &mut analysis.candidates {
+            hit.learned = None;
+            hit.phrasing = None;
+        }
+        analysis.learned_none = None;
+        analysis.phrasing_none = None;
+        analysis
+    }
+}
+
 /// The learned figure of a hit and whether it is missing.
 fn learned(hit: &Hit) -> [f32; 2] {
     match hit.learned {

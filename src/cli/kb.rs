@@ -122,7 +122,12 @@ fn file_answerer(settings: &Settings) -> anyhow::Result<crate::answer::Answerer>
 fn calibrate(settings: &Settings, data: &Path, dry_run: bool) -> anyhow::Result<ExitCode> {
     let answerer = file_answerer(settings)?;
     let rows = quality::read_splits(data, &[quality::Split::Train, quality::Split::Dev])?;
-    let (calibration, train, dev) = quality::fit::calibrate(&answerer, &rows)?;
+    let quality::fit::Fitted {
+        calibration,
+        train,
+        dev,
+        dev_unlearned,
+    } = quality::fit::calibrate(&answerer, &rows)?;
     let figures = |name: &str, s: quality::fit::Score| {
         eprintln!(
             "{name}: in scope answered right {:.3}, out of scope not answered {:.3}, referred right {:.3}, referred wrongly {:.3}",
@@ -131,9 +136,15 @@ fn calibrate(settings: &Settings, data: &Path, dry_run: bool) -> anyhow::Result<
     };
     figures("train", train);
     figures("dev", dev);
+    figures("dev without the learned figures", dev_unlearned);
     eprintln!(
-        "threshold {:.2}, referral threshold {:.2}",
-        calibration.threshold, calibration.referral_threshold
+        "threshold {:.2}, referral threshold {:.2}, threshold without the learned figures {:.2}",
+        calibration.threshold,
+        calibration.referral_threshold,
+        calibration
+            .unlearned
+            .as_ref()
+            .map_or(calibration.threshold, |u| u.threshold)
     );
     let path = settings.knowledge.dir.join("calibration.toml");
     if dry_run {

@@ -10,6 +10,15 @@
 //! `anbud kb calibrate` writes the file: it fits the weights on the labelled `train`
 //! questions and chooses the thresholds on the `dev` questions. The file is reviewed in
 //! git like the entries; a folder without one uses the bundled file.
+//!
+//! The rank and answer models lean on the learned figures (`associations.tsv`,
+//! `phrasing.tsv`), which know only the entries that were there at the last refit. The
+//! rank model was fitted with some entries hidden from them, so it ranks entries they do
+//! not know on the other figures. The answer model cannot: for a question none of whose
+//! candidates they know (a knowledge folder with entries of its own, or one rewritten
+//! since), `learned_none` and `phrasing_none` are missing, and read as 0 they say "surely
+//! about procurement". Such questions get `[unlearned_answer]`: the answer model fitted on
+//! the same questions with the learned figures left out, with a threshold of its own.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -140,6 +149,14 @@ impl Model {
     }
 }
 
+/// The answer model fitted without the learned figures, with its own threshold: used for
+/// questions none of whose candidates the learned figures know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unlearned {
+    pub answer: Model,
+    pub threshold: f32,
+}
+
 /// The three models and the two thresholds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
@@ -147,6 +164,9 @@ pub struct Calibration {
     pub answer: Model,
     /// Answer when the answer probability is at least this.
     pub threshold: f32,
+    /// The answer model for questions the learned figures know nothing of (`None` in a
+    /// file written before it was fitted: the model above serves).
+    pub unlearned: Option<Unlearned>,
     pub referral: Model,
     /// Refer when the referral probability is at least this (and above the answer's).
     pub referral_threshold: f32,
@@ -182,6 +202,7 @@ struct RawFile {
     rank: RawModel,
     answer: RawModel,
     referral: RawModel,
+    unlearned_answer: Option<RawModel>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -230,6 +251,10 @@ impl Calibration {
         let rank = model("rank", &raw.rank, RANK_FEATURES, false);
         let answer = model("answer", &raw.answer, ANSWER_FEATURES, true);
         let referral = model("referral", &raw.referral, REFERRAL_FEATURES, true);
+        let unlearned = raw.unlearned_answer.as_ref().map(|answer| Unlearned {
+            answer: model("unlearned_answer", answer, ANSWER_FEATURES, true),
+            threshold: answer.threshold.unwrap_or(0.5) as f32,
+        });
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -242,6 +267,7 @@ impl Calibration {
             rank,
             answer,
             threshold: raw.answer.threshold.unwrap_or(0.5) as f32,
+            unlearned,
             referral,
             referral_threshold: raw.referral.threshold.unwrap_or(0.5) as f32,
             header,
@@ -309,7 +335,25 @@ impl Calibration {
             REFERRAL_FEATURES,
             Some(self.referral_threshold),
         );
+        if let Some(unlearned) = &self.unlearned {
+            section(
+                "unlearned_answer",
+                &unlearned.answer,
+                ANSWER_FEATURES,
+                Some(unlearned.threshold),
+            );
+        }
         out
+    }
+
+    /// The answer model and its threshold for a question: the [`Unlearned`] ones when
+    /// the learned figures know none of its candidates (`learned_known` false) and the
+    /// file has them.
+    pub fn answer_model_for(&self, learned_known: bool) -> (&Model, f32) {
+        match &self.unlearned {
+            Some(u) if !learned_known => (&u.answer, u.threshold),
+            _ => (&self.answer, self.threshold),
+        }
     }
 }
 
@@ -356,6 +400,30 @@ mod tests {
                 .iter()
                 .any(|p| p.contains("[rank]: has no threshold")),
             "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn the_unlearned_answer_model_serves_only_questions_the_learned_figures_do_not_know() {
+        let bundled = BUNDLED.clone();
+        let unlearned = bundled.unlearned.clone().expect("the bundled file has one");
+        assert_ne!(unlearned.answer, bundled.answer);
+        assert_eq!(
+            bundled.answer_model_for(false),
+            (&unlearned.answer, unlearned.threshold)
+        );
+        assert_eq!(
+            bundled.answer_model_for(true),
+            (&bundled.answer, bundled.threshold)
+        );
+        // A file written before the section existed still reads; the one model serves.
+        let text = bundled.to_text();
+        let older = &text[..text.find("\n[unlearned_answer]").unwrap()];
+        let parsed = Calibration::parse(older).unwrap();
+        assert_eq!(parsed.unlearned, None);
+        assert_eq!(
+            parsed.answer_model_for(false),
+            (&bundled.answer, bundled.threshold)
         );
     }
 

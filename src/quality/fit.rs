@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use crate::answer::{decide, features, Action, Analysis, Answerer};
 use crate::knowledge::associations::{Associations, LeaveOut, Word, NONE};
-use crate::knowledge::calibration::{Calibration, Model, ANSWER_FEATURES, REFERRAL_FEATURES};
+use crate::knowledge::calibration::{
+    Calibration, Model, Unlearned, ANSWER_FEATURES, REFERRAL_FEATURES,
+};
 use crate::knowledge::phrasing::Phrasing;
 use crate::search::SearchError;
 
@@ -306,7 +308,7 @@ pub fn fit_answer(examples: &[Example], rank: &Model) -> Model {
     let mut rows = Vec::new();
     let mut labels = Vec::new();
     for e in examples {
-        let decision = decide(&e.analysis, &calibration, 1.0);
+        let decision = decide(&e.analysis, &calibration, Some(1.0));
         let Some(first) = decision.ranked.first() else {
             continue;
         };
@@ -326,7 +328,7 @@ pub fn fit_referral(examples: &[Example], rank: &Model, answer: &Model) -> Model
     let mut rows = Vec::new();
     let mut labels = Vec::new();
     for e in examples {
-        let decision = decide(&e.analysis, &calibration, 1.0);
+        let decision = decide(&e.analysis, &calibration, Some(1.0));
         let first = decision.ranked.first();
         let probability = first.map_or(0.0, |r| r.probability);
         let Some(x) = features::referral(&e.analysis, first.map(|r| &r.hit), probability) else {
@@ -344,6 +346,7 @@ fn with_models(rank: Model, answer: Model) -> Calibration {
         rank,
         answer,
         threshold: 0.5,
+        unlearned: None,
         referral: Model::zero(REFERRAL_FEATURES.len()),
         referral_threshold: 1.1,
         header: Vec::new(),
@@ -490,7 +493,7 @@ pub fn score(examples: &[Example], calibration: &Calibration) -> Score {
     let (mut in_right, mut in_total, mut out_right, mut out_total) = (0, 0, 0, 0);
     let (mut ref_right, mut ref_total, mut ref_wrong) = (0, 0, 0);
     for e in examples {
-        let decision = decide(&e.analysis, calibration, calibration.threshold);
+        let decision = decide(&e.analysis, calibration, None);
         let answered = (decision.action == Action::Answer)
             .then(|| decision.ranked.first().map(|r| r.hit.id.as_str()))
             .flatten();
@@ -540,6 +543,19 @@ pub fn choose_thresholds(examples: &[Example], calibration: &Calibration) -> (f3
     best_thresholds(&grid).unwrap_or((0.5, 0.5, Score::default()))
 }
 
+/// The answer threshold alone, by the rule of [`choose_thresholds`], with the
+/// calibration's referral threshold kept.
+fn choose_answer_threshold(examples: &[Example], calibration: &Calibration) -> f32 {
+    let mut c = calibration.clone();
+    let grid: Vec<(f32, f32, Score)> = (5..=95)
+        .map(|t| {
+            c.threshold = t as f32 * 0.01;
+            (c.threshold, c.referral_threshold, score(examples, &c))
+        })
+        .collect();
+    best_thresholds(&grid).map_or(0.5, |(t, _, _)| t)
+}
+
 /// The pick of [`choose_thresholds`] from `(threshold, referral threshold, score)` in
 /// ascending order of the answer threshold within each referral threshold.
 fn best_thresholds(grid: &[(f32, f32, Score)]) -> Option<(f32, f32, Score)> {
@@ -560,12 +576,51 @@ fn best_thresholds(grid: &[(f32, f32, Score)]) -> Option<(f32, f32, Score)> {
         .or_else(|| best_by(&Score::balanced_objective, &|_| true))
 }
 
+/// What [`calibrate`] gives: the calibration and how it does.
+pub struct Fitted {
+    pub calibration: Calibration,
+    /// On the train questions (which the models have seen: flattering).
+    pub train: Score,
+    /// On the dev questions (which chose the thresholds).
+    pub dev: Score,
+    /// On the dev questions with the learned figures left out: how the unlearned answer
+    /// model does (as for a knowledge folder whose entries the learned figures do not
+    /// know).
+    pub dev_unlearned: Score,
+}
+
+/// Fit the answer model once more on examples without their learned figures, ranked by
+/// `calibration`'s rank model (fitted with some entries hidden from the learned figures,
+/// it ranks without them), and choose its threshold on `dev` the same way (the referral
+/// model and threshold are `calibration`'s).
+fn fit_unlearned(
+    train: &[Example],
+    dev: &[Example],
+    calibration: &Calibration,
+) -> (Unlearned, Score) {
+    let without = |examples: &[Example]| -> Vec<Example> {
+        examples
+            .iter()
+            .map(|e| Example {
+                row: e.row.clone(),
+                analysis: e.analysis.without_learned(),
+            })
+            .collect()
+    };
+    let (train, dev) = (without(train), without(dev));
+    let answer = fit_answer(&train, &calibration.rank);
+    let mut trial = with_models(calibration.rank.clone(), answer.clone());
+    trial.referral = calibration.referral.clone();
+    trial.referral_threshold = calibration.referral_threshold;
+    let threshold = choose_answer_threshold(&dev, &trial);
+    trial.threshold = threshold;
+    let dev_score = score(&dev, &trial);
+    (Unlearned { answer, threshold }, dev_score)
+}
+
 /// Fit the three models on `train` and choose the thresholds on `dev`; the header lines
 /// say what it was fitted on.
-pub fn calibrate(
-    answerer: &Answerer,
-    rows: &[Labelled],
-) -> Result<(Calibration, Score, Score), SearchError> {
+pub fn calibrate(answerer: &Answerer, rows: &[Labelled]) -> Result<Fitted, SearchError> {
     let train: Vec<Labelled> = rows
         .iter()
         .filter(|r| r.split == Split::Train)
@@ -587,6 +642,7 @@ pub fn calibrate(
         rank,
         answer,
         threshold: 0.5,
+        unlearned: None,
         referral,
         referral_threshold: 0.5,
         header: Vec::new(),
@@ -597,6 +653,8 @@ pub fn calibrate(
     calibration.threshold = threshold;
     calibration.referral_threshold = referral_threshold;
     let train_score = score(&train, &calibration);
+    let (unlearned, dev_unlearned) = fit_unlearned(&train, &dev, &calibration);
+    calibration.unlearned = Some(unlearned);
     calibration.header = vec![
         "Written by `anbud kb calibrate`; do not edit by hand. Refit after changing the"
             .to_string(),
@@ -607,7 +665,12 @@ pub fn calibrate(
             dev.len()
         ),
     ];
-    Ok((calibration, train_score, dev_score))
+    Ok(Fitted {
+        calibration,
+        train: train_score,
+        dev: dev_score,
+        dev_unlearned,
+    })
 }
 
 #[cfg(test)]
