@@ -24,6 +24,7 @@ mod segment_tables;
 
 use rustc_hash::FxHashMap as HashMap;
 
+use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -216,22 +217,69 @@ impl Scratch {
     }
 
     /// The `k` best touched documents, `(questions score, text score, doc)`, in no
-    /// particular order.
+    /// particular order: the best by score, and of equal scores the lowest document.
+    ///
+    /// One pass that keeps the `k` best so far, most documents rejected by one comparison
+    /// with the worst of them, rather than a list of every touched document (most of the
+    /// segment at 10,000 entries) and a selection in it: the same documents, a twentieth
+    /// of an answer less.
     fn best(&self, k: usize) -> Vec<(f32, f32, u32)> {
-        let mut scored: Vec<(f32, u32)> = self.docs.iter().map(|&d| (self.score(d), d)).collect();
-        if scored.len() > k {
-            scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            scored.truncate(k);
+        if k == 0 {
+            return Vec::new();
         }
-        scored
-            .into_iter()
-            .map(|(_, d)| {
-                let total = self.scores[d as usize].total;
-                (total[QUESTIONS], total[TEXT], d)
+        let mut kept: BinaryHeap<RankedDoc> = BinaryHeap::with_capacity(k);
+        for &doc in &self.docs {
+            let candidate = RankedDoc {
+                score: self.score(doc),
+                doc,
+            };
+            if kept.len() < k {
+                kept.push(candidate);
+            } else if let Some(mut worst) = kept.peek_mut() {
+                if candidate < *worst {
+                    *worst = candidate;
+                }
+            }
+        }
+        kept.into_iter()
+            .map(|RankedDoc { doc, .. }| {
+                let total = self.scores[doc as usize].total;
+                (total[QUESTIONS], total[TEXT], doc)
             })
             .collect()
     }
 }
+
+/// A document in [`Scratch::best`], ordered from best to worst: a higher score first,
+/// and of equal scores the lower document, so that a `BinaryHeap`'s top is the worst kept.
+#[derive(Clone, Copy)]
+struct RankedDoc {
+    score: f32,
+    doc: u32,
+}
+
+impl Ord for RankedDoc {
+    fn cmp(&self, other: &RankedDoc) -> std::cmp::Ordering {
+        other
+            .score
+            .total_cmp(&self.score)
+            .then(self.doc.cmp(&other.doc))
+    }
+}
+
+impl PartialOrd for RankedDoc {
+    fn partial_cmp(&self, other: &RankedDoc) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for RankedDoc {
+    fn eq(&self, other: &RankedDoc) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for RankedDoc {}
 
 /// Where [`SearchIndex::build_in`] puts or finds the tantivy index.
 enum Target {
@@ -1089,7 +1137,7 @@ impl SearchIndex {
     /// [`SearchIndex::search`], with the question's shape.
     pub fn search_shaped(&self, question: &str, limit: usize) -> Result<Searched, SearchError> {
         let words = self.analyzer.analyse_question(question);
-        self.search_words(&words, limit)
+        self.search_analysed(words, limit)
     }
 
     /// [`SearchIndex::search_shaped`] of a question whose variety is known already (this
@@ -1102,7 +1150,7 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Searched, SearchError> {
         let words = self.analyzer.analyse_question_as(question, variety);
-        self.search_words(&words, limit)
+        self.search_analysed(words, limit)
     }
 
     /// [`SearchIndex::search`], with each word weighing at most what it weighs in
@@ -1116,39 +1164,55 @@ impl SearchIndex {
         reference: &Query,
     ) -> Result<Vec<Hit>, SearchError> {
         let words = self.analyzer.analyse_question(question);
-        let mut weights = self.word_weights(&words);
+        let infos = self.alternative_infos(&words);
+        let mut weights = self.word_weights(&words, &infos);
         let own_max = (1.0 + self.ids.len().max(1) as f32).ln();
         for (word, weight) in words.iter().zip(&mut weights) {
             if let Some(share) = reference.weight_share(&word.surface) {
                 *weight = weight.min(share * own_max);
             }
         }
-        Ok(self.search_weighted(&words, weights, limit)?.hits)
+        Ok(self.search_weighted(words, &infos, weights, limit)?.hits)
     }
 
     /// Rank entries for already analysed question words.
     pub fn search_words(&self, words: &[QueryWord], limit: usize) -> Result<Searched, SearchError> {
-        let weights = self.word_weights(words);
-        self.search_weighted(words, weights, limit)
+        self.search_analysed(words.to_vec(), limit)
+    }
+
+    /// [`SearchIndex::search_words`], the words moved into the result's [`Query`]
+    /// rather than copied.
+    fn search_analysed(
+        &self,
+        words: Vec<QueryWord>,
+        limit: usize,
+    ) -> Result<Searched, SearchError> {
+        let infos = self.alternative_infos(&words);
+        let weights = self.word_weights(&words, &infos);
+        self.search_weighted(words, &infos, weights, limit)
     }
 
     fn search_weighted(
         &self,
-        words: &[QueryWord],
+        words: Vec<QueryWord>,
+        infos: &[Vec<Option<&TermInfo>>],
         weights: Vec<f32>,
         limit: usize,
     ) -> Result<Searched, SearchError> {
         if words.is_empty() || self.ids.is_empty() {
             return Ok(Searched::default());
         }
-        let shape = self.shape(words, &weights);
-        let numbers = self.alternative_numbers(words);
-        let top = self.top_documents(words, &weights)?;
+        let shape = self.shape(&words, &weights, infos);
+        let numbers = infos
+            .iter()
+            .map(|alternatives| alternatives.iter().map(|i| i.map(|i| i.number)).collect())
+            .collect();
+        let top = self.top_documents(&words, &weights, infos)?;
         let mut searched = Searched {
             hits: Vec::new(),
             shape,
             query: Query {
-                words: words.to_vec(),
+                words,
                 weights,
                 numbers,
                 max_weight: (1.0 + self.ids.len().max(1) as f32).ln(),
@@ -1158,7 +1222,11 @@ impl SearchIndex {
             // No word of the question is in any field: nothing matches.
             return Ok(searched);
         }
-        let (weights, numbers) = (&searched.query.weights, &searched.query.numbers);
+        let (words, weights, numbers) = (
+            &searched.query.words,
+            &searched.query.weights,
+            &searched.query.numbers,
+        );
         // The candidate entries, with the best text score of their documents (either
         // language). Their example questions are scored one by one in `coverage`: the
         // documents' question scores, over all questions together, only found them.
@@ -1212,10 +1280,17 @@ impl SearchIndex {
         hits.truncate(limit);
         // The passages do not rank: only the candidates kept need them (a third of the
         // candidates scored above, and the largest part of each one's coverage).
+        let mut best_per_word = Vec::new();
         searched.hits = hits
             .into_iter()
             .map(|(mut hit, id, known_total)| {
-                hit.passage_coverage = self.best_passage(id, weights, &asked, known_total);
+                let asked = AskedTerms {
+                    terms: &asked,
+                    set: &asked_set,
+                    filter: &asked_filter,
+                };
+                hit.passage_coverage =
+                    self.best_passage(id, weights, asked, known_total, &mut best_per_word);
                 hit
             })
             .collect();
@@ -1223,16 +1298,17 @@ impl SearchIndex {
     }
 
     /// How much of the question is everyday language or unknown to the knowledge base.
-    fn shape(&self, words: &[QueryWord], weights: &[f32]) -> QuestionShape {
+    fn shape(
+        &self,
+        words: &[QueryWord],
+        weights: &[f32],
+        infos: &[Vec<Option<&TermInfo>>],
+    ) -> QuestionShape {
         let total: f32 = weights.iter().sum();
-        let unknown: f32 = words
+        let unknown: f32 = infos
             .iter()
             .zip(weights)
-            .filter(|(w, _)| {
-                !w.alternatives
-                    .iter()
-                    .any(|(t, _)| self.terms.contains_key(t))
-            })
+            .filter(|(alternatives, _)| alternatives.iter().all(Option::is_none))
             .map(|(_, weight)| weight)
             .sum();
         let everyday = words
@@ -1263,8 +1339,9 @@ impl SearchIndex {
         &self,
         words: &[QueryWord],
         weights: &[f32],
+        infos: &[Vec<Option<&TermInfo>>],
     ) -> Result<Vec<(f32, f32, u32)>, SearchError> {
-        let plan = self.plan(words, weights);
+        let plan = self.plan(words, weights, infos);
         if plan.is_empty() {
             return Ok(Vec::new());
         }
@@ -1353,20 +1430,30 @@ impl SearchIndex {
     /// body, were most of the postings read at 10,000 entries and barely move a ranking.
     /// On a knowledge base of a few hundred entries no term is that common, so nothing is
     /// left out; at 10,000 synthetic entries it changed 1 % of the answers.
-    fn plan(&self, words: &[QueryWord], weights: &[f32]) -> Vec<PlannedWord> {
-        let mut plan = self.plan_all(words, weights);
+    fn plan(
+        &self,
+        words: &[QueryWord],
+        weights: &[f32],
+        infos: &[Vec<Option<&TermInfo>>],
+    ) -> Vec<PlannedWord> {
+        let mut plan = self.plan_all(words, weights, infos);
         leave_out_low_impact(&mut plan);
         plan
     }
 
     /// [`SearchIndex::plan`] with every term.
-    fn plan_all(&self, words: &[QueryWord], weights: &[f32]) -> Vec<PlannedWord> {
+    fn plan_all(
+        &self,
+        words: &[QueryWord],
+        weights: &[f32],
+        infos: &[Vec<Option<&TermInfo>>],
+    ) -> Vec<PlannedWord> {
         let searched = self.fields.searched();
         let mut plan = Vec::new();
-        for (word, weight) in words.iter().zip(weights) {
+        for ((word, weight), infos) in words.iter().zip(weights).zip(infos) {
             let mut terms = Vec::new();
-            for (term, variant) in &word.alternatives {
-                let Some(info) = self.terms.get(term) else {
+            for ((_, variant), info) in word.alternatives.iter().zip(infos) {
+                let Some(info) = info else {
                     continue;
                 };
                 for (slot, (_, boost, group)) in searched.into_iter().enumerate() {
@@ -1400,12 +1487,13 @@ impl SearchIndex {
     /// A weight per question word: rare words (few entries) weigh more; a word the
     /// knowledge base does not know at all weighs most, because it is what the question
     /// is about and nothing covers it.
-    fn word_weights(&self, words: &[QueryWord]) -> Vec<f32> {
+    fn word_weights(&self, words: &[QueryWord], infos: &[Vec<Option<&TermInfo>>]) -> Vec<f32> {
         let n = self.ids.len().max(1) as f32;
         let max = (1.0 + n).ln();
         words
             .iter()
-            .map(|w| {
+            .zip(infos)
+            .map(|(w, infos)| {
                 if analysis::is_filler(&w.surface) {
                     return FILLER_WEIGHT;
                 }
@@ -1417,18 +1505,16 @@ impl SearchIndex {
                 let df = w
                     .alternatives
                     .iter()
-                    .filter(|(_, v)| matches!(v, Variant::Exact | Variant::Typo))
-                    .filter_map(|(t, _)| self.terms.get(t).map(|i| i.doc_freq))
+                    .zip(infos)
+                    .filter(|((_, v), _)| matches!(v, Variant::Exact | Variant::Typo))
+                    .filter_map(|(_, info)| info.map(|i| i.doc_freq))
                     .max();
                 match df {
                     Some(df) => (1.0 + n / (df as f32 + 0.5)).ln().min(cap),
                     None => {
                         // Unknown word: weigh it fully unless a synonym or part is known.
                         // An everyday word is capped even when unknown.
-                        let known_otherwise = w
-                            .alternatives
-                            .iter()
-                            .any(|(t, _)| self.terms.contains_key(t));
+                        let known_otherwise = infos.iter().any(Option::is_some);
                         let weight = if known_otherwise { 0.8 * max } else { max };
                         weight.min(cap)
                     }
@@ -1437,8 +1523,6 @@ impl SearchIndex {
             .collect()
     }
 
-    /// Each word's alternatives as term numbers (`None` for a term the knowledge base does
-    /// not have), looked up once per question rather than once per candidate entry.
     /// Every known term of the question with its word and variant weight, sorted by term
     /// number.
     fn asked_terms(words: &[QueryWord], numbers: &[Vec<Option<u32>>]) -> Vec<AskedTerm> {
@@ -1463,13 +1547,17 @@ impl SearchIndex {
         asked
     }
 
-    fn alternative_numbers(&self, words: &[QueryWord]) -> Vec<Vec<Option<u32>>> {
+    /// Each word's alternatives as the knowledge base's terms (`None` for a term it does
+    /// not have), looked up once per question: the weights, the question's shape, the
+    /// plan and the candidates' coverage all need them, and each look-up hashes and
+    /// compares a string.
+    fn alternative_infos(&self, words: &[QueryWord]) -> Vec<Vec<Option<&TermInfo>>> {
         words
             .iter()
             .map(|w| {
                 w.alternatives
                     .iter()
-                    .map(|(t, _)| self.terms.get(t).map(|i| i.number))
+                    .map(|(t, _)| self.terms.get(t))
                     .collect()
             })
             .collect()
@@ -1606,20 +1694,28 @@ impl SearchIndex {
 
     /// Share of the known content (`known_total` of the question's weight, from
     /// [`SearchIndex::coverage`]) that the best passage of entry `id` covers on its own.
-    fn best_passage(&self, id: u32, weights: &[f32], asked: &[AskedTerm], known_total: f32) -> f32 {
+    /// `best_per_word` is scratch space, kept from one candidate to the next.
+    fn best_passage(
+        &self,
+        id: u32,
+        weights: &[f32],
+        asked: AskedTerms<'_>,
+        known_total: f32,
+        best_per_word: &mut Vec<f32>,
+    ) -> f32 {
         let Some(terms) = self.entry_terms.get(id as usize) else {
             return 0.0;
         };
         if known_total <= 0.0 {
             return 0.0;
         }
-        let asked_filter = TermFilter::new(asked.iter().map(|a| a.number));
-        let mut best_per_word = vec![0.0f32; weights.len()];
+        best_per_word.clear();
+        best_per_word.resize(weights.len(), 0.0);
         terms
             .passages
             .iter()
             .map(|p| {
-                self.passage_covered_asked(p, asked, &asked_filter, weights, &mut best_per_word)
+                self.passage_covered_asked(p, asked.terms, asked.filter, weights, best_per_word)
             })
             .fold(0.0, f32::max)
             / known_total
@@ -2018,10 +2114,11 @@ mod tests {
             let index = SearchIndex::build(&kb).unwrap();
             for question in &synthetic.questions {
                 let words = index.analyzer().analyse_question(&question.text);
-                let weights = index.word_weights(&words);
-                let all = index.plan_all(&words, &weights);
+                let infos = index.alternative_infos(&words);
+                let weights = index.word_weights(&words, &infos);
+                let all = index.plan_all(&words, &weights, &infos);
                 let kept: Vec<(u32, usize)> = index
-                    .plan(&words, &weights)
+                    .plan(&words, &weights, &infos)
                     .into_iter()
                     .flat_map(|w| w.terms.into_iter().map(|t| (t.number, t.slot)))
                     .collect();
