@@ -544,16 +544,18 @@ pub fn write_dir(synthetic: &Synthetic, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The bundled knowledge base, the source that tests generate synthetic bases from.
+#[cfg(test)]
+pub(crate) fn bundled() -> KnowledgeBase {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    crate::knowledge::load_dir(&dir)
+        .expect("the bundled knowledge base loads")
+        .0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn bundled() -> KnowledgeBase {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-        crate::knowledge::load_dir(&dir)
-            .expect("the bundled knowledge base loads")
-            .0
-    }
 
     #[test]
     fn the_same_seed_gives_the_same_base() {

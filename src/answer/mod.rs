@@ -606,10 +606,8 @@ mod tests {
     /// "surely about procurement" and answered most of them.
     #[test]
     fn entries_the_learned_figures_do_not_know_get_the_unlearned_answer_model() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-        let bundled = crate::knowledge::load_dir(&dir).unwrap().0;
         let synthetic = crate::synth::generate(
-            &bundled,
+            &crate::synth::bundled(),
             crate::synth::SynthOptions {
                 entries: 300,
                 seed: 5,

@@ -2096,10 +2096,7 @@ mod tests {
     /// that can add little are left out.
     #[test]
     fn only_common_low_impact_terms_are_left_out() {
-        let bundled = {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-            crate::knowledge::load_dir(&dir).unwrap().0
-        };
+        let bundled = crate::synth::bundled();
         let synthetic = crate::synth::generate(
             &bundled,
             crate::synth::SynthOptions {
