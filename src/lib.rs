@@ -17,6 +17,7 @@ pub mod config;
 pub mod delivery;
 pub mod discord;
 pub mod knowledge;
+pub mod memo;
 pub mod quality;
 pub mod search;
 pub mod store;

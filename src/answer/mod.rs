@@ -17,6 +17,7 @@ use crate::config::AnswerSettings;
 use crate::knowledge::calibration::{Calibration, BUNDLED};
 use crate::knowledge::passage::passages;
 use crate::knowledge::{Entry, KnowledgeBase, Lang};
+use crate::memo::Memo;
 use crate::search::{Hit, SearchError, SearchIndex};
 use features::lead;
 pub use features::Analysis;
@@ -177,7 +178,13 @@ pub struct Answerer {
     /// search at scale. FxHash, as for the index's maps: cheaper than SipHash on these
     /// short keys, looked up for every candidate of every reply.
     positions: HashMap<String, [Option<u32>; 2]>,
+    /// Whether a passage holds a figure ([`targeted::has_figure`], a Unicode regex), by
+    /// the passage's text: replies keep choosing among the same passages.
+    figures: Memo<bool>,
 }
+
+/// The most passages whose figures are remembered (each by its text: about a megabyte).
+const FIGURES_REMEMBERED: usize = 2_000;
 
 impl std::fmt::Debug for Answerer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -224,6 +231,7 @@ impl Answerer {
             calibration,
             settings,
             positions,
+            figures: Memo::new(FIGURES_REMEMBERED),
         };
         Ok((answerer, origin))
     }
@@ -422,10 +430,11 @@ impl Answerer {
             let coverage = self
                 .index
                 .passage_coverage(&analysis.query, &entry.id, entry.lang);
-            reply.passage = targeted::choose(
+            reply.passage = targeted::choose_with(
                 &passages(&entry.body_text()),
                 &coverage,
                 targeted::Asks::of(&cleaned),
+                &|text| self.figures.get_or_compute(text, targeted::has_figure),
             );
         }
         reply.entry = entry;

@@ -185,10 +185,21 @@ fn is_condition(heading: &str) -> bool {
 /// (with a bonus for steps to a "how" and a condition to a "what if") clearly better than
 /// the lead does.
 pub fn choose(passages: &[Passage<'_>], coverage: &[PassageCoverage], asks: Asks) -> Option<usize> {
+    choose_with(passages, coverage, asks, &has_figure)
+}
+
+/// [`choose`], telling whether a passage's text (heading, line break, text) holds a
+/// figure with `figure_in` (which may remember what [`has_figure`] said of it).
+pub fn choose_with(
+    passages: &[Passage<'_>],
+    coverage: &[PassageCoverage],
+    asks: Asks,
+    figure_in: &dyn Fn(&str) -> bool,
+) -> Option<usize> {
     let covered = |i: usize| coverage.get(i).copied().unwrap_or_default();
     let figure = |i: usize| {
         let p = &passages[i];
-        has_figure(&format!("{}\n{}", p.heading.unwrap_or(""), p.text))
+        figure_in(&format!("{}\n{}", p.heading.unwrap_or(""), p.text))
     };
     let has_lead = passages.first().is_some_and(|p| p.heading.is_none());
     let sections = usize::from(has_lead)..passages.len();

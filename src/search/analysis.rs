@@ -14,6 +14,7 @@ use tantivy::tokenizer::{
 };
 
 use super::persisted::{Corrupt, Decoder, Encoder};
+use crate::memo::Memo;
 use crate::knowledge::{Glossary, KnowledgeBase, Lang};
 
 /// The smallest compound part we split off. Shorter parts split words by accident.
@@ -871,6 +872,12 @@ struct WordAnalysis {
 /// A spelling rule of the glossary: the words it matches (in order) and what they become.
 type SpellingRule = (Vec<String>, Vec<String>);
 
+/// A question word's alternatives: `(term, variant)`, as in [`QueryWord`].
+type Alternatives = Vec<(String, Variant)>;
+
+/// The most question words whose analysis is remembered (a few megabytes at most).
+const QUESTION_WORDS_REMEMBERED: usize = 20_000;
+
 /// The analyser: the stemmers, the glossary and the knowledge base's vocabulary.
 #[derive(Clone)]
 pub struct Analyzer {
@@ -897,6 +904,8 @@ pub struct Analyzer {
     /// question words ("market dialogue RFI").
     english_only: HashSet<String>,
     norwegian_only: HashSet<String>,
+    /// Question words already analysed: each word's [`QueryWord::alternatives`].
+    question_words: Memo<Alternatives>,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -928,6 +937,7 @@ impl Analyzer {
             longest_synonym: 0,
             english_only: HashSet::default(),
             norwegian_only: HashSet::default(),
+            question_words: Memo::new(QUESTION_WORDS_REMEMBERED),
         };
         for rule in &kb.glossary.rules {
             let from: Vec<String> = rule.from.iter().map(|w| fold(w)).collect();
@@ -1044,6 +1054,7 @@ impl Analyzer {
     /// Register the terms of the built index, for typo look-up.
     pub fn set_index_terms<'a>(&mut self, terms: impl IntoIterator<Item = &'a String>) {
         self.deletions.clear();
+        self.question_words.clear();
         for term in terms {
             if term.chars().count() < 4 || term.chars().any(|c| c.is_ascii_digit()) {
                 continue;
@@ -1382,51 +1393,71 @@ impl Analyzer {
         let folded: Vec<String> = words(text).iter().map(|w| fold(w)).collect();
         let english = variety == Variety::En;
         let respelled = self.respell(folded, english);
-        let content: Vec<String> = respelled.into_iter().filter(|w| !is_stop_word(w)).collect();
-        let mut out: Vec<QueryWord> = Vec::new();
-        for w in &content {
-            if out.iter().any(|q| &q.surface == w) {
-                continue;
+        let mut content: Vec<String> = Vec::new();
+        for w in respelled {
+            if !is_stop_word(&w) && !content.contains(&w) {
+                content.push(w);
             }
-            let mut alternatives: Vec<(String, Variant)> = Vec::new();
-            let push = |term: String, variant: Variant, alts: &mut Vec<(String, Variant)>| {
-                if !term.is_empty() && !alts.iter().any(|(t, _)| *t == term) {
-                    alts.push((term, variant));
+        }
+        let remembered = self.question_words.get_all(&content);
+        let mut analysed = Vec::new();
+        let mut out: Vec<QueryWord> = Vec::with_capacity(content.len());
+        for (w, remembered) in content.into_iter().zip(remembered) {
+            let alternatives = match remembered {
+                Some(alternatives) => alternatives,
+                None => {
+                    let alternatives = self.word_alternatives(&w);
+                    analysed.push((w.clone(), alternatives.clone()));
+                    alternatives
                 }
             };
-            for lang in [Lang::Nb, Lang::En] {
-                push(self.stem(w, lang), Variant::Exact, &mut alternatives);
-            }
-            let known = alternatives
-                .iter()
-                .any(|(t, _)| self.vocabulary.contains(t))
-                || self.vocabulary.contains(w);
-            for lang in [Lang::Nb, Lang::En] {
-                for part in self.compound_parts(w, lang) {
-                    push(part, Variant::Part, &mut alternatives);
-                }
-            }
-            if !known {
-                let mut sources: Vec<String> = vec![w.clone()];
-                sources.extend(
-                    alternatives
-                        .iter()
-                        .filter(|(_, v)| *v == Variant::Exact)
-                        .map(|(t, _)| t.clone()),
-                );
-                for source in sources {
-                    for typo in self.typo_candidates(&source) {
-                        push(typo, Variant::Typo, &mut alternatives);
-                    }
-                }
-            }
             out.push(QueryWord {
-                surface: w.clone(),
+                surface: w,
                 alternatives,
             });
         }
+        self.question_words.remember(analysed);
         self.expand_synonyms(&mut out);
         out
+    }
+
+    /// Every term a question word (folded, not a stop word) may stand for in the index:
+    /// its stems, its compound parts, and when the knowledge base does not know it, the
+    /// known terms one typo away; distinct, best variant first.
+    fn word_alternatives(&self, w: &str) -> Alternatives {
+        let mut alternatives: Alternatives = Vec::new();
+        let push = |term: String, variant: Variant, alts: &mut Alternatives| {
+            if !term.is_empty() && !alts.iter().any(|(t, _)| *t == term) {
+                alts.push((term, variant));
+            }
+        };
+        for lang in [Lang::Nb, Lang::En] {
+            push(self.stem(w, lang), Variant::Exact, &mut alternatives);
+        }
+        let known = alternatives
+            .iter()
+            .any(|(t, _)| self.vocabulary.contains(t))
+            || self.vocabulary.contains(w);
+        for lang in [Lang::Nb, Lang::En] {
+            for part in self.compound_parts(w, lang) {
+                push(part, Variant::Part, &mut alternatives);
+            }
+        }
+        if !known {
+            let mut sources: Vec<String> = vec![w.to_string()];
+            sources.extend(
+                alternatives
+                    .iter()
+                    .filter(|(_, v)| *v == Variant::Exact)
+                    .map(|(t, _)| t.clone()),
+            );
+            for source in sources {
+                for typo in self.typo_candidates(&source) {
+                    push(typo, Variant::Typo, &mut alternatives);
+                }
+            }
+        }
+        alternatives
     }
 
     /// Add glossary synonyms to the words (and word sequences) that belong to a group.

@@ -198,10 +198,14 @@ impl Scratch {
                 // Listed again for another term: already added.
                 continue;
             }
+            // A group the word did not match adds exactly 0 (its maximum and sum are 0):
+            // skipped, the same totals.
             for (g, max) in [(QUESTIONS, q_max), (TEXT, t_max)] {
-                scores.total[g] += boost * (max + (scores.word_sum[g] - max) * tie);
-                scores.word_max[g] = 0.0;
-                scores.word_sum[g] = 0.0;
+                if max != 0.0 {
+                    scores.total[g] += boost * (max + (scores.word_sum[g] - max) * tie);
+                    scores.word_max[g] = 0.0;
+                    scores.word_sum[g] = 0.0;
+                }
             }
             if !scores.touched {
                 scores.touched = true;
@@ -236,7 +240,10 @@ impl Scratch {
             if kept.len() < k {
                 kept.push(candidate);
             } else if let Some(mut worst) = kept.peek_mut() {
-                if candidate < *worst {
+                // Most documents score below the worst kept: one float comparison (scores
+                // are sums of finite positive terms, never NaN) rejects them before the
+                // total order does.
+                if candidate.score >= worst.score && candidate < *worst {
                     *worst = candidate;
                 }
             }
@@ -1029,6 +1036,14 @@ impl SearchIndex {
         }
         if let Some(mut writer) = writer {
             writer.commit()?;
+            // One segment: a search opens each asked term's postings once per segment,
+            // and at 10,000 entries the arena leaves two (at 50,000, several), each term
+            // read from all of them. Merged once here, the index on disk is opened as
+            // one segment at every later start.
+            let segments = index.searchable_segment_ids()?;
+            if segments.len() > 1 {
+                writer.merge(&segments).wait()?;
+            }
             writer.wait_merging_threads()?;
         }
         tracing::debug!(
@@ -1357,10 +1372,8 @@ impl SearchIndex {
             for (segment, tables) in searcher.segment_readers().iter().zip(&self.segments) {
                 scratch.reset(segment.max_doc() as usize);
                 let mut inverted = Vec::with_capacity(SEARCHED_FIELDS);
-                let mut field_norms = Vec::with_capacity(SEARCHED_FIELDS);
                 for (field, _, _) in self.fields.searched() {
                     inverted.push(segment.inverted_index(field)?);
-                    field_norms.push(segment.get_fieldnorms_reader(field)?);
                 }
                 for word in &plan {
                     scratch.start_word();
@@ -1377,14 +1390,14 @@ impl SearchIndex {
                         )?;
                         let norms = &self.norms[slot];
                         let once = &self.once[slot];
-                        let lengths = &field_norms[slot];
+                        let lengths = &tables.lengths[slot];
                         loop {
                             let docs = postings.docs();
                             if docs.is_empty() {
                                 break;
                             }
                             for (&doc, &tf) in docs.iter().zip(postings.freqs()) {
-                                let code = lengths.fieldnorm_id(doc) as usize;
+                                let code = lengths.get(doc as usize).copied().unwrap_or(0) as usize;
                                 let factor = if tf == 1 {
                                     // Most terms occur once: no division.
                                     once[code]

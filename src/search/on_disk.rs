@@ -34,8 +34,10 @@ use crate::knowledge::{KnowledgeBase, Lang};
 /// stop words, the general-word list, synonym expansion…): the indexes on disk were
 /// built with the old analysis and are rebuilt.
 pub const ANALYSIS_VERSION: u32 = 1;
-/// Bump whenever the schema or what goes into a field changes (see `SearchIndex::build`).
-pub const LAYOUT_VERSION: u32 = 1;
+/// Bump whenever the schema or what goes into a field changes (see `SearchIndex::build`),
+/// or how the index is laid out: 2 merges it into one segment, so an index built before
+/// is rebuilt once rather than searched in several.
+pub const LAYOUT_VERSION: u32 = 2;
 
 /// The file, inside an index folder, holding the fingerprint it was built for.
 pub const FINGERPRINT_FILE: &str = "anbud-fingerprint";
