@@ -306,7 +306,7 @@ mod tests {
         let mut question = kb();
         question.entries[0]
             .questions
-            .push("How long can it last?".into());
+            .push("How long can it last?");
         assert_ne!(base, fingerprint(&question));
 
         let mut glossary = kb();

@@ -63,10 +63,10 @@ impl Encoder {
         self.buf.extend_from_slice(s.as_bytes());
     }
 
-    pub(crate) fn strings<'a>(&mut self, items: impl ExactSizeIterator<Item = &'a String>) {
+    pub(crate) fn strings<S: AsRef<str>>(&mut self, items: impl ExactSizeIterator<Item = S>) {
         self.len(items.len());
         for s in items {
-            self.str(s);
+            self.str(s.as_ref());
         }
     }
 

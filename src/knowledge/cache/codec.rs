@@ -9,6 +9,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 
 use crate::knowledge::body::{Body, BodyFile, BodyUnreadable};
 use crate::knowledge::entry::{Entry, EventInfo, Fact, Lang, Source};
+use crate::knowledge::texts::{TextList, TextListBuilder};
 use crate::search::{Corrupt, Decoder, Encoder};
 
 /// Where the part of the cache being decoded lies, so that a body is left there: the
@@ -18,8 +19,18 @@ pub(super) struct PartPlace {
     pub(super) end: u64,
 }
 
-fn write_string_list(e: &mut Encoder, items: &[String]) {
-    e.strings(items.iter());
+/// A list of strings, written as [`Encoder::strings`] writes it, read into one
+/// [`TextList`] without a string of its own for each.
+fn decode_text_list(d: &mut Decoder<impl Read>) -> Result<TextList, Corrupt> {
+    let n = d.len(8)?;
+    let mut list = TextListBuilder::default();
+    for _ in 0..n {
+        let len = d.len(1)?;
+        let text = std::str::from_utf8(d.take(len)?)
+            .map_err(|_| Corrupt("text that is not UTF-8".into()))?;
+        list.push(text);
+    }
+    Ok(list.finish())
 }
 
 fn encode_date(e: &mut Encoder, date: NaiveDate) {
@@ -71,9 +82,9 @@ pub(super) fn encode_entry(e: &mut Encoder, entry: &Entry) -> Result<(), BodyUnr
         Lang::En => 1,
     });
     e.str(&entry.title);
-    write_string_list(e, &entry.questions);
-    write_string_list(e, &entry.keywords);
-    write_string_list(e, &entry.related);
+    e.strings(entry.questions.iter());
+    e.strings(entry.keywords.iter());
+    e.strings(entry.related.iter());
     encode_date(e, entry.reviewed);
     e.len(entry.sources.len());
     for s in &entry.sources {
@@ -118,8 +129,8 @@ pub(super) fn decode_entry(d: &mut Decoder<impl Read>, part: &PartPlace) -> Resu
         _ => return Err(Corrupt("an unknown language".into())),
     };
     let title = d.string()?;
-    let questions = d.strings()?;
-    let keywords = d.strings()?;
+    let questions = decode_text_list(d)?;
+    let keywords = decode_text_list(d)?;
     let related = d.strings()?;
     let reviewed = decode_date(d)?;
     let n = d.len(16)?;
