@@ -126,6 +126,8 @@ macro_rules! with_terms {
     ($terms:expr, |$numbers:ident| $body:expr) => {
         match $terms {
             $crate::search::term_list::Terms::Narrow($numbers) => $body,
+            // `u32::from` of a `u32` here: the one body serves both widths.
+            #[allow(clippy::useless_conversion)]
             $crate::search::term_list::Terms::Wide($numbers) => $body,
         }
     };
