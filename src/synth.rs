@@ -368,10 +368,7 @@ fn make_entry(
             questions.push(q);
         }
     }
-    let keyword = base
-        .keywords
-        .first()
-        .unwrap_or(base.title.as_str());
+    let keyword = base.keywords.first().unwrap_or(base.title.as_str());
     questions.push(format!("{keyword} {sector} {place}").to_lowercase());
     let mut keywords: Vec<String> = base.keywords.iter().take(6).map(str::to_string).collect();
     keywords.push(sector.to_string());

@@ -162,7 +162,10 @@ impl Entry {
         line("questions", toml_array(&self.questions));
         line("keywords", toml_array(&self.keywords));
         if !self.related.is_empty() {
-            line("related", toml_array(self.related.iter().map(String::as_str)));
+            line(
+                "related",
+                toml_array(self.related.iter().map(String::as_str)),
+            );
         }
         line(
             "reviewed",

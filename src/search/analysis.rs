@@ -949,8 +949,9 @@ impl Analyzer {
         for entry in &kb.entries {
             let seen = &mut seen[lang_slot(entry.lang)];
             let body = entry.body_text();
+            let questions = entry.questions_text();
             let texts = std::iter::once(entry.title.as_str())
-                .chain(entry.questions.iter())
+                .chain(questions.iter())
                 .chain(entry.keywords.iter())
                 .chain(std::iter::once(&*body));
             for text in texts {

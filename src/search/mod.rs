@@ -977,7 +977,7 @@ impl SearchIndex {
                     fields.parts => strong_parts.join(" "),
                 )
             });
-            for question in &entry.questions {
+            for question in entry.questions_text().iter() {
                 let q = analyzer.analyse_text_memoised(question, lang);
                 numbers.extend(&mut terms.strong, q.terms.iter().chain(&q.parts));
                 let mut counts: Vec<(u32, [u8; 2])> = Vec::new();

@@ -248,7 +248,10 @@ impl<R: Read> Decoder<R> {
     }
 
     /// `n` items of `N` bytes, read 16,384 at a time.
-    fn words<const N: usize, T>(&mut self, convert: impl Fn([u8; N]) -> T) -> Result<Vec<T>, Corrupt> {
+    fn words<const N: usize, T>(
+        &mut self,
+        convert: impl Fn([u8; N]) -> T,
+    ) -> Result<Vec<T>, Corrupt> {
         let n = self.len(N)?;
         let mut out = Vec::with_capacity(n);
         let mut left = n;
@@ -435,7 +438,10 @@ impl SearchIndex {
             if places.len() != all.len() || places.iter().any(|&p| p > 2) {
                 return Err(corrupt("term places do not match the terms"));
             }
-            if with_terms!(all.terms(), |numbers| numbers.windows(2).any(|w| w[0] >= w[1])) {
+            if with_terms!(all.terms(), |numbers| numbers
+                .windows(2)
+                .any(|w| w[0] >= w[1]))
+            {
                 return Err(corrupt("entry terms out of order"));
             }
             let n = d.len(10)?;
@@ -770,6 +776,31 @@ mod tests {
             &kb.glossary,
             kb.entries.len(),
         )
+    }
+
+    /// Term numbers read back at the width they were written: 16 bits when all fit,
+    /// else 32; a width byte other than 2 or 4 is refused.
+    #[test]
+    fn term_lists_round_trip_at_their_width() {
+        let lists = [
+            TermList::from(vec![0, 3, 65_535]).narrowed(),
+            TermList::from(vec![0, 3, 65_536, u32::MAX]).narrowed(),
+            TermList::default().narrowed(),
+        ];
+        assert!(matches!(lists[0], TermList::Narrow(_)));
+        assert!(matches!(lists[1], TermList::Wide(_)));
+        let mut e = Encoder::default();
+        for list in &lists {
+            e.term_list(list);
+        }
+        let mut d = Decoder::new(e.as_slice());
+        for list in &lists {
+            assert_eq!(&d.term_list().unwrap(), list);
+        }
+        assert!(d.finished().is_ok());
+        let mut bytes = e.as_slice().to_vec();
+        bytes[0] = 3;
+        assert!(Decoder::new(&bytes).term_list().is_err());
     }
 
     /// A derived file that is truncated, has a byte changed, or is another
