@@ -39,8 +39,8 @@ pub fn learned_to_entry(learned: &LearnedEntry) -> Entry {
         id: learned.id.clone(),
         lang: learned.lang,
         title: learned.title.clone(),
-        questions: learned.questions.clone(),
-        keywords: learned.keywords.clone(),
+        questions: learned.questions.iter().collect(),
+        keywords: learned.keywords.iter().collect(),
         related: Vec::new(),
         reviewed: learned.reviewed,
         sources: vec![EntrySource {

@@ -368,13 +368,9 @@ fn make_entry(
             questions.push(q);
         }
     }
-    let keyword = base
-        .keywords
-        .first()
-        .map(String::as_str)
-        .unwrap_or(base.title.as_str());
+    let keyword = base.keywords.first().unwrap_or(base.title.as_str());
     questions.push(format!("{keyword} {sector} {place}").to_lowercase());
-    let mut keywords: Vec<String> = base.keywords.iter().take(6).cloned().collect();
+    let mut keywords: Vec<String> = base.keywords.iter().take(6).map(str::to_string).collect();
     keywords.push(sector.to_string());
     keywords.push(place.to_string());
     // The body: the direct answer narrowed to the situation, most of the topic's detail,
@@ -414,8 +410,8 @@ fn make_entry(
         id: id.to_string(),
         lang,
         title,
-        questions,
-        keywords,
+        questions: questions.into(),
+        keywords: keywords.into(),
         related: related.to_vec(),
         reviewed: base.reviewed,
         sources: base.sources.clone(),
@@ -451,7 +447,7 @@ fn make_questions(kb: &KnowledgeBase, count: usize, rng: &mut SplitMix64) -> Vec
             continue;
         }
         let entry = rng.pick(&kb.entries);
-        let question = rng.pick(&entry.questions);
+        let question = &entry.questions[rng.below(entry.questions.len())];
         out.push(SynthQuestion {
             expected: Some(entry.id.clone()),
             lang: entry.lang,

@@ -251,8 +251,8 @@ pub fn stored_event_to_entry(stored: &StoredEvent, tz: Tz) -> Entry {
         id: event.id.clone(),
         lang,
         title: title.to_owned(),
-        questions,
-        keywords,
+        questions: questions.into(),
+        keywords: keywords.into(),
         related: Vec::new(),
         reviewed: stored.updated_at.with_timezone(&tz).date_naive(),
         sources: vec![Source {

@@ -574,6 +574,7 @@ fn lang_slot(lang: Lang) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::knowledge::TextList;
 
     #[test]
     fn entry_lookup_matches_the_knowledge_base() {
@@ -581,8 +582,8 @@ mod tests {
             id: id.into(),
             lang,
             title: format!("{id} {lang}"),
-            questions: vec![],
-            keywords: vec![],
+            questions: TextList::new(),
+            keywords: TextList::new(),
             related: vec![],
             reviewed: Default::default(),
             sources: vec![],

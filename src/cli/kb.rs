@@ -334,8 +334,8 @@ fn export(
                     let mut questions = Vec::new();
                     let mut keywords = Vec::new();
                     for e in &entries {
-                        questions.extend(e.questions.iter().cloned());
-                        keywords.extend(e.keywords.iter().cloned());
+                        questions.extend(e.questions.iter().map(str::to_string));
+                        keywords.extend(e.keywords.iter().map(str::to_string));
                     }
                     let langs: serde_json::Map<String, serde_json::Value> = entries
                         .iter()

@@ -19,6 +19,7 @@ use std::sync::{Arc, OnceLock};
 use sha2::{Digest, Sha256};
 
 use super::entry::{parse_entry_file, Entry};
+use super::texts::TextList;
 
 impl Entry {
     /// The body's text. An entry from the cache of parsed files reads it from there; when
@@ -44,6 +45,25 @@ impl Entry {
         match entry.body.read() {
             Ok(body) => Some(body.into_owned()),
             Err(_) => None,
+        }
+    }
+
+    /// The example questions, without keeping them in memory when the cache of parsed
+    /// files holds them (building the index reads every entry's once); when they cannot
+    /// be read from there, from the entry's own file, with a log line.
+    pub fn questions_text(&self) -> Cow<'_, TextList> {
+        match self.questions.read() {
+            Ok(questions) => questions,
+            Err(why) => {
+                tracing::error!(id = %self.id, lang = %self.lang, error = %why, "an entry's example questions cannot be read from the cache; reading its file");
+                let from_file = self
+                    .path
+                    .as_deref()
+                    .and_then(|path| super::read_knowledge_file(path).ok().map(|t| (path, t)))
+                    .and_then(|(path, text)| parse_entry_file(path, &text).ok())
+                    .map(|(entry, _)| entry.questions);
+                Cow::Owned(from_file.unwrap_or_default())
+            }
         }
     }
 
@@ -140,11 +160,7 @@ pub(crate) fn digest_of(text: &str) -> [u8; 32] {
 
 impl StoredBody {
     fn read(&self) -> Result<String, BodyUnreadable> {
-        let mut bytes = vec![0u8; self.len as usize];
-        self.file.read_exact_at(&mut bytes, self.offset)?;
-        if crc32fast::hash(&bytes) != self.crc {
-            return Err(BodyUnreadable::Changed);
-        }
+        let bytes = self.file.read_checked(self.offset, self.len, self.crc)?;
         String::from_utf8(bytes).map_err(|_| BodyUnreadable::Changed)
     }
 }
@@ -250,6 +266,22 @@ impl BodyFile {
             }
             Ok(())
         }
+    }
+
+    /// The `len` bytes at `offset`, which must have CRC-32 `crc` (what the cache held
+    /// when it was read).
+    pub(crate) fn read_checked(
+        &self,
+        offset: u64,
+        len: u32,
+        crc: u32,
+    ) -> Result<Vec<u8>, BodyUnreadable> {
+        let mut bytes = vec![0u8; len as usize];
+        self.read_exact_at(&mut bytes, offset)?;
+        if crc32fast::hash(&bytes) != crc {
+            return Err(BodyUnreadable::Changed);
+        }
+        Ok(bytes)
     }
 
     /// A reader of `len` bytes from `offset`.

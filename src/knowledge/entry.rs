@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::body::Body;
 use super::lint::Problem;
+use super::texts::TextList;
 
 /// The two languages anbud answers in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -102,8 +103,8 @@ pub struct Entry {
     pub lang: Lang,
     pub title: String,
     /// Example questions: how people ask for this entry.
-    pub questions: Vec<String>,
-    pub keywords: Vec<String>,
+    pub questions: TextList,
+    pub keywords: TextList,
     pub related: Vec<String>,
     pub reviewed: NaiveDate,
     pub sources: Vec<Source>,
@@ -126,8 +127,8 @@ impl Entry {
             id: id.into(),
             lang,
             title: title.into(),
-            questions: questions.iter().map(|s| s.to_string()).collect(),
-            keywords: Vec::new(),
+            questions: questions.iter().collect(),
+            keywords: TextList::new(),
             related: Vec::new(),
             reviewed: NaiveDate::default(),
             sources: Vec::new(),
@@ -161,7 +162,10 @@ impl Entry {
         line("questions", toml_array(&self.questions));
         line("keywords", toml_array(&self.keywords));
         if !self.related.is_empty() {
-            line("related", toml_array(&self.related));
+            line(
+                "related",
+                toml_array(self.related.iter().map(String::as_str)),
+            );
         }
         line(
             "reviewed",
@@ -237,8 +241,8 @@ fn toml_string(text: &str) -> String {
 }
 
 /// A TOML array of strings: one line when short, else one item per line.
-fn toml_array(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|i| toml_string(i)).collect();
+fn toml_array<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let quoted: Vec<String> = items.into_iter().map(toml_string).collect();
     if quoted.len() < 2 {
         return format!("[{}]", quoted.join(", "));
     }
@@ -636,8 +640,8 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
         id,
         lang: lang.unwrap_or(Lang::Nb),
         title,
-        questions,
-        keywords: front.keywords,
+        questions: questions.into(),
+        keywords: front.keywords.into(),
         related: front.related,
         reviewed: reviewed.unwrap_or_default(),
         sources,
@@ -758,7 +762,9 @@ mod tests {
         let path = Path::new("k/entries/thresholds.nb.md");
         let (mut entry, _) = parse_entry_file(path, &text).unwrap();
         entry.title = "+++\n\0".into();
-        entry.questions[0] = "first\n+++ \nsecond".into();
+        let mut questions = entry.questions.to_vec();
+        questions[0] = "first\n+++ \nsecond".into();
+        entry.questions = questions.into();
         let (again, _) = parse_entry_file(path, &entry.to_markdown()).unwrap();
         assert_eq!(entry, again);
     }

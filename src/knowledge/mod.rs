@@ -16,6 +16,7 @@ mod lint;
 pub mod passage;
 pub mod phrasing;
 pub mod review;
+mod texts;
 
 pub use body::{Body, BodyUnreadable};
 pub use cache::CacheUse;
@@ -26,6 +27,7 @@ pub use entry::{
 pub use export::{write_folder, Draft, ExportError, Exported};
 pub use glossary::{Glossary, SpellingRule};
 pub use lint::{Freshness, Problem, Severity};
+pub use texts::TextList;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -111,7 +113,7 @@ impl KnowledgeBase {
                 Some(i) => {
                     let entry = &mut self.entries[i];
                     if !entry.questions.iter().any(|q| q == question) {
-                        entry.questions.push(question.to_string());
+                        entry.questions.push(question);
                     }
                 }
                 None => orphans.push(id.to_string()),

@@ -959,9 +959,10 @@ impl Analyzer {
         for entry in &kb.entries {
             let seen = &mut seen[lang_slot(entry.lang)];
             let body = entry.body_text();
+            let questions = entry.questions_text();
             let texts = std::iter::once(entry.title.as_str())
-                .chain(entry.questions.iter().map(String::as_str))
-                .chain(entry.keywords.iter().map(String::as_str))
+                .chain(questions.iter())
+                .chain(entry.keywords.iter())
                 .chain(std::iter::once(&*body));
             for text in texts {
                 for w in words(text) {

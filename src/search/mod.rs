@@ -21,6 +21,7 @@ pub mod analysis;
 pub mod on_disk;
 mod persisted;
 mod segment_tables;
+mod term_list;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -40,6 +41,7 @@ pub use on_disk::IndexOrigin;
 /// The little-endian codec of the files kept beside the index (also the knowledge cache).
 pub(crate) use persisted::{Corrupt, Decoder, Encoder};
 use segment_tables::{segment_tables, SegmentTables, NO_ORD};
+use term_list::{with_terms, TermList, Terms};
 
 /// Why the index could not be built or searched.
 #[derive(Debug, thiserror::Error)]
@@ -449,7 +451,7 @@ struct EntryTerms {
     /// After [`EntryTerms::finish`]: all of the above, sorted and distinct, each with its
     /// best place (2 title or keywords, 1 example questions, 0 body); the three lists
     /// are emptied.
-    all: Box<[u32]>,
+    all: TermList,
     places: Box<[u8]>,
     /// Each example question, scored on its own (see [`SearchIndex::coverage`]).
     questions: Vec<QuestionDoc>,
@@ -469,12 +471,13 @@ struct PassageDoc {
 /// The terms of every passage, one after the other (like [`QuestionStore`]).
 #[derive(Debug, Default)]
 struct PassageStore {
-    terms: Vec<u32>,
+    terms: TermList,
 }
 
 impl PassageStore {
-    fn terms(&self, passage: &PassageDoc) -> &[u32] {
-        &self.terms[passage.start as usize..(passage.start + passage.len) as usize]
+    fn terms(&self, passage: &PassageDoc) -> Terms<'_> {
+        self.terms
+            .range(passage.start as usize..(passage.start + passage.len) as usize)
     }
 }
 
@@ -494,7 +497,7 @@ struct QuestionDoc {
 #[derive(Debug, Default)]
 struct QuestionStore {
     /// Per question: its distinct term numbers, sorted.
-    terms: Vec<u32>,
+    terms: TermList,
     /// Per term of a question: occurrences among its words and among its parts.
     counts: Vec<[u8; 2]>,
 }
@@ -511,9 +514,9 @@ impl QuestionStore {
         }
     }
 
-    fn terms(&self, question: &QuestionDoc) -> (&[u32], &[[u8; 2]]) {
+    fn terms(&self, question: &QuestionDoc) -> (Terms<'_>, &[[u8; 2]]) {
         let range = question.start as usize..(question.start + question.len) as usize;
-        (&self.terms[range.clone()], &self.counts[range])
+        (self.terms.range(range.clone()), &self.counts[range])
     }
 }
 
@@ -530,14 +533,14 @@ impl EntryTerms {
         // Best place first within a term, then keep the first of each term.
         merged.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         merged.dedup_by_key(|(t, _)| *t);
-        self.all = merged.iter().map(|(t, _)| *t).collect();
+        self.all = TermList::from(merged.iter().map(|(t, _)| *t).collect::<Vec<_>>()).narrowed();
         self.places = merged.iter().map(|(_, p)| *p).collect();
     }
 
     /// How well the entry holds term `number`: 1 in its title or keywords, less in its
     /// example questions, less still only in its body, 0 not at all.
     fn place(&self, number: u32) -> f32 {
-        match self.all.binary_search(&number) {
+        match self.all.terms().binary_search(number) {
             Ok(i) => self.place_at(i),
             Err(_) => 0.0,
         }
@@ -981,7 +984,7 @@ impl SearchIndex {
                     fields.parts => strong_parts.join(" "),
                 )
             });
-            for question in &entry.questions {
+            for question in entry.questions_text().iter() {
                 let q = analyzer.analyse_text_memoised(question, lang);
                 numbers.extend(&mut terms.strong, q.terms.iter().chain(&q.parts));
                 let mut counts: Vec<(u32, [u8; 2])> = Vec::new();
@@ -1059,7 +1062,7 @@ impl SearchIndex {
         let mut doc_freq: Vec<u32> = vec![0; numbers.numbers.len()];
         for terms in &mut entry_terms {
             terms.finish();
-            for &t in terms.all.iter() {
+            for t in terms.all.terms().iter() {
                 doc_freq[t as usize] += 1;
             }
         }
@@ -1068,8 +1071,9 @@ impl SearchIndex {
         let question_count: usize = entry_terms.iter().map(|t| t.questions.len()).sum();
         let documents = (kb.entries.len() + question_count) as u64;
         let (norms, stats) = bm25_statistics(&reader, &fields, &numbers.numbers, documents)?;
-        question_store.terms.shrink_to_fit();
+        question_store.terms = std::mem::take(&mut question_store.terms).narrowed();
         question_store.counts.shrink_to_fit();
+        passage_store.terms = std::mem::take(&mut passage_store.terms).narrowed();
         let question_scoring = QuestionScoring::new(
             &entry_terms,
             &question_store,
@@ -1606,20 +1610,23 @@ impl SearchIndex {
         // maxima do not depend on the order, so the same figures.
         best_place.clear();
         best_place.resize(words.len(), 0.0);
-        for (i, &number) in terms.all.iter().enumerate() {
-            if number > asked_set.largest {
-                break;
+        with_terms!(terms.all.terms(), |all| {
+            for (i, &number) in all.iter().enumerate() {
+                let number = u32::from(number);
+                if number > asked_set.largest {
+                    break;
+                }
+                if !asked_set.contains(number) {
+                    continue;
+                }
+                let place = terms.place_at(i);
+                let start = asked.partition_point(|a| a.number < number);
+                for a in asked[start..].iter().take_while(|a| a.number == number) {
+                    let best = &mut best_place[a.word];
+                    *best = best.max(place * a.weight);
+                }
             }
-            if !asked_set.contains(number) {
-                continue;
-            }
-            let place = terms.place_at(i);
-            let start = asked.partition_point(|a| a.number < number);
-            for a in asked[start..].iter().take_while(|a| a.number == number) {
-                let best = &mut best_place[a.word];
-                *best = best.max(place * a.weight);
-            }
-        }
+        });
         let mut covered = 0.0;
         let mut total = 0.0;
         let mut known_total = 0.0;
@@ -1653,25 +1660,28 @@ impl SearchIndex {
                 zero = true;
             }
             let (numbers, counts) = self.question_store.terms(question);
-            for (&number, counts) in numbers.iter().zip(counts) {
-                if !asked_filter.may_hold(number) {
-                    continue;
-                }
-                let start = asked.partition_point(|a| a.number < number);
-                for a in asked[start..].iter().take_while(|a| a.number == number) {
-                    zero = false;
-                    let best = &mut best_per_word[a.word];
-                    *best = best.max(a.weight);
-                    for (slot, &count) in counts.iter().enumerate() {
-                        if count > 0 {
-                            let score = a.weight
-                                * self.question_scoring.score(question, number, slot, count);
-                            word_max[a.word] = word_max[a.word].max(score);
-                            word_sum[a.word] += score;
+            with_terms!(numbers, |numbers| {
+                for (&number, counts) in numbers.iter().zip(counts) {
+                    let number = u32::from(number);
+                    if !asked_filter.may_hold(number) {
+                        continue;
+                    }
+                    let start = asked.partition_point(|a| a.number < number);
+                    for a in asked[start..].iter().take_while(|a| a.number == number) {
+                        zero = false;
+                        let best = &mut best_per_word[a.word];
+                        *best = best.max(a.weight);
+                        for (slot, &count) in counts.iter().enumerate() {
+                            if count > 0 {
+                                let score = a.weight
+                                    * self.question_scoring.score(question, number, slot, count);
+                                word_max[a.word] = word_max[a.word].max(score);
+                                word_sum[a.word] += score;
+                            }
                         }
                     }
                 }
-            }
+            });
             if zero {
                 // None of the question's terms is asked: it covers nothing and scores 0,
                 // which changes neither maximum.
@@ -1750,15 +1760,18 @@ impl SearchIndex {
         best: &mut [f32],
     ) -> f32 {
         best.fill(0.0);
-        for &number in self.passage_store.terms(passage) {
-            if !filter.may_hold(number) {
-                continue;
+        with_terms!(self.passage_store.terms(passage), |numbers| {
+            for &number in numbers {
+                let number = u32::from(number);
+                if !filter.may_hold(number) {
+                    continue;
+                }
+                let start = asked.partition_point(|a| a.number < number);
+                for a in asked[start..].iter().take_while(|a| a.number == number) {
+                    best[a.word] = best[a.word].max(a.weight);
+                }
             }
-            let start = asked.partition_point(|a| a.number < number);
-            for a in asked[start..].iter().take_while(|a| a.number == number) {
-                best[a.word] = best[a.word].max(a.weight);
-            }
-        }
+        });
         best.iter()
             .zip(weights)
             .map(|(best, weight)| best * weight)
@@ -1784,7 +1797,7 @@ impl SearchIndex {
                     .alternatives
                     .iter()
                     .zip(numbers)
-                    .filter(|(_, n)| n.is_some_and(|n| terms.binary_search(&n).is_ok()))
+                    .filter(|(_, n)| n.is_some_and(|n| terms.binary_search(n).is_ok()))
                     .map(|((_, variant), _)| variant.weight())
                     .fold(0.0f32, f32::max);
                 best * weight
@@ -1899,7 +1912,7 @@ impl QuestionScoring {
             for question in &entry.questions {
                 questions += 1;
                 let (numbers, counts) = store.terms(question);
-                for (&number, counts) in numbers.iter().zip(counts) {
+                for (number, counts) in numbers.iter().zip(counts) {
                     for slot in 0..2 {
                         doc_freq[number as usize][slot] += u32::from(counts[slot] > 0);
                     }

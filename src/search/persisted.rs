@@ -19,6 +19,7 @@ use rustc_hash::FxHashMap as HashMap;
 use sha2::{Digest, Sha256};
 
 use super::analysis::Analyzer;
+use super::term_list::{with_terms, TermList};
 use super::{
     EntryTerms, FieldStats, Fields, PassageDoc, PassageStore, QuestionDoc, QuestionScoring,
     QuestionStore, SearchIndex, TermInfo, SEARCHED_FIELDS,
@@ -29,7 +30,7 @@ use crate::knowledge::{Glossary, Lang};
 pub const DERIVED_FILE: &str = "anbud-derived";
 const MAGIC: &[u8; 16] = b"anbud-derived\0\0\0";
 /// Bump whenever what is written here changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// Bytes being written: little-endian numbers, lengths before sequences.
 #[derive(Default)]
@@ -63,10 +64,10 @@ impl Encoder {
         self.buf.extend_from_slice(s.as_bytes());
     }
 
-    pub(crate) fn strings<'a>(&mut self, items: impl ExactSizeIterator<Item = &'a String>) {
+    pub(crate) fn strings<S: AsRef<str>>(&mut self, items: impl ExactSizeIterator<Item = S>) {
         self.len(items.len());
         for s in items {
-            self.str(s);
+            self.str(s.as_ref());
         }
     }
 
@@ -75,6 +76,23 @@ impl Encoder {
         self.buf.reserve(items.len() * 4);
         for v in items {
             self.buf.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+
+    /// Term numbers: their width (2 or 4 bytes), then the numbers.
+    pub(super) fn term_list(&mut self, list: &TermList) {
+        match list {
+            TermList::Narrow(numbers) => {
+                self.u8(2);
+                self.len(numbers.len());
+                for v in numbers {
+                    self.buf.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+            TermList::Wide(numbers) => {
+                self.u8(4);
+                self.u32s(numbers);
+            }
         }
     }
 
@@ -229,18 +247,21 @@ impl<R: Read> Decoder<R> {
         (0..n).map(|_| self.string()).collect()
     }
 
-    /// `n` four-byte items, read 16,384 at a time.
-    fn words<T>(&mut self, convert: impl Fn([u8; 4]) -> T) -> Result<Vec<T>, Corrupt> {
-        let n = self.len(4)?;
+    /// `n` items of `N` bytes, read 16,384 at a time.
+    fn words<const N: usize, T>(
+        &mut self,
+        convert: impl Fn([u8; N]) -> T,
+    ) -> Result<Vec<T>, Corrupt> {
+        let n = self.len(N)?;
         let mut out = Vec::with_capacity(n);
         let mut left = n;
         while left > 0 {
             let chunk = left.min(16_384);
-            out.extend(
-                self.take(chunk * 4)?
-                    .chunks_exact(4)
-                    .map(|c| convert([c[0], c[1], c[2], c[3]])),
-            );
+            out.extend(self.take(chunk * N)?.chunks_exact(N).map(|c| {
+                let mut bytes = [0u8; N];
+                bytes.copy_from_slice(c);
+                convert(bytes)
+            }));
             left -= chunk;
         }
         Ok(out)
@@ -252,6 +273,15 @@ impl<R: Read> Decoder<R> {
 
     pub(crate) fn f32s(&mut self) -> Result<Vec<f32>, Corrupt> {
         self.words(f32::from_le_bytes)
+    }
+
+    /// Term numbers as [`Encoder::term_list`] wrote them.
+    pub(super) fn term_list(&mut self) -> Result<TermList, Corrupt> {
+        match self.u8()? {
+            2 => Ok(TermList::Narrow(self.words(u16::from_le_bytes)?)),
+            4 => Ok(TermList::Wide(self.u32s()?)),
+            _ => Err(corrupt("term numbers of an unknown width")),
+        }
     }
 
     pub(crate) fn bytes(&mut self) -> Result<Vec<u8>, Corrupt> {
@@ -323,7 +353,7 @@ impl SearchIndex {
         e.strings(self.ids.iter());
         e.len(self.entry_terms.len());
         for terms in &self.entry_terms {
-            e.u32s(&terms.all);
+            e.term_list(&terms.all);
             e.bytes(&terms.places);
             e.len(terms.questions.len());
             for q in &terms.questions {
@@ -363,7 +393,7 @@ impl SearchIndex {
             e.f32(idf[1]);
         }
         norm_tables(&mut e, &self.question_scoring.norms);
-        e.u32s(&self.question_store.terms);
+        e.term_list(&self.question_store.terms);
         let counts: Vec<u8> = self
             .question_store
             .counts
@@ -372,7 +402,7 @@ impl SearchIndex {
             .copied()
             .collect();
         e.bytes(&counts);
-        e.u32s(&self.passage_store.terms);
+        e.term_list(&self.passage_store.terms);
         e.buf
     }
 
@@ -403,12 +433,15 @@ impl SearchIndex {
         }
         let mut entry_terms = Vec::with_capacity(entry_count);
         for _ in 0..entry_count {
-            let all = d.u32s()?;
+            let all = d.term_list()?;
             let places = d.bytes()?;
             if places.len() != all.len() || places.iter().any(|&p| p > 2) {
                 return Err(corrupt("term places do not match the terms"));
             }
-            if all.windows(2).any(|w| w[0] >= w[1]) {
+            if with_terms!(all.terms(), |numbers| numbers
+                .windows(2)
+                .any(|w| w[0] >= w[1]))
+            {
                 return Err(corrupt("entry terms out of order"));
             }
             let n = d.len(10)?;
@@ -435,7 +468,7 @@ impl SearchIndex {
                 });
             }
             entry_terms.push(EntryTerms {
-                all: all.into_boxed_slice(),
+                all,
                 places: places.into_boxed_slice(),
                 questions,
                 passages,
@@ -484,7 +517,7 @@ impl SearchIndex {
             idf.push([d.f32()?, d.f32()?]);
         }
         let question_norms = read_norm_tables::<2>(d)?;
-        let question_terms = d.u32s()?;
+        let question_terms = d.term_list()?;
         let count_bytes = d.len(1)?;
         if count_bytes != 2 * question_terms.len() {
             return Err(corrupt("question term counts do not match the terms"));
@@ -502,16 +535,18 @@ impl SearchIndex {
             terms: question_terms,
             counts,
         };
-        let passage_store = PassageStore { terms: d.u32s()? };
+        let passage_store = PassageStore {
+            terms: d.term_list()?,
+        };
         d.finished()?;
 
         // Every number that answering uses as an index must be in range.
-        let in_table = |n: &u32| (*n as usize) < term_count;
-        if !question_store.terms.iter().all(in_table) || !passage_store.terms.iter().all(in_table) {
+        let in_table = |list: &TermList| list.terms().iter().all(|n| (n as usize) < term_count);
+        if !in_table(&question_store.terms) || !in_table(&passage_store.terms) {
             return Err(corrupt("a term number beyond the term table"));
         }
         for terms in &entry_terms {
-            if !terms.all.iter().all(in_table) {
+            if !in_table(&terms.all) {
                 return Err(corrupt("a term number beyond the term table"));
             }
             for q in &terms.questions {
@@ -741,6 +776,31 @@ mod tests {
             &kb.glossary,
             kb.entries.len(),
         )
+    }
+
+    /// Term numbers read back at the width they were written: 16 bits when all fit,
+    /// else 32; a width byte other than 2 or 4 is refused.
+    #[test]
+    fn term_lists_round_trip_at_their_width() {
+        let lists = [
+            TermList::from(vec![0, 3, 65_535]).narrowed(),
+            TermList::from(vec![0, 3, 65_536, u32::MAX]).narrowed(),
+            TermList::default().narrowed(),
+        ];
+        assert!(matches!(lists[0], TermList::Narrow(_)));
+        assert!(matches!(lists[1], TermList::Wide(_)));
+        let mut e = Encoder::default();
+        for list in &lists {
+            e.term_list(list);
+        }
+        let mut d = Decoder::new(e.as_slice());
+        for list in &lists {
+            assert_eq!(&d.term_list().unwrap(), list);
+        }
+        assert!(d.finished().is_ok());
+        let mut bytes = e.as_slice().to_vec();
+        bytes[0] = 3;
+        assert!(Decoder::new(&bytes).term_list().is_err());
     }
 
     /// A derived file that is truncated, has a byte changed, or is another

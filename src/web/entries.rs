@@ -371,8 +371,8 @@ fn check_form(form: &EntryForm, original: &Entry) -> Result<Entry, BTreeMap<&'st
             id: original.id.clone(),
             lang: original.lang,
             title: title.to_string(),
-            questions,
-            keywords,
+            questions: questions.into(),
+            keywords: keywords.into(),
             related: original.related.clone(),
             reviewed,
             sources,
@@ -553,8 +553,8 @@ pub async fn edit(
             lang: entry.lang,
             title: entry.title.clone(),
             body: entry.body_text().into_owned(),
-            questions: entry.questions.clone(),
-            keywords: entry.keywords.clone(),
+            questions: entry.questions.to_vec(),
+            keywords: entry.keywords.to_vec(),
             source_name: first.name,
             source_url: Some(first.url).filter(|u| !u.is_empty()),
             reviewed: entry.reviewed,
@@ -709,7 +709,7 @@ mod tests {
     #[test]
     fn lint_speaks_like_kb_lint() {
         let mut entry = original();
-        entry.questions.truncate(2);
+        entry.questions = entry.questions.iter().take(2).collect();
         let problems = lint(&entry);
         assert!(
             problems

@@ -54,7 +54,7 @@ static VOCABULARY: LazyLock<Vec<String>> = LazyLock::new(|| {
     }
     for entry in &kb.entries {
         out.extend(words(&entry.title));
-        out.extend(entry.keywords.iter().cloned());
+        out.extend(entry.keywords.iter().map(str::to_string));
     }
     out.sort();
     out.dedup();
@@ -580,8 +580,8 @@ fn valid_entry() -> impl Strategy<Value = Entry> {
                     id,
                     lang,
                     title,
-                    questions,
-                    keywords,
+                    questions: questions.into(),
+                    keywords: keywords.into(),
                     related,
                     reviewed,
                     sources,

@@ -306,7 +306,7 @@ pub async fn kb_edit(
         &form,
         &entry.id,
         entry.lang,
-        entry.keywords.clone(),
+        entry.keywords.to_vec(),
     )
     .await
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 
 use crate::knowledge::body::{Body, BodyFile, BodyUnreadable};
 use crate::knowledge::entry::{Entry, EventInfo, Fact, Lang, Source};
+use crate::knowledge::texts::TextList;
 use crate::search::{Corrupt, Decoder, Encoder};
 
 /// Where the part of the cache being decoded lies, so that a body is left there: the
@@ -16,10 +17,6 @@ use crate::search::{Corrupt, Decoder, Encoder};
 pub(super) struct PartPlace {
     pub(super) file: Arc<BodyFile>,
     pub(super) end: u64,
-}
-
-fn write_string_list(e: &mut Encoder, items: &[String]) {
-    e.strings(items.iter());
 }
 
 fn encode_date(e: &mut Encoder, date: NaiveDate) {
@@ -71,9 +68,11 @@ pub(super) fn encode_entry(e: &mut Encoder, entry: &Entry) -> Result<(), BodyUnr
         Lang::En => 1,
     });
     e.str(&entry.title);
-    write_string_list(e, &entry.questions);
-    write_string_list(e, &entry.keywords);
-    write_string_list(e, &entry.related);
+    // The example questions as one piece, left in the cache when it is read back.
+    e.fixed(&entry.questions.digest());
+    e.bytes(&entry.questions.encoded()?);
+    e.strings(entry.keywords.iter());
+    e.strings(entry.related.iter());
     encode_date(e, entry.reviewed);
     e.len(entry.sources.len());
     for s in &entry.sources {
@@ -109,7 +108,23 @@ pub(super) fn encode_entry(e: &mut Encoder, entry: &Entry) -> Result<(), BodyUnr
     Ok(())
 }
 
-/// Read an entry back, its body left where `part` holds it.
+/// A length-prefixed piece of the part being read, left where it is: `make` is given
+/// the file, the piece's offset and length there, and its bytes (to check-sum them).
+fn stored_piece<T>(
+    d: &mut Decoder<impl Read>,
+    part: &PartPlace,
+    make: impl FnOnce(Arc<BodyFile>, u64, u32, &[u8]) -> Result<T, Corrupt>,
+) -> Result<T, Corrupt> {
+    let len = d.len(1)?;
+    let len_u32 = u32::try_from(len).map_err(|_| Corrupt("a piece too long".into()))?;
+    let offset = part
+        .end
+        .checked_sub(d.left())
+        .ok_or_else(|| Corrupt("a piece beyond its part".into()))?;
+    make(Arc::clone(&part.file), offset, len_u32, d.take(len)?)
+}
+
+/// Read an entry back, its body and example questions left where `part` holds them.
 pub(super) fn decode_entry(d: &mut Decoder<impl Read>, part: &PartPlace) -> Result<Entry, Corrupt> {
     let id = d.string()?;
     let lang = match d.u8()? {
@@ -118,8 +133,16 @@ pub(super) fn decode_entry(d: &mut Decoder<impl Read>, part: &PartPlace) -> Resu
         _ => return Err(Corrupt("an unknown language".into())),
     };
     let title = d.string()?;
-    let questions = d.strings()?;
-    let keywords = d.strings()?;
+    let questions_digest = d.array::<32>()?;
+    let questions = stored_piece(d, part, |file, offset, len, bytes| {
+        let head: [u8; 8] = bytes
+            .get(..8)
+            .and_then(|h| h.try_into().ok())
+            .ok_or_else(|| Corrupt("a list without its length".into()))?;
+        let crc = crc32fast::hash(bytes);
+        TextList::stored(file, offset, len, head, crc, questions_digest)
+    })?;
+    let keywords = TextList::decode(d)?;
     let related = d.strings()?;
     let reviewed = decode_date(d)?;
     let n = d.len(16)?;
@@ -148,14 +171,15 @@ pub(super) fn decode_entry(d: &mut Decoder<impl Read>, part: &PartPlace) -> Resu
         });
     }
     let digest = d.array::<32>()?;
-    let len = d.len(1)?;
-    let len_u32 = u32::try_from(len).map_err(|_| Corrupt("a body too long".into()))?;
-    let offset = part
-        .end
-        .checked_sub(d.left())
-        .ok_or_else(|| Corrupt("a body beyond its part".into()))?;
-    let crc = crc32fast::hash(d.take(len)?);
-    let body = Body::stored(Arc::clone(&part.file), offset, len_u32, crc, digest);
+    let body = stored_piece(d, part, |file, offset, len, bytes| {
+        Ok(Body::stored(
+            file,
+            offset,
+            len,
+            crc32fast::hash(bytes),
+            digest,
+        ))
+    })?;
     let event = match d.u8()? {
         0 => None,
         1 => Some(EventInfo {

@@ -45,7 +45,7 @@ use crate::search::{Corrupt, Decoder, Encoder};
 
 const MAGIC: &[u8; 16] = b"anbud-knowledge\0";
 /// Bump whenever what is written here changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// A file changed less than this before a start is read and parsed at every start until
 /// it is older (see the module's notes).
 pub(crate) const SETTLE: Duration = Duration::from_secs(2);
@@ -620,7 +620,18 @@ mod tests {
 
     fn assert_same(kb: &KnowledgeBase, problems: &[Problem], dir: &Path) {
         let (expected, expected_problems) = load_dir(dir).unwrap();
+        // The index's fingerprint takes the SHA-256 of bodies and example questions
+        // recorded in the cache: the same as of the texts parsed.
+        assert_eq!(
+            crate::search::on_disk::fingerprint(kb),
+            crate::search::on_disk::fingerprint(&expected)
+        );
         assert_eq!(kb.entries, expected.entries);
+        // Exported (and shown on the web pages) as parsed, example questions included.
+        assert_eq!(
+            serde_json::to_string(&kb.entries).unwrap(),
+            serde_json::to_string(&expected.entries).unwrap()
+        );
         assert_eq!(kb.referrals, expected.referrals);
         for (a, b) in kb.entries.iter().zip(&expected.entries) {
             let lines = |e: &Entry| e.facts.iter().map(|f| f.line).collect::<Vec<_>>();
@@ -642,6 +653,11 @@ mod tests {
 
         let (kb, problems, usage) = start(dir.path(), cache_dir.path());
         assert_eq!((usage.cached, usage.parsed, usage.written), (8, 0, false));
+        // Bodies and example questions stay in the cache file until asked for.
+        assert!(kb
+            .entries
+            .iter()
+            .all(|e| !e.body.is_held() && !e.questions.is_held()));
         assert_same(&kb, &problems, dir.path());
 
         // The same size, another title: only the file's times tell.

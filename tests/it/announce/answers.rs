@@ -10,7 +10,9 @@ use anbud::announce::{self, EventDraft, RecordingPoster};
 use anbud::answer::{render_text, Answerer};
 use anbud::app::App;
 use anbud::config::{AnswerSettings, Overrides, Settings};
-use anbud::knowledge::{parse_local_datetime, Entry, EventInfo, KnowledgeBase, Lang, Source};
+use anbud::knowledge::{
+    parse_local_datetime, Entry, EventInfo, KnowledgeBase, Lang, Source, TextList,
+};
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Europe::Oslo;
 
@@ -27,19 +29,15 @@ fn conference(id: &str, year: i32, start: &str, end: &str) -> Entry {
         id: id.into(),
         lang: Lang::Nb,
         title: format!("Leverandørkonferansen i Ski {year}"),
-        questions: vec![
-            "Når er konferansen?".into(),
-            "Når er neste konferanse?".into(),
-            "Hvor er konferansen?".into(),
-            "Hvem kan delta på konferansen?".into(),
-            "Hvordan melder jeg meg på leverandørkonferansen?".into(),
-            "leverandørkonferanse Ski".into(),
-        ],
-        keywords: vec![
-            "konferanse".into(),
-            "leverandørkonferanse".into(),
-            "arrangement".into(),
-        ],
+        questions: TextList::from([
+            "Når er konferansen?",
+            "Når er neste konferanse?",
+            "Hvor er konferansen?",
+            "Hvem kan delta på konferansen?",
+            "Hvordan melder jeg meg på leverandørkonferansen?",
+            "leverandørkonferanse Ski",
+        ]),
+        keywords: TextList::from(["konferanse", "leverandørkonferanse", "arrangement"]),
         related: Vec::new(),
         reviewed: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         sources: vec![Source {
@@ -69,14 +67,14 @@ fn thresholds() -> Entry {
         id: "thresholds".into(),
         lang: Lang::Nb,
         title: "Terskelverdier".into(),
-        questions: vec![
-            "Hva er terskelverdiene?".into(),
-            "Når gjelder kunngjøringsplikt?".into(),
-            "terskelverdi".into(),
-            "Hvor mye kan vi kjøpe for uten konkurranse?".into(),
-            "EØS-terskel".into(),
-        ],
-        keywords: vec!["terskelverdi".into()],
+        questions: TextList::from([
+            "Hva er terskelverdiene?",
+            "Når gjelder kunngjøringsplikt?",
+            "terskelverdi",
+            "Hvor mye kan vi kjøpe for uten konkurranse?",
+            "EØS-terskel",
+        ]),
+        keywords: TextList::from(["terskelverdi"]),
         related: Vec::new(),
         reviewed: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         sources: vec![Source {
