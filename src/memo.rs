@@ -109,10 +109,25 @@ mod tests {
     fn remembers_results_and_starts_afresh_when_full() {
         let memo: Memo<u32> = Memo::new(100);
         memo.remember(vec![("anbud".into(), 1)]);
-        assert_eq!(memo.get_all(&["anbud".into(), "tilbud".into()]), vec![Some(1), None]);
+        assert_eq!(
+            memo.get_all(&["anbud".into(), "tilbud".into()]),
+            vec![Some(1), None]
+        );
         let mut computed = 0;
-        assert_eq!(memo.get_or_compute("tilbud", |_| { computed += 1; 2 }), 2);
-        assert_eq!(memo.get_or_compute("tilbud", |_| { computed += 1; 3 }), 2);
+        assert_eq!(
+            memo.get_or_compute("tilbud", |_| {
+                computed += 1;
+                2
+            }),
+            2
+        );
+        assert_eq!(
+            memo.get_or_compute("tilbud", |_| {
+                computed += 1;
+                3
+            }),
+            2
+        );
         assert_eq!(computed, 1, "computed once, then remembered");
         memo.remember((0..100).map(|i| (format!("w{i}"), i)).collect());
         assert_eq!(memo.len(), 100, "cleared, then filled with the new results");

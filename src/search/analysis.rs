@@ -14,8 +14,8 @@ use tantivy::tokenizer::{
 };
 
 use super::persisted::{Corrupt, Decoder, Encoder};
-use crate::memo::Memo;
 use crate::knowledge::{Glossary, KnowledgeBase, Lang};
+use crate::memo::Memo;
 
 /// The smallest compound part we split off. Shorter parts split words by accident.
 const MIN_PART: usize = 4;
