@@ -223,13 +223,16 @@ impl Scratch {
     }
 
     /// The `k` best touched documents, `(questions score, text score, doc)`, in no
-    /// particular order: the best by score, and of equal scores the lowest document.
+    /// particular order: the best by score, and of equal scores the lowest ordinal
+    /// (`ords`, document → ordinal): the order of the knowledge base, whatever order
+    /// merging segments left the documents in, so that ties (copies of one text score
+    /// alike) are broken the same way by every build.
     ///
     /// One pass that keeps the `k` best so far, most documents rejected by one comparison
     /// with the worst of them, rather than a list of every touched document (most of the
     /// segment at 10,000 entries) and a selection in it: the same documents, a twentieth
     /// of an answer less.
-    fn best(&self, k: usize) -> Vec<(f32, f32, u32)> {
+    fn best(&self, k: usize, ords: &[u32]) -> Vec<(f32, f32, u32)> {
         if k == 0 {
             return Vec::new();
         }
@@ -237,6 +240,7 @@ impl Scratch {
         for &doc in &self.docs {
             let candidate = RankedDoc {
                 score: self.score(doc),
+                ord: ords.get(doc as usize).copied().unwrap_or(NO_ORD),
                 doc,
             };
             if kept.len() < k {
@@ -260,10 +264,12 @@ impl Scratch {
 }
 
 /// A document in [`Scratch::best`], ordered from best to worst: a higher score first,
-/// and of equal scores the lower document, so that a `BinaryHeap`'s top is the worst kept.
+/// and of equal scores the lower ordinal (then document), so that a `BinaryHeap`'s top is the
+/// worst kept.
 #[derive(Clone, Copy)]
 struct RankedDoc {
     score: f32,
+    ord: u32,
     doc: u32,
 }
 
@@ -272,6 +278,7 @@ impl Ord for RankedDoc {
         other
             .score
             .total_cmp(&self.score)
+            .then(self.ord.cmp(&other.ord))
             .then(self.doc.cmp(&other.doc))
     }
 }
@@ -1416,7 +1423,7 @@ impl SearchIndex {
                     }
                     scratch.finish_word(word.boost, DISMAX_TIE);
                 }
-                for (questions, text, doc) in scratch.best(TOP_DOCS) {
+                for (questions, text, doc) in scratch.best(TOP_DOCS, &tables.ords) {
                     match tables.ords.get(doc as usize) {
                         Some(&ord) if ord != NO_ORD => top.push((questions, text, ord)),
                         _ => {}
