@@ -37,15 +37,20 @@ impl Entry {
 
     /// The body as the entry's file gives it now.
     fn body_from_file(&self) -> Option<String> {
+        match self.as_in_own_file()?.body.read() {
+            Ok(body) => Some(body.into_owned()),
+            Err(_) => None,
+        }
+    }
+
+    /// The entry as its own file gives it now (`None`, with a log line when the file
+    /// cannot be read, for an entry without one or a file that no longer parses).
+    fn as_in_own_file(&self) -> Option<Entry> {
         let path = self.path.as_deref()?;
         let text = super::read_knowledge_file(path)
             .map_err(|e| tracing::error!(file = %path.display(), error = %e, "cannot read a knowledge file"))
             .ok()?;
-        let (entry, _) = parse_entry_file(path, &text).ok()?;
-        match entry.body.read() {
-            Ok(body) => Some(body.into_owned()),
-            Err(_) => None,
-        }
+        parse_entry_file(path, &text).ok().map(|(entry, _)| entry)
     }
 
     /// The example questions, without keeping them in memory when the cache of parsed
@@ -56,13 +61,11 @@ impl Entry {
             Ok(questions) => questions,
             Err(why) => {
                 tracing::error!(id = %self.id, lang = %self.lang, error = %why, "an entry's example questions cannot be read from the cache; reading its file");
-                let from_file = self
-                    .path
-                    .as_deref()
-                    .and_then(|path| super::read_knowledge_file(path).ok().map(|t| (path, t)))
-                    .and_then(|(path, text)| parse_entry_file(path, &text).ok())
-                    .map(|(entry, _)| entry.questions);
-                Cow::Owned(from_file.unwrap_or_default())
+                Cow::Owned(
+                    self.as_in_own_file()
+                        .map(|e| e.questions)
+                        .unwrap_or_default(),
+                )
             }
         }
     }
