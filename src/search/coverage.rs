@@ -461,7 +461,7 @@ impl SearchIndex {
         terms
             .passages
             .iter()
-            .filter(|p| p.lang == lang)
+            .filter(|p| p.lang() == lang)
             .map(|p| PassageCoverage {
                 specific: share(p, &weights, total),
                 content: share(p, &content, content_total),

@@ -242,18 +242,18 @@ impl Fields {
 /// The terms of one entry (both languages), for the coverage part of the confidence, as
 /// sorted term numbers (see [`SearchIndex::terms`]): a few bytes a term instead of a
 /// `String` in a hash set, which at 10,000 entries is hundreds of megabytes less.
+///
+/// Kept for every entry while the process runs, so nothing here is only for the build
+/// (that is [`EntryTermSets`]) and the small figures are packed: at 10,000 entries the
+/// places at a byte each, the lists the build needed and 12-byte question and passage
+/// records were 4 MB of a start's memory.
 #[derive(Debug, Default)]
 struct EntryTerms {
-    /// Title and keywords: what the entry is about.
-    core: Vec<u32>,
-    /// Example questions.
-    strong: Vec<u32>,
-    /// The body.
-    weak: Vec<u32>,
-    /// After [`EntryTerms::finish`]: all of the above, sorted and distinct, each with its
-    /// best place (2 title or keywords, 1 example questions, 0 body); the three lists
-    /// are emptied.
+    /// The terms of the title, keywords, example questions and body, sorted and
+    /// distinct.
     all: TermList,
+    /// The best place of each of `all`, four to a byte (two bits each, the first in the
+    /// lowest bits): 2 title or keywords, 1 example questions, 0 body.
     places: Box<[u8]>,
     /// Each example question, scored on its own (see [`SearchIndex::coverage`]).
     questions: Vec<QuestionDoc>,
@@ -261,13 +261,71 @@ struct EntryTerms {
     passages: Vec<PassageDoc>,
 }
 
+/// An entry's terms by place, while the index is built: [`EntryTermSets::finish`] makes
+/// them the entry's [`EntryTerms::all`] and [`EntryTerms::places`].
+#[derive(Debug, Default)]
+struct EntryTermSets {
+    /// Title and keywords: what the entry is about.
+    core: Vec<u32>,
+    /// Example questions.
+    strong: Vec<u32>,
+    /// The body.
+    weak: Vec<u32>,
+}
+
+/// Two-bit places, four to a byte, the first in the lowest bits.
+fn pack_places(places: impl ExactSizeIterator<Item = u8>) -> Box<[u8]> {
+    let mut packed = vec![0u8; places.len().div_ceil(4)];
+    for (i, place) in places.enumerate() {
+        packed[i / 4] |= (place & 3) << (2 * (i % 4));
+    }
+    packed.into_boxed_slice()
+}
+
 /// One passage of an entry: its language, its place among the entry's passages, and
 /// its distinct terms (sorted) in the [`PassageStore`].
 #[derive(Debug)]
 struct PassageDoc {
-    lang: Lang,
     start: u32,
-    len: u32,
+    /// The number of terms, and in the highest bit the language (set for English):
+    /// eight bytes a passage rather than twelve.
+    len_and_lang: u32,
+}
+
+/// The highest bit of [`PassageDoc::len_and_lang`].
+const PASSAGE_ENGLISH: u32 = 1 << 31;
+
+impl PassageDoc {
+    /// The most terms a passage can have (31 bits; a knowledge file is at most a
+    /// megabyte, so a passage never has that many).
+    const MOST_TERMS: u32 = PASSAGE_ENGLISH - 1;
+
+    /// `None` when `len` is over [`PassageDoc::MOST_TERMS`].
+    fn new(lang: Lang, start: u32, len: u32) -> Option<PassageDoc> {
+        if len > Self::MOST_TERMS {
+            return None;
+        }
+        let lang_bit = match lang {
+            Lang::Nb => 0,
+            Lang::En => PASSAGE_ENGLISH,
+        };
+        Some(PassageDoc {
+            start,
+            len_and_lang: len | lang_bit,
+        })
+    }
+
+    fn len(&self) -> u32 {
+        self.len_and_lang & !PASSAGE_ENGLISH
+    }
+
+    fn lang(&self) -> Lang {
+        if self.len_and_lang & PASSAGE_ENGLISH != 0 {
+            Lang::En
+        } else {
+            Lang::Nb
+        }
+    }
 }
 
 /// The terms of every passage, one after the other (like [`QuestionStore`]).
@@ -279,7 +337,7 @@ struct PassageStore {
 impl PassageStore {
     fn terms(&self, passage: &PassageDoc) -> Terms<'_> {
         self.terms
-            .range(passage.start as usize..(passage.start + passage.len) as usize)
+            .range(passage.start as usize..(passage.start + passage.len()) as usize)
     }
 }
 
@@ -288,7 +346,8 @@ impl PassageStore {
 #[derive(Debug)]
 struct QuestionDoc {
     start: u32,
-    len: u32,
+    /// At most [`QuestionStore::MOST_TERMS`]: eight bytes a question rather than twelve.
+    len: u16,
     /// tantivy field-norm codes of the number of words and of parts.
     lengths: [u8; 2],
 }
@@ -305,40 +364,45 @@ struct QuestionStore {
 }
 
 impl QuestionStore {
+    /// The most distinct terms kept of one example question: the lowest numbered, the
+    /// others left out. An example question is a line of text; one with more than 65,535
+    /// different words is not a question anyone asks.
+    const MOST_TERMS: usize = u16::MAX as usize;
+
     fn push(&mut self, counts: &[(u32, [u8; 2])], lengths: [u8; 2]) -> QuestionDoc {
+        let counts = &counts[..counts.len().min(Self::MOST_TERMS)];
         let start = self.terms.len() as u32;
         self.terms.extend(counts.iter().map(|(n, _)| *n));
         self.counts.extend(counts.iter().map(|(_, c)| *c));
         QuestionDoc {
             start,
-            len: counts.len() as u32,
+            len: counts.len() as u16,
             lengths,
         }
     }
 
     fn terms(&self, question: &QuestionDoc) -> (Terms<'_>, &[[u8; 2]]) {
-        let range = question.start as usize..(question.start + question.len) as usize;
+        let range = question.start as usize..question.start as usize + usize::from(question.len);
         (self.terms.range(range.clone()), &self.counts[range])
     }
 }
 
-impl EntryTerms {
-    fn finish(&mut self) {
+impl EntryTermSets {
+    /// The entry's terms, each at its best place (see [`EntryTerms::places`]).
+    fn finish(self, terms: &mut EntryTerms) {
         let mut merged: Vec<(u32, u8)> = Vec::new();
-        for (place, set) in [
-            (2u8, std::mem::take(&mut self.core)),
-            (1, std::mem::take(&mut self.strong)),
-            (0, std::mem::take(&mut self.weak)),
-        ] {
+        for (place, set) in [(2u8, self.core), (1, self.strong), (0, self.weak)] {
             merged.extend(set.into_iter().map(|t| (t, place)));
         }
         // Best place first within a term, then keep the first of each term.
         merged.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         merged.dedup_by_key(|(t, _)| *t);
-        self.all = TermList::from(merged.iter().map(|(t, _)| *t).collect::<Vec<_>>()).narrowed();
-        self.places = merged.iter().map(|(_, p)| *p).collect();
+        terms.all = TermList::from(merged.iter().map(|(t, _)| *t).collect::<Vec<_>>()).narrowed();
+        terms.places = pack_places(merged.iter().map(|(_, p)| *p));
     }
+}
 
+impl EntryTerms {
     /// How well the entry holds term `number`: 1 in its title or keywords, less in its
     /// example questions, less still only in its body, 0 not at all.
     fn place(&self, number: u32) -> f32 {
@@ -349,8 +413,15 @@ impl EntryTerms {
     }
 
     /// [`EntryTerms::place`] of the `i`th of [`EntryTerms::all`].
+    #[inline]
     fn place_at(&self, i: usize) -> f32 {
-        [PLACE_BODY, PLACE_QUESTION, 1.0][self.places[i] as usize]
+        [PLACE_BODY, PLACE_QUESTION, 1.0, 1.0][self.place_code(i) as usize]
+    }
+
+    /// The place code (see [`EntryTerms::places`]) of the `i`th of [`EntryTerms::all`].
+    #[inline]
+    fn place_code(&self, i: usize) -> u8 {
+        (self.places[i / 4] >> (2 * (i % 4))) & 3
     }
 }
 
@@ -653,6 +724,7 @@ impl SearchIndex {
         let mut id_of: HashMap<String, u32> = HashMap::default();
         let mut doc_ids: Vec<u32> = Vec::new();
         let mut entry_terms: Vec<EntryTerms> = Vec::new();
+        let mut term_sets: Vec<EntryTermSets> = Vec::new();
         let mut numbers = TermNumbers::default();
         // Words and compound parts in all example questions, for their length norms.
         let mut question_tokens = [0u64; 2];
@@ -662,9 +734,11 @@ impl SearchIndex {
             let id_index = *id_of.entry(entry.id.clone()).or_insert_with(|| {
                 ids.push(entry.id.clone());
                 entry_terms.push(EntryTerms::default());
+                term_sets.push(EntryTermSets::default());
                 (ids.len() - 1) as u32
             });
             let terms = &mut entry_terms[id_index as usize];
+            let sets = &mut term_sets[id_index as usize];
             let lang = entry.lang;
             let title = analyzer.analyse_text_memoised(&entry.title, lang);
             let keywords = analyzer.analyse_text_memoised(&entry.keywords.join(" . "), lang);
@@ -681,14 +755,14 @@ impl SearchIndex {
             let mut strong_parts = title.parts.clone();
             strong_parts.extend(keywords.parts.iter().cloned());
             numbers.extend(
-                &mut terms.core,
+                &mut sets.core,
                 title
                     .terms
                     .iter()
                     .chain(&keywords.terms)
                     .chain(&strong_parts),
             );
-            numbers.extend(&mut terms.weak, body.terms.iter().chain(&body.parts));
+            numbers.extend(&mut sets.weak, body.terms.iter().chain(&body.parts));
             let ord = doc_ids.len() as u64;
             doc_ids.push(id_index);
             // Only when indexing: an opened index has the documents already.
@@ -703,7 +777,7 @@ impl SearchIndex {
             });
             for question in entry.questions_text().iter() {
                 let q = analyzer.analyse_text_memoised(question, lang);
-                numbers.extend(&mut terms.strong, q.terms.iter().chain(&q.parts));
+                numbers.extend(&mut sets.strong, q.terms.iter().chain(&q.parts));
                 let mut counts: Vec<(u32, [u8; 2])> = Vec::new();
                 for (slot, list) in [&q.terms, &q.parts].into_iter().enumerate() {
                     for t in list {
@@ -743,11 +817,11 @@ impl SearchIndex {
                     .collect();
                 numbered.sort_unstable();
                 numbered.dedup();
-                terms.passages.push(PassageDoc {
-                    lang,
-                    start: passage_store.terms.len() as u32,
-                    len: numbered.len() as u32,
-                });
+                numbered.truncate(PassageDoc::MOST_TERMS as usize);
+                let start = passage_store.terms.len() as u32;
+                terms
+                    .passages
+                    .extend(PassageDoc::new(lang, start, numbered.len() as u32));
                 passage_store.terms.extend(numbered);
             }
             if let (Some(writer), Some(document)) = (writer.as_mut(), document) {
@@ -777,8 +851,8 @@ impl SearchIndex {
             .try_into()?;
 
         let mut doc_freq: Vec<u32> = vec![0; numbers.numbers.len()];
-        for terms in &mut entry_terms {
-            terms.finish();
+        for (terms, sets) in entry_terms.iter_mut().zip(term_sets) {
+            sets.finish(terms);
             for t in terms.all.terms().iter() {
                 doc_freq[t as usize] += 1;
             }

@@ -21,8 +21,8 @@ use sha2::{Digest, Sha256};
 use super::analysis::Analyzer;
 use super::term_list::{with_terms, TermList};
 use super::{
-    EntryTerms, FieldStats, Fields, PassageDoc, PassageStore, QuestionDoc, QuestionScoring,
-    QuestionStore, SearchIndex, TermInfo, SEARCHED_FIELDS,
+    pack_places, EntryTerms, FieldStats, Fields, PassageDoc, PassageStore, QuestionDoc,
+    QuestionScoring, QuestionStore, SearchIndex, TermInfo, SEARCHED_FIELDS,
 };
 use crate::knowledge::{Glossary, Lang};
 
@@ -354,22 +354,24 @@ impl SearchIndex {
         e.len(self.entry_terms.len());
         for terms in &self.entry_terms {
             e.term_list(&terms.all);
-            e.bytes(&terms.places);
+            // One byte a place on disk, as before they were packed in memory.
+            let places: Vec<u8> = (0..terms.all.len()).map(|i| terms.place_code(i)).collect();
+            e.bytes(&places);
             e.len(terms.questions.len());
             for q in &terms.questions {
                 e.u32(q.start);
-                e.u32(q.len);
+                e.u32(u32::from(q.len));
                 e.u8(q.lengths[0]);
                 e.u8(q.lengths[1]);
             }
             e.len(terms.passages.len());
             for p in &terms.passages {
-                e.u8(match p.lang {
+                e.u8(match p.lang() {
                     Lang::Nb => 0,
                     Lang::En => 1,
                 });
                 e.u32(p.start);
-                e.u32(p.len);
+                e.u32(p.len());
             }
         }
         // The term table in number order, so that reading it back needs no sort.
@@ -447,9 +449,12 @@ impl SearchIndex {
             let n = d.len(10)?;
             let mut questions = Vec::with_capacity(n);
             for _ in 0..n {
+                let start = d.u32()?;
+                let len = u16::try_from(d.u32()?)
+                    .map_err(|_| corrupt("an example question with too many terms"))?;
                 questions.push(QuestionDoc {
-                    start: d.u32()?,
-                    len: d.u32()?,
+                    start,
+                    len,
                     lengths: [d.u8()?, d.u8()?],
                 });
             }
@@ -461,18 +466,17 @@ impl SearchIndex {
                     1 => Lang::En,
                     _ => return Err(corrupt("an unknown language")),
                 };
-                passages.push(PassageDoc {
-                    lang,
-                    start: d.u32()?,
-                    len: d.u32()?,
-                });
+                let (start, len) = (d.u32()?, d.u32()?);
+                passages.push(
+                    PassageDoc::new(lang, start, len)
+                        .ok_or_else(|| corrupt("a passage with too many terms"))?,
+                );
             }
             entry_terms.push(EntryTerms {
                 all,
-                places: places.into_boxed_slice(),
+                places: pack_places(places.into_iter()),
                 questions,
                 passages,
-                ..Default::default()
             });
         }
         let term_count = d.len(4 + 4 + 4 + SEARCHED_FIELDS * 12)?;
@@ -550,10 +554,10 @@ impl SearchIndex {
                 return Err(corrupt("a term number beyond the term table"));
             }
             for q in &terms.questions {
-                within(q.start, q.len, question_store.terms.len())?;
+                within(q.start, u32::from(q.len), question_store.terms.len())?;
             }
             for p in &terms.passages {
-                within(p.start, p.len, passage_store.terms.len())?;
+                within(p.start, p.len(), passage_store.terms.len())?;
             }
         }
         analyzer.set_index_terms(terms.keys());
