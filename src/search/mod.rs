@@ -1290,6 +1290,25 @@ mod tests {
         }
     }
 
+    /// The places of an entry's terms, packed four to a byte, read back as they were
+    /// given, across byte boundaries and in a last byte that is not full.
+    #[test]
+    fn term_places_read_back_as_packed() {
+        let given: Vec<u8> = [2, 0, 1, 1, 0, 2, 2, 1, 0, 1, 2].to_vec();
+        let terms = EntryTerms {
+            all: TermList::from((0..given.len() as u32).collect::<Vec<_>>()).narrowed(),
+            places: pack_places(given.iter().copied()),
+            ..Default::default()
+        };
+        assert_eq!(terms.places.len(), 3);
+        let read: Vec<u8> = (0..given.len()).map(|i| terms.place_code(i)).collect();
+        assert_eq!(read, given);
+        assert_eq!(terms.place(0), 1.0);
+        assert_eq!(terms.place(2), PLACE_QUESTION);
+        assert_eq!(terms.place(8), PLACE_BODY);
+        assert_eq!(terms.place(99), 0.0);
+    }
+
     #[test]
     fn finds_entries_across_spellings_compounds_and_languages() {
         let index = SearchIndex::build(&kb()).unwrap();
