@@ -44,10 +44,10 @@ pub fn learned_to_entry(learned: &LearnedEntry) -> Entry {
         related: Vec::new(),
         reviewed: learned.reviewed,
         sources: vec![EntrySource {
-            name: learned.source_name.clone(),
+            name: learned.source_name.as_str().into(),
             // An adviser's own answer may have no public page; the reply then names the
             // adviser alone, and `kb export` leaves the url empty for review.
-            url: learned.source_url.clone().unwrap_or_default(),
+            url: learned.source_url.as_deref().unwrap_or_default().into(),
         }],
         facts: Vec::new(),
         body: learned.body.clone().into(),

@@ -256,8 +256,8 @@ pub fn stored_event_to_entry(stored: &StoredEvent, tz: Tz) -> Entry {
         related: Vec::new(),
         reviewed: stored.updated_at.with_timezone(&tz).date_naive(),
         sources: vec![Source {
-            name: source_name,
-            url: event.registration_url.clone().unwrap_or_default(),
+            name: source_name.into(),
+            url: event.registration_url.clone().unwrap_or_default().into(),
         }],
         facts: Vec::new(),
         body: body.into(),

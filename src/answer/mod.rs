@@ -455,7 +455,7 @@ impl Answerer {
             url: entry
                 .sources
                 .first()
-                .map(|s| s.url.clone())
+                .map(|s| s.url.to_string())
                 .unwrap_or_default(),
             text: entry.body_text().trim().to_string(),
         })

@@ -118,7 +118,7 @@ fn sources_line(entry: &Entry, lang: Lang, shown: usize) -> String {
         .take(shown)
         .map(|s| {
             if s.url.is_empty() {
-                s.name.clone()
+                s.name.to_string()
             } else {
                 format!("{} ({})", s.name, s.url)
             }

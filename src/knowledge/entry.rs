@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -53,8 +54,10 @@ impl std::fmt::Display for Lang {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
-    pub name: String,
-    pub url: String,
+    /// Shared (`Arc<str>`): many entries cite the same source, and a knowledge base read
+    /// from its cache keeps one copy of each (see `knowledge::cache`).
+    pub name: Arc<str>,
+    pub url: Arc<str>,
 }
 
 /// A figure that changes over time (an amount, a threshold, a percentage, a deadline),
@@ -65,11 +68,12 @@ pub struct Source {
 #[serde(deny_unknown_fields)]
 pub struct Fact {
     /// The statement as checked, with its figure: "National threshold: NOK 1.3 million".
-    pub text: String,
+    /// Shared, as [`Source`]'s texts are.
+    pub text: Arc<str>,
     /// When it was last checked against `source`.
     pub checked: NaiveDate,
     /// Where to check it: the most specific public page (or a named document).
-    pub source: String,
+    pub source: Arc<str>,
     /// The line of its `[[facts]]` table in the file, for lint messages.
     #[serde(skip)]
     pub line: Option<usize>,
@@ -557,9 +561,9 @@ pub fn parse_entry_file(path: &Path, text: &str) -> Result<(Entry, Vec<Problem>)
         };
         if let Some(checked) = checked {
             facts.push(Fact {
-                text,
+                text: text.into(),
                 checked,
-                source,
+                source: source.into(),
                 line: Some(line),
             });
         }
@@ -803,7 +807,7 @@ mod tests {
             entry.facts[0].checked,
             NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
         );
-        assert_eq!(entry.facts[1].source, "DFØ, Meddele valg av leverandør");
+        assert_eq!(&*entry.facts[1].source, "DFØ, Meddele valg av leverandør");
         assert_eq!(entry.facts[0].line, Some(8));
         assert_eq!(entry.facts[1].line, Some(13));
         let (again, _) = parse_entry_file(path, &entry.to_markdown()).unwrap();

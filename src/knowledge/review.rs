@@ -61,16 +61,16 @@ fn entry_facts(entry: &Entry, freshness: Freshness) -> Vec<ReviewFact> {
         .facts
         .iter()
         .map(|f| ReviewFact {
-            text: f.text.clone(),
+            text: f.text.to_string(),
             checked: f.checked,
-            source: f.source.clone(),
+            source: f.source.to_string(),
             stale: freshness.is_stale(f.checked),
         })
         .collect();
     let first_source = entry
         .sources
         .first()
-        .map(|s| s.url.clone())
+        .map(|s| s.url.to_string())
         .unwrap_or_default();
     let body = entry.body_text();
     for found in dated_figures(&body) {

@@ -246,7 +246,7 @@ impl EntryForm {
                 .iter()
                 .map(|s| {
                     if s.url.is_empty() {
-                        s.name.clone()
+                        s.name.to_string()
                     } else {
                         format!("{} | {}", s.name, s.url)
                     }
@@ -340,8 +340,8 @@ fn check_form(form: &EntryForm, original: &Entry) -> Result<Entry, BTreeMap<&'st
             );
         } else {
             sources.push(Source {
-                name: name.to_string(),
-                url: url.to_string(),
+                name: name.into(),
+                url: url.into(),
             });
         }
     }
@@ -541,8 +541,8 @@ pub async fn edit(
     };
     let store = state.store()?;
     let first = entry.sources.first().cloned().unwrap_or(Source {
-        name: String::new(),
-        url: String::new(),
+        name: "".into(),
+        url: "".into(),
     });
     store
         .save_entry_sources(&entry.id, entry.lang.code(), &entry.sources)
@@ -555,8 +555,8 @@ pub async fn edit(
             body: entry.body_text().into_owned(),
             questions: entry.questions.to_vec(),
             keywords: entry.keywords.to_vec(),
-            source_name: first.name,
-            source_url: Some(first.url).filter(|u| !u.is_empty()),
+            source_name: first.name.to_string(),
+            source_url: Some(first.url.to_string()).filter(|u| !u.is_empty()),
             reviewed: entry.reviewed,
             created_by: session.person.clone(),
         })

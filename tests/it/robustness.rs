@@ -536,8 +536,10 @@ fn valid_entry() -> impl Strategy<Value = Entry> {
         prop::collection::vec("[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", 0..3),
         date(),
         prop::collection::vec(
-            (trimmed_text(), "https://[a-z.]{1,20}/[\\PC]{0,20}")
-                .prop_map(|(name, url)| Source { name, url }),
+            (trimmed_text(), "https://[a-z.]{1,20}/[\\PC]{0,20}").prop_map(|(name, url)| Source {
+                name: name.into(),
+                url: url.into(),
+            }),
             1..3,
         ),
         // A carriage return is a line ending in a file: "\r\n" in a body reads back as "\n"
@@ -554,9 +556,9 @@ fn valid_entry() -> impl Strategy<Value = Entry> {
                 trimmed_text().prop_filter("an address or a name", |s| !s.contains("://")),
             )
                 .prop_map(|(text, checked, source)| Fact {
-                    text,
+                    text: text.into(),
                     checked,
-                    source,
+                    source: source.into(),
                     line: None,
                 }),
             0..3,

@@ -108,7 +108,7 @@ impl EntryForm {
             title: within(&entry.title, 200),
             body: within(&entry.body_text(), 4000),
             questions: Some(within(&entry.questions.join("\n"), 4000)),
-            source_name: within(source.map_or("", |s| s.name.as_str()), 200),
+            source_name: within(source.map_or("", |s| &*s.name), 200),
             source_url: source
                 .map(|s| within(&s.url, 4000))
                 .filter(|u| !u.is_empty()),

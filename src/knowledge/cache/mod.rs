@@ -37,7 +37,7 @@ use std::time::{Duration, SystemTime};
 use rustc_hash::FxHashMap as HashMap;
 use sha2::{Digest, Sha256};
 
-use self::codec::{decode_entry, encode_entry, PartPlace};
+use self::codec::{decode_entry, encode_entry, PartPlace, SharedTexts};
 use super::body::BodyFile;
 use super::entry::Entry;
 use super::lint::{Problem, Severity};
@@ -527,10 +527,11 @@ fn read_part(file: &Arc<BodyFile>, start: u64, length: u64) -> Result<Records, C
     };
     let n = d.len(64)?;
     let mut records = HashMap::with_capacity_and_hasher(n, Default::default());
+    let mut shared = SharedTexts::default();
     for _ in 0..n {
         let relative = d.string()?;
         let stamp = Stamp::decode(&mut d)?;
-        let entry = decode_entry(&mut d, &part)?;
+        let entry = decode_entry(&mut d, &part, &mut shared)?;
         let count = d.len(16)?;
         let mut warnings = Vec::with_capacity(count);
         for _ in 0..count {
@@ -559,7 +560,7 @@ fn read_part(file: &Arc<BodyFile>, start: u64, length: u64) -> Result<Records, C
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::knowledge::{load_dir, load_dir_counting, KnowledgeBase, Lang};
+    use crate::knowledge::{load_dir, load_dir_counting, KnowledgeBase, Lang, Source};
 
     fn entry_file(id: &str, lang: &str, title: &str) -> String {
         format!(
@@ -659,6 +660,32 @@ mod tests {
             .iter()
             .all(|e| !e.body.is_held() && !e.questions.is_held()));
         assert_same(&kb, &problems, dir.path());
+        // Entries that cite the same source hold one copy of its texts in each half
+        // of the cache (the halves are read on two threads).
+        let copies = |texts: Vec<&Arc<str>>| {
+            let all = texts.len();
+            let distinct: std::collections::HashSet<*const u8> = texts
+                .into_iter()
+                .map(|t| Arc::as_ptr(t) as *const u8)
+                .collect();
+            (all, distinct.len())
+        };
+        let sources = || kb.entries.iter().flat_map(|e| &e.sources);
+        let lovdata = || sources().filter(|s| &*s.name == "Lovdata");
+        let (cited, names) = copies(lovdata().map(|s| &s.name).collect());
+        let (_, urls) = copies(lovdata().map(|s| &s.url).collect());
+        assert!(
+            cited >= 4 && names <= 2 && urls <= 2,
+            "{cited} {names} {urls}"
+        );
+        let (facts, texts) = copies(
+            kb.entries
+                .iter()
+                .flat_map(|e| &e.facts)
+                .map(|f| &f.text)
+                .collect(),
+        );
+        assert!(facts >= 4 && texts <= 2, "{facts} {texts}");
 
         // The same size, another title: only the file's times tell.
         let file = "entries/thresholds.en.md";
