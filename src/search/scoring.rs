@@ -177,20 +177,25 @@ impl Scratch {
             ord: ords.get(doc as usize).copied().unwrap_or(NO_ORD),
             doc,
         };
+        // The score of the worst kept once `k` are kept (below it, nothing gets in):
+        // most documents are rejected by this one float comparison (scores are sums of
+        // finite positive terms, never NaN), without the heap or their ordinal.
+        let mut floor = f32::NEG_INFINITY;
         for &doc in &self.docs {
             let score = self.score(doc);
+            if score < floor {
+                continue;
+            }
+            let candidate = ranked(doc, score);
             if kept.len() < k {
-                kept.push(ranked(doc, score));
+                kept.push(candidate);
             } else if let Some(mut worst) = kept.peek_mut() {
-                // Most documents score below the worst kept: one float comparison (scores
-                // are sums of finite positive terms, never NaN) rejects them before their
-                // ordinal is even read for the total order.
-                if score >= worst.score {
-                    let candidate = ranked(doc, score);
-                    if candidate < *worst {
-                        *worst = candidate;
-                    }
+                if candidate < *worst {
+                    *worst = candidate;
                 }
+            }
+            if kept.len() == k {
+                floor = kept.peek().map_or(floor, |worst| worst.score);
             }
         }
         kept.into_iter()
