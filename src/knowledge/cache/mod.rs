@@ -560,7 +560,7 @@ fn read_part(file: &Arc<BodyFile>, start: u64, length: u64) -> Result<Records, C
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::knowledge::{load_dir, load_dir_counting, KnowledgeBase, Lang, Source};
+    use crate::knowledge::{load_dir, load_dir_counting, KnowledgeBase, Lang};
 
     fn entry_file(id: &str, lang: &str, title: &str) -> String {
         format!(
