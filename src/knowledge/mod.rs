@@ -198,6 +198,8 @@ fn load(
         ));
     }
     let mut referrals = Vec::new();
+    // Entries read from the cache share their repeated texts already.
+    let mut shared = texts::SharedTexts::default();
     for sub in ["entries", "events", "referrals"] {
         let folder = dir.join(sub);
         if !folder.is_dir() {
@@ -262,7 +264,8 @@ fn load(
                         }
                     };
                     match parse_entry_file(&path, &text) {
-                        Ok((entry, mut warnings)) => {
+                        Ok((mut entry, mut warnings)) => {
+                            shared.share(&mut entry);
                             if let Some(cache) = cache.as_deref_mut() {
                                 cache.parsed(&relative, stamp, &warnings);
                             }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 
 use crate::knowledge::body::{Body, BodyFile, BodyUnreadable};
 use crate::knowledge::entry::{Entry, EventInfo, Fact, Lang, Source};
-use crate::knowledge::texts::TextList;
+use crate::knowledge::texts::{SharedTexts, TextList};
 use crate::search::{Corrupt, Decoder, Encoder};
 
 /// Where the part of the cache being decoded lies, so that a body is left there: the
@@ -124,26 +124,6 @@ fn stored_piece<T>(
     make(Arc::clone(&part.file), offset, len_u32, d.take(len)?)
 }
 
-/// One copy of each text that entries repeat, while a part of the cache is read (one
-/// per thread, so at most two copies in all): the names and addresses of sources and the
-/// facts. Many entries cite the same few sources (each entry in both languages, at
-/// least), and sharing them was 11 MB less at 10,000 generated entries.
-#[derive(Default)]
-pub(super) struct SharedTexts(rustc_hash::FxHashSet<Arc<str>>);
-
-impl SharedTexts {
-    /// The next string of `d`, shared with an equal one read before.
-    fn read(&mut self, d: &mut Decoder<impl Read>) -> Result<Arc<str>, Corrupt> {
-        let text = d.string()?;
-        if let Some(shared) = self.0.get(text.as_str()) {
-            return Ok(Arc::clone(shared));
-        }
-        let shared: Arc<str> = text.into();
-        self.0.insert(Arc::clone(&shared));
-        Ok(shared)
-    }
-}
-
 /// Read an entry back, its body and example questions left where `part` holds them;
 /// its repeated texts are shared through `shared`.
 pub(super) fn decode_entry(
@@ -174,16 +154,16 @@ pub(super) fn decode_entry(
     let mut sources = Vec::with_capacity(n);
     for _ in 0..n {
         sources.push(Source {
-            name: shared.read(d)?,
-            url: shared.read(d)?,
+            name: shared.text(&d.string()?),
+            url: shared.text(&d.string()?),
         });
     }
     let n = d.len(28)?;
     let mut facts = Vec::with_capacity(n);
     for _ in 0..n {
-        let text = shared.read(d)?;
+        let text = shared.text(&d.string()?);
         let checked = decode_date(d)?;
-        let source = shared.read(d)?;
+        let source = shared.text(&d.string()?);
         let line = match d.u64()? {
             0 => None,
             l => Some((l - 1) as usize),
