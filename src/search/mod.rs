@@ -13,8 +13,9 @@
 //!    computed ([`SearchIndex::coverage`]).
 //!
 //! This file builds the index and its derived tables, and ranks the candidates
-//! ([`SearchIndex::search_words`]); `analysis.rs` turns text into terms, `persisted.rs`
-//! and `on_disk.rs` keep the index on disk.
+//! ([`SearchIndex::search_words`]); `analysis.rs` turns text into terms,
+//! `entry_terms.rs` holds what coverage reads of each entry, `persisted.rs` and
+//! `on_disk.rs` keep the index on disk.
 //!
 //! Terms are analysed in code ([`analysis`]): user text never reaches tantivy's query
 //! parser. Until November 2026 every example question was a tantivy document of its own;
@@ -23,6 +24,7 @@
 
 pub mod analysis;
 mod coverage;
+mod entry_terms;
 pub mod on_disk;
 mod persisted;
 mod scoring;
@@ -45,12 +47,15 @@ use crate::knowledge::{KnowledgeBase, Lang};
 pub use analysis::{detect_language, detect_variety, Analyzer, QueryWord, Variant, Variety};
 pub use coverage::PassageCoverage;
 use coverage::{Asked, CoverageBuffers, QuestionScoring};
+use entry_terms::{
+    pack_places, EntryTermSets, EntryTerms, PassageDoc, PassageStore, QuestionDoc, QuestionStore,
+};
 pub use on_disk::IndexOrigin;
 /// The little-endian codec of the files kept beside the index (also the knowledge cache).
 pub(crate) use persisted::{Corrupt, Decoder, Encoder};
 use scoring::{combined, Scratch};
 use segment_tables::{segment_tables, SegmentTables, NO_ORD};
-use term_list::{with_terms, TermList, Terms};
+use term_list::with_terms;
 
 /// Why the index could not be built or searched.
 #[derive(Debug, thiserror::Error)]
@@ -236,192 +241,6 @@ impl Fields {
             (self.parts, BOOST_PARTS, TEXT),
             (self.body, BOOST_BODY, TEXT),
         ]
-    }
-}
-
-/// The terms of one entry (both languages), for the coverage part of the confidence, as
-/// sorted term numbers (see [`SearchIndex::terms`]): a few bytes a term instead of a
-/// `String` in a hash set, which at 10,000 entries is hundreds of megabytes less.
-///
-/// Kept for every entry while the process runs, so nothing here is only for the build
-/// (that is [`EntryTermSets`]) and the small figures are packed: at 10,000 entries the
-/// places at a byte each, the lists the build needed and 12-byte question and passage
-/// records were 4 MB of a start's memory.
-#[derive(Debug, Default)]
-struct EntryTerms {
-    /// The terms of the title, keywords, example questions and body, sorted and
-    /// distinct.
-    all: TermList,
-    /// The best place of each of `all`, four to a byte (two bits each, the first in the
-    /// lowest bits): 2 title or keywords, 1 example questions, 0 body.
-    places: Box<[u8]>,
-    /// Each example question, scored on its own (see [`SearchIndex::coverage`]).
-    questions: Vec<QuestionDoc>,
-    /// Each passage (lead and `###` sections) of the entry in each language, in order.
-    passages: Vec<PassageDoc>,
-}
-
-/// An entry's terms by place, while the index is built: [`EntryTermSets::finish`] makes
-/// them the entry's [`EntryTerms::all`] and [`EntryTerms::places`].
-#[derive(Debug, Default)]
-struct EntryTermSets {
-    /// Title and keywords: what the entry is about.
-    core: Vec<u32>,
-    /// Example questions.
-    strong: Vec<u32>,
-    /// The body.
-    weak: Vec<u32>,
-}
-
-/// Two-bit places, four to a byte, the first in the lowest bits.
-fn pack_places(places: impl ExactSizeIterator<Item = u8>) -> Box<[u8]> {
-    let mut packed = vec![0u8; places.len().div_ceil(4)];
-    for (i, place) in places.enumerate() {
-        packed[i / 4] |= (place & 3) << (2 * (i % 4));
-    }
-    packed.into_boxed_slice()
-}
-
-/// One passage of an entry: its language, its place among the entry's passages, and
-/// its distinct terms (sorted) in the [`PassageStore`].
-#[derive(Debug)]
-struct PassageDoc {
-    start: u32,
-    /// The number of terms, and in the highest bit the language (set for English):
-    /// eight bytes a passage rather than twelve.
-    len_and_lang: u32,
-}
-
-/// The highest bit of [`PassageDoc::len_and_lang`].
-const PASSAGE_ENGLISH: u32 = 1 << 31;
-
-impl PassageDoc {
-    /// The most terms a passage can have (31 bits; a knowledge file is at most a
-    /// megabyte, so a passage never has that many).
-    const MOST_TERMS: u32 = PASSAGE_ENGLISH - 1;
-
-    /// `None` when `len` is over [`PassageDoc::MOST_TERMS`].
-    fn new(lang: Lang, start: u32, len: u32) -> Option<PassageDoc> {
-        if len > Self::MOST_TERMS {
-            return None;
-        }
-        let lang_bit = match lang {
-            Lang::Nb => 0,
-            Lang::En => PASSAGE_ENGLISH,
-        };
-        Some(PassageDoc {
-            start,
-            len_and_lang: len | lang_bit,
-        })
-    }
-
-    fn len(&self) -> u32 {
-        self.len_and_lang & !PASSAGE_ENGLISH
-    }
-
-    fn lang(&self) -> Lang {
-        if self.len_and_lang & PASSAGE_ENGLISH != 0 {
-            Lang::En
-        } else {
-            Lang::Nb
-        }
-    }
-}
-
-/// The terms of every passage, one after the other (like [`QuestionStore`]).
-#[derive(Debug, Default)]
-struct PassageStore {
-    terms: TermList,
-}
-
-impl PassageStore {
-    fn terms(&self, passage: &PassageDoc) -> Terms<'_> {
-        self.terms
-            .range(passage.start as usize..(passage.start + passage.len()) as usize)
-    }
-}
-
-/// One example question as a small document of its own: where its terms are in the
-/// [`QuestionStore`], and the length codes of its words and compound parts.
-#[derive(Debug)]
-struct QuestionDoc {
-    start: u32,
-    /// At most [`QuestionStore::MOST_TERMS`]: eight bytes a question rather than twelve.
-    len: u16,
-    /// tantivy field-norm codes of the number of words and of parts.
-    lengths: [u8; 2],
-}
-
-/// The terms of every example question, one after the other: an answer reads the
-/// questions of a few dozen entries, and reading them from one array rather than from
-/// an allocation per question halved the time of that step.
-#[derive(Debug, Default)]
-struct QuestionStore {
-    /// Per question: its distinct term numbers, sorted.
-    terms: TermList,
-    /// Per term of a question: occurrences among its words and among its parts.
-    counts: Vec<[u8; 2]>,
-}
-
-impl QuestionStore {
-    /// The most distinct terms kept of one example question: the lowest numbered, the
-    /// others left out. An example question is a line of text; one with more than 65,535
-    /// different words is not a question anyone asks.
-    const MOST_TERMS: usize = u16::MAX as usize;
-
-    fn push(&mut self, counts: &[(u32, [u8; 2])], lengths: [u8; 2]) -> QuestionDoc {
-        let counts = &counts[..counts.len().min(Self::MOST_TERMS)];
-        let start = self.terms.len() as u32;
-        self.terms.extend(counts.iter().map(|(n, _)| *n));
-        self.counts.extend(counts.iter().map(|(_, c)| *c));
-        QuestionDoc {
-            start,
-            len: counts.len() as u16,
-            lengths,
-        }
-    }
-
-    fn terms(&self, question: &QuestionDoc) -> (Terms<'_>, &[[u8; 2]]) {
-        let range = question.start as usize..question.start as usize + usize::from(question.len);
-        (self.terms.range(range.clone()), &self.counts[range])
-    }
-}
-
-impl EntryTermSets {
-    /// The entry's terms, each at its best place (see [`EntryTerms::places`]).
-    fn finish(self, terms: &mut EntryTerms) {
-        let mut merged: Vec<(u32, u8)> = Vec::new();
-        for (place, set) in [(2u8, self.core), (1, self.strong), (0, self.weak)] {
-            merged.extend(set.into_iter().map(|t| (t, place)));
-        }
-        // Best place first within a term, then keep the first of each term.
-        merged.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        merged.dedup_by_key(|(t, _)| *t);
-        terms.all = TermList::from(merged.iter().map(|(t, _)| *t).collect::<Vec<_>>()).narrowed();
-        terms.places = pack_places(merged.iter().map(|(_, p)| *p));
-    }
-}
-
-impl EntryTerms {
-    /// How well the entry holds term `number`: 1 in its title or keywords, less in its
-    /// example questions, less still only in its body, 0 not at all.
-    fn place(&self, number: u32) -> f32 {
-        match self.all.terms().binary_search(number) {
-            Ok(i) => self.place_at(i),
-            Err(_) => 0.0,
-        }
-    }
-
-    /// [`EntryTerms::place`] of the `i`th of [`EntryTerms::all`].
-    #[inline]
-    fn place_at(&self, i: usize) -> f32 {
-        [PLACE_BODY, PLACE_QUESTION, 1.0, 1.0][self.place_code(i) as usize]
-    }
-
-    /// The place code (see [`EntryTerms::places`]) of the `i`th of [`EntryTerms::all`].
-    #[inline]
-    fn place_code(&self, i: usize) -> u8 {
-        (self.places[i / 4] >> (2 * (i % 4))) & 3
     }
 }
 
@@ -1288,25 +1107,6 @@ mod tests {
             glossary,
             ..Default::default()
         }
-    }
-
-    /// The places of an entry's terms, packed four to a byte, read back as they were
-    /// given, across byte boundaries and in a last byte that is not full.
-    #[test]
-    fn term_places_read_back_as_packed() {
-        let given: Vec<u8> = [2, 0, 1, 1, 0, 2, 2, 1, 0, 1, 2].to_vec();
-        let terms = EntryTerms {
-            all: TermList::from((0..given.len() as u32).collect::<Vec<_>>()).narrowed(),
-            places: pack_places(given.iter().copied()),
-            ..Default::default()
-        };
-        assert_eq!(terms.places.len(), 3);
-        let read: Vec<u8> = (0..given.len()).map(|i| terms.place_code(i)).collect();
-        assert_eq!(read, given);
-        assert_eq!(terms.place(0), 1.0);
-        assert_eq!(terms.place(2), PLACE_QUESTION);
-        assert_eq!(terms.place(8), PLACE_BODY);
-        assert_eq!(terms.place(99), 0.0);
     }
 
     #[test]
