@@ -96,7 +96,14 @@ struct DocScores {
 /// times over, because an entry whose example questions and whose own text both match is
 /// a better bet than one that matches only either. Grows with either group's score.
 pub(super) fn combined(questions: f32, text: f32) -> f32 {
-    questions.max(text) + BOTH_MATCH * questions.min(text)
+    // One comparison for both: scores are never NaN, so this is `max` and `min`
+    // without their NaN cases, which made this a third of choosing the best documents.
+    let (high, low) = if questions >= text {
+        (questions, text)
+    } else {
+        (text, questions)
+    };
+    high + BOTH_MATCH * low
 }
 
 /// How one word's term scores add to a document's total: the word's disjunction-max
