@@ -144,9 +144,10 @@ impl Scratch {
         self.word += 1;
     }
 
-    /// Add a term score of the current word to `doc`'s total in `group`.
+    /// Add a term score of the current word to `doc`'s total in `GROUP` (a constant, so
+    /// that each group's loop indexes its figures without a bounds check).
     #[inline(always)]
-    fn add_to_word(&mut self, doc: u32, group: usize, score: f32, shares: WordShares) {
+    fn add_to_word<const GROUP: usize>(&mut self, doc: u32, score: f32, shares: WordShares) {
         let scores = &mut self.scores[doc as usize];
         if scores.word != self.word {
             if scores.word < self.first_word {
@@ -156,13 +157,13 @@ impl Scratch {
             scores.word = self.word;
             scores.word_max = [0.0; 2];
         }
-        let max = scores.word_max[group];
+        let max = scores.word_max[GROUP];
         let mut add = shares.every * score;
         if score > max {
             add += shares.best * (score - max);
-            scores.word_max[group] = score;
+            scores.word_max[GROUP] = score;
         }
-        scores.total[group] += add;
+        scores.total[GROUP] += add;
     }
 
     #[inline]
@@ -255,6 +256,41 @@ impl PartialEq for RankedDoc {
 
 impl Eq for RankedDoc {}
 
+/// What scoring one term's postings in one field needs: BM25's length normalisation by
+/// field-length code, the documents' codes, and the term's weight.
+struct TfFactors<'a> {
+    norms: &'a [f32; 256],
+    /// `1 / (1 + norm)`: the factor of a term that occurs once.
+    once: &'a [f32; 256],
+    lengths: &'a [u8],
+    weight: f32,
+}
+
+impl TfFactors<'_> {
+    /// Add one block of postings (`docs`, and `freqs` the term's count in each) to the
+    /// current word's scores in `GROUP`.
+    #[inline(always)]
+    fn add<const GROUP: usize>(
+        &self,
+        docs: &[u32],
+        freqs: &[u32],
+        shares: WordShares,
+        scratch: &mut Scratch,
+    ) {
+        for (&doc, &tf) in docs.iter().zip(freqs) {
+            let code = self.lengths.get(doc as usize).copied().unwrap_or(0) as usize;
+            let factor = if tf == 1 {
+                // Most terms occur once: no division.
+                self.once[code]
+            } else {
+                let tf = tf as f32;
+                tf / (tf + self.norms[code])
+            };
+            scratch.add_to_word::<GROUP>(doc, self.weight * factor, shares);
+        }
+    }
+}
+
 impl SearchIndex {
     /// The `TOP_DOCS` best documents for the question, as `(questions score, text score,
     /// document ordinal)`, best first.
@@ -336,24 +372,21 @@ impl SearchIndex {
             // one-at-a-time `DocSet`.
             let mut postings = segment.inverted[slot]
                 .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
-            let norms = &self.norms[slot];
-            let once = &self.once[slot];
-            let lengths = &segment.lengths[slot];
+            let factors = TfFactors {
+                norms: &self.norms[slot],
+                once: &self.once[slot],
+                lengths: &segment.lengths[slot],
+                weight: term.weight,
+            };
             loop {
                 let docs = postings.docs();
                 if docs.is_empty() {
                     break;
                 }
-                for (&doc, &tf) in docs.iter().zip(postings.freqs()) {
-                    let code = lengths.get(doc as usize).copied().unwrap_or(0) as usize;
-                    let factor = if tf == 1 {
-                        // Most terms occur once: no division.
-                        once[code]
-                    } else {
-                        let tf = tf as f32;
-                        tf / (tf + norms[code])
-                    };
-                    scratch.add_to_word(doc, term.group, term.weight * factor, shares);
+                if term.group == QUESTIONS {
+                    factors.add::<QUESTIONS>(docs, postings.freqs(), shares, scratch);
+                } else {
+                    factors.add::<TEXT>(docs, postings.freqs(), shares, scratch);
                 }
                 postings.advance();
             }
