@@ -75,7 +75,10 @@ impl AskedIndex {
         let mut start = 0;
         while start < asked.len() {
             let number = asked[start].number;
-            let len = asked[start..].iter().take_while(|a| a.number == number).count();
+            let len = asked[start..]
+                .iter()
+                .take_while(|a| a.number == number)
+                .count();
             let mut slot = index.slot(number);
             while index.slots[slot].0 != Self::EMPTY {
                 slot = (slot + 1) & (size - 1);
@@ -417,9 +420,7 @@ impl SearchIndex {
         terms
             .passages
             .iter()
-            .map(|p| {
-                self.passage_covered_asked(p, asked, weights, best_per_word)
-            })
+            .map(|p| self.passage_covered_asked(p, asked, weights, best_per_word))
             .fold(0.0, f32::max)
             / known_total
     }
@@ -645,7 +646,10 @@ mod tests {
             .collect();
         let index = AskedIndex::new(&asked);
         for &number in &numbers {
-            let found: Vec<u32> = asked[index.range(number)].iter().map(|a| a.number).collect();
+            let found: Vec<u32> = asked[index.range(number)]
+                .iter()
+                .map(|a| a.number)
+                .collect();
             let expected = numbers.iter().filter(|&&n| n == number).count();
             assert_eq!(found.len(), expected, "{number}");
             assert!(found.iter().all(|&n| n == number), "{number}");

@@ -36,7 +36,6 @@ struct PlannedWord {
     terms: Vec<PlannedTerm>,
 }
 
-
 /// One term of a question word in one field.
 struct PlannedTerm {
     /// Position of the field in [`Fields::searched`].
