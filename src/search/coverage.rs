@@ -24,32 +24,6 @@ impl TermFilter {
     }
 }
 
-/// The asked terms' numbers as an exact bit set, for walking an entry's terms.
-struct TermSet {
-    bits: Vec<u64>,
-    /// The largest number in the set (0 when empty).
-    largest: u32,
-}
-
-impl TermSet {
-    /// `asked` sorted by number.
-    pub(super) fn new(asked: &[AskedTerm]) -> TermSet {
-        let largest = asked.last().map_or(0, |a| a.number);
-        let mut bits = vec![0u64; largest as usize / 64 + 1];
-        for a in asked {
-            bits[a.number as usize / 64] |= 1 << (a.number % 64);
-        }
-        TermSet { bits, largest }
-    }
-
-    #[inline]
-    fn contains(&self, number: u32) -> bool {
-        self.bits
-            .get(number as usize / 64)
-            .is_some_and(|w| w & (1 << (number % 64)) != 0)
-    }
-}
-
 /// Where each asked term number's entries are in the sorted asked terms: a small
 /// open-addressing table (linear probing, at most half full), one multiply and mostly
 /// one probe a look-up. A binary search among the asked terms for each term of each
@@ -116,7 +90,7 @@ impl AskedIndex {
 /// [`AskedTerms`]).
 pub(super) struct Asked {
     terms: Vec<AskedTerm>,
-    set: TermSet,
+    largest: u32,
     filter: TermFilter,
     index: AskedIndex,
 }
@@ -124,12 +98,12 @@ pub(super) struct Asked {
 impl Asked {
     pub(super) fn new(words: &[QueryWord], numbers: &[Vec<Option<u32>>]) -> Asked {
         let terms = SearchIndex::asked_terms(words, numbers);
-        let set = TermSet::new(&terms);
+        let largest = terms.last().map_or(0, |a| a.number);
         let filter = TermFilter::new(terms.iter().map(|a| a.number));
         let index = AskedIndex::new(&terms);
         Asked {
             terms,
-            set,
+            largest,
             filter,
             index,
         }
@@ -138,19 +112,20 @@ impl Asked {
     pub(super) fn view(&self) -> AskedTerms<'_> {
         AskedTerms {
             terms: &self.terms,
-            set: &self.set,
+            largest: self.largest,
             filter: &self.filter,
             index: &self.index,
         }
     }
 }
 
-/// The question's known terms, sorted by number, as a list, an exact set and a filter:
-/// made once per question for all its candidates.
+/// The question's known terms, sorted by number, as a list, a filter and an index by
+/// number: made once per question for all its candidates.
 #[derive(Clone, Copy)]
 pub(super) struct AskedTerms<'a> {
     terms: &'a [AskedTerm],
-    set: &'a TermSet,
+    /// The largest asked number (0 when none is asked).
+    largest: u32,
     filter: &'a TermFilter,
     index: &'a AskedIndex,
 }
@@ -237,7 +212,7 @@ impl SearchIndex {
             return Coverage::default();
         };
         let AskedTerms {
-            set: asked_set,
+            largest,
             filter: asked_filter,
             ..
         } = asked;
@@ -246,19 +221,20 @@ impl SearchIndex {
             per_word,
         } = buffers;
         // Each word's best alternative by its place in the entry: the entry's sorted
-        // terms are walked up to the largest asked one, each tested in the asked set
-        // (one bit; a binary search per asked term, even in what was left of the entry's
-        // terms, was a tenth of an answer at 10,000 entries). The same products, and
-        // maxima do not depend on the order, so the same figures.
+        // terms are walked up to the largest asked one, most rejected by the filter in
+        // one bit test, the rest looked up in the asked terms' index (a binary search per
+        // asked term, even in what was left of the entry's terms, was a tenth of an answer
+        // at 10,000 entries). The same products, and maxima do not depend on the order,
+        // so the same figures.
         best_place.clear();
         best_place.resize(words.len(), 0.0);
         with_terms!(terms.all.terms(), |all| {
             for (i, &number) in all.iter().enumerate() {
                 let number = u32::from(number);
-                if number > asked_set.largest {
+                if number > largest {
                     break;
                 }
-                if !asked_set.contains(number) {
+                if !asked_filter.may_hold(number) {
                     continue;
                 }
                 let place = terms.place_at(i);
