@@ -30,6 +30,7 @@ mod persisted;
 mod scoring;
 mod segment_tables;
 mod term_list;
+mod words;
 
 use rustc_hash::FxHashMap as HashMap;
 
