@@ -585,7 +585,7 @@ impl SearchIndex {
             },
             question_store,
             passage_store,
-            once: Box::new(norms.map(|field| field.map(|norm| 1.0 / (1.0 + norm)))),
+            by_tf: super::tf_tables(&norms),
             norms,
             segments,
             scratch: Mutex::new(Vec::new()),

@@ -58,7 +58,9 @@ struct PlannedTerm {
 pub(super) struct Scratch {
     /// Document → its scores (see [`DocScores`]).
     scores: Vec<DocScores>,
-    /// Documents touched by any word of this search, each once, in the order touched.
+    /// Documents touched by any word of this search, each once, in the order touched:
+    /// the first `touched` (the rest is room, at least one place per document of the
+    /// segment, so that touching a document is a write, not a push).
     docs: Vec<u32>,
     /// The score so far of each of `docs` (at the same place), per group (questions,
     /// text), the current word's part included. Kept apart from [`DocScores`], in the
@@ -66,6 +68,8 @@ pub(super) struct Scratch {
     /// than one cache line per document anywhere in the segment, and each document's
     /// record is half as large.
     totals: Vec<[f32; 2]>,
+    /// How many documents this search has touched.
+    touched: usize,
     /// The current word, counted over every search that used this scratch (0 before
     /// the first).
     word: u32,
@@ -134,8 +138,7 @@ impl WordShares {
 impl Scratch {
     /// Make room for a segment of `max_doc` documents, none touched.
     fn reset(&mut self, max_doc: usize) {
-        self.docs.clear();
-        self.totals.clear();
+        self.touched = 0;
         if self.word >= WORDS_BEFORE_WRAP {
             self.scores.fill(DocScores::default());
             self.word = 0;
@@ -144,33 +147,15 @@ impl Scratch {
         if self.scores.len() < max_doc {
             self.scores.resize(max_doc, DocScores::default());
         }
+        // A search touches each document at most once.
+        if self.docs.len() < max_doc {
+            self.docs.resize(max_doc, 0);
+            self.totals.resize(max_doc, [0.0; 2]);
+        }
     }
 
     fn start_word(&mut self) {
         self.word += 1;
-    }
-
-    /// Add a term score of the current word to `doc`'s total in `GROUP` (a constant, so
-    /// that each group's loop indexes its figures without a bounds check).
-    #[inline(always)]
-    fn add_to_word<const GROUP: usize>(&mut self, doc: u32, score: f32, shares: WordShares) {
-        let scores = &mut self.scores[doc as usize];
-        if scores.word != self.word {
-            if scores.word < self.first_word {
-                scores.at = self.docs.len() as u32;
-                self.docs.push(doc);
-                self.totals.push([0.0; 2]);
-            }
-            scores.word = self.word;
-            scores.word_max = [0.0; 2];
-        }
-        let max = scores.word_max[GROUP];
-        let mut add = shares.every * score;
-        if score > max {
-            add += shares.best * (score - max);
-            scores.word_max[GROUP] = score;
-        }
-        self.totals[scores.at as usize][GROUP] += add;
     }
 
     /// The `k` best touched documents, `(questions score, text score, doc)`, in no
@@ -179,40 +164,51 @@ impl Scratch {
     /// merging segments left the documents in, so that ties (copies of one text score
     /// alike) are broken the same way by every build.
     ///
-    /// One pass that keeps the `k` best so far, most documents rejected by one comparison
-    /// with the worst of them, rather than a list of every touched document (most of the
-    /// segment at 10,000 entries) and a selection in it: the same documents, a twentieth
-    /// of an answer less.
+    /// One pass that keeps the `k` best so far, rather than a list of every touched
+    /// document (most of the segment at 10,000 entries) and a selection in it. Most
+    /// documents cannot get in once `k` are kept: a run of `RUN` of them is rejected at
+    /// once when none reaches the worst kept, its scores computed without a branch per
+    /// document (half of this pass was the comparison per document).
     fn best(&self, k: usize, ords: &[u32]) -> Vec<(f32, f32, u32)> {
+        const RUN: usize = 8;
         if k == 0 {
             return Vec::new();
         }
         let mut kept: BinaryHeap<RankedDoc> = BinaryHeap::with_capacity(k);
-        let ranked = |doc: u32, score: f32| RankedDoc {
-            score,
-            ord: ords.get(doc as usize).copied().unwrap_or(NO_ORD),
-            doc,
-        };
-        // The score of the worst kept once `k` are kept (below it, nothing gets in):
-        // most documents are rejected by this one float comparison (scores are sums of
-        // finite positive terms, never NaN), without the heap or their ordinal.
+        // The score of the worst kept once `k` are kept (below it, nothing gets in).
+        // Scores are sums of finite positive terms, never NaN.
         let mut floor = f32::NEG_INFINITY;
-        for (at, &[questions, text]) in self.totals.iter().enumerate() {
-            let score = combined(questions, text);
-            if score < floor {
+        for (run, totals) in self.totals[..self.touched].chunks(RUN).enumerate() {
+            let mut scores = [f32::NEG_INFINITY; RUN];
+            for (score, &[questions, text]) in scores.iter_mut().zip(totals) {
+                *score = combined(questions, text);
+            }
+            let reaches = scores
+                .iter()
+                .fold(false, |reaches, &score| reaches | (score >= floor));
+            if !reaches {
                 continue;
             }
-            let doc = self.docs[at];
-            let candidate = ranked(doc, score);
-            if kept.len() < k {
-                kept.push(candidate);
-            } else if let Some(mut worst) = kept.peek_mut() {
-                if candidate < *worst {
-                    *worst = candidate;
+            for (at, &score) in scores.iter().enumerate().take(totals.len()) {
+                if score < floor {
+                    continue;
                 }
-            }
-            if kept.len() == k {
-                floor = kept.peek().map_or(floor, |worst| worst.score);
+                let doc = self.docs[run * RUN + at];
+                let candidate = RankedDoc {
+                    score,
+                    ord: ords.get(doc as usize).copied().unwrap_or(NO_ORD),
+                    doc,
+                };
+                if kept.len() < k {
+                    kept.push(candidate);
+                } else if let Some(mut worst) = kept.peek_mut() {
+                    if candidate < *worst {
+                        *worst = candidate;
+                    }
+                }
+                if kept.len() == k {
+                    floor = kept.peek().map_or(floor, |worst| worst.score);
+                }
             }
         }
         kept.into_iter()
@@ -262,15 +258,19 @@ impl Eq for RankedDoc {}
 /// field-length code, the documents' codes, and the term's weight.
 struct TfFactors<'a> {
     norms: &'a [f32; 256],
-    /// `1 / (1 + norm)`: the factor of a term that occurs once.
-    once: &'a [f32; 256],
+    /// `tf / (tf + norm)` of the smaller counts (see [`super::tf_tables`]).
+    by_tf: &'a [[f32; 256]; TABULATED_TF],
     lengths: &'a [u8],
     weight: f32,
 }
 
 impl TfFactors<'_> {
     /// Add one block of postings (`docs`, and `freqs` the term's count in each) to the
-    /// current word's scores in `GROUP`.
+    /// current word's scores in `GROUP` (a constant, so that each group's loop indexes
+    /// its figures without a bounds check).
+    ///
+    /// The scratch's counters and lists are taken apart into locals first, so that the
+    /// loop keeps them in registers rather than loading them again after every write.
     #[inline(always)]
     fn add<const GROUP: usize>(
         &self,
@@ -279,16 +279,67 @@ impl TfFactors<'_> {
         shares: WordShares,
         scratch: &mut Scratch,
     ) {
+        let Scratch {
+            scores,
+            docs: touched_docs,
+            totals,
+            touched,
+            word,
+            first_word,
+        } = scratch;
+        let (word, first_word) = (*word, *first_word);
+        // Every document of the block must be in the segment, for the look-ups below
+        // without a bounds check per posting (a tenth of an answer at 10,000 entries).
+        // Only a corrupt index has one beyond it, and then the block is left out.
+        let Some(last) = docs.iter().copied().max() else {
+            return;
+        };
+        let room = (self.lengths.len())
+            .min(scores.len())
+            .min(touched_docs.len())
+            .min(totals.len());
+        if last as usize >= room {
+            return;
+        }
         for (&doc, &tf) in docs.iter().zip(freqs) {
-            let code = self.lengths.get(doc as usize).copied().unwrap_or(0) as usize;
-            let factor = if tf == 1 {
-                // Most terms occur once: no division.
-                self.once[code]
-            } else {
-                let tf = tf as f32;
-                tf / (tf + self.norms[code])
+            // SAFETY: `doc <= last`, below the length of `lengths` (checked above).
+            let code = unsafe { *self.lengths.get_unchecked(doc as usize) } as usize;
+            let factor = match self.by_tf.get((tf as usize).wrapping_sub(1)) {
+                Some(factors) => factors[code],
+                None => {
+                    let tf = tf as f32;
+                    tf / (tf + self.norms[code])
+                }
             };
-            scratch.add_to_word::<GROUP>(doc, self.weight * factor, shares);
+            let score = self.weight * factor;
+            // SAFETY: `doc <= last`, below the length of `scores` (checked above).
+            let figures = unsafe { scores.get_unchecked_mut(doc as usize) };
+            if figures.word != word {
+                if figures.word < first_word {
+                    // SAFETY: a search counts each document once (its `word` is from
+                    // this search from now on), and every document it touches is below
+                    // `room` (checked above), so fewer than `room` are counted.
+                    unsafe {
+                        *touched_docs.get_unchecked_mut(*touched) = doc;
+                        *totals.get_unchecked_mut(*touched) = [0.0; 2];
+                    }
+                    figures.at = *touched as u32;
+                    *touched += 1;
+                }
+                figures.word = word;
+                figures.word_max = [0.0; 2];
+            }
+            let max = figures.word_max[GROUP];
+            let mut add = shares.every * score;
+            if score > max {
+                add += shares.best * (score - max);
+                figures.word_max[GROUP] = score;
+            }
+            // SAFETY: `at` was set when this search first touched the document (its
+            // `word` is from this search, not below `first_word`), to a place below
+            // `room`.
+            let total = unsafe { totals.get_unchecked_mut(figures.at as usize) };
+            total[GROUP] += add;
         }
     }
 }
@@ -376,7 +427,7 @@ impl SearchIndex {
                 .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
             let factors = TfFactors {
                 norms: &self.norms[slot],
-                once: &self.once[slot],
+                by_tf: &self.by_tf[slot],
                 lengths: &segment.lengths[slot],
                 weight: term.weight,
             };
@@ -462,6 +513,125 @@ impl SearchIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Scores a term's postings (`(doc, tf)`) as one word into `scratch`, with a
+    /// weight of 1 and flat length norms, over a segment of `max_doc` documents.
+    fn score_postings(scratch: &mut Scratch, max_doc: usize, postings: &[(u32, u32)]) {
+        let norms = [1.0f32; 256];
+        let by_tf = tf_tables(&[norms; SEARCHED_FIELDS]);
+        let lengths = vec![0u8; max_doc];
+        let factors = TfFactors {
+            norms: &norms,
+            by_tf: &by_tf[0],
+            lengths: &lengths,
+            weight: 1.0,
+        };
+        let (docs, freqs): (Vec<u32>, Vec<u32>) = postings.iter().copied().unzip();
+        scratch.start_word();
+        factors.add::<QUESTIONS>(&docs, &freqs, WordShares::new(1.0, DISMAX_TIE), scratch);
+    }
+
+    /// The tf factors looked up are the ones computed, bit for bit, for every count the
+    /// table holds and every length code; a larger count is computed the same way.
+    #[test]
+    fn tabulated_tf_factors_are_the_computed_ones() {
+        let norms = [
+            norm_table(7.5),
+            norm_table(0.0),
+            norm_table(1.0),
+            norm_table(30.0),
+            norm_table(3.0),
+            norm_table(12.0),
+        ];
+        let tables = tf_tables(&norms);
+        for (field, table) in norms.iter().zip(tables.iter()) {
+            for (at, row) in table.iter().enumerate() {
+                let tf = (at + 1) as f32;
+                for (code, &factor) in row.iter().enumerate() {
+                    assert_eq!(factor.to_bits(), (tf / (tf + field[code])).to_bits());
+                }
+            }
+        }
+        let mut scratch = Scratch::default();
+        scratch.reset(4);
+        score_postings(&mut scratch, 4, &[(0, 1), (1, 8), (2, 9), (3, 40)]);
+        let best = scratch.best(4, &[0, 1, 2, 3]);
+        let score = |doc: u32| best.iter().find(|b| b.2 == doc).map(|b| b.0).unwrap();
+        for (doc, tf) in [(0u32, 1.0f32), (1, 8.0), (2, 9.0), (3, 40.0)] {
+            assert_eq!(score(doc).to_bits(), (tf / (tf + 1.0)).to_bits(), "tf {tf}");
+        }
+    }
+
+    /// A posting of a document beyond the segment (only in a corrupt index) leaves its
+    /// block out, and neither panics nor touches a document.
+    #[test]
+    fn a_block_beyond_the_segment_is_left_out() {
+        let mut scratch = Scratch::default();
+        scratch.reset(10);
+        score_postings(&mut scratch, 10, &[(2, 1), (10, 1)]);
+        assert_eq!(scratch.touched, 0);
+        score_postings(&mut scratch, 10, &[(2, 1), (9, 3)]);
+        assert_eq!(scratch.touched, 2);
+    }
+
+    /// Choosing the best by runs of documents keeps the same documents as sorting all
+    /// of them: by score, ties by the lower ordinal, for lists that do and do not fill
+    /// whole runs, with many equal scores, and for `k` above the number touched.
+    #[test]
+    fn the_best_are_those_a_full_sort_finds() {
+        let mut seed = 7u64;
+        let mut next = move |below: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % below
+        };
+        for (touched, k) in [
+            (0usize, 24usize),
+            (1, 24),
+            (7, 3),
+            (8, 8),
+            (23, 24),
+            (250, 24),
+            (1001, 5),
+            (64, 1),
+        ] {
+            let max_doc = touched * 2 + 1;
+            let mut scratch = Scratch::default();
+            scratch.reset(max_doc);
+            // Distinct documents, in a shuffled order of touching.
+            let mut docs: Vec<u32> = (0..max_doc as u32).collect();
+            for i in (1..docs.len()).rev() {
+                docs.swap(i, next(i as u64 + 1) as usize);
+            }
+            docs.truncate(touched);
+            // Scores from a few values, so that many are equal.
+            scratch.start_word();
+            for &doc in &docs {
+                let tf = 1 + next(3) as u32;
+                score_postings(&mut scratch, max_doc, &[(doc, tf)]);
+                if next(2) == 0 {
+                    scratch.totals[scratch.scores[doc as usize].at as usize][TEXT] = next(4) as f32;
+                }
+            }
+            let ords: Vec<u32> = (0..max_doc as u32)
+                .map(|d| (d * 7919) % max_doc as u32)
+                .collect();
+            let mut all: Vec<(f32, u32, u32)> = docs
+                .iter()
+                .map(|&d| {
+                    let [q, t] = scratch.totals[scratch.scores[d as usize].at as usize];
+                    (combined(q, t), ords[d as usize], d)
+                })
+                .collect();
+            all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+            let mut expected: Vec<u32> = all.iter().take(k).map(|a| a.2).collect();
+            let mut found: Vec<u32> = scratch.best(k, &ords).into_iter().map(|b| b.2).collect();
+            expected.sort_unstable();
+            found.sort_unstable();
+            assert_eq!(found, expected, "{touched} touched, best {k}");
+        }
+    }
 
     /// Leaving out low-impact terms never touches a term with short postings: on a small
     /// base, every term of every question is scored; on a large one, only common terms
