@@ -341,6 +341,9 @@ fn startup_report() {
 }
 
 fn main() {
+    // The heap as the `anbud` program has it (see `anbud::heap`), so that the figures
+    // are the program's.
+    anbud::heap::restart_with_huge_pages();
     // Criterion's filter is the first argument that is not an option; the latency report
     // runs when there is none or when it matches.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod discord;
+pub mod heap;
 pub mod knowledge;
 pub mod memo;
 pub mod quality;

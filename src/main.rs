@@ -1,4 +1,5 @@
 fn main() -> std::process::ExitCode {
+    anbud::heap::restart_with_huge_pages();
     keep_large_allocations_returnable();
     anbud::cli::main()
 }

@@ -86,6 +86,10 @@ pub enum Format {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    tracing::debug!(
+        huge_pages = crate::heap::huge_pages_asked(),
+        "heap: transparent huge pages asked of malloc"
+    );
     let overrides = Overrides {
         config_file: cli.config.clone(),
         knowledge_dir: cli.knowledge.clone(),

@@ -288,6 +288,13 @@ impl TfFactors<'_> {
             first_word,
         } = scratch;
         let (word, first_word) = (*word, *first_word);
+        // The count of touched documents below relies on the current word being one of
+        // this search (`start_word` after `reset`): a document is counted once because
+        // its `word` is then at or above `first_word`.
+        debug_assert!(word >= first_word, "a word is scored before it is started");
+        if word < first_word {
+            return;
+        }
         // Every document of the block must be in the segment, for the look-ups below
         // without a bounds check per posting (a tenth of an answer at 10,000 entries).
         // Only a corrupt index has one beyond it, and then the block is left out.

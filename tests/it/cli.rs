@@ -252,3 +252,42 @@ fn batch_mode_takes_a_one_megabyte_line_among_others() {
     assert!(values[1]["error"].as_str().unwrap().contains("UTF-8"));
     assert_eq!(values[2]["id"], "espd");
 }
+
+/// The program starts itself again with malloc asking for transparent huge pages
+/// (`anbud::heap`), and answers as usual; a `GLIBC_TUNABLES` it is given, even an empty
+/// one, is left as it is.
+#[test]
+fn the_heap_asks_for_huge_pages_unless_tunables_are_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let colours = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
+    for (given, asked) in [
+        (None, true),
+        (Some(""), false),
+        (Some("glibc.malloc.check=0"), false),
+    ] {
+        let mut cmd = anbud(tmp.path());
+        cmd.env_remove("GLIBC_TUNABLES");
+        if let Some(tunables) = given {
+            cmd.env("GLIBC_TUNABLES", tunables);
+        }
+        let out = cmd
+            .env("RUST_LOG", "anbud=debug")
+            .args(["ask", "--format", "json", "Hva er en rammeavtale?"])
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{log}");
+        // The log without its colours.
+        let log = colours.replace_all(&log, "");
+        let line = log
+            .lines()
+            .find(|l| l.contains("transparent huge pages"))
+            .unwrap_or_else(|| panic!("no line on the heap in:\n{log}"));
+        assert!(
+            line.contains(&format!("huge_pages={asked}")),
+            "GLIBC_TUNABLES {given:?}: {line}"
+        );
+        let reply: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(reply["id"], "framework-agreements");
+    }
+}
