@@ -10,9 +10,11 @@
 //! glibc's malloc asks the kernel for such pages only when `glibc.malloc.hugetlb=1` is in
 //! `GLIBC_TUNABLES` as the process starts: glibc reads it before `main`. So `main` starts
 //! the program again, in the same process, with it set ([`restart_with_huge_pages`]).
-//! Setting `GLIBC_TUNABLES` yourself, even to nothing, leaves the heap as it is. The
-//! kernel must allow them (`/sys/kernel/mm/transparent_hugepage/enabled` is `madvise` or
-//! `always`); where it does not, the setting changes nothing.
+//! Setting `GLIBC_TUNABLES` yourself, even to nothing, leaves the heap as it is; do so
+//! when running the program under valgrind or a similar tool, which the restart would
+//! leave (the new program would run without it). The kernel must allow huge pages
+//! (`/sys/kernel/mm/transparent_hugepage/enabled` is `madvise` or `always`); where it
+//! does not, the setting changes nothing.
 
 /// The environment variable glibc reads its tunables from.
 pub const TUNABLES: &str = "GLIBC_TUNABLES";

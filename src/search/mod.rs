@@ -54,7 +54,7 @@ use entry_terms::{
 pub use on_disk::IndexOrigin;
 /// The little-endian codec of the files kept beside the index (also the knowledge cache).
 pub(crate) use persisted::{Corrupt, Decoder, Encoder};
-use scoring::{combined, Scratch};
+use scoring::{combined, Scratch, TfTables};
 use segment_tables::{segment_tables, SegmentTables, NO_ORD};
 use term_list::with_terms;
 
@@ -291,28 +291,6 @@ fn norm_table(average: f32) -> [f32; 256] {
     norms
 }
 
-/// Term counts up to this have their tf factor looked up in [`tf_tables`] rather than
-/// computed: nearly all postings, most of them a count of 1 or 2.
-const TABULATED_TF: usize = 8;
-
-/// Per searched field, per term count `1..=TABULATED_TF` (at `count - 1`), per field-norm
-/// code: BM25's tf factor `tf / (tf + norm)`.
-type TfTables = Box<[[[f32; 256]; TABULATED_TF]; SEARCHED_FIELDS]>;
-
-/// The tf factors of [`TfTables`] for the length normalisations `norms`, computed as a
-/// posting's factor is computed for a larger count (the same figures). A look-up rather
-/// than a choice between a table for a count of 1 and a division: that choice went one
-/// way or the other for about as many postings, and a wrongly guessed branch per posting
-/// cost more than the division.
-fn tf_tables(norms: &[[f32; 256]; SEARCHED_FIELDS]) -> TfTables {
-    Box::new(norms.map(|field| {
-        std::array::from_fn(|at| {
-            let tf = (at + 1) as f32;
-            field.map(|norm| tf / (tf + norm))
-        })
-    }))
-}
-
 /// Numbers terms while the index is built.
 #[derive(Default)]
 struct TermNumbers {
@@ -440,7 +418,7 @@ pub struct SearchIndex {
     question_store: QuestionStore,
     passage_store: PassageStore,
     /// Per searched field, BM25's tf factor `tf / (tf + norm)` of the counts up to
-    /// [`TABULATED_TF`] for each field-norm code (see [`tf_tables`]).
+    /// [`scoring::TABULATED_TF`] for each field-norm code (see [`scoring::tf_tables`]).
     by_tf: TfTables,
     /// Per segment: (term number, place in [`Fields::searched`]) → where tantivy keeps
     /// the term's postings in that field, read from the term dictionaries once when the
@@ -745,7 +723,7 @@ impl SearchIndex {
             question_scoring,
             question_store,
             passage_store,
-            by_tf: tf_tables(&norms),
+            by_tf: scoring::tf_tables(&norms),
             norms,
             segments,
             scratch: Mutex::new(Vec::new()),

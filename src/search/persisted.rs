@@ -585,7 +585,7 @@ impl SearchIndex {
             },
             question_store,
             passage_store,
-            by_tf: super::tf_tables(&norms),
+            by_tf: super::scoring::tf_tables(&norms),
             norms,
             segments,
             scratch: Mutex::new(Vec::new()),
